@@ -1,0 +1,176 @@
+//! The command line, as clap types. Parsing only; `run.rs` does the work.
+
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "warroom",
+    version,
+    about = "A terminal war-room console for incident response",
+    long_about = "A terminal war-room console for incident response on multi-tenant AI/agent \
+                  platforms. Declare an incident, keep a UTC timeline, work the checklist and \
+                  playbooks, track the blast radius and regulatory clocks, and export the \
+                  ticket and post-mortem, all from an SSH session.",
+    after_help = "Data lives in --data DIR, $WARROOM_DATA, or the user data directory \
+                  (~/.local/share/warroom on Linux). `warroom roles` shows who may do what."
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+    #[command(subcommand)]
+    pub command: CliCommand,
+}
+
+#[derive(Debug, Args)]
+pub struct Global {
+    /// The data directory holding incidents/<id>.jsonl.
+    #[arg(long, global = true, env = "WARROOM_DATA", value_name = "DIR")]
+    pub data: Option<PathBuf>,
+    /// A catalog directory that overrides or extends the built-in runbooks.
+    #[arg(long, global = true, env = "WARROOM_CATALOG", value_name = "DIR")]
+    pub catalog: Option<PathBuf>,
+    /// Your name on the timeline (local mode).
+    #[arg(long = "as", global = true, env = "WARROOM_USER", value_name = "NAME")]
+    pub user: Option<String>,
+    /// Your role(s) in local mode; repeat for several.
+    #[arg(
+        long = "role",
+        global = true,
+        value_name = "ROLE",
+        default_value = "commander"
+    )]
+    pub roles: Vec<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CliCommand {
+    /// Declare a new incident and print its id.
+    Declare {
+        #[arg(long)]
+        title: String,
+        /// SEV1..SEV5 or P0..P4; if unsure, SEV2.
+        #[arg(long, default_value = "SEV2")]
+        severity: String,
+        /// Apply a playbook right away (`warroom playbooks` lists them).
+        #[arg(long)]
+        playbook: Option<String>,
+        #[arg(long)]
+        summary: Option<String>,
+    },
+    /// Add a UTC-stamped entry to the timeline.
+    Note {
+        incident: String,
+        text: String,
+        /// note, decision or action.
+        #[arg(long, default_value = "note")]
+        kind: String,
+    },
+    /// Supersede a timeline entry's text (the original stays in the log).
+    Correct {
+        incident: String,
+        /// The entry's number (#seq in `warroom status`).
+        entry: u64,
+        text: String,
+    },
+    /// Tick a checklist item (by number, id, or id suffix).
+    Tick { incident: String, item: String },
+    /// Untick a checklist item.
+    Untick { incident: String, item: String },
+    /// Add an ad-hoc checklist item.
+    Item {
+        incident: String,
+        text: String,
+        /// The role that owns it.
+        #[arg(long)]
+        role: Option<String>,
+    },
+    /// Apply a playbook's steps to the checklist.
+    Playbook { incident: String, playbook: String },
+    /// Change the severity.
+    Severity {
+        incident: String,
+        severity: String,
+        #[arg(long)]
+        reason: Option<String>,
+    },
+    /// Show an incident; with --set, move it through its lifecycle.
+    Status {
+        incident: String,
+        /// investigating, identified, monitoring or resolved.
+        #[arg(long)]
+        set: Option<String>,
+        #[arg(long)]
+        reason: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Seat someone in a role (commander, scribe, comms, ops, security).
+    Assign {
+        incident: String,
+        role: String,
+        person: String,
+    },
+    /// Set a tenant × region cell of the blast radius.
+    Blast {
+        incident: String,
+        tenant: String,
+        region: String,
+        /// unknown, healthy, suspected, degraded, down, isolated, recovered.
+        state: String,
+    },
+    /// Set an affected service's state.
+    Service {
+        incident: String,
+        service: String,
+        state: String,
+    },
+    /// Switch a regulatory flag (and its clocks) on or off.
+    Flag {
+        incident: String,
+        flag: String,
+        #[arg(long)]
+        off: bool,
+        /// When you became aware (RFC 3339, UTC), if earlier than now.
+        #[arg(long)]
+        aware_at: Option<String>,
+    },
+    /// Mark a clock (e.g. a regulatory notification) as met.
+    Met {
+        incident: String,
+        clock: String,
+        #[arg(long, default_value = "")]
+        note: String,
+    },
+    /// Render a comms template for an incident (fill fields with --set k=v).
+    Render {
+        incident: String,
+        template: String,
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        set: Vec<String>,
+    },
+    /// List incidents.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// List playbooks: id and title.
+    Playbooks,
+    /// List comms templates: id, audience and title.
+    Templates,
+    /// Show who may do what.
+    Roles,
+    /// Export the incident ticket and post-mortem (md), everything (json), or the timeline (csv).
+    Export {
+        incident: String,
+        #[arg(long, default_value = "md")]
+        format: String,
+        /// Write to a file instead of standard output.
+        #[arg(long, short)]
+        output: Option<PathBuf>,
+    },
+    /// Verify an incident log's hash chain.
+    Verify { file: PathBuf },
+    /// Validate a catalog directory (defaults to your override directory).
+    Check { dir: Option<PathBuf> },
+}

@@ -1,0 +1,93 @@
+//! Where CLI commands go. The command layer talks to a [`Backend`]; today that is a
+//! local data directory, and a hub connection implements the same trait, so every
+//! command behaves the same either way.
+
+use crate::engine::{DataDir, EngineError, IncidentSummary, Submission};
+use crate::incident::{Actor, Command, Event, Runbooks, State};
+use chrono::Utc;
+
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    #[error(transparent)]
+    Engine(#[from] EngineError),
+    #[error("{0}")]
+    Usage(String),
+    #[error("{0}")]
+    Failed(String),
+}
+
+pub trait Backend {
+    fn runbooks(&self) -> &Runbooks;
+    /// Declares an incident; returns its id and first events.
+    fn declare(&mut self, command: Command) -> Result<(String, Vec<Event>), CliError>;
+    /// Submits one command to an incident; returns the events it caused.
+    fn submit(&mut self, incident: &str, command: Command) -> Result<Vec<Event>, CliError>;
+    /// The incident's current state and all its events.
+    fn load(&mut self, incident: &str) -> Result<(State, Vec<Event>), CliError>;
+    fn list(&mut self) -> Result<Vec<IncidentSummary>, CliError>;
+}
+
+/// Commands applied straight to a data directory on this machine.
+pub struct LocalBackend {
+    data: DataDir,
+    actor: Actor,
+    runbooks: Runbooks,
+}
+
+impl LocalBackend {
+    pub fn new(data: DataDir, actor: Actor, runbooks: Runbooks) -> LocalBackend {
+        LocalBackend {
+            data,
+            actor,
+            runbooks,
+        }
+    }
+
+    fn submission(&self, command: Command) -> Submission {
+        Submission {
+            actor: self.actor.clone(),
+            command,
+            command_id: None,
+        }
+    }
+
+    /// Opens an incident, saying on stderr if a torn final write was cut off.
+    fn open(&self, incident: &str) -> Result<crate::engine::Incident, CliError> {
+        let opened = self.data.open(incident)?;
+        if let Some(torn) = opened.torn_tail() {
+            eprintln!(
+                "warroom: {incident}: cut off an unfinished write at line {} ({} bytes, never acknowledged)",
+                torn.line, torn.bytes
+            );
+        }
+        Ok(opened)
+    }
+}
+
+impl Backend for LocalBackend {
+    fn runbooks(&self) -> &Runbooks {
+        &self.runbooks
+    }
+
+    fn declare(&mut self, command: Command) -> Result<(String, Vec<Event>), CliError> {
+        let incident = self
+            .data
+            .declare(self.submission(command), Utc::now(), &self.runbooks)?;
+        Ok((incident.state().id.clone(), incident.events().to_vec()))
+    }
+
+    fn submit(&mut self, incident: &str, command: Command) -> Result<Vec<Event>, CliError> {
+        let mut opened = self.open(incident)?;
+        let submission = self.submission(command);
+        Ok(opened.execute_one(submission, Utc::now(), &self.runbooks)?)
+    }
+
+    fn load(&mut self, incident: &str) -> Result<(State, Vec<Event>), CliError> {
+        let opened = self.open(incident)?;
+        Ok((opened.state().clone(), opened.events().to_vec()))
+    }
+
+    fn list(&mut self) -> Result<Vec<IncidentSummary>, CliError> {
+        Ok(self.data.summaries()?)
+    }
+}

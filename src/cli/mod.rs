@@ -1,0 +1,11 @@
+//! The `warroom` command line: argument types, the backend the commands talk to, and
+//! the plain-text views they print.
+
+pub mod args;
+pub mod backend;
+mod run;
+mod show;
+
+pub use args::Cli;
+pub use backend::{Backend, CliError, LocalBackend};
+pub use run::run;

@@ -1,0 +1,539 @@
+//! Runs one parsed command line against a backend and prints the result.
+
+use super::args::{Cli, CliCommand};
+use super::backend::{Backend, CliError, LocalBackend};
+use super::show;
+use crate::catalog;
+use crate::engine::DataDir;
+use crate::incident::export::{ExportFormat, export};
+use crate::incident::render::render;
+use crate::incident::role::{PERMISSIONS, Role};
+use crate::incident::runbook::FieldValues;
+use crate::incident::{Actor, CellState, Command, EntryKind, Event, Runbooks, Severity, Status};
+use crate::store;
+use chrono::{DateTime, Utc};
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+fn usage(error: impl std::fmt::Display) -> CliError {
+    CliError::Usage(error.to_string())
+}
+
+fn parse<T: std::str::FromStr>(text: &str) -> Result<T, CliError>
+where
+    T::Err: std::fmt::Display,
+{
+    text.parse().map_err(usage)
+}
+
+fn load_runbooks(dir: Option<&PathBuf>) -> Result<Runbooks, CliError> {
+    let user_dir = dir.cloned().or_else(catalog::default_user_dir);
+    catalog::load(user_dir.as_deref()).map_err(|e| {
+        CliError::Failed(format!(
+            "the runbook catalog has errors (run `warroom check` for all of them):\n{e}"
+        ))
+    })
+}
+
+fn local_actor(cli: &Cli) -> Result<Actor, CliError> {
+    let name = cli
+        .global
+        .user
+        .clone()
+        .or_else(|| std::env::var("USER").ok())
+        .filter(|n| !n.trim().is_empty())
+        .unwrap_or_else(|| "local".to_string());
+    if name.starts_with("system:") {
+        return Err(usage(
+            "names starting with `system:` are reserved for automations",
+        ));
+    }
+    let roles = cli
+        .global
+        .roles
+        .iter()
+        .map(|r| parse::<Role>(r))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Actor::new(name.trim(), roles))
+}
+
+/// Runs the command line; returns the exit code for success paths that are not 0.
+pub fn run(cli: Cli) -> Result<ExitCode, CliError> {
+    let out = &mut std::io::stdout().lock();
+    match &cli.command {
+        CliCommand::Verify { file } => return verify(file, out),
+        CliCommand::Check { dir } => return check(dir.as_ref(), out),
+        CliCommand::Roles => {
+            print_roles(out)?;
+            return Ok(ExitCode::SUCCESS);
+        }
+        _ => {}
+    }
+    let runbooks = load_runbooks(cli.global.catalog.as_ref())?;
+    let data = DataDir::new(
+        cli.global
+            .data
+            .clone()
+            .unwrap_or_else(DataDir::default_root),
+    );
+    let mut backend = LocalBackend::new(data, local_actor(&cli)?, runbooks);
+    dispatch(&cli.command, &mut backend, out)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Runs a client command against any backend (local data directory or hub).
+pub fn dispatch(
+    command: &CliCommand,
+    backend: &mut dyn Backend,
+    out: &mut dyn Write,
+) -> Result<(), CliError> {
+    let now = Utc::now();
+    match command {
+        CliCommand::Declare {
+            title,
+            severity,
+            playbook,
+            summary,
+        } => {
+            let (id, _) = backend.declare(Command::Declare {
+                id: String::new(),
+                title: title.clone(),
+                severity: parse(severity)?,
+                playbook: playbook.clone(),
+                summary: summary.clone(),
+            })?;
+            emit(out, &id)?;
+        }
+        CliCommand::Note {
+            incident,
+            text,
+            kind,
+        } => {
+            let kind: EntryKind = parse(kind)?;
+            let events = backend.submit(
+                incident,
+                Command::AddNote {
+                    kind,
+                    text: text.clone(),
+                },
+            )?;
+            report(out, &events)?;
+        }
+        CliCommand::Correct {
+            incident,
+            entry,
+            text,
+        } => submit(
+            backend,
+            out,
+            incident,
+            Command::CorrectNote {
+                entry: *entry,
+                text: text.clone(),
+            },
+        )?,
+        CliCommand::Tick { incident, item } => {
+            submit(backend, out, incident, Command::Tick { item: item.clone() })?
+        }
+        CliCommand::Untick { incident, item } => submit(
+            backend,
+            out,
+            incident,
+            Command::Untick { item: item.clone() },
+        )?,
+        CliCommand::Item {
+            incident,
+            text,
+            role,
+        } => {
+            let role = role.as_deref().map(parse::<Role>).transpose()?;
+            submit(
+                backend,
+                out,
+                incident,
+                Command::AddItem {
+                    text: text.clone(),
+                    role,
+                },
+            )?
+        }
+        CliCommand::Playbook { incident, playbook } => submit(
+            backend,
+            out,
+            incident,
+            Command::ApplyPlaybook {
+                playbook: playbook.clone(),
+            },
+        )?,
+        CliCommand::Severity {
+            incident,
+            severity,
+            reason,
+        } => {
+            let severity: Severity = parse(severity)?;
+            submit(
+                backend,
+                out,
+                incident,
+                Command::SetSeverity {
+                    severity,
+                    reason: reason.clone(),
+                },
+            )?
+        }
+        CliCommand::Status {
+            incident,
+            set: Some(status),
+            reason,
+            ..
+        } => {
+            let status: Status = parse(status)?;
+            submit(
+                backend,
+                out,
+                incident,
+                Command::SetStatus {
+                    status,
+                    reason: reason.clone(),
+                },
+            )?
+        }
+        CliCommand::Status {
+            incident,
+            set: None,
+            json,
+            ..
+        } => {
+            let (state, events) = backend.load(incident)?;
+            let text = if *json {
+                export(&state, &events, backend.runbooks(), ExportFormat::Json, now)
+                    .map_err(|e| CliError::Failed(e.to_string()))?
+            } else {
+                show::status(&state, backend.runbooks(), now)
+            };
+            write_all(out, &text)?;
+        }
+        CliCommand::Assign {
+            incident,
+            role,
+            person,
+        } => {
+            let role: Role = parse(role)?;
+            submit(
+                backend,
+                out,
+                incident,
+                Command::AssignRole {
+                    role,
+                    person: person.clone(),
+                },
+            )?
+        }
+        CliCommand::Blast {
+            incident,
+            tenant,
+            region,
+            state,
+        } => {
+            let state: CellState = parse(state)?;
+            submit(
+                backend,
+                out,
+                incident,
+                Command::SetCell {
+                    tenant: tenant.clone(),
+                    region: region.clone(),
+                    state,
+                },
+            )?
+        }
+        CliCommand::Service {
+            incident,
+            service,
+            state,
+        } => {
+            let state: CellState = parse(state)?;
+            submit(
+                backend,
+                out,
+                incident,
+                Command::SetService {
+                    service: service.clone(),
+                    state,
+                },
+            )?
+        }
+        CliCommand::Flag {
+            incident,
+            flag,
+            off,
+            aware_at,
+        } => {
+            let aware_at = aware_at
+                .as_deref()
+                .map(|t| {
+                    DateTime::parse_from_rfc3339(t)
+                        .map(|d| d.with_timezone(&Utc))
+                        .map_err(|e| {
+                            usage(format!(
+                                "--aware-at `{t}`: {e} (use e.g. 2026-11-22T04:15:00Z)"
+                            ))
+                        })
+                })
+                .transpose()?;
+            submit(
+                backend,
+                out,
+                incident,
+                Command::SetFlag {
+                    flag: flag.clone(),
+                    on: !off,
+                    aware_at,
+                },
+            )?
+        }
+        CliCommand::Met {
+            incident,
+            clock,
+            note,
+        } => submit(
+            backend,
+            out,
+            incident,
+            Command::CompleteClock {
+                clock: clock.clone(),
+                note: note.clone(),
+            },
+        )?,
+        CliCommand::Render {
+            incident,
+            template,
+            set,
+        } => {
+            let (state, _) = backend.load(incident)?;
+            let found = backend.runbooks().template(template).ok_or_else(|| {
+                usage(format!(
+                    "unknown template `{template}`: `warroom templates` lists them"
+                ))
+            })?;
+            let mut fields = FieldValues::new();
+            for pair in set {
+                let (key, value) = pair
+                    .split_once('=')
+                    .ok_or_else(|| usage(format!("--set `{pair}`: write KEY=VALUE")))?;
+                if !found.fields.contains_key(key) {
+                    let known: Vec<&str> = found.fields.keys().map(String::as_str).collect();
+                    return Err(usage(format!(
+                        "template `{template}` has no field `{key}`; its fields are: {}",
+                        known.join(", ")
+                    )));
+                }
+                fields.insert(key.to_string(), value.to_string());
+            }
+            let rendered = render(found, &state, backend.runbooks(), &fields, now);
+            write_all(out, &rendered.text)?;
+            if !rendered.text.ends_with('\n') {
+                write_all(out, "\n")?;
+            }
+            if !rendered.missing.is_empty() {
+                eprintln!(
+                    "warroom: still to fill: {}",
+                    describe_fields(found, &rendered.missing)
+                );
+            }
+        }
+        CliCommand::List { json } => {
+            let summaries = backend.list()?;
+            let text = if *json {
+                serde_json::to_string_pretty(&summaries)
+                    .map_err(|e| CliError::Failed(e.to_string()))?
+                    + "\n"
+            } else {
+                show::list(&summaries)
+            };
+            write_all(out, &text)?;
+        }
+        CliCommand::Playbooks => {
+            for p in &backend.runbooks().playbooks {
+                emit(
+                    out,
+                    &format!("{:<32} {}  {}", p.id, p.default_severity, p.title),
+                )?;
+            }
+        }
+        CliCommand::Templates => {
+            for t in &backend.runbooks().templates {
+                let audience = serde_json::to_value(t.audience)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_string))
+                    .unwrap_or_default();
+                emit(out, &format!("{:<24} {:<9} {}", t.id, audience, t.title))?;
+            }
+        }
+        CliCommand::Export {
+            incident,
+            format,
+            output,
+        } => {
+            let format: ExportFormat = parse(format)?;
+            let (state, events) = backend.load(incident)?;
+            let text = export(&state, &events, backend.runbooks(), format, now)
+                .map_err(|e| CliError::Failed(e.to_string()))?;
+            match output {
+                Some(path) => std::fs::write(path, text).map_err(|e| {
+                    CliError::Failed(format!("cannot write {}: {e}", path.display()))
+                })?,
+                None => write_all(out, &text)?,
+            }
+        }
+        CliCommand::Roles | CliCommand::Verify { .. } | CliCommand::Check { .. } => {}
+    }
+    Ok(())
+}
+
+fn describe_fields(template: &crate::incident::template::Template, missing: &[String]) -> String {
+    missing
+        .iter()
+        .map(|name| match template.fields.get(name) {
+            Some(prompt) => format!("{name} ({prompt})"),
+            None => name.clone(),
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+fn submit(
+    backend: &mut dyn Backend,
+    out: &mut dyn Write,
+    incident: &str,
+    command: Command,
+) -> Result<(), CliError> {
+    let events = backend.submit(incident, command)?;
+    report(out, &events)
+}
+
+/// One line per event the command caused, so a script sees exactly what happened.
+fn report(out: &mut dyn Write, events: &[Event]) -> Result<(), CliError> {
+    for event in events {
+        emit(out, &format!("#{} {}", event.seq, event.kind.name()))?;
+    }
+    Ok(())
+}
+
+fn emit(out: &mut dyn Write, line: &str) -> Result<(), CliError> {
+    writeln!(out, "{line}").map_err(|e| CliError::Failed(format!("cannot write output: {e}")))
+}
+
+fn write_all(out: &mut dyn Write, text: &str) -> Result<(), CliError> {
+    out.write_all(text.as_bytes())
+        .map_err(|e| CliError::Failed(format!("cannot write output: {e}")))
+}
+
+fn verify(file: &std::path::Path, out: &mut dyn Write) -> Result<ExitCode, CliError> {
+    match store::verify(file) {
+        Ok(report) => {
+            let range = match (&report.first_at, &report.last_at) {
+                (Some(first), Some(last)) => format!(", {first} … {last}"),
+                _ => String::new(),
+            };
+            emit(
+                out,
+                &format!(
+                    "ok: {} — {} events, chain intact{range}\nhead {}",
+                    file.display(),
+                    report.events,
+                    report.head_hash
+                ),
+            )?;
+            if let Some(torn) = report.torn_tail {
+                emit(
+                    out,
+                    &format!(
+                        "note: line {} is an unfinished write ({} bytes) from a crash; it was never acknowledged and is cut off when the incident is next opened",
+                        torn.line, torn.bytes
+                    ),
+                )?;
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(error) => {
+            eprintln!("warroom: {}: {error}", file.display());
+            Ok(ExitCode::FAILURE)
+        }
+    }
+}
+
+fn check(dir: Option<&PathBuf>, out: &mut dyn Write) -> Result<ExitCode, CliError> {
+    let dir = match dir.cloned().or_else(catalog::default_user_dir) {
+        Some(dir) if dir.exists() => dir,
+        Some(dir) if dir.as_os_str().is_empty() => dir,
+        other => {
+            // No override directory: check the built-in catalog on its own.
+            return match catalog::embedded() {
+                Ok(r) => {
+                    let shown = other.map_or("none".into(), |d| d.display().to_string());
+                    emit(
+                        out,
+                        &format!(
+                            "ok: built-in catalog — {} checklists, {} playbooks, {} templates, {} regulations (no override directory at {shown})",
+                            r.checklists.len(),
+                            r.playbooks.len(),
+                            r.templates.len(),
+                            r.clocks.regulation.len()
+                        ),
+                    )?;
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(e) => {
+                    eprintln!("{e}");
+                    Ok(ExitCode::FAILURE)
+                }
+            };
+        }
+    };
+    match catalog::check(&dir) {
+        Ok(s) => {
+            emit(
+                out,
+                &format!(
+                    "ok: {} — {} files; catalog now has {} checklists, {} playbooks, {} templates, {} regulations",
+                    dir.display(),
+                    s.files,
+                    s.checklists,
+                    s.playbooks,
+                    s.templates,
+                    s.regulations
+                ),
+            )?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(errors) => {
+            eprintln!("{errors}");
+            eprintln!(
+                "warroom: {} problem(s) in {}",
+                errors.0.len(),
+                dir.display()
+            );
+            Ok(ExitCode::FAILURE)
+        }
+    }
+}
+
+fn print_roles(out: &mut dyn Write) -> Result<(), CliError> {
+    emit(
+        out,
+        "Who may do what (a responder's roles: those their token grants, plus seats held in the incident)\n",
+    )?;
+    for (permission, roles) in PERMISSIONS {
+        let names: Vec<&str> = roles.iter().map(|r| r.id()).collect();
+        emit(
+            out,
+            &format!("  {:<58} {}", permission.describe(), names.join(", ")),
+        )?;
+    }
+    emit(
+        out,
+        "\nObservers are read-only. Anyone but an observer may take command when nobody holds it.",
+    )
+}

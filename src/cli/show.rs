@@ -1,0 +1,198 @@
+//! Plain-text views for the terminal: `warroom status` and `warroom list`. Readable in
+//! an 80-column SSH session, stable enough to grep.
+
+use crate::engine::IncidentSummary;
+use crate::incident::clocks::{self, ClockState, format_duration};
+use crate::incident::render::Metrics;
+use crate::incident::{Role, Runbooks, State};
+use chrono::{DateTime, Utc};
+use std::fmt::Write;
+
+/// How many timeline entries `status` shows.
+const RECENT_ENTRIES: usize = 15;
+
+pub fn status(state: &State, runbooks: &Runbooks, now: DateTime<Utc>) -> String {
+    let mut out = String::new();
+    let severity = state
+        .severity
+        .map_or("SEV?".to_string(), |s| s.code().to_string());
+    let severity_name = state
+        .severity
+        .and_then(|s| runbooks.level(s))
+        .map_or("", |l| l.name.as_str());
+    let elapsed = state
+        .declared_at
+        .map_or("?".to_string(), |d| format_duration(now - d));
+    let _ = writeln!(
+        out,
+        "{}  {severity} {severity_name}  {}  elapsed {elapsed}",
+        state.id, state.status
+    );
+    let _ = writeln!(out, "{}", state.title);
+    let seats: Vec<String> = Role::ALL
+        .into_iter()
+        .filter(|r| r.is_seat())
+        .map(|r| format!("{}: {}", r.title(), state.holder(r).unwrap_or("—")))
+        .collect();
+    let _ = writeln!(out, "{}", seats.join(" · "));
+
+    let clocks = clocks::compute(state, runbooks, now);
+    if !clocks.is_empty() {
+        let _ = writeln!(out, "\nClocks");
+        for clock in clocks {
+            let label = match clock.state {
+                ClockState::Overdue => "OVERDUE",
+                ClockState::Warning => "soon",
+                ClockState::Running => "running",
+                ClockState::Met => "met",
+                ClockState::Ready => "ready",
+            };
+            let relative = if clock.due >= now {
+                format!("in {}", format_duration(clock.due - now))
+            } else {
+                format!("{} ago", format_duration(now - clock.due))
+            };
+            let _ = writeln!(
+                out,
+                "  {label:<8} {:<44} due {} ({relative})  [{}]",
+                clock.label,
+                clock.due.format("%Y-%m-%d %H:%M UTC"),
+                clock.id
+            );
+        }
+    }
+
+    let done = state.checklist.iter().filter(|i| i.done.is_some()).count();
+    let _ = writeln!(out, "\nChecklist ({done}/{} done)", state.checklist.len());
+    let mut group = "";
+    for (n, item) in state.checklist.iter().enumerate() {
+        if item.group != group {
+            group = &item.group;
+            let _ = writeln!(out, "  {group}");
+        }
+        let mark = if item.done.is_some() { "x" } else { " " };
+        let mut extra = Vec::new();
+        if let Some(role) = item.role {
+            extra.push(role.id().to_string());
+        }
+        if let Some(minutes) = item.within_minutes {
+            extra.push(format!("within {minutes}m"));
+        }
+        if let Some(tick) = &item.done {
+            extra.push(format!("{} {}", tick.by, tick.at.format("%H:%M")));
+        }
+        let extra = if extra.is_empty() {
+            String::new()
+        } else {
+            format!("  ({})", extra.join(", "))
+        };
+        let _ = writeln!(out, "  {:>3} [{mark}] {}{extra}", n + 1, item.text);
+    }
+
+    if !state.blast.tenants.is_empty() || !state.blast.services.is_empty() {
+        let _ = writeln!(out, "\nBlast radius");
+        let width = state
+            .blast
+            .tenants
+            .iter()
+            .map(|t| t.chars().count())
+            .max()
+            .unwrap_or(6)
+            .max(6);
+        if !state.blast.tenants.is_empty() {
+            let mut header = format!("  {:<width$}", "tenant");
+            for region in &state.blast.regions {
+                let _ = write!(header, "  {region:<10}");
+            }
+            let _ = writeln!(out, "{}", header.trim_end());
+            for tenant in &state.blast.tenants {
+                let mut row = format!("  {tenant:<width$}");
+                for region in &state.blast.regions {
+                    let _ = write!(row, "  {:<10}", state.blast.cell(tenant, region).id());
+                }
+                let _ = writeln!(out, "{}", row.trim_end());
+            }
+        }
+        if !state.blast.services.is_empty() {
+            let services: Vec<String> = state
+                .blast
+                .services
+                .iter()
+                .map(|(name, s)| format!("{name} ({s})"))
+                .collect();
+            let _ = writeln!(out, "  services: {}", services.join(", "));
+        }
+    }
+
+    if !state.flags.is_empty() {
+        let flags: Vec<String> = state
+            .flags
+            .iter()
+            .map(|(flag, since)| format!("{flag} (aware {})", since.format("%Y-%m-%d %H:%M UTC")))
+            .collect();
+        let _ = writeln!(out, "\nRegulatory flags: {}", flags.join(", "));
+    }
+
+    let metrics = Metrics::of(state);
+    let metric = |d: Option<chrono::Duration>| d.map_or("—".to_string(), format_duration);
+    let _ = writeln!(
+        out,
+        "\nTime to acknowledge {} · mitigate {} · resolve {}",
+        metric(metrics.time_to_acknowledge),
+        metric(metrics.time_to_mitigate),
+        metric(metrics.time_to_resolve)
+    );
+
+    let total = state.timeline.len();
+    let shown = total.min(RECENT_ENTRIES);
+    let _ = writeln!(out, "\nTimeline (last {shown} of {total})");
+    for entry in state.timeline.iter().skip(total - shown) {
+        let text = entry
+            .current_text()
+            .replace('\n', "\n                                        ");
+        let corrected = if entry.correction.is_some() {
+            " (corrected)"
+        } else {
+            ""
+        };
+        let _ = writeln!(
+            out,
+            "  #{:<4} {} {:<10} {:<8} {text}{corrected}",
+            entry.seq,
+            entry.at.format("%H:%M:%S"),
+            truncate(&entry.author, 10),
+            entry.kind.id()
+        );
+    }
+    out
+}
+
+pub fn list(summaries: &[IncidentSummary]) -> String {
+    if summaries.is_empty() {
+        return "No incidents. Declare one: warroom declare --title \"…\" --severity SEV2\n".into();
+    }
+    let mut out = String::new();
+    for s in summaries {
+        let _ = writeln!(
+            out,
+            "{:<18} {:<5} {:<13} {:<17} {}",
+            s.id,
+            s.severity.map_or("?", |v| v.code()),
+            s.status.title(),
+            s.declared_at
+                .map_or("?".into(), |d| d.format("%Y-%m-%d %H:%M").to_string()),
+            s.title
+        );
+    }
+    out
+}
+
+fn truncate(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        text.to_string()
+    } else {
+        let mut cut: String = text.chars().take(max.saturating_sub(1)).collect();
+        cut.push('…');
+        cut
+    }
+}

@@ -1,0 +1,202 @@
+//! The incident engine: an incident's state joined to its durable log. It decides a
+//! batch of commands, appends every resulting event with one fsync (group commit), and
+//! only then reports them as done. The hub's incident task and the local CLI both drive
+//! incidents through it, so both behave the same.
+
+mod data_dir;
+
+pub use data_dir::{DataDir, IncidentSummary};
+
+use crate::incident::{Actor, Command, Event, Rejection, Runbooks, State, decide};
+use crate::store::{EventLog, LogRecord, StoreError, TornTail};
+use chrono::{DateTime, Utc};
+use std::sync::Arc;
+
+impl LogRecord for Event {
+    fn seq(&self) -> u64 {
+        self.seq
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("no incident `{0}` here: `warroom list` shows the incidents")]
+    NotFound(String),
+    #[error("rejected ({}): {}", .0.code.id(), .0.message)]
+    Rejected(Rejection),
+    #[error("cannot create {path}: {cause}")]
+    Io { path: String, cause: std::io::Error },
+}
+
+/// One command as submitted: who, what, and the client's id for it (idempotency).
+#[derive(Debug, Clone)]
+pub struct Submission {
+    pub actor: Actor,
+    pub command: Command,
+    pub command_id: Option<String>,
+}
+
+/// What became of one submission in a batch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// Decided, written and fsync'd: these events now exist.
+    Applied(Vec<Event>),
+    /// The command id was applied before; `last_seq` is its last event.
+    Duplicate {
+        last_seq: u64,
+    },
+    Rejected(Rejection),
+}
+
+/// The outcome of a batch: one outcome per submission, plus the stored JSON of every
+/// new event in seq order (the exact bytes in the log, for broadcasting).
+#[derive(Debug, Clone)]
+pub struct Committed {
+    pub outcomes: Vec<Outcome>,
+    pub event_json: Vec<Arc<str>>,
+}
+
+/// One open incident: its state, every event (for resync and exports) and its log.
+pub struct Incident {
+    state: State,
+    events: Vec<Event>,
+    log: EventLog,
+    torn_tail: Option<TornTail>,
+}
+
+impl Incident {
+    /// Replays an existing log. A torn final line (a crash mid-write, never
+    /// acknowledged) is cut off; [`Incident::torn_tail`] says so.
+    pub fn open(path: &std::path::Path) -> Result<Incident, StoreError> {
+        let opened = EventLog::open::<Event>(path)?;
+        let state = State::replay(&opened.events);
+        Ok(Incident {
+            state,
+            events: opened.events,
+            log: opened.log,
+            torn_tail: opened.torn_tail,
+        })
+    }
+
+    /// Decides `declare` against an empty incident and, only if it is accepted, creates
+    /// the log at `path` and writes the first events.
+    pub fn create(
+        path: &std::path::Path,
+        submission: &Submission,
+        now: DateTime<Utc>,
+        runbooks: &Runbooks,
+    ) -> Result<Incident, EngineError> {
+        let empty = State::default();
+        let events = decide(
+            &empty,
+            &submission.actor,
+            &submission.command,
+            now,
+            runbooks,
+            submission.command_id.as_deref(),
+        )
+        .map_err(EngineError::Rejected)?;
+        let mut log = EventLog::create(path)?;
+        log.append(&events)?;
+        let state = State::replay(&events);
+        Ok(Incident {
+            state,
+            events,
+            log,
+            torn_tail: None,
+        })
+    }
+
+    pub fn state(&self) -> &State {
+        &self.state
+    }
+
+    pub fn events(&self) -> &[Event] {
+        &self.events
+    }
+
+    pub fn torn_tail(&self) -> Option<&TornTail> {
+        self.torn_tail.as_ref()
+    }
+
+    pub fn head_hash(&self) -> &str {
+        self.log.head_hash()
+    }
+
+    /// Decides every submission in order (each sees the state left by the ones before),
+    /// appends all resulting events with one fsync, then reports. If the write fails,
+    /// nothing of the batch happened: state is rebuilt from the events that are on disk.
+    pub fn execute(
+        &mut self,
+        batch: &[Submission],
+        now: DateTime<Utc>,
+        runbooks: &Runbooks,
+    ) -> Result<Committed, EngineError> {
+        let committed_len = self.events.len();
+        let mut outcomes = Vec::with_capacity(batch.len());
+        for submission in batch {
+            if let Some(last_seq) = submission
+                .command_id
+                .as_ref()
+                .and_then(|id| self.state.command_ids.get(id))
+            {
+                outcomes.push(Outcome::Duplicate {
+                    last_seq: *last_seq,
+                });
+                continue;
+            }
+            match decide(
+                &self.state,
+                &submission.actor,
+                &submission.command,
+                now,
+                runbooks,
+                submission.command_id.as_deref(),
+            ) {
+                Ok(events) => {
+                    for event in &events {
+                        self.state.apply(event);
+                    }
+                    self.events.extend(events.iter().cloned());
+                    outcomes.push(Outcome::Applied(events));
+                }
+                Err(rejection) => outcomes.push(Outcome::Rejected(rejection)),
+            }
+        }
+        let new_events = self.events.get(committed_len..).unwrap_or_default();
+        if new_events.is_empty() {
+            return Ok(Committed {
+                outcomes,
+                event_json: Vec::new(),
+            });
+        }
+        match self.log.append(new_events) {
+            Ok(event_json) => Ok(Committed {
+                outcomes,
+                event_json,
+            }),
+            Err(error) => {
+                self.events.truncate(committed_len);
+                self.state = State::replay(&self.events);
+                Err(error.into())
+            }
+        }
+    }
+
+    /// Executes one command and returns its events, or the rejection as an error.
+    pub fn execute_one(
+        &mut self,
+        submission: Submission,
+        now: DateTime<Utc>,
+        runbooks: &Runbooks,
+    ) -> Result<Vec<Event>, EngineError> {
+        let committed = self.execute(std::slice::from_ref(&submission), now, runbooks)?;
+        match committed.outcomes.into_iter().next() {
+            Some(Outcome::Applied(events)) => Ok(events),
+            Some(Outcome::Duplicate { .. }) | None => Ok(Vec::new()),
+            Some(Outcome::Rejected(rejection)) => Err(EngineError::Rejected(rejection)),
+        }
+    }
+}

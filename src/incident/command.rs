@@ -1,0 +1,165 @@
+//! Commands: what a person asks the incident to do. The hub (or the local engine)
+//! passes each through `decide`, which turns it into events or rejects it.
+
+use super::blast::CellState;
+use super::role::Role;
+use super::severity::Severity;
+use super::state::{EntryKind, Status};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// Who is asking: a name and the roles their credentials grant.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Actor {
+    pub name: String,
+    pub roles: std::collections::BTreeSet<Role>,
+}
+
+impl Actor {
+    pub fn new(name: impl Into<String>, roles: impl IntoIterator<Item = Role>) -> Actor {
+        Actor {
+            name: name.into(),
+            roles: roles.into_iter().collect(),
+        }
+    }
+
+    /// Automations (alert intake) act as `system:<source>`; they do not acknowledge.
+    pub fn is_automation(&self) -> bool {
+        self.name.starts_with("system:")
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Command {
+    /// Opens a new incident. `id` is chosen by whoever stores it (it must be unique there).
+    Declare {
+        id: String,
+        title: String,
+        severity: Severity,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        playbook: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        summary: Option<String>,
+    },
+    Acknowledge,
+    SetTitle {
+        title: String,
+    },
+    SetSeverity {
+        severity: Severity,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+    },
+    SetStatus {
+        status: Status,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+    },
+    AssignRole {
+        role: Role,
+        person: String,
+    },
+    ReleaseRole {
+        role: Role,
+    },
+    AddNote {
+        #[serde(default = "default_note_kind")]
+        kind: EntryKind,
+        text: String,
+    },
+    /// Supersedes the text of timeline entry `entry` (its seq); the original stays in the log.
+    CorrectNote {
+        entry: u64,
+        text: String,
+    },
+    AddItem {
+        text: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        role: Option<Role>,
+    },
+    ApplyPlaybook {
+        playbook: String,
+    },
+    /// `item` is an item id, its 1-based number, or an unambiguous id suffix.
+    Tick {
+        item: String,
+    },
+    Untick {
+        item: String,
+    },
+    AssignItem {
+        item: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        role: Option<Role>,
+    },
+    SetCell {
+        tenant: String,
+        region: String,
+        state: CellState,
+    },
+    SetService {
+        service: String,
+        state: CellState,
+    },
+    /// Switches a regulatory flag (and so its clocks) on or off. `aware_at` back-dates
+    /// the moment of awareness; it defaults to now.
+    SetFlag {
+        flag: String,
+        on: bool,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        aware_at: Option<DateTime<Utc>>,
+    },
+    /// Marks a clock (e.g. a regulatory notification) as done.
+    CompleteClock {
+        clock: String,
+        #[serde(default)]
+        note: String,
+    },
+    SaveDraft {
+        template: String,
+        #[serde(default)]
+        fields: BTreeMap<String, String>,
+        text: String,
+    },
+    /// Publishes `text` (already rendered and edited by a person) for `template`.
+    Publish {
+        template: String,
+        text: String,
+        #[serde(default)]
+        channels: Vec<String>,
+    },
+}
+
+fn default_note_kind() -> EntryKind {
+    EntryKind::Note
+}
+
+impl Command {
+    /// A short name for metrics and rejections.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Command::Declare { .. } => "declare",
+            Command::Acknowledge => "acknowledge",
+            Command::SetTitle { .. } => "set_title",
+            Command::SetSeverity { .. } => "set_severity",
+            Command::SetStatus { .. } => "set_status",
+            Command::AssignRole { .. } => "assign_role",
+            Command::ReleaseRole { .. } => "release_role",
+            Command::AddNote { .. } => "add_note",
+            Command::CorrectNote { .. } => "correct_note",
+            Command::AddItem { .. } => "add_item",
+            Command::ApplyPlaybook { .. } => "apply_playbook",
+            Command::Tick { .. } => "tick",
+            Command::Untick { .. } => "untick",
+            Command::AssignItem { .. } => "assign_item",
+            Command::SetCell { .. } => "set_cell",
+            Command::SetService { .. } => "set_service",
+            Command::SetFlag { .. } => "set_flag",
+            Command::CompleteClock { .. } => "complete_clock",
+            Command::SaveDraft { .. } => "save_draft",
+            Command::Publish { .. } => "publish",
+        }
+    }
+}

@@ -1,0 +1,661 @@
+//! `decide`: turns a command into events, or rejects it with a reason a person can act
+//! on. Pure: the time and the runbooks are passed in; the permission check lives here,
+//! so a forged client gains nothing.
+
+use super::blast::CellState;
+use super::clocks;
+use super::command::{Actor, Command};
+use super::event::{AD_HOC_SOURCE, CHECKLIST_SOURCE, Event, EventKind, ItemSpec, PLAYBOOK_SOURCE};
+use super::limits::{
+    COMMS_MAX_CHARS, NOTE_MAX_CHARS, TITLE_MAX_CHARS, check_incident_id, check_name, check_reason,
+    check_text,
+};
+use super::role::{Permission, Role, allowed_roles, permits};
+use super::runbook::Runbooks;
+use super::state::{EntryKind, State, Status};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeSet;
+
+/// Why a command was refused. `code` is stable (clients and the protocol use it);
+/// `message` says what to do instead.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[error("{message}")]
+pub struct Rejection {
+    pub code: RejectCode,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RejectCode {
+    Forbidden,
+    NotFound,
+    Invalid,
+    TooLarge,
+    Unchanged,
+    NoIncident,
+    AlreadyExists,
+}
+
+impl RejectCode {
+    pub fn id(self) -> &'static str {
+        match self {
+            RejectCode::Forbidden => "forbidden",
+            RejectCode::NotFound => "not_found",
+            RejectCode::Invalid => "invalid",
+            RejectCode::TooLarge => "too_large",
+            RejectCode::Unchanged => "unchanged",
+            RejectCode::NoIncident => "no_incident",
+            RejectCode::AlreadyExists => "already_exists",
+        }
+    }
+}
+
+impl Rejection {
+    pub fn new(code: RejectCode, message: impl Into<String>) -> Rejection {
+        Rejection {
+            code,
+            message: message.into(),
+        }
+    }
+    pub fn invalid(message: impl Into<String>) -> Rejection {
+        Rejection::new(RejectCode::Invalid, message)
+    }
+    pub fn too_large(message: impl Into<String>) -> Rejection {
+        Rejection::new(RejectCode::TooLarge, message)
+    }
+    pub fn not_found(message: impl Into<String>) -> Rejection {
+        Rejection::new(RejectCode::NotFound, message)
+    }
+    pub fn unchanged(message: impl Into<String>) -> Rejection {
+        Rejection::new(RejectCode::Unchanged, message)
+    }
+}
+
+/// Decides `command` and stamps the resulting events with the next seqs, `now`, the
+/// actor and `command_id`.
+pub fn decide(
+    state: &State,
+    actor: &Actor,
+    command: &Command,
+    now: DateTime<Utc>,
+    runbooks: &Runbooks,
+    command_id: Option<&str>,
+) -> Result<Vec<Event>, Rejection> {
+    let kinds = decide_kinds(state, actor, command, now, runbooks)?;
+    Ok(kinds
+        .into_iter()
+        .zip(state.seq + 1..)
+        .map(|(kind, seq)| Event {
+            seq,
+            at: now,
+            actor: actor.name.clone(),
+            command_id: command_id.map(str::to_string),
+            kind,
+        })
+        .collect())
+}
+
+/// The roles `actor` has in this incident: granted ones plus seats they hold.
+pub fn effective_roles(state: &State, actor: &Actor) -> BTreeSet<Role> {
+    let mut roles = actor.roles.clone();
+    roles.extend(state.seats_of(&actor.name));
+    roles
+}
+
+fn require(state: &State, actor: &Actor, permission: Permission) -> Result<(), Rejection> {
+    if permits(&effective_roles(state, actor), permission) {
+        return Ok(());
+    }
+    let allowed: Vec<&str> = allowed_roles(permission).iter().map(|r| r.id()).collect();
+    Err(Rejection::new(
+        RejectCode::Forbidden,
+        format!(
+            "{} may not {}: that needs one of {}",
+            actor.name,
+            permission.describe(),
+            allowed.join(", ")
+        ),
+    ))
+}
+
+fn decide_kinds(
+    state: &State,
+    actor: &Actor,
+    command: &Command,
+    now: DateTime<Utc>,
+    runbooks: &Runbooks,
+) -> Result<Vec<EventKind>, Rejection> {
+    if let Command::Declare {
+        id,
+        title,
+        severity,
+        playbook,
+        summary,
+    } = command
+    {
+        require(state, actor, Permission::Declare)?;
+        if state.exists() {
+            return Err(Rejection::new(
+                RejectCode::AlreadyExists,
+                format!("incident {} already exists", state.id),
+            ));
+        }
+        check_incident_id(id)?;
+        check_text("the title", title, TITLE_MAX_CHARS)?;
+        if let Some(summary) = summary {
+            check_text("the summary", summary, NOTE_MAX_CHARS)?;
+        }
+        let playbook = match playbook {
+            Some(wanted) => Some(
+                runbooks
+                    .playbook(wanted)
+                    .ok_or_else(|| unknown_playbook(wanted))?,
+            ),
+            None => None,
+        };
+        let mut events = vec![EventKind::Declared {
+            id: id.clone(),
+            title: title.trim().to_string(),
+            severity: *severity,
+            summary: summary.clone(),
+        }];
+        if !actor.is_automation() {
+            events.push(EventKind::Acknowledged);
+            events.push(EventKind::RoleAssigned {
+                role: Role::Commander,
+                person: actor.name.clone(),
+                previous: None,
+            });
+        }
+        if let Some(checklist) = runbooks.checklist_on_declare() {
+            events.push(EventKind::ItemsAdded {
+                group: checklist.title.clone(),
+                source: format!("{CHECKLIST_SOURCE}{}", checklist.id),
+                items: checklist
+                    .item
+                    .iter()
+                    .map(|entry| ItemSpec {
+                        id: format!("{}.{}", checklist.id, entry.id),
+                        text: entry.text.clone(),
+                        role: entry.role,
+                        within_minutes: entry.within_minutes,
+                        phase: None,
+                    })
+                    .collect(),
+            });
+        }
+        if let Some(playbook) = playbook {
+            events.push(playbook_items(playbook));
+        }
+        return Ok(events);
+    }
+
+    if !state.exists() {
+        return Err(Rejection::new(
+            RejectCode::NoIncident,
+            "there is no such incident: declare it first",
+        ));
+    }
+    let mut events = decide_on_existing(state, actor, command, now, runbooks)?;
+    let acknowledges = !actor.is_automation()
+        && state.acknowledged_at.is_none()
+        && !matches!(command, Command::Acknowledge);
+    if acknowledges {
+        // The first human touch acknowledges: time-to-acknowledge is measured from it.
+        events.insert(0, EventKind::Acknowledged);
+    }
+    Ok(events)
+}
+
+fn decide_on_existing(
+    state: &State,
+    actor: &Actor,
+    command: &Command,
+    now: DateTime<Utc>,
+    runbooks: &Runbooks,
+) -> Result<Vec<EventKind>, Rejection> {
+    let one = |kind: EventKind| Ok(vec![kind]);
+    match command {
+        Command::Declare { .. } => unreachable_declare(),
+        Command::Acknowledge => {
+            require(state, actor, Permission::Write)?;
+            match state.acknowledged_at {
+                Some(at) => Err(Rejection::unchanged(format!(
+                    "already acknowledged at {}",
+                    at.format("%H:%M UTC")
+                ))),
+                None => one(EventKind::Acknowledged),
+            }
+        }
+        Command::SetTitle { title } => {
+            require(state, actor, Permission::Steer)?;
+            check_text("the title", title, TITLE_MAX_CHARS)?;
+            let title = title.trim().to_string();
+            if title == state.title {
+                return Err(Rejection::unchanged("the title is already that"));
+            }
+            one(EventKind::TitleChanged {
+                from: state.title.clone(),
+                to: title,
+            })
+        }
+        Command::SetSeverity { severity, reason } => {
+            require(state, actor, Permission::Steer)?;
+            check_reason(reason)?;
+            let from = state.severity.unwrap_or(*severity);
+            if from == *severity {
+                return Err(Rejection::unchanged(format!(
+                    "severity is already {severity}"
+                )));
+            }
+            one(EventKind::SeverityChanged {
+                from,
+                to: *severity,
+                reason: reason.clone(),
+            })
+        }
+        Command::SetStatus { status, reason } => {
+            require(state, actor, Permission::Steer)?;
+            check_reason(reason)?;
+            if *status == state.status {
+                return Err(Rejection::unchanged(format!("status is already {status}")));
+            }
+            one(EventKind::StatusChanged {
+                from: state.status,
+                to: *status,
+                reason: reason.clone(),
+            })
+        }
+        Command::AssignRole { role, person } => {
+            let taking_vacant_command = *role == Role::Commander
+                && state.holder(Role::Commander).is_none()
+                && *person == actor.name;
+            if taking_vacant_command {
+                require(state, actor, Permission::TakeCommand)?;
+            } else {
+                require(state, actor, Permission::AssignRoles)?;
+            }
+            if !role.is_seat() {
+                return Err(Rejection::invalid(format!(
+                    "{role} is not a seat: responders and observers are everyone else"
+                )));
+            }
+            check_name("the person", person)?;
+            let person = person.trim().to_string();
+            let previous = state.holder(*role).map(str::to_string);
+            if previous.as_deref() == Some(person.as_str()) {
+                return Err(Rejection::unchanged(format!(
+                    "{person} is already {}",
+                    role.title().to_lowercase()
+                )));
+            }
+            one(EventKind::RoleAssigned {
+                role: *role,
+                person,
+                previous,
+            })
+        }
+        Command::ReleaseRole { role } => {
+            let holder = state.holder(*role).ok_or_else(|| {
+                Rejection::unchanged(format!("nobody is {}", role.title().to_lowercase()))
+            })?;
+            if holder != actor.name {
+                require(state, actor, Permission::AssignRoles)?;
+            }
+            one(EventKind::RoleReleased {
+                role: *role,
+                person: holder.to_string(),
+            })
+        }
+        Command::AddNote { kind, text } => {
+            require(state, actor, Permission::Write)?;
+            if !kind.is_written_by_people() {
+                return Err(Rejection::invalid(format!(
+                    "a {kind} entry is written by warroom itself: use note, decision or action"
+                )));
+            }
+            check_text("the note", text, NOTE_MAX_CHARS)?;
+            one(EventKind::NoteAdded {
+                kind: *kind,
+                text: text.trim_end().to_string(),
+            })
+        }
+        Command::CorrectNote { entry, text } => {
+            require(state, actor, Permission::Write)?;
+            check_text("the correction", text, NOTE_MAX_CHARS)?;
+            let target = state
+                .entry(*entry)
+                .ok_or_else(|| Rejection::not_found(format!("no timeline entry #{entry}")))?;
+            if !target.kind.is_written_by_people() {
+                return Err(Rejection::invalid(format!(
+                    "entry #{entry} was written by warroom; add a note instead"
+                )));
+            }
+            let roles = effective_roles(state, actor);
+            let may = target.author == actor.name
+                || roles.contains(&Role::Commander)
+                || roles.contains(&Role::Scribe);
+            if !may {
+                return Err(Rejection::new(
+                    RejectCode::Forbidden,
+                    format!(
+                        "only {} (the author), the scribe or the commander may correct entry #{entry}",
+                        target.author
+                    ),
+                ));
+            }
+            one(EventKind::NoteCorrected {
+                entry: *entry,
+                text: text.trim_end().to_string(),
+            })
+        }
+        Command::AddItem { text, role } => {
+            require(state, actor, Permission::EditChecklist)?;
+            check_text("the item", text, NOTE_MAX_CHARS)?;
+            let ad_hoc = state
+                .checklist
+                .iter()
+                .filter(|i| i.id.starts_with("adhoc."))
+                .count();
+            one(EventKind::ItemsAdded {
+                group: "Ad hoc".to_string(),
+                source: AD_HOC_SOURCE.to_string(),
+                items: vec![ItemSpec {
+                    id: format!("adhoc.{}", ad_hoc + 1),
+                    text: text.trim().to_string(),
+                    role: *role,
+                    within_minutes: None,
+                    phase: None,
+                }],
+            })
+        }
+        Command::ApplyPlaybook { playbook } => {
+            require(state, actor, Permission::EditChecklist)?;
+            let found = runbooks
+                .playbook(playbook)
+                .ok_or_else(|| unknown_playbook(playbook))?;
+            if state.playbooks.iter().any(|p| p == playbook) {
+                return Err(Rejection::unchanged(format!(
+                    "playbook {playbook} is already applied"
+                )));
+            }
+            one(playbook_items(found))
+        }
+        Command::Tick { item } => {
+            require(state, actor, Permission::TickChecklist)?;
+            let index = resolve_item(state, item)?;
+            let found = &state.checklist[index];
+            if let Some(done) = &found.done {
+                return Err(Rejection::unchanged(format!(
+                    "already done by {} at {}",
+                    done.by,
+                    done.at.format("%H:%M UTC")
+                )));
+            }
+            one(EventKind::ItemTicked {
+                item: found.id.clone(),
+            })
+        }
+        Command::Untick { item } => {
+            require(state, actor, Permission::TickChecklist)?;
+            let index = resolve_item(state, item)?;
+            let found = &state.checklist[index];
+            if found.done.is_none() {
+                return Err(Rejection::unchanged("that item is not done"));
+            }
+            one(EventKind::ItemUnticked {
+                item: found.id.clone(),
+            })
+        }
+        Command::AssignItem { item, role } => {
+            require(state, actor, Permission::EditChecklist)?;
+            let index = resolve_item(state, item)?;
+            let found = &state.checklist[index];
+            if found.role == *role {
+                return Err(Rejection::unchanged("the item already has that owner"));
+            }
+            one(EventKind::ItemAssigned {
+                item: found.id.clone(),
+                role: *role,
+            })
+        }
+        Command::SetCell {
+            tenant,
+            region,
+            state: cell,
+        } => {
+            require(state, actor, Permission::EditBlastRadius)?;
+            check_name("the tenant", tenant)?;
+            check_name("the region", region)?;
+            let (tenant, region) = (tenant.trim(), region.trim());
+            let previous = state.blast.cell(tenant, region);
+            let known = state.blast.tenants.iter().any(|t| t == tenant)
+                && state.blast.regions.iter().any(|r| r == region);
+            if previous == *cell && (known || *cell != CellState::Unknown) {
+                return Err(Rejection::unchanged(format!(
+                    "{tenant} in {region} is already {cell}"
+                )));
+            }
+            one(EventKind::CellSet {
+                tenant: tenant.to_string(),
+                region: region.to_string(),
+                state: *cell,
+                previous,
+            })
+        }
+        Command::SetService {
+            service,
+            state: cell,
+        } => {
+            require(state, actor, Permission::EditBlastRadius)?;
+            check_name("the service", service)?;
+            let service = service.trim();
+            let previous = state.blast.service(service);
+            let known = state.blast.services.iter().any(|(s, _)| s == service);
+            if previous == *cell && known {
+                return Err(Rejection::unchanged(format!("{service} is already {cell}")));
+            }
+            one(EventKind::ServiceSet {
+                service: service.to_string(),
+                state: *cell,
+                previous,
+            })
+        }
+        Command::SetFlag { flag, on, aware_at } => {
+            require(state, actor, Permission::SetRegulatoryFlags)?;
+            if !runbooks.is_known_flag(flag) {
+                let known: BTreeSet<&str> = runbooks
+                    .clocks
+                    .regulation
+                    .iter()
+                    .map(|r| r.flag.as_str())
+                    .collect();
+                return Err(Rejection::not_found(format!(
+                    "unknown flag `{flag}`: known flags are {}",
+                    known.into_iter().collect::<Vec<_>>().join(", ")
+                )));
+            }
+            let aware_at = aware_at.unwrap_or(now);
+            if aware_at > now {
+                return Err(Rejection::invalid("awareness cannot be in the future"));
+            }
+            match (state.flags.get(flag), on) {
+                (Some(since), true) if *since == aware_at => {
+                    Err(Rejection::unchanged(format!("{flag} is already on")))
+                }
+                (None, false) => Err(Rejection::unchanged(format!("{flag} is already off"))),
+                _ => one(EventKind::FlagSet {
+                    flag: flag.clone(),
+                    on: *on,
+                    aware_at,
+                }),
+            }
+        }
+        Command::CompleteClock { clock, note } => {
+            require(state, actor, Permission::SetRegulatoryFlags)?;
+            if note.chars().count() > NOTE_MAX_CHARS {
+                return Err(Rejection::too_large("the note is too long"));
+            }
+            let open = clocks::compute(state, runbooks, now);
+            let found = open.iter().find(|c| c.id == *clock).ok_or_else(|| {
+                Rejection::not_found(format!(
+                    "no clock `{clock}` on this incident (see `warroom status`)"
+                ))
+            })?;
+            if !found.completable {
+                return Err(Rejection::invalid(format!(
+                    "`{clock}` stops by itself; it cannot be marked done"
+                )));
+            }
+            if state.completed_clocks.contains_key(clock) {
+                return Err(Rejection::unchanged(format!("`{clock}` is already met")));
+            }
+            one(EventKind::ClockCompleted {
+                clock: clock.clone(),
+                note: note.clone(),
+            })
+        }
+        Command::SaveDraft {
+            template,
+            fields,
+            text,
+        } => {
+            require(state, actor, Permission::DraftComms)?;
+            runbooks
+                .template(template)
+                .ok_or_else(|| unknown_template(template))?;
+            if text.chars().count() > COMMS_MAX_CHARS {
+                return Err(Rejection::too_large(format!(
+                    "the draft is over {COMMS_MAX_CHARS} characters"
+                )));
+            }
+            one(EventKind::DraftSaved {
+                template: template.clone(),
+                fields: fields.clone(),
+                text: text.clone(),
+            })
+        }
+        Command::Publish {
+            template,
+            text,
+            channels,
+        } => {
+            require(state, actor, Permission::PublishComms)?;
+            let found = runbooks
+                .template(template)
+                .ok_or_else(|| unknown_template(template))?;
+            check_text("the update", text, COMMS_MAX_CHARS)?;
+            if let Some(field) = unfilled_field(text) {
+                return Err(Rejection::invalid(format!(
+                    "fill in ⟨{field}⟩ before publishing"
+                )));
+            }
+            let channels = if channels.is_empty() {
+                found.channels.clone()
+            } else {
+                channels.clone()
+            };
+            one(EventKind::CommsPublished {
+                template: template.clone(),
+                title: found.title.clone(),
+                audience: found.audience,
+                channels,
+                text: text.trim_end().to_string(),
+            })
+        }
+    }
+}
+
+/// Declare is handled before the incident exists; reaching here would be a logic slip,
+/// so say so instead of panicking.
+fn unreachable_declare() -> Result<Vec<EventKind>, Rejection> {
+    Err(Rejection::new(
+        RejectCode::AlreadyExists,
+        "this incident already exists",
+    ))
+}
+
+fn playbook_items(playbook: &super::runbook::Playbook) -> EventKind {
+    EventKind::ItemsAdded {
+        group: format!("Playbook: {}", playbook.title),
+        source: format!("{PLAYBOOK_SOURCE}{}", playbook.id),
+        items: playbook
+            .step
+            .iter()
+            .zip(1..)
+            .map(|(step, n)| ItemSpec {
+                id: format!("{}.{n}", playbook.id),
+                text: step.text.clone(),
+                role: step.role,
+                within_minutes: None,
+                phase: Some(step.phase),
+            })
+            .collect(),
+    }
+}
+
+fn unknown_playbook(id: &str) -> Rejection {
+    Rejection::not_found(format!(
+        "unknown playbook `{id}`: `warroom playbooks` lists them"
+    ))
+}
+
+fn unknown_template(id: &str) -> Rejection {
+    Rejection::not_found(format!(
+        "unknown template `{id}`: `warroom templates` lists them"
+    ))
+}
+
+/// The first `⟨name⟩` marker a render left for an unfilled field.
+fn unfilled_field(text: &str) -> Option<&str> {
+    let start = text.find('⟨')? + '⟨'.len_utf8();
+    let len = text.get(start..)?.find('⟩')?;
+    text.get(start..start + len)
+}
+
+/// Finds a checklist item by id, 1-based number, or unambiguous id suffix.
+pub fn resolve_item(state: &State, wanted: &str) -> Result<usize, Rejection> {
+    let wanted = wanted.trim();
+    if let Some(index) = state.item_index(wanted) {
+        return Ok(index);
+    }
+    if let Ok(number) = wanted.parse::<usize>() {
+        return match number.checked_sub(1).filter(|i| *i < state.checklist.len()) {
+            Some(index) => Ok(index),
+            None => Err(Rejection::not_found(format!(
+                "no checklist item {number}: there are {}",
+                state.checklist.len()
+            ))),
+        };
+    }
+    let suffix = format!(".{wanted}");
+    let matches: Vec<usize> = state
+        .checklist
+        .iter()
+        .enumerate()
+        .filter(|(_, item)| item.id.ends_with(&suffix))
+        .map(|(i, _)| i)
+        .collect();
+    match matches.as_slice() {
+        [one] => Ok(*one),
+        [] => Err(Rejection::not_found(format!(
+            "no checklist item `{wanted}`: use its number or id from `warroom status`"
+        ))),
+        many => Err(Rejection::invalid(format!(
+            "`{wanted}` matches {} items: use the full id or the number",
+            many.len()
+        ))),
+    }
+}
+
+/// Status changes a commander may make: any, except to the same status.
+pub fn status_choices(current: Status) -> Vec<Status> {
+    Status::ALL.into_iter().filter(|s| *s != current).collect()
+}
+
+/// Kinds a person may write.
+pub fn writable_kinds() -> [EntryKind; 3] {
+    [EntryKind::Note, EntryKind::Decision, EntryKind::Action]
+}

@@ -1,0 +1,169 @@
+//! Events: what happened, stamped by the single writer with `seq`, UTC time and actor.
+//! State changes only by applying events, in order; the log of events is the timeline
+//! and the audit trail.
+
+use super::blast::CellState;
+use super::role::Role;
+use super::runbook::Phase;
+use super::severity::Severity;
+use super::state::{EntryKind, Status};
+use super::template::Audience;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Event {
+    pub seq: u64,
+    pub at: DateTime<Utc>,
+    pub actor: String,
+    /// The client-made id of the command that caused this event, for idempotency.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub command_id: Option<String>,
+    #[serde(flatten)]
+    pub kind: EventKind,
+}
+
+/// `ItemsAdded.source` for a playbook's steps: `playbook:<id>`.
+pub const PLAYBOOK_SOURCE: &str = "playbook:";
+/// `ItemsAdded.source` for a catalog checklist: `checklist:<id>`.
+pub const CHECKLIST_SOURCE: &str = "checklist:";
+/// `ItemsAdded.source` for an item a responder typed.
+pub const AD_HOC_SOURCE: &str = "adhoc";
+
+/// A checklist item as copied into the log when it was added.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ItemSpec {
+    pub id: String,
+    pub text: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<Role>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub within_minutes: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phase: Option<Phase>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum EventKind {
+    Declared {
+        id: String,
+        title: String,
+        severity: Severity,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        summary: Option<String>,
+    },
+    Acknowledged,
+    TitleChanged {
+        from: String,
+        to: String,
+    },
+    SeverityChanged {
+        from: Severity,
+        to: Severity,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+    },
+    StatusChanged {
+        from: Status,
+        to: Status,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+    },
+    RoleAssigned {
+        role: Role,
+        person: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        previous: Option<String>,
+    },
+    RoleReleased {
+        role: Role,
+        person: String,
+    },
+    NoteAdded {
+        kind: EntryKind,
+        text: String,
+    },
+    NoteCorrected {
+        entry: u64,
+        text: String,
+    },
+    /// Items added to the checklist under a group (a checklist, a playbook, or ad hoc).
+    ItemsAdded {
+        group: String,
+        source: String,
+        items: Vec<ItemSpec>,
+    },
+    ItemTicked {
+        item: String,
+    },
+    ItemUnticked {
+        item: String,
+    },
+    ItemAssigned {
+        item: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        role: Option<Role>,
+    },
+    CellSet {
+        tenant: String,
+        region: String,
+        state: CellState,
+        previous: CellState,
+    },
+    ServiceSet {
+        service: String,
+        state: CellState,
+        previous: CellState,
+    },
+    FlagSet {
+        flag: String,
+        on: bool,
+        aware_at: DateTime<Utc>,
+    },
+    ClockCompleted {
+        clock: String,
+        #[serde(default)]
+        note: String,
+    },
+    DraftSaved {
+        template: String,
+        #[serde(default)]
+        fields: std::collections::BTreeMap<String, String>,
+        text: String,
+    },
+    CommsPublished {
+        template: String,
+        title: String,
+        audience: Audience,
+        #[serde(default)]
+        channels: Vec<String>,
+        text: String,
+    },
+}
+
+impl EventKind {
+    pub fn name(&self) -> &'static str {
+        match self {
+            EventKind::Declared { .. } => "declared",
+            EventKind::Acknowledged => "acknowledged",
+            EventKind::TitleChanged { .. } => "title_changed",
+            EventKind::SeverityChanged { .. } => "severity_changed",
+            EventKind::StatusChanged { .. } => "status_changed",
+            EventKind::RoleAssigned { .. } => "role_assigned",
+            EventKind::RoleReleased { .. } => "role_released",
+            EventKind::NoteAdded { .. } => "note_added",
+            EventKind::NoteCorrected { .. } => "note_corrected",
+            EventKind::ItemsAdded { .. } => "items_added",
+            EventKind::ItemTicked { .. } => "item_ticked",
+            EventKind::ItemUnticked { .. } => "item_unticked",
+            EventKind::ItemAssigned { .. } => "item_assigned",
+            EventKind::CellSet { .. } => "cell_set",
+            EventKind::ServiceSet { .. } => "service_set",
+            EventKind::FlagSet { .. } => "flag_set",
+            EventKind::ClockCompleted { .. } => "clock_completed",
+            EventKind::DraftSaved { .. } => "draft_saved",
+            EventKind::CommsPublished { .. } => "comms_published",
+        }
+    }
+}

@@ -1,0 +1,28 @@
+//! THE domain, pure: an incident's state, the commands people issue, the events that
+//! record what happened, `decide` (command → events, with the permission check) and
+//! `apply` (event → state). No I/O, no clock reads, no async: the hub and every client
+//! run this same code, so replicas that applied the same events agree.
+
+mod apply;
+pub mod blast;
+pub mod clocks;
+pub mod command;
+pub mod decide;
+pub mod event;
+pub mod export;
+pub mod limits;
+pub mod render;
+pub mod role;
+pub mod runbook;
+pub mod severity;
+pub mod state;
+pub mod template;
+
+pub use blast::CellState;
+pub use command::{Actor, Command};
+pub use decide::{RejectCode, Rejection, decide};
+pub use event::{Event, EventKind};
+pub use role::Role;
+pub use runbook::Runbooks;
+pub use severity::Severity;
+pub use state::{EntryKind, State, Status};

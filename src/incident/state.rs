@@ -1,0 +1,275 @@
+//! The incident's state: everything a responder sees, rebuilt by applying events in
+//! order (`apply.rs`). Nothing here reads a clock or does I/O.
+
+use super::blast::BlastRadius;
+use super::role::Role;
+use super::runbook::Phase;
+use super::severity::Severity;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::fmt;
+use std::str::FromStr;
+
+/// Where the incident is in its lifecycle.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    #[default]
+    Investigating,
+    Identified,
+    Monitoring,
+    Resolved,
+}
+
+impl Status {
+    pub const ALL: [Status; 4] = [
+        Status::Investigating,
+        Status::Identified,
+        Status::Monitoring,
+        Status::Resolved,
+    ];
+
+    pub fn title(self) -> &'static str {
+        match self {
+            Status::Investigating => "Investigating",
+            Status::Identified => "Identified",
+            Status::Monitoring => "Monitoring",
+            Status::Resolved => "Resolved",
+        }
+    }
+}
+
+impl fmt::Display for Status {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.title())
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`{0}` is not a status: use investigating, identified, monitoring or resolved")]
+pub struct BadStatus(pub String);
+
+impl FromStr for Status {
+    type Err = BadStatus;
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        let wanted = text.trim().to_ascii_lowercase();
+        Status::ALL
+            .into_iter()
+            .find(|s| s.title().to_ascii_lowercase() == wanted)
+            .ok_or_else(|| BadStatus(text.to_string()))
+    }
+}
+
+/// What kind of timeline entry this is. People write notes, decisions and actions;
+/// comms and system entries are written by the incident itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EntryKind {
+    Note,
+    Decision,
+    Action,
+    Comms,
+    System,
+}
+
+impl EntryKind {
+    pub const ALL: [EntryKind; 5] = [
+        EntryKind::Note,
+        EntryKind::Decision,
+        EntryKind::Action,
+        EntryKind::Comms,
+        EntryKind::System,
+    ];
+
+    pub fn id(self) -> &'static str {
+        match self {
+            EntryKind::Note => "note",
+            EntryKind::Decision => "decision",
+            EntryKind::Action => "action",
+            EntryKind::Comms => "comms",
+            EntryKind::System => "system",
+        }
+    }
+
+    pub fn is_written_by_people(self) -> bool {
+        matches!(
+            self,
+            EntryKind::Note | EntryKind::Decision | EntryKind::Action
+        )
+    }
+}
+
+impl fmt::Display for EntryKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.id())
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`{0}` is not an entry kind: use note, decision or action")]
+pub struct BadEntryKind(pub String);
+
+impl FromStr for EntryKind {
+    type Err = BadEntryKind;
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        let wanted = text.trim().to_ascii_lowercase();
+        EntryKind::ALL
+            .into_iter()
+            .find(|k| k.id() == wanted)
+            .ok_or_else(|| BadEntryKind(text.to_string()))
+    }
+}
+
+/// One line of the timeline.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TimelineEntry {
+    /// The seq of the event that wrote it (its stable id).
+    pub seq: u64,
+    pub at: DateTime<Utc>,
+    pub author: String,
+    pub kind: EntryKind,
+    pub text: String,
+    /// The latest correction, which supersedes `text` when shown.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub correction: Option<Correction>,
+}
+
+impl TimelineEntry {
+    /// The text to show: the latest correction if any.
+    pub fn current_text(&self) -> &str {
+        self.correction.as_ref().map_or(&self.text, |c| &c.text)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Correction {
+    pub seq: u64,
+    pub at: DateTime<Utc>,
+    pub author: String,
+    pub text: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ChecklistItem {
+    pub id: String,
+    pub text: String,
+    /// The group title: a checklist's or a playbook's title, or "Ad hoc".
+    pub group: String,
+    pub phase: Option<Phase>,
+    pub role: Option<Role>,
+    /// Due this long after declaring.
+    pub within_minutes: Option<u32>,
+    pub done: Option<Tick>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Tick {
+    pub by: String,
+    pub at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Draft {
+    pub template: String,
+    pub fields: BTreeMap<String, String>,
+    pub text: String,
+    pub by: String,
+    pub at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Published {
+    pub seq: u64,
+    pub template: String,
+    pub title: String,
+    pub audience: super::template::Audience,
+    pub channels: Vec<String>,
+    pub text: String,
+    pub by: String,
+    pub at: DateTime<Utc>,
+}
+
+/// The whole incident as of `seq`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct State {
+    pub id: String,
+    pub title: String,
+    pub summary: Option<String>,
+    pub severity: Option<Severity>,
+    pub status: Status,
+    pub declared_by: String,
+    pub declared_at: Option<DateTime<Utc>>,
+    pub acknowledged_at: Option<DateTime<Utc>>,
+    /// First time the incident reached Monitoring (or Resolved without Monitoring).
+    pub mitigated_at: Option<DateTime<Utc>>,
+    pub resolved_at: Option<DateTime<Utc>>,
+    /// When the incident last entered Monitoring and stayed there (for the unfreeze clock).
+    pub stable_since: Option<DateTime<Utc>>,
+    /// Seated roles: who holds each.
+    pub roles: BTreeMap<Role, String>,
+    pub timeline: Vec<TimelineEntry>,
+    pub checklist: Vec<ChecklistItem>,
+    pub blast: BlastRadius,
+    /// Regulatory flags that are on, with the moment of awareness.
+    pub flags: BTreeMap<String, DateTime<Utc>>,
+    /// Clocks marked done: id → (when, by whom, note).
+    pub completed_clocks: BTreeMap<String, (DateTime<Utc>, String, String)>,
+    pub playbooks: Vec<String>,
+    /// Latest draft per template.
+    pub drafts: BTreeMap<String, Draft>,
+    pub published: Vec<Published>,
+    /// Everyone who has done something in this incident.
+    pub participants: BTreeSet<String>,
+    /// The last applied event's seq (0 before the incident exists).
+    pub seq: u64,
+    /// Command ids already applied, with the seq of their last event (idempotency).
+    #[serde(skip)]
+    pub command_ids: HashMap<String, u64>,
+}
+
+impl State {
+    pub fn exists(&self) -> bool {
+        self.seq > 0
+    }
+
+    /// The roles `name` holds in this incident.
+    pub fn seats_of<'a>(&'a self, name: &'a str) -> impl Iterator<Item = Role> + 'a {
+        self.roles
+            .iter()
+            .filter(move |(_, who)| who.as_str() == name)
+            .map(|(role, _)| *role)
+    }
+
+    pub fn holder(&self, role: Role) -> Option<&str> {
+        self.roles.get(&role).map(String::as_str)
+    }
+
+    pub fn entry(&self, seq: u64) -> Option<&TimelineEntry> {
+        // Timeline entries are appended in seq order, so binary search is valid.
+        self.timeline
+            .binary_search_by_key(&seq, |e| e.seq)
+            .ok()
+            .and_then(|i| self.timeline.get(i))
+    }
+
+    pub fn item_index(&self, id: &str) -> Option<usize> {
+        self.checklist.iter().position(|item| item.id == id)
+    }
+
+    /// The time of the last published public or internal update, if any.
+    pub fn last_update_at(&self) -> Option<DateTime<Utc>> {
+        self.published
+            .iter()
+            .rev()
+            .find(|p| {
+                matches!(
+                    p.audience,
+                    super::template::Audience::Public | super::template::Audience::Internal
+                )
+            })
+            .map(|p| p.at)
+    }
+}

@@ -1,0 +1,194 @@
+//! The event log's errors: what can be wrong with one line ([`Damage`], [`LineError`]),
+//! and what [`verify`](super::verify) and [`EventLog`](super::EventLog) return.
+//!
+//! Every message carries its cause inline (a responder may only ever see the top-level
+//! `Display`), so causes are plain fields, not `source()`s, to avoid printing them twice
+//! in an error report chain.
+
+use std::io;
+use std::path::PathBuf;
+
+use thiserror::Error;
+
+/// What is wrong with one line of a log. The messages complete the sentence
+/// `line N: …`.
+#[derive(Debug, Error)]
+pub enum Damage {
+    /// A terminated line with nothing on it.
+    #[error("is empty (a blank line was inserted)")]
+    Empty,
+    /// Not JSON, or JSON with other keys than `prev`, `hash` and `event`.
+    #[error("is not a valid log line ({0})")]
+    NotJson(serde_json::Error),
+    /// `prev` or `hash` is not 64 lowercase hex digits.
+    #[error("`{field}` is not 64 lowercase hex digits")]
+    BadHex {
+        /// `"prev"` or `"hash"`.
+        field: &'static str,
+    },
+    /// Valid JSON, but not byte-for-byte the form the log writes.
+    #[error(
+        "is not in the exact form warroom writes (extra whitespace, a carriage return, \
+         or reordered keys: the line was edited)"
+    )]
+    NotCanonical,
+    /// The stored hash is not the hash of the stored `prev` and event.
+    #[error("hash does not match its contents (the line was changed)")]
+    HashMismatch,
+    /// The first line's `prev` is not [`GENESIS_PREV`](super::GENESIS_PREV).
+    #[error("does not start the chain (prev is not 64 zeros: earlier lines were removed)")]
+    NotGenesis,
+    /// `prev` is not the previous line's hash.
+    #[error(
+        "does not follow line {previous} (prev hash differs: a line was removed, \
+         inserted or reordered)"
+    )]
+    BrokenLink {
+        /// The 1-based number of the line before.
+        previous: usize,
+    },
+    /// The event is not an object with a numeric `seq`.
+    #[error("event has no numeric `seq` ({0})")]
+    NoSeq(serde_json::Error),
+    /// The event's `seq` is not one more than the previous line's.
+    #[error("event seq is {found}, expected {expected} (seqs must count up by one)")]
+    SeqOutOfOrder {
+        /// The seq this line must carry.
+        expected: u64,
+        /// The seq it carries.
+        found: u64,
+    },
+    /// The chain is intact but the event is not readable as the caller's event type.
+    #[error("event does not decode as a warroom event of this version ({0})")]
+    Undecodable(serde_json::Error),
+    /// The event decodes, but its `LogRecord::seq` differs from its JSON `seq` field.
+    #[error("event decodes with seq {decoded}, but its JSON says seq {stored}")]
+    SeqDisagrees {
+        /// The `seq` field of the stored JSON.
+        stored: u64,
+        /// What `LogRecord::seq` says after decoding.
+        decoded: u64,
+    },
+    /// The final line has no newline and is not a write cut short by a crash.
+    #[error("is the last line, has no newline, and is not an unfinished write: {0}")]
+    UnterminatedDamage(Box<Damage>),
+}
+
+/// Damage at a 1-based line number. Displays as `line N: <what is wrong>`.
+#[derive(Debug, Error)]
+#[error("line {line}: {damage}")]
+pub struct LineError {
+    /// 1-based line number in the file.
+    pub line: usize,
+    /// What is wrong with it.
+    pub damage: Damage,
+}
+
+/// Why [`verify`](super::verify) rejected a log.
+#[derive(Debug, Error)]
+pub enum VerifyError {
+    /// The file could not be read.
+    #[error("cannot read {}: {cause}", path.display())]
+    Io {
+        /// The log file.
+        path: PathBuf,
+        /// The I/O error.
+        cause: io::Error,
+    },
+    /// The file was read and is damaged.
+    #[error(transparent)]
+    Damaged(#[from] LineError),
+}
+
+/// Why an [`EventLog`](super::EventLog) operation failed.
+#[derive(Debug, Error)]
+pub enum StoreError {
+    /// A file-system operation failed.
+    #[error("cannot {op} {}: {cause}", path.display())]
+    Io {
+        /// What was being done, e.g. `"open"`.
+        op: &'static str,
+        /// The file or directory.
+        path: PathBuf,
+        /// The I/O error.
+        cause: io::Error,
+    },
+    /// [`EventLog::create`](super::EventLog::create) found a file already there.
+    #[error("{} already exists (an incident log is never overwritten)", path.display())]
+    AlreadyExists {
+        /// The log file.
+        path: PathBuf,
+    },
+    /// Another handle (usually another warroom process) holds the log open.
+    #[error("{} is already open in another warroom process", path.display())]
+    Locked {
+        /// The log file.
+        path: PathBuf,
+    },
+    /// [`EventLog::open`](super::EventLog::open) found damage; the file was not changed.
+    #[error("{} is damaged: {error}", path.display())]
+    Damaged {
+        /// The log file.
+        path: PathBuf,
+        /// Where and what.
+        error: LineError,
+    },
+    /// An appended event does not carry the next seq.
+    #[error("cannot append event with seq {found}: the log expects seq {expected}")]
+    SeqMismatch {
+        /// The next seq of the log.
+        expected: u64,
+        /// The seq of the offered event.
+        found: u64,
+    },
+    /// An event could not be serialized.
+    #[error("cannot serialize event {seq}: {cause}")]
+    Serialize {
+        /// The event's seq.
+        seq: u64,
+        /// The serializer's error.
+        cause: serde_json::Error,
+    },
+    /// An event serializes to JSON that `open` could not read back; nothing was written.
+    #[error("refusing to write event {seq}: the log could not read it back: {damage}")]
+    Unreadable {
+        /// The event's seq.
+        seq: u64,
+        /// What reading it back would report.
+        damage: Damage,
+    },
+    /// Writing or syncing a batch failed; the file was truncated back to its last good
+    /// length, so nothing of the batch remains. The log stays usable.
+    #[error("cannot write to {}, the batch was not stored: {cause}", path.display())]
+    WriteFailed {
+        /// The log file.
+        path: PathBuf,
+        /// The I/O error of the write or sync.
+        cause: io::Error,
+    },
+    /// Writing a batch failed and so did removing what was written: the file may end
+    /// with part of the batch. The log is poisoned from now on.
+    #[error(
+        "cannot write to {} ({write}) and cannot undo the partial write ({rollback}); \
+         no more events will be appended until the log is reopened",
+        path.display()
+    )]
+    RollbackFailed {
+        /// The log file.
+        path: PathBuf,
+        /// The error of the write or sync.
+        write: io::Error,
+        /// The error of the truncation or its sync.
+        rollback: io::Error,
+    },
+    /// An earlier failed write could not be undone, so this handle refuses to append.
+    #[error(
+        "{} refuses new events: an earlier failed write could not be undone; reopen \
+         the log to repair or verify it",
+        path.display()
+    )]
+    Poisoned {
+        /// The log file.
+        path: PathBuf,
+    },
+}

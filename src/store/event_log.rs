@@ -1,0 +1,398 @@
+//! [`EventLog`]: the writable handle on one incident's log file — creating it, opening
+//! and replaying it (cutting off a torn tail), and group-committing batches of events
+//! with rollback when a write or fsync fails.
+
+use std::fs::{File, OpenOptions, TryLockError};
+use std::io::{self, Read, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use super::LogRecord;
+use super::chain::{self, GENESIS_PREV, TornTail};
+use super::error::{Damage, LineError, StoreError};
+
+/// An open, exclusively locked, append-only incident log.
+///
+/// The lock is an advisory OS file lock held until the handle is dropped, so a second
+/// warroom process cannot interleave lines into the same chain.
+#[derive(Debug)]
+pub struct EventLog {
+    file: File,
+    path: PathBuf,
+    /// Hash of the last line ([`GENESIS_PREV`] when empty).
+    head: String,
+    /// Number of events (= seq of the last event).
+    events: u64,
+    /// Length of the file as last written and synced by us.
+    good_len: u64,
+    /// Set when a failed write could not be undone: the file's end is unknown.
+    poisoned: bool,
+}
+
+/// The result of [`EventLog::open`].
+#[derive(Debug)]
+pub struct Opened<E> {
+    /// The log, ready to append.
+    pub log: EventLog,
+    /// Every event in the log, in order.
+    pub events: Vec<E>,
+    /// The unfinished line that was cut off, if a crash left one: tell the user.
+    pub torn_tail: Option<TornTail>,
+}
+
+fn io_error(op: &'static str, path: &Path) -> impl FnOnce(io::Error) -> StoreError {
+    move |cause| StoreError::Io {
+        op,
+        path: path.to_owned(),
+        cause,
+    }
+}
+
+fn lock(file: &File, path: &Path) -> Result<(), StoreError> {
+    match file.try_lock() {
+        Ok(()) => Ok(()),
+        Err(TryLockError::WouldBlock) => Err(StoreError::Locked {
+            path: path.to_owned(),
+        }),
+        Err(TryLockError::Error(cause)) => Err(io_error("lock", path)(cause)),
+    }
+}
+
+/// Makes the new directory entry durable; without it a crash could lose the file itself.
+fn sync_parent(path: &Path) -> Result<(), StoreError> {
+    let parent = match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent,
+        _ => Path::new("."),
+    };
+    File::open(parent)
+        .and_then(|dir| dir.sync_all())
+        .map_err(io_error("sync directory", parent))
+}
+
+impl EventLog {
+    /// Creates a new, empty log at `path`, fails with [`StoreError::AlreadyExists`] if
+    /// anything is there, and fsyncs the file and its parent directory.
+    pub fn create(path: impl AsRef<Path>) -> Result<Self, StoreError> {
+        let path = path.as_ref();
+        let file = OpenOptions::new()
+            .read(true)
+            .append(true)
+            .create_new(true)
+            .open(path)
+            .map_err(|cause| match cause.kind() {
+                io::ErrorKind::AlreadyExists => StoreError::AlreadyExists {
+                    path: path.to_owned(),
+                },
+                _ => io_error("create", path)(cause),
+            })?;
+        lock(&file, path)?;
+        file.sync_all().map_err(io_error("sync", path))?;
+        sync_parent(path)?;
+        Ok(Self {
+            file,
+            path: path.to_owned(),
+            head: GENESIS_PREV.to_owned(),
+            events: 0,
+            good_len: 0,
+            poisoned: false,
+        })
+    }
+
+    /// Opens an existing log, verifies the whole chain and decodes every event as `E`.
+    ///
+    /// A torn tail is cut off (truncate + fsync) and reported in [`Opened::torn_tail`].
+    /// Any other damage is [`StoreError::Damaged`], and the file is left untouched.
+    pub fn open<E: LogRecord>(path: impl AsRef<Path>) -> Result<Opened<E>, StoreError> {
+        let path = path.as_ref();
+        // Append mode: every write lands at the end of the file, whatever the cursor,
+        // so a truncation after a failed write can never leave a gap.
+        let mut file = OpenOptions::new()
+            .read(true)
+            .append(true)
+            .open(path)
+            .map_err(io_error("open", path))?;
+        lock(&file, path)?;
+        let mut bytes = Vec::new();
+        file.read_to_end(&mut bytes)
+            .map_err(io_error("read", path))?;
+        let damaged = |error: LineError| StoreError::Damaged {
+            path: path.to_owned(),
+            error,
+        };
+        let scan = chain::scan(&bytes).map_err(damaged)?;
+        // Decode everything before cutting the tail: a log this version cannot read
+        // must not be modified by it.
+        let mut events = Vec::with_capacity(scan.lines.len());
+        for (index, line) in scan.lines.iter().enumerate() {
+            let event = decode::<E>(line.event, line.seq).map_err(|damage| {
+                damaged(LineError {
+                    line: index + 1,
+                    damage,
+                })
+            })?;
+            events.push(event);
+        }
+        if scan.torn_tail.is_some() {
+            file.set_len(scan.good_len)
+                .and_then(|()| file.sync_all())
+                .map_err(io_error("cut the torn tail of", path))?;
+        }
+        let log = Self {
+            path: path.to_owned(),
+            head: scan.head().to_owned(),
+            events: scan.lines.len() as u64,
+            good_len: scan.good_len,
+            poisoned: false,
+            file,
+        };
+        Ok(Opened {
+            log,
+            events,
+            torn_tail: scan.torn_tail,
+        })
+    }
+
+    /// Appends a batch of events as one group commit: one `write`, one `fsync`.
+    ///
+    /// Each event must carry the next seq. Each event is serialized once; the returned
+    /// strings are those exact JSON bytes (as hashed and stored), in order, for reuse.
+    /// Before writing, every line is checked the way [`EventLog::open`] will read it, so
+    /// the log never stores an event it could not replay.
+    ///
+    /// If the write or fsync fails, the file is truncated back to its last good length
+    /// and [`StoreError::WriteFailed`] is returned; nothing of the batch remains. If the
+    /// truncation fails too, [`StoreError::RollbackFailed`] is returned and every later
+    /// append fails with [`StoreError::Poisoned`] (reopen the log to recover it).
+    pub fn append<E: LogRecord>(&mut self, events: &[E]) -> Result<Vec<Arc<str>>, StoreError> {
+        if self.poisoned {
+            return Err(StoreError::Poisoned {
+                path: self.path.clone(),
+            });
+        }
+        for (expected, event) in (self.events + 1..).zip(events) {
+            if event.seq() != expected {
+                return Err(StoreError::SeqMismatch {
+                    expected,
+                    found: event.seq(),
+                });
+            }
+        }
+        let mut buf = Vec::new();
+        let mut jsons = Vec::with_capacity(events.len());
+        let mut head = self.head.clone();
+        for (seq, event) in (self.events + 1..).zip(events) {
+            let json = serde_json::to_string(event)
+                .map_err(|cause| StoreError::Serialize { seq, cause })?;
+            let hash = chain::chain_hash(&head, json.as_bytes());
+            let start = buf.len();
+            chain::encode_line(&mut buf, &head, &hash, &json);
+            let unreadable = |damage| StoreError::Unreadable { seq, damage };
+            // The line without its '\n'; a '\n' inside the JSON (possible only through
+            // a raw value in E) shows up here as a non-canonical line.
+            let line = &buf[start..buf.len() - 1];
+            let line_no = usize::try_from(seq).unwrap_or(usize::MAX);
+            chain::check_line(line, &head, line_no, seq).map_err(unreadable)?;
+            decode::<E>(&json, seq).map_err(unreadable)?;
+            head = hash;
+            jsons.push(Arc::from(json));
+        }
+        if buf.is_empty() {
+            return Ok(jsons);
+        }
+        match commit(&mut self.file, self.good_len, &buf) {
+            Ok(()) => {
+                self.head = head;
+                self.events += events.len() as u64;
+                self.good_len += buf.len() as u64;
+                Ok(jsons)
+            }
+            Err(CommitError::RolledBack(cause)) => Err(StoreError::WriteFailed {
+                path: self.path.clone(),
+                cause,
+            }),
+            Err(CommitError::Unrecoverable { write, rollback }) => {
+                self.poisoned = true;
+                Err(StoreError::RollbackFailed {
+                    path: self.path.clone(),
+                    write,
+                    rollback,
+                })
+            }
+        }
+    }
+
+    /// The hash of the last line (64 lowercase hex; [`GENESIS_PREV`] when empty).
+    pub fn head_hash(&self) -> &str {
+        &self.head
+    }
+
+    /// The number of events in the log, which is also the seq of the last one.
+    pub fn len(&self) -> u64 {
+        self.events
+    }
+
+    /// True if the log holds no events.
+    pub fn is_empty(&self) -> bool {
+        self.events == 0
+    }
+
+    /// The seq the next appended event must carry.
+    pub fn next_seq(&self) -> u64 {
+        self.events + 1
+    }
+
+    /// The log file's path.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+/// Decodes a stored event and checks that the domain type agrees about its seq.
+fn decode<E: LogRecord>(json: &str, stored_seq: u64) -> Result<E, Damage> {
+    let event: E = serde_json::from_str(json).map_err(Damage::Undecodable)?;
+    if event.seq() != stored_seq {
+        return Err(Damage::SeqDisagrees {
+            stored: stored_seq,
+            decoded: event.seq(),
+        });
+    }
+    Ok(event)
+}
+
+/// The three file operations a commit needs; a trait so tests can make them fail.
+trait Durable {
+    fn write_bytes(&mut self, buf: &[u8]) -> io::Result<()>;
+    fn sync(&mut self) -> io::Result<()>;
+    fn truncate(&mut self, len: u64) -> io::Result<()>;
+}
+
+impl Durable for File {
+    fn write_bytes(&mut self, buf: &[u8]) -> io::Result<()> {
+        self.write_all(buf)
+    }
+    fn sync(&mut self) -> io::Result<()> {
+        // Data plus the new length; other metadata (mtime) does not matter for replay.
+        self.sync_data()
+    }
+    fn truncate(&mut self, len: u64) -> io::Result<()> {
+        self.set_len(len)
+    }
+}
+
+#[derive(Debug)]
+enum CommitError {
+    /// The batch failed and the file is back at its last good length.
+    RolledBack(io::Error),
+    /// The batch failed and the file could not be put back.
+    Unrecoverable {
+        write: io::Error,
+        rollback: io::Error,
+    },
+}
+
+/// Writes and syncs `buf`; on failure truncates back to `good_len` and syncs that, so a
+/// failed batch leaves no partial line (after a failed fsync the page cache cannot be
+/// trusted, hence the second sync rather than assuming the truncation stuck).
+fn commit(file: &mut impl Durable, good_len: u64, buf: &[u8]) -> Result<(), CommitError> {
+    let Err(write) = file.write_bytes(buf).and_then(|()| file.sync()) else {
+        return Ok(());
+    };
+    match file.truncate(good_len).and_then(|()| file.sync()) {
+        Ok(()) => Err(CommitError::RolledBack(write)),
+        Err(rollback) => Err(CommitError::Unrecoverable { write, rollback }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An in-memory file whose operations fail on demand.
+    #[derive(Default)]
+    struct FakeFile {
+        data: Vec<u8>,
+        /// Bytes of the next write to store before failing it.
+        fail_write_after: Option<usize>,
+        fail_syncs: usize,
+        fail_truncate: bool,
+    }
+
+    fn fault() -> io::Error {
+        io::Error::other("injected fault")
+    }
+
+    impl Durable for FakeFile {
+        fn write_bytes(&mut self, buf: &[u8]) -> io::Result<()> {
+            match self.fail_write_after.take() {
+                Some(n) => {
+                    self.data.extend_from_slice(&buf[..n.min(buf.len())]);
+                    Err(fault())
+                }
+                None => {
+                    self.data.extend_from_slice(buf);
+                    Ok(())
+                }
+            }
+        }
+        fn sync(&mut self) -> io::Result<()> {
+            if self.fail_syncs > 0 {
+                self.fail_syncs -= 1;
+                return Err(fault());
+            }
+            Ok(())
+        }
+        fn truncate(&mut self, len: u64) -> io::Result<()> {
+            if self.fail_truncate {
+                return Err(fault());
+            }
+            self.data.truncate(usize::try_from(len).unwrap());
+            Ok(())
+        }
+    }
+
+    fn file_with(data: &[u8]) -> FakeFile {
+        FakeFile {
+            data: data.to_vec(),
+            ..FakeFile::default()
+        }
+    }
+
+    #[test]
+    fn successful_commit_keeps_the_batch() {
+        let mut file = file_with(b"old\n");
+        commit(&mut file, 4, b"new\n").unwrap();
+        assert_eq!(file.data, b"old\nnew\n");
+    }
+
+    #[test]
+    fn partial_write_is_rolled_back() {
+        let mut file = file_with(b"old\n");
+        file.fail_write_after = Some(2);
+        let err = commit(&mut file, 4, b"new\n").unwrap_err();
+        assert!(matches!(err, CommitError::RolledBack(_)));
+        assert_eq!(file.data, b"old\n");
+    }
+
+    #[test]
+    fn failed_fsync_is_rolled_back() {
+        let mut file = file_with(b"old\n");
+        file.fail_syncs = 1;
+        let err = commit(&mut file, 4, b"new\n").unwrap_err();
+        assert!(matches!(err, CommitError::RolledBack(_)));
+        assert_eq!(file.data, b"old\n");
+    }
+
+    #[test]
+    fn failed_rollback_is_unrecoverable() {
+        let mut file = file_with(b"old\n");
+        file.fail_syncs = 1;
+        file.fail_truncate = true;
+        let err = commit(&mut file, 4, b"new\n").unwrap_err();
+        assert!(matches!(err, CommitError::Unrecoverable { .. }));
+
+        let mut file = file_with(b"old\n");
+        file.fail_syncs = 2; // the batch's fsync, then the rollback's
+        let err = commit(&mut file, 4, b"new\n").unwrap_err();
+        assert!(matches!(err, CommitError::Unrecoverable { .. }));
+    }
+}
