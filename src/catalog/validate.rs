@@ -113,21 +113,23 @@ pub fn build(files: &[CatalogFile]) -> Result<Runbooks, CatalogErrors> {
     for (checklist, file) in checklists.items.values() {
         errors.extend(check_checklist(checklist, file));
     }
-    let declared: Vec<_> = checklists
+    let mut declared: Vec<_> = checklists
         .items
         .values()
         .filter(|(c, _)| c.apply_on_declare)
         .collect();
-    if let [_, second, ..] = declared.as_slice() {
+    // Blame a user file over an embedded one: that is the file the user can change.
+    declared.sort_by_key(|(_, file)| file.origin == super::source::Origin::User);
+    if let [first, .., culprit] = declared.as_slice() {
         errors.push(
             CatalogError::new(
-                &second.1.display,
+                &culprit.1.display,
                 format!(
                     "only one checklist may set apply_on_declare = true; `{}` and `{}` both do",
-                    declared[0].0.id, second.0.id
+                    first.0.id, culprit.0.id
                 ),
             )
-            .near(&second.1.text, "apply_on_declare"),
+            .near(&culprit.1.text, "apply_on_declare"),
         );
     }
     let flags: Vec<String> = clocks

@@ -18,8 +18,9 @@ use std::path::PathBuf;
 pub struct Cli {
     #[command(flatten)]
     pub global: Global,
+    /// With no command, shows the incidents in the data directory and what to do next.
     #[command(subcommand)]
-    pub command: CliCommand,
+    pub command: Option<CliCommand>,
 }
 
 #[derive(Debug, Args)]

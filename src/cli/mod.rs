@@ -4,7 +4,7 @@
 pub mod args;
 pub mod backend;
 mod run;
-mod show;
+pub mod show;
 
 pub use args::Cli;
 pub use backend::{Backend, CliError, LocalBackend};

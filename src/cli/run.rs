@@ -61,7 +61,10 @@ fn local_actor(cli: &Cli) -> Result<Actor, CliError> {
 /// Runs the command line; returns the exit code for success paths that are not 0.
 pub fn run(cli: Cli) -> Result<ExitCode, CliError> {
     let out = &mut std::io::stdout().lock();
-    match &cli.command {
+    let Some(command) = &cli.command else {
+        return overview(&cli, out);
+    };
+    match command {
         CliCommand::Verify { file } => return verify(file, out),
         CliCommand::Check { dir } => return check(dir.as_ref(), out),
         CliCommand::Roles => {
@@ -78,7 +81,31 @@ pub fn run(cli: Cli) -> Result<ExitCode, CliError> {
             .unwrap_or_else(DataDir::default_root),
     );
     let mut backend = LocalBackend::new(data, local_actor(&cli)?, runbooks);
-    dispatch(&cli.command, &mut backend, out)?;
+    dispatch(command, &mut backend, out)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `warroom` alone: the incidents here and the next commands to try.
+fn overview(cli: &Cli, out: &mut dyn Write) -> Result<ExitCode, CliError> {
+    let runbooks = load_runbooks(cli.global.catalog.as_ref())?;
+    let data = DataDir::new(
+        cli.global
+            .data
+            .clone()
+            .unwrap_or_else(DataDir::default_root),
+    );
+    let root = data.root().display().to_string();
+    let mut backend = LocalBackend::new(data, local_actor(cli)?, runbooks);
+    let summaries = backend.list()?;
+    emit(
+        out,
+        &format!("warroom {} — data in {root}\n", env!("CARGO_PKG_VERSION")),
+    )?;
+    write_all(out, &show::list(&summaries))?;
+    emit(
+        out,
+        "\nNext:\n  warroom declare --title \"…\" --severity SEV2 [--playbook ID]\n  warroom playbooks | warroom status ID | warroom note ID \"text\"\n  warroom --help for every command",
+    )?;
     Ok(ExitCode::SUCCESS)
 }
 

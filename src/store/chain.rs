@@ -16,28 +16,6 @@ pub const GENESIS_PREV: &str = "000000000000000000000000000000000000000000000000
 
 const HASH_HEX_LEN: usize = 64;
 
-/// An unfinished final line left by a crash during a write.
-///
-/// [`EventLog::open`](super::EventLog::open) removed it; [`verify`](super::verify) only
-/// reports it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct TornTail {
-    /// 1-based line number of the unfinished line.
-    pub line: usize,
-    /// Its length in bytes (what `open` cut off).
-    pub bytes: u64,
-}
-
-impl fmt::Display for TornTail {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "line {} was an unfinished write cut short by a crash ({} bytes)",
-            self.line, self.bytes
-        )
-    }
-}
-
 /// `hex(SHA-256(prev || "\n" || event_json))`.
 pub(crate) fn chain_hash(prev: &str, event_json: &[u8]) -> String {
     let mut hasher = Sha256::new();
@@ -183,83 +161,6 @@ pub(crate) fn check_line<'a>(
     })
 }
 
-/// True if `fragment` agrees with the start every next line has,
-/// `{"prev":"<prev>","hash":"`, over their common length. A fragment that parses to
-/// end of input but starts otherwise (whitespace, another `prev`) is not our write.
-fn starts_like_next_line(fragment: &[u8], prev: &str) -> bool {
-    let expected = [PREFIX, prev.as_bytes(), MIDDLE].concat();
-    let common = fragment.len().min(expected.len());
-    fragment[..common] == expected[..common]
-}
-
-/// A whole file, checked.
-pub(crate) struct Scan<'a> {
-    /// The valid lines, in order (line `i + 1` is `lines[i]`).
-    pub(crate) lines: Vec<ChainLine<'a>>,
-    /// The file's length without the torn tail.
-    pub(crate) good_len: u64,
-    pub(crate) torn_tail: Option<TornTail>,
-}
-
-impl Scan<'_> {
-    /// The hash the next line must name as its `prev`.
-    pub(crate) fn head(&self) -> &str {
-        self.lines.last().map_or(GENESIS_PREV, |line| line.hash)
-    }
-}
-
-/// Checks every line of a log file's contents. Only the final, unterminated segment may
-/// be a torn tail: if parsing it stops at end of input (the write was cut short) and it
-/// starts as our next line must, or if it is a complete valid line ending in `}` (the
-/// crash came just before the `\n`).
-/// Anything else is damage at its line.
-pub(crate) fn scan(bytes: &[u8]) -> Result<Scan<'_>, LineError> {
-    let mut lines: Vec<ChainLine<'_>> = Vec::new();
-    let mut prev = GENESIS_PREV;
-    let mut rest = bytes;
-    let mut torn_tail = None;
-    while !rest.is_empty() {
-        let line_no = lines.len() + 1;
-        let expected_seq = lines.len() as u64 + 1;
-        let Some(newline) = rest.iter().position(|&b| b == b'\n') else {
-            let verdict = match check_line(rest, prev, line_no, expected_seq) {
-                Ok(_) if rest.ends_with(SUFFIX) => Ok(()),
-                Ok(_) => Err(Damage::NotCanonical),
-                Err(Damage::NotJson(e)) if e.is_eof() && starts_like_next_line(rest, prev) => {
-                    Ok(())
-                }
-                Err(damage) => Err(damage),
-            };
-            if let Err(damage) = verdict {
-                return Err(LineError {
-                    line: line_no,
-                    damage: Damage::UnterminatedDamage(Box::new(damage)),
-                });
-            }
-            torn_tail = Some(TornTail {
-                line: line_no,
-                bytes: rest.len() as u64,
-            });
-            break;
-        };
-        let line = check_line(&rest[..newline], prev, line_no, expected_seq).map_err(|damage| {
-            LineError {
-                line: line_no,
-                damage,
-            }
-        })?;
-        prev = line.hash;
-        lines.push(line);
-        rest = &rest[newline + 1..];
-    }
-    let torn_bytes = torn_tail.map_or(0, |t| t.bytes);
-    Ok(Scan {
-        lines,
-        good_len: bytes.len() as u64 - torn_bytes,
-        torn_tail,
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -349,51 +250,6 @@ mod tests {
                 }
             ),
             "{err}"
-        );
-    }
-
-    #[test]
-    fn stray_byte_or_space_after_a_complete_last_line_is_damage_not_a_tear() {
-        let (line, _) = line_for(GENESIS_PREV, r#"{"seq":1}"#);
-        let bare = &line[..line.len() - 1];
-        for extra in [b"x".as_slice(), b" ", b"\r", b"}"] {
-            let bytes = [bare, extra].concat();
-            let err = scan(&bytes).err().unwrap();
-            assert!(matches!(err.damage, Damage::UnterminatedDamage(_)), "{err}");
-        }
-    }
-
-    #[test]
-    fn unfinished_fragment_that_is_not_our_next_line_is_damage() {
-        let (first, hash) = line_for(GENESIS_PREV, r#"{"seq":1}"#);
-        // Each parses to end of input, but no writer of this log starts a line so.
-        for fragment in [" ", " {\"prev\"", "{\"hash\":\"", "{\"prev\":\"00"] {
-            let bytes = [first.as_slice(), fragment.as_bytes()].concat();
-            let err = scan(&bytes).err().unwrap();
-            assert_eq!(err.line, 2, "{fragment:?}");
-            assert!(matches!(err.damage, Damage::UnterminatedDamage(_)), "{err}");
-        }
-        // A fragment naming the right prev is a tear.
-        let fragment = format!("{{\"prev\":\"{}", &hash[..5]);
-        let bytes = [first.as_slice(), fragment.as_bytes()].concat();
-        let scanned = scan(&bytes).unwrap();
-        assert_eq!(scanned.lines.len(), 1);
-        assert_eq!(scanned.torn_tail.map(|t| t.bytes), Some(14));
-    }
-
-    #[test]
-    fn complete_last_line_without_newline_is_a_tear() {
-        let (line, _) = line_for(GENESIS_PREV, r#"{"seq":1}"#);
-        let bare = &line[..line.len() - 1];
-        let scanned = scan(bare).unwrap();
-        assert_eq!(scanned.lines.len(), 0);
-        assert_eq!(scanned.good_len, 0);
-        assert_eq!(
-            scanned.torn_tail,
-            Some(TornTail {
-                line: 1,
-                bytes: bare.len() as u64
-            })
         );
     }
 }
