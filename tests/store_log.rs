@@ -385,3 +385,32 @@ fn append_refuses_an_event_whose_json_seq_disagrees() {
     assert_eq!(fs::read(&path).unwrap(), b"", "nothing may be written");
     assert_eq!(log.next_seq(), 1);
 }
+
+#[test]
+fn append_refuses_an_event_whose_json_would_span_two_lines() {
+    /// A raw JSON field is written verbatim, newline included.
+    #[derive(Debug, Serialize, Deserialize)]
+    struct WithRaw {
+        seq: u64,
+        raw: Box<serde_json::value::RawValue>,
+    }
+    impl LogRecord for WithRaw {
+        fn seq(&self) -> u64 {
+            self.seq
+        }
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("incident.jsonl");
+    let mut log = EventLog::create(&path).unwrap();
+    let raw = serde_json::value::RawValue::from_string("[1,\n2]".to_owned()).unwrap();
+    let err = log.append(&[WithRaw { seq: 1, raw }]).unwrap_err();
+    assert!(
+        matches!(err, StoreError::Unreadable { seq: 1, .. }),
+        "{err}"
+    );
+    assert_eq!(fs::read(&path).unwrap(), b"", "nothing may be written");
+    let raw = serde_json::value::RawValue::from_string("[1,2]".to_owned()).unwrap();
+    log.append(&[WithRaw { seq: 1, raw }]).unwrap();
+    drop(log);
+    assert_eq!(EventLog::open::<WithRaw>(&path).unwrap().events.len(), 1);
+}

@@ -1,15 +1,13 @@
-//! The line format and the hash chain: hashing, encoding one line, checking one line
-//! against its predecessor, and scanning a whole file's bytes (including the torn-tail
-//! rule). Shared by [`verify`](super::verify) and [`EventLog`](super::EventLog), so the
-//! reader and the writer cannot disagree about what a valid line is.
-
-use std::fmt;
+//! The line format and the hash chain: hashing, encoding one line, and checking one line
+//! against its predecessor. Used by the reader ([`scan`](super::scan)) and by the writer
+//! ([`EventLog::append`](super::EventLog::append)), so they cannot disagree about what a
+//! valid line is.
 
 use serde::Deserialize;
 use serde_json::value::RawValue;
 use sha2::{Digest, Sha256};
 
-use super::error::{Damage, LineError};
+use super::error::Damage;
 
 /// The `prev` of the first line: 64 `'0'`s.
 pub const GENESIS_PREV: &str = "0000000000000000000000000000000000000000000000000000000000000000";
@@ -35,10 +33,10 @@ fn to_hex(bytes: &[u8]) -> String {
     hex
 }
 
-const PREFIX: &[u8] = br#"{"prev":""#;
-const MIDDLE: &[u8] = br#"","hash":""#;
+pub(super) const PREFIX: &[u8] = br#"{"prev":""#;
+pub(super) const MIDDLE: &[u8] = br#"","hash":""#;
 const BEFORE_EVENT: &[u8] = br#"","event":"#;
-const SUFFIX: &[u8] = b"}";
+pub(super) const SUFFIX: &[u8] = b"}";
 
 /// Appends one line, with its `\n`, to `out`.
 pub(crate) fn encode_line(out: &mut Vec<u8>, prev: &str, hash: &str, event_json: &str) {
@@ -162,10 +160,12 @@ pub(crate) fn check_line<'a>(
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
+    use crate::store::scan::scan;
 
-    fn line_for(prev: &str, event: &str) -> (Vec<u8>, String) {
+    /// One encoded line (with its newline) and its hash.
+    pub(in crate::store) fn line_for(prev: &str, event: &str) -> (Vec<u8>, String) {
         let hash = chain_hash(prev, event.as_bytes());
         let mut out = Vec::new();
         encode_line(&mut out, prev, &hash, event);

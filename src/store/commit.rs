@@ -39,7 +39,11 @@ pub(crate) enum CommitError {
 /// Writes and syncs `buf`; on failure truncates back to `good_len` and syncs that, so a
 /// failed batch leaves no partial line (after a failed fsync the page cache cannot be
 /// trusted, hence the second sync rather than assuming the truncation stuck).
-pub(crate) fn commit(file: &mut impl Durable, good_len: u64, buf: &[u8]) -> Result<(), CommitError> {
+pub(crate) fn commit(
+    file: &mut impl Durable,
+    good_len: u64,
+    buf: &[u8],
+) -> Result<(), CommitError> {
     let Err(write) = file.write_bytes(buf).and_then(|()| file.sync()) else {
         return Ok(());
     };

@@ -1,15 +1,17 @@
 //! [`EventLog`]: the writable handle on one incident's log file — creating it, opening
-//! and replaying it (cutting off a torn tail), and group-committing batches of events
-//! with rollback when a write or fsync fails.
+//! and replaying it (cutting off a torn tail), and appending batches of events (the
+//! write itself, with its rollback, is [`commit`](super::commit)).
 
 use std::fs::{File, OpenOptions, TryLockError};
-use std::io::{self, Read, Write};
+use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use super::LogRecord;
-use super::chain::{self, GENESIS_PREV, TornTail};
+use super::chain::{self, GENESIS_PREV};
+use super::commit::{CommitError, commit};
 use super::error::{Damage, LineError, StoreError};
+use super::scan::{self, TornTail};
 
 /// An open, exclusively locked, append-only incident log.
 ///
@@ -119,7 +121,7 @@ impl EventLog {
             path: path.to_owned(),
             error,
         };
-        let scan = chain::scan(&bytes).map_err(damaged)?;
+        let scan = scan::scan(&bytes).map_err(damaged)?;
         // Decode everything before cutting the tail: a log this version cannot read
         // must not be modified by it.
         let mut events = Vec::with_capacity(scan.lines.len());
@@ -187,11 +189,17 @@ impl EventLog {
             let start = buf.len();
             chain::encode_line(&mut buf, &head, &hash, &json);
             let unreadable = |damage| StoreError::Unreadable { seq, damage };
-            // The line without its '\n'; a '\n' inside the JSON (possible only through
-            // a raw value in E) shows up here as a non-canonical line.
-            let line = &buf[start..buf.len() - 1];
+            // Check the line as the reader will split it: up to its first '\n'. A '\n'
+            // inside the JSON (possible only through a raw value in E) ends it early.
+            let end = buf[start..]
+                .iter()
+                .position(|&b| b == b'\n')
+                .map_or(buf.len(), |i| start + i);
             let line_no = usize::try_from(seq).unwrap_or(usize::MAX);
-            chain::check_line(line, &head, line_no, seq).map_err(unreadable)?;
+            chain::check_line(&buf[start..end], &head, line_no, seq).map_err(unreadable)?;
+            if end + 1 != buf.len() {
+                return Err(unreadable(Damage::NotCanonical));
+            }
             decode::<E>(&json, seq).map_err(unreadable)?;
             head = hash;
             jsons.push(Arc::from(json));

@@ -30,13 +30,16 @@
 //! may keep the batch's complete lines: they are valid, chained events and are replayed.
 
 mod chain;
+mod commit;
 mod error;
 mod event_log;
+mod scan;
 mod verify;
 
-pub use chain::{GENESIS_PREV, TornTail};
+pub use chain::GENESIS_PREV;
 pub use error::{Damage, LineError, StoreError, VerifyError};
 pub use event_log::{EventLog, Opened};
+pub use scan::TornTail;
 pub use verify::{VerifyReport, verify};
 
 /// An event that can be stored in an [`EventLog`].

@@ -6,8 +6,8 @@ use std::path::Path;
 
 use serde_json::value::RawValue;
 
-use super::chain::{self, TornTail};
 use super::error::VerifyError;
+use super::scan::{self, TornTail};
 
 /// What [`verify`] found in an intact log.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -37,7 +37,7 @@ pub fn verify(path: impl AsRef<Path>) -> Result<VerifyReport, VerifyError> {
         path: path.to_owned(),
         cause,
     })?;
-    let scan = chain::scan(&bytes)?;
+    let scan = scan::scan(&bytes)?;
     let first = scan.lines.first();
     let last = scan.lines.last();
     Ok(VerifyReport {
