@@ -9,5 +9,8 @@
 pub mod catalog;
 pub mod cli;
 pub mod engine;
+pub mod hub;
 pub mod incident;
+pub mod net;
+pub mod protocol;
 pub mod store;

@@ -7,7 +7,7 @@ mod error;
 mod source;
 mod validate;
 
-pub use error::{CatalogError, CatalogErrors};
+pub use error::{CatalogError, CatalogErrors, line_column};
 pub use source::{CatalogFile, Origin};
 
 use crate::incident::Runbooks;

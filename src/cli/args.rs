@@ -34,6 +34,18 @@ pub struct Global {
     /// Your name on the timeline (local mode).
     #[arg(long = "as", global = true, env = "WARROOM_USER", value_name = "NAME")]
     pub user: Option<String>,
+    /// Send commands to this hub instead of a local data directory.
+    #[arg(long, global = true, env = "WARROOM_HUB", value_name = "URL")]
+    pub hub: Option<String>,
+    /// Your responder token for --hub (prefer $WARROOM_TOKEN: arguments show in `ps`).
+    #[arg(
+        long,
+        global = true,
+        env = "WARROOM_TOKEN",
+        value_name = "TOKEN",
+        hide_env_values = true
+    )]
+    pub token: Option<String>,
     /// Your role(s) in local mode; repeat for several.
     #[arg(
         long = "role",
@@ -42,6 +54,20 @@ pub struct Global {
         default_value = "commander"
     )]
     pub roles: Vec<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenAction {
+    /// Create a token for a responder: prints it once, stores only its SHA-256 in the config.
+    New {
+        #[arg(long)]
+        name: String,
+        /// commander, scribe, comms, ops, security, responder or observer; repeat for several.
+        #[arg(long = "role", required = true)]
+        roles: Vec<String>,
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -169,6 +195,30 @@ pub enum CliCommand {
         /// Write to a file instead of standard output.
         #[arg(long, short)]
         output: Option<PathBuf>,
+    },
+    /// Stream an incident's events as they happen, until interrupted (needs --hub).
+    Tail {
+        incident: String,
+        /// Start after this seq (0: the whole history).
+        #[arg(long, default_value_t = 0)]
+        since: u64,
+        /// One JSON object per line.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Run the hub: the single writer that responders' consoles and CLIs connect to.
+    Serve {
+        /// Address to listen on (default from the config, else 127.0.0.1:7420).
+        #[arg(long, value_name = "ADDR")]
+        listen: Option<std::net::SocketAddr>,
+        /// The hub configuration (default $WARROOM_CONFIG or ~/.config/warroom/warroom.toml).
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+    },
+    /// Manage responder tokens.
+    Token {
+        #[command(subcommand)]
+        action: TokenAction,
     },
     /// Verify an incident log's hash chain.
     Verify { file: PathBuf },

@@ -3,9 +3,12 @@
 
 pub mod args;
 pub mod backend;
+mod remote;
 mod run;
+mod serve;
 pub mod show;
 
 pub use args::Cli;
 pub use backend::{Backend, CliError, LocalBackend};
+pub use remote::RemoteBackend;
 pub use run::run;

@@ -2,6 +2,8 @@
 
 use super::args::{Cli, CliCommand};
 use super::backend::{Backend, CliError, LocalBackend};
+use super::remote::RemoteBackend;
+use super::serve;
 use super::show;
 use crate::catalog;
 use crate::engine::DataDir;
@@ -58,6 +60,17 @@ fn local_actor(cli: &Cli) -> Result<Actor, CliError> {
     Ok(Actor::new(name.trim(), roles))
 }
 
+/// `--hub` and `--token` together, or neither.
+fn hub_and_token(cli: &Cli) -> Result<Option<(String, String)>, CliError> {
+    match (&cli.global.hub, &cli.global.token) {
+        (Some(hub), Some(token)) => Ok(Some((hub.clone(), token.clone()))),
+        (Some(_), None) => Err(usage(
+            "--hub needs a token: --token T or $WARROOM_TOKEN (`warroom token new` makes one)",
+        )),
+        (None, _) => Ok(None),
+    }
+}
+
 /// Runs the command line; returns the exit code for success paths that are not 0.
 pub fn run(cli: Cli) -> Result<ExitCode, CliError> {
     let out = &mut std::io::stdout().lock();
@@ -71,17 +84,52 @@ pub fn run(cli: Cli) -> Result<ExitCode, CliError> {
             print_roles(out)?;
             return Ok(ExitCode::SUCCESS);
         }
+        CliCommand::Serve { listen, config } => {
+            serve::serve(
+                *listen,
+                config.clone(),
+                cli.global.data.clone(),
+                cli.global.catalog.clone(),
+            )?;
+            return Ok(ExitCode::SUCCESS);
+        }
+        CliCommand::Token { action } => {
+            serve::token(action)?;
+            return Ok(ExitCode::SUCCESS);
+        }
         _ => {}
     }
     let runbooks = load_runbooks(cli.global.catalog.as_ref())?;
-    let data = DataDir::new(
-        cli.global
-            .data
-            .clone()
-            .unwrap_or_else(DataDir::default_root),
-    );
-    let mut backend = LocalBackend::new(data, local_actor(&cli)?, runbooks);
-    dispatch(command, &mut backend, out)?;
+    if let CliCommand::Tail {
+        incident,
+        since,
+        json,
+    } = command
+    {
+        let (hub, token) = hub_and_token(&cli)?.ok_or_else(|| {
+            usage(
+                "tail follows a hub: give --hub URL and --token (or $WARROOM_HUB, $WARROOM_TOKEN)",
+            )
+        })?;
+        serve::tail(&hub, &token, incident, *since, *json, &runbooks)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    match hub_and_token(&cli)? {
+        Some((hub, token)) => {
+            let mut backend = RemoteBackend::new(hub, token, runbooks)?;
+            dispatch(command, &mut backend, out)?;
+        }
+        None => {
+            let data = DataDir::new(
+                cli.global
+                    .data
+                    .clone()
+                    .unwrap_or_else(DataDir::default_root),
+            );
+            let mut backend = LocalBackend::new(data, local_actor(&cli)?, runbooks);
+            dispatch(command, &mut backend, out)?;
+        }
+    }
     Ok(ExitCode::SUCCESS)
 }
 
@@ -414,7 +462,12 @@ pub fn dispatch(
                 None => write_all(out, &text)?,
             }
         }
-        CliCommand::Roles | CliCommand::Verify { .. } | CliCommand::Check { .. } => {}
+        CliCommand::Roles
+        | CliCommand::Verify { .. }
+        | CliCommand::Check { .. }
+        | CliCommand::Serve { .. }
+        | CliCommand::Token { .. }
+        | CliCommand::Tail { .. } => {}
     }
     Ok(())
 }

@@ -13,7 +13,7 @@ pub struct DataDir {
 }
 
 /// One line of `warroom list`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct IncidentSummary {
     pub id: String,
     pub title: String,

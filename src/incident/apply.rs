@@ -223,6 +223,19 @@ impl State {
                 );
                 None
             }
+            EventKind::AlertReceived {
+                group_key,
+                firing,
+                summary,
+                suggested_playbook,
+            } => {
+                self.alert_groups.insert(group_key.clone());
+                let state = if *firing { "firing" } else { "resolved" };
+                let suggestion = suggested_playbook
+                    .as_ref()
+                    .map_or(String::new(), |p| format!(" (suggested playbook: {p})"));
+                system(format!("Alert {state}: {summary}{suggestion}"))
+            }
             EventKind::CommsPublished {
                 template,
                 title,

@@ -123,6 +123,14 @@ pub enum Command {
         fields: BTreeMap<String, String>,
         text: String,
     },
+    /// Records an alert notification (from alert intake) on the timeline.
+    RecordAlert {
+        group_key: String,
+        firing: bool,
+        summary: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        suggested_playbook: Option<String>,
+    },
     /// Publishes `text` (already rendered and edited by a person) for `template`.
     Publish {
         template: String,
@@ -160,6 +168,7 @@ impl Command {
             Command::CompleteClock { .. } => "complete_clock",
             Command::SaveDraft { .. } => "save_draft",
             Command::Publish { .. } => "publish",
+            Command::RecordAlert { .. } => "record_alert",
         }
     }
 }

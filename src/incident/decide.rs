@@ -537,6 +537,22 @@ fn decide_on_existing(
                 text: text.clone(),
             })
         }
+        Command::RecordAlert {
+            group_key,
+            firing,
+            summary,
+            suggested_playbook,
+        } => {
+            require(state, actor, Permission::Write)?;
+            check_text("the alert summary", summary, NOTE_MAX_CHARS)?;
+            check_text("the alert group key", group_key, NOTE_MAX_CHARS)?;
+            one(EventKind::AlertReceived {
+                group_key: group_key.clone(),
+                firing: *firing,
+                summary: summary.clone(),
+                suggested_playbook: suggested_playbook.clone(),
+            })
+        }
         Command::Publish {
             template,
             text,

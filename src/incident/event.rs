@@ -132,6 +132,13 @@ pub enum EventKind {
         fields: std::collections::BTreeMap<String, String>,
         text: String,
     },
+    AlertReceived {
+        group_key: String,
+        firing: bool,
+        summary: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        suggested_playbook: Option<String>,
+    },
     CommsPublished {
         template: String,
         title: String,
@@ -164,6 +171,7 @@ impl EventKind {
             EventKind::ClockCompleted { .. } => "clock_completed",
             EventKind::DraftSaved { .. } => "draft_saved",
             EventKind::CommsPublished { .. } => "comms_published",
+            EventKind::AlertReceived { .. } => "alert_received",
         }
     }
 }

@@ -221,6 +221,8 @@ pub struct State {
     /// Latest draft per template.
     pub drafts: BTreeMap<String, Draft>,
     pub published: Vec<Published>,
+    /// Alert groups (Alertmanager `groupKey`s) linked to this incident.
+    pub alert_groups: BTreeSet<String>,
     /// Everyone who has done something in this incident.
     pub participants: BTreeSet<String>,
     /// The last applied event's seq (0 before the incident exists).

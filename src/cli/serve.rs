@@ -1,0 +1,205 @@
+//! The long-running commands: `serve` (the hub), `tail` (follow an incident) and
+//! `token new` (mint a responder token).
+
+use super::args::TokenAction;
+use super::backend::CliError;
+use crate::engine::DataDir;
+use crate::hub::auth::{Authenticator, new_token, token_hash};
+use crate::hub::config::{HubConfig, append_responder, default_path};
+use crate::hub::{HubOptions, start};
+use crate::incident::{Event, Role, Runbooks, State};
+use crate::net::{ConnectionState, SyncEvent, SyncOptions};
+use std::io::Write;
+use std::path::PathBuf;
+
+fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| CliError::Failed(format!("cannot start the async runtime: {e}")))
+}
+
+/// Resolves when the process is asked to stop (Ctrl-C or SIGTERM).
+async fn stop_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(term) => term,
+                Err(_) => {
+                    let _ = ctrl_c.await;
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = ctrl_c.await;
+    }
+}
+
+pub fn serve(
+    listen: Option<std::net::SocketAddr>,
+    config_path: Option<PathBuf>,
+    data: Option<PathBuf>,
+    catalog: Option<PathBuf>,
+) -> Result<(), CliError> {
+    // The hub is a server: its log goes to stderr (the console, later, logs to a file).
+    let filter = tracing_subscriber::EnvFilter::try_from_env("WARROOM_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warroom=info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+    let config_path = config_path.unwrap_or_else(default_path);
+    let config = HubConfig::load(&config_path).map_err(|e| CliError::Failed(e.to_string()))?;
+    let catalog_dir = catalog
+        .or(config.catalog.clone())
+        .or_else(crate::catalog::default_user_dir);
+    let runbooks = crate::catalog::load(catalog_dir.as_deref()).map_err(|e| {
+        CliError::Failed(format!(
+            "the runbook catalog has errors (run `warroom check`):\n{e}"
+        ))
+    })?;
+    let data = DataDir::new(
+        data.or(config.data.clone())
+            .unwrap_or_else(DataDir::default_root),
+    );
+    let auth = Authenticator::new(&config.responders);
+    if auth.is_empty() {
+        eprintln!(
+            "warroom: no responders in {} — nobody can connect yet. Add one with:\n  warroom token new --name alice --role commander --config {}",
+            config_path.display(),
+            config_path.display()
+        );
+    }
+    let listen = listen.unwrap_or(config.listen);
+    let runtime = runtime()?;
+    runtime.block_on(async {
+        let hub = start(HubOptions { listen, data: data.clone(), runbooks, auth })
+            .await
+            .map_err(|e| CliError::Failed(e.to_string()))?;
+        eprintln!(
+            "warroom hub listening on http://{} (data in {}; /health, /metrics, /ws). Ctrl-C to stop.",
+            hub.addr,
+            data.root().display()
+        );
+        stop_signal().await;
+        eprintln!("warroom: shutting down: finishing writes in flight and closing connections");
+        hub.shutdown().await.map_err(|e| CliError::Failed(e.to_string()))
+    })
+}
+
+pub fn token(action: &TokenAction) -> Result<(), CliError> {
+    match action {
+        TokenAction::New {
+            name,
+            roles,
+            config,
+        } => {
+            let roles: Vec<Role> = roles
+                .iter()
+                .map(|r| {
+                    r.parse::<Role>()
+                        .map_err(|e| CliError::Usage(e.to_string()))
+                })
+                .collect::<Result<_, _>>()?;
+            if name.trim().is_empty() || name.starts_with("system:") {
+                return Err(CliError::Usage(
+                    "--name must be non-empty and not start with `system:`".into(),
+                ));
+            }
+            let path = config.clone().unwrap_or_else(default_path);
+            let token = new_token()
+                .map_err(|e| CliError::Failed(format!("no randomness from the OS: {e}")))?;
+            append_responder(&path, name.trim(), &roles, &token_hash(&token))
+                .map_err(|e| CliError::Failed(e.to_string()))?;
+            println!("{token}");
+            eprintln!(
+                "warroom: token for {} ({}) stored as its SHA-256 in {}. This is the only time it is shown: give it to {} now (export WARROOM_TOKEN=…). Restart the hub to load it.",
+                name.trim(),
+                roles.iter().map(|r| r.id()).collect::<Vec<_>>().join(", "),
+                path.display(),
+                name.trim()
+            );
+            Ok(())
+        }
+    }
+}
+
+/// One human-readable line per event: the timeline sentence it wrote into `state` (to
+/// which it has just been applied), or its name for events that write none.
+pub fn event_line(event: &Event, state: &State) -> String {
+    let sentence = state
+        .timeline
+        .last()
+        .filter(|entry| entry.seq == event.seq)
+        .map(|entry| {
+            format!(
+                "{:<8} {}",
+                entry.kind.id(),
+                entry.text.replace('\n', "\n         ")
+            )
+        });
+    let text = sentence.unwrap_or_else(|| event.kind.name().replace('_', " "));
+    format!(
+        "#{:<5} {} {:<12} {text}",
+        event.seq,
+        event.at.format("%Y-%m-%d %H:%M:%S UTC"),
+        event.actor
+    )
+}
+
+pub fn tail(
+    hub: &str,
+    token: &str,
+    incident: &str,
+    since: u64,
+    json: bool,
+    _runbooks: &Runbooks,
+) -> Result<(), CliError> {
+    let runtime = runtime()?;
+    runtime.block_on(async {
+        let mut options = SyncOptions::new(hub, token, incident);
+        options.since_seq = since;
+        let mut handle = crate::net::sync::spawn(options);
+        // Events before `since` are not sent; the sentences of later ones only need the
+        // state they build (a checklist tick names its item only if the item is known).
+        let mut state = State::default();
+        let stdout = std::io::stdout();
+        loop {
+            tokio::select! {
+                _ = stop_signal() => return Ok(()),
+                event = handle.events.recv() => {
+                    let Some(event) = event else { return Ok(()) };
+                    match event {
+                        SyncEvent::Event(event) => {
+                            state.apply(&event);
+                            let line = if json {
+                                serde_json::to_string(&event).unwrap_or_default()
+                            } else {
+                                event_line(&event, &state)
+                            };
+                            let mut out = stdout.lock();
+                            if writeln!(out, "{line}").and_then(|_| out.flush()).is_err() {
+                                return Ok(()); // stdout closed (e.g. piped into head)
+                            }
+                        }
+                        SyncEvent::State(ConnectionState::Offline { reason, .. }) => {
+                            return Err(CliError::Failed(reason));
+                        }
+                        SyncEvent::State(ConnectionState::Reconnecting { attempt, reason, .. }) => {
+                            eprintln!("warroom: connection lost ({reason}); reconnecting (attempt {attempt})");
+                        }
+                        _ => {}
+                    }
+                }
+            }
+        }
+    })
+}

@@ -1,0 +1,249 @@
+//! One incident's single writer. A dedicated thread owns the incident (state, events,
+//! log): it drains every queued command, decides them in order, appends all resulting
+//! events with one fsync (group commit), then broadcasts each event's frame — built
+//! once from the stored bytes — and answers each command. Subscriptions are served
+//! between batches, so a subscriber's backlog and live stream meet with no gap and no
+//! duplicate.
+
+use super::metrics::Metrics;
+use crate::engine::{Incident, IncidentSummary, Outcome, Submission};
+use crate::incident::{Rejection, Role, Runbooks};
+use chrono::Utc;
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, RwLock};
+use std::time::Instant;
+use tokio::sync::{broadcast, mpsc, oneshot};
+
+/// Commands decided and committed together at most.
+const MAX_BATCH: usize = 512;
+/// Events a subscriber may fall behind before it is dropped (and resyncs).
+pub const SUBSCRIBER_QUEUE: usize = 4096;
+/// Requests waiting for the actor before senders wait.
+const REQUEST_QUEUE: usize = 8192;
+
+/// One event on its way to subscribers: the exact frame text, its seq, and when it was
+/// committed (for the fan-out latency metric).
+#[derive(Debug, Clone)]
+pub struct Broadcast {
+    pub frame: Arc<str>,
+    pub seq: u64,
+    pub committed: Instant,
+}
+
+#[derive(Debug)]
+pub enum CommandReply {
+    Applied { seq: u64 },
+    Duplicate { seq: u64 },
+    Rejected(Rejection),
+    StorageFailed(String),
+}
+
+pub struct Subscription {
+    /// Frames of the events after the requested seq, oldest first.
+    pub backlog: Vec<Arc<str>>,
+    pub from_seq: u64,
+    pub to_seq: u64,
+    pub live: broadcast::Receiver<Broadcast>,
+}
+
+pub enum Request {
+    Command {
+        submission: Submission,
+        reply: oneshot::Sender<CommandReply>,
+    },
+    Subscribe {
+        since_seq: u64,
+        reply: oneshot::Sender<Subscription>,
+    },
+}
+
+/// The hub's handle on a running incident actor.
+pub struct IncidentHandle {
+    pub requests: mpsc::Sender<Request>,
+    pub summary: Arc<RwLock<IncidentSummary>>,
+    thread: std::thread::JoinHandle<()>,
+}
+
+impl IncidentHandle {
+    /// Waits for the actor to finish its queue after every sender is gone.
+    pub fn join(self) {
+        drop(self.requests);
+        if self.thread.join().is_err() {
+            tracing::error!("an incident actor panicked while shutting down");
+        }
+    }
+}
+
+/// The event frame, built by splicing the stored event JSON into the envelope, so the
+/// event is serialized exactly once. The id is a validated ASCII incident id, so it
+/// needs no escaping.
+pub fn event_frame(incident: &str, event_json: &str) -> Arc<str> {
+    Arc::from(format!(
+        "{{\"type\":\"event\",\"incident\":\"{incident}\",\"event\":{event_json}}}"
+    ))
+}
+
+fn summarize(incident: &Incident) -> IncidentSummary {
+    let state = incident.state();
+    IncidentSummary {
+        id: state.id.clone(),
+        title: state.title.clone(),
+        severity: state.severity,
+        status: state.status,
+        declared_at: state.declared_at,
+        commander: state.holder(Role::Commander).map(str::to_string),
+        events: state.seq,
+    }
+}
+
+pub fn spawn(
+    incident: Incident,
+    runbooks: Arc<Runbooks>,
+    metrics: Arc<Metrics>,
+) -> std::io::Result<IncidentHandle> {
+    let (requests, inbox) = mpsc::channel(REQUEST_QUEUE);
+    let summary = Arc::new(RwLock::new(summarize(&incident)));
+    let shared = summary.clone();
+    let id = incident.state().id.clone();
+    let thread = std::thread::Builder::new()
+        .name(format!("incident-{id}"))
+        .spawn(move || Actor::new(incident, runbooks, metrics, shared).run(inbox))?;
+    Ok(IncidentHandle {
+        requests,
+        summary,
+        thread,
+    })
+}
+
+struct Actor {
+    id: String,
+    incident: Incident,
+    frames: Vec<Arc<str>>,
+    live: broadcast::Sender<Broadcast>,
+    runbooks: Arc<Runbooks>,
+    metrics: Arc<Metrics>,
+    summary: Arc<RwLock<IncidentSummary>>,
+}
+
+impl Actor {
+    fn new(
+        incident: Incident,
+        runbooks: Arc<Runbooks>,
+        metrics: Arc<Metrics>,
+        summary: Arc<RwLock<IncidentSummary>>,
+    ) -> Actor {
+        let id = incident.state().id.clone();
+        let frames = incident
+            .events()
+            .iter()
+            .map(|e| event_frame(&id, &serde_json::to_string(e).unwrap_or_default()))
+            .collect();
+        let (live, _) = broadcast::channel(SUBSCRIBER_QUEUE);
+        Actor {
+            id,
+            incident,
+            frames,
+            live,
+            runbooks,
+            metrics,
+            summary,
+        }
+    }
+
+    fn run(mut self, mut inbox: mpsc::Receiver<Request>) {
+        while let Some(first) = inbox.blocking_recv() {
+            let mut batch = vec![first];
+            while batch.len() < MAX_BATCH {
+                match inbox.try_recv() {
+                    Ok(request) => batch.push(request),
+                    Err(_) => break,
+                }
+            }
+            self.handle(batch);
+        }
+    }
+
+    fn handle(&mut self, batch: Vec<Request>) {
+        let mut submissions = Vec::new();
+        let mut replies = Vec::new();
+        let mut subscribers = Vec::new();
+        for request in batch {
+            match request {
+                Request::Command { submission, reply } => {
+                    submissions.push(submission);
+                    replies.push(reply);
+                }
+                Request::Subscribe { since_seq, reply } => subscribers.push((since_seq, reply)),
+            }
+        }
+        if !submissions.is_empty() {
+            self.commit(&submissions, replies);
+        }
+        for (since_seq, reply) in subscribers {
+            let to_seq = self.frames.len() as u64;
+            let from = usize::try_from(since_seq.min(to_seq)).unwrap_or(self.frames.len());
+            let backlog = self.frames.get(from..).unwrap_or_default().to_vec();
+            let _ = reply.send(Subscription {
+                backlog,
+                from_seq: since_seq.min(to_seq) + 1,
+                to_seq,
+                live: self.live.subscribe(),
+            });
+        }
+    }
+
+    fn commit(&mut self, submissions: &[Submission], replies: Vec<oneshot::Sender<CommandReply>>) {
+        let started = Instant::now();
+        let first_new = self.incident.state().seq + 1;
+        match self
+            .incident
+            .execute(submissions, Utc::now(), &self.runbooks)
+        {
+            Ok(committed) => {
+                let committed_at = Instant::now();
+                if !committed.event_json.is_empty() {
+                    self.metrics.fsync.observe(committed_at - started);
+                }
+                self.metrics
+                    .events_appended
+                    .fetch_add(committed.event_json.len() as u64, Ordering::Relaxed);
+                for (seq, json) in (first_new..).zip(&committed.event_json) {
+                    let frame = event_frame(&self.id, json);
+                    self.frames.push(frame.clone());
+                    // No subscribers is fine: the frame is kept for later backlogs.
+                    let _ = self.live.send(Broadcast {
+                        frame,
+                        seq,
+                        committed: committed_at,
+                    });
+                }
+                for (outcome, reply) in committed.outcomes.into_iter().zip(replies) {
+                    let answer = match outcome {
+                        Outcome::Applied(events) => {
+                            self.metrics
+                                .commands_accepted
+                                .fetch_add(1, Ordering::Relaxed);
+                            CommandReply::Applied {
+                                seq: events.last().map_or(0, |e| e.seq),
+                            }
+                        }
+                        Outcome::Duplicate { last_seq } => {
+                            CommandReply::Duplicate { seq: last_seq }
+                        }
+                        Outcome::Rejected(rejection) => CommandReply::Rejected(rejection),
+                    };
+                    let _ = reply.send(answer);
+                }
+                if let Ok(mut summary) = self.summary.write() {
+                    *summary = summarize(&self.incident);
+                }
+            }
+            Err(error) => {
+                tracing::error!(incident = %self.id, %error, "could not write the event log; the batch was not applied");
+                for reply in replies {
+                    let _ = reply.send(CommandReply::StorageFailed(error.to_string()));
+                }
+            }
+        }
+    }
+}

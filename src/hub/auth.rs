@@ -1,0 +1,151 @@
+//! Who is connecting: bearer tokens checked against the SHA-256 hashes in the config, in
+//! constant time; new tokens made from the OS's random source; and a per-address
+//! throttle that slows down and counts repeated failures.
+
+use super::config::ResponderEntry;
+use crate::incident::{Actor, Role};
+use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+use subtle::ConstantTimeEq;
+
+/// Tokens look like `wrt_` + 64 hex digits (256 random bits).
+pub const TOKEN_PREFIX: &str = "wrt_";
+
+/// Hex SHA-256 of a token.
+pub fn token_hash(token: &str) -> String {
+    let digest = Sha256::digest(token.as_bytes());
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A new random token.
+pub fn new_token() -> Result<String, getrandom::Error> {
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes)?;
+    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    Ok(format!("{TOKEN_PREFIX}{hex}"))
+}
+
+/// The responders a hub accepts.
+#[derive(Debug, Clone, Default)]
+pub struct Authenticator {
+    entries: Vec<(Vec<u8>, Actor)>,
+}
+
+impl Authenticator {
+    pub fn new(responders: &[ResponderEntry]) -> Authenticator {
+        Authenticator {
+            entries: responders
+                .iter()
+                .map(|r| {
+                    (
+                        r.token_sha256.as_bytes().to_vec(),
+                        Actor::new(r.name.clone(), r.roles.iter().copied()),
+                    )
+                })
+                .collect(),
+        }
+    }
+
+    /// Adds a responder by token (the embedded hub uses this for its local user).
+    pub fn with_token(
+        mut self,
+        token: &str,
+        name: &str,
+        roles: impl IntoIterator<Item = Role>,
+    ) -> Authenticator {
+        self.entries
+            .push((token_hash(token).into_bytes(), Actor::new(name, roles)));
+        self
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// The actor a token belongs to. Compares against every entry in constant time per
+    /// entry, and does not stop at the first match, so timing says nothing about which.
+    pub fn authenticate(&self, token: &str) -> Option<Actor> {
+        let presented = token_hash(token.trim());
+        let mut found = None;
+        for (hash, actor) in &self.entries {
+            if bool::from(hash.as_slice().ct_eq(presented.as_bytes())) && found.is_none() {
+                found = Some(actor.clone());
+            }
+        }
+        found
+    }
+}
+
+/// Slows down addresses that keep presenting bad tokens: each recent failure adds a
+/// second of delay before the refusal, up to five.
+#[derive(Debug, Default)]
+pub struct FailureThrottle {
+    failures: Mutex<HashMap<IpAddr, (u32, Instant)>>,
+}
+
+/// Failures older than this are forgotten.
+const FAILURE_WINDOW: Duration = Duration::from_secs(300);
+const MAX_DELAY_SECS: u32 = 5;
+
+impl FailureThrottle {
+    /// Records a failure from `ip` and returns how long to wait before answering.
+    pub fn fail(&self, ip: IpAddr) -> Duration {
+        let now = Instant::now();
+        let Ok(mut map) = self.failures.lock() else {
+            return Duration::from_secs(1);
+        };
+        map.retain(|_, (_, at)| now.duration_since(*at) < FAILURE_WINDOW);
+        let entry = map.entry(ip).or_insert((0, now));
+        entry.0 = entry.0.saturating_add(1);
+        entry.1 = now;
+        Duration::from_secs(u64::from(entry.0.min(MAX_DELAY_SECS)))
+    }
+
+    pub fn succeed(&self, ip: IpAddr) {
+        if let Ok(mut map) = self.failures.lock() {
+            map.remove(&ip);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_are_random_and_hashes_match() {
+        let a = new_token().unwrap();
+        let b = new_token().unwrap();
+        assert_ne!(a, b);
+        assert!(a.starts_with(TOKEN_PREFIX) && a.len() == TOKEN_PREFIX.len() + 64);
+        let entry = ResponderEntry {
+            name: "alice".into(),
+            roles: vec![Role::Commander],
+            token_sha256: token_hash(&a),
+        };
+        let auth = Authenticator::new(&[entry]);
+        assert_eq!(
+            auth.authenticate(&a).map(|x| x.name),
+            Some("alice".to_string())
+        );
+        assert!(auth.authenticate(&b).is_none());
+        assert!(auth.authenticate("").is_none());
+    }
+
+    #[test]
+    fn repeated_failures_slow_down() {
+        let throttle = FailureThrottle::default();
+        let ip: IpAddr = [127, 0, 0, 9].into();
+        assert_eq!(throttle.fail(ip), Duration::from_secs(1));
+        assert_eq!(throttle.fail(ip), Duration::from_secs(2));
+        for _ in 0..10 {
+            throttle.fail(ip);
+        }
+        assert_eq!(throttle.fail(ip), Duration::from_secs(5));
+        throttle.succeed(ip);
+        assert_eq!(throttle.fail(ip), Duration::from_secs(1));
+    }
+}

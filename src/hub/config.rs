@@ -1,0 +1,214 @@
+//! The hub's configuration file, `warroom.toml`: where to listen, where data lives, and
+//! who may connect (responder names, roles, and the SHA-256 of their tokens — never the
+//! tokens). Errors name file, line and column.
+
+use crate::catalog::line_column;
+use crate::incident::Role;
+use serde::Deserialize;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+/// Where the hub listens when nothing says otherwise: loopback only.
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:7420";
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HubConfig {
+    #[serde(default = "default_listen")]
+    pub listen: SocketAddr,
+    /// Data directory; when absent the CLI's `--data` / `$WARROOM_DATA` / default applies.
+    pub data: Option<PathBuf>,
+    /// A catalog override directory for the hub.
+    pub catalog: Option<PathBuf>,
+    #[serde(default, rename = "responder")]
+    pub responders: Vec<ResponderEntry>,
+}
+
+fn default_listen() -> SocketAddr {
+    // invariant: the constant is a valid socket address (checked by a unit test).
+    DEFAULT_LISTEN
+        .parse()
+        .unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 7420)))
+}
+
+impl Default for HubConfig {
+    fn default() -> Self {
+        HubConfig {
+            listen: default_listen(),
+            data: None,
+            catalog: None,
+            responders: Vec::new(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ResponderEntry {
+    pub name: String,
+    pub roles: Vec<Role>,
+    /// Lowercase hex SHA-256 of the token.
+    pub token_sha256: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read {path}: {cause}")]
+    Read { path: String, cause: std::io::Error },
+    #[error("{path}:{line}:{column}: {message}")]
+    Invalid {
+        path: String,
+        line: usize,
+        column: usize,
+        message: String,
+    },
+    #[error("{path}: {message}")]
+    Semantic { path: String, message: String },
+    #[error("cannot write {path}: {cause}")]
+    Write { path: String, cause: std::io::Error },
+}
+
+impl HubConfig {
+    /// Reads `path`; a missing file is an empty configuration (no responders).
+    pub fn load(path: &Path) -> Result<HubConfig, ConfigError> {
+        let text = match std::fs::read_to_string(path) {
+            Ok(text) => text,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(HubConfig::default()),
+            Err(cause) => {
+                return Err(ConfigError::Read {
+                    path: path.display().to_string(),
+                    cause,
+                });
+            }
+        };
+        HubConfig::parse(&text, &path.display().to_string())
+    }
+
+    pub fn parse(text: &str, path: &str) -> Result<HubConfig, ConfigError> {
+        let config: HubConfig = toml::from_str(text).map_err(|e| {
+            let (line, column) = e.span().map_or((1, 1), |s| line_column(text, s.start));
+            ConfigError::Invalid {
+                path: path.to_string(),
+                line,
+                column,
+                message: e.message().trim().to_string(),
+            }
+        })?;
+        for entry in &config.responders {
+            let hex_ok = entry.token_sha256.len() == 64
+                && entry
+                    .token_sha256
+                    .chars()
+                    .all(|c| c.is_ascii_digit() || ('a'..='f').contains(&c));
+            if !hex_ok {
+                let (line, column) = text
+                    .find(&entry.token_sha256)
+                    .map_or((1, 1), |at| line_column(text, at));
+                return Err(ConfigError::Invalid {
+                    path: path.to_string(),
+                    line,
+                    column,
+                    message: format!(
+                        "token_sha256 of `{}` must be 64 lowercase hex digits (the SHA-256 of the token, not the token): create one with `warroom token new`",
+                        entry.name
+                    ),
+                });
+            }
+            if entry.name.trim().is_empty() || entry.name.starts_with("system:") {
+                return Err(ConfigError::Semantic {
+                    path: path.to_string(),
+                    message: format!(
+                        "responder name `{}` must be non-empty and not start with `system:`",
+                        entry.name
+                    ),
+                });
+            }
+        }
+        Ok(config)
+    }
+}
+
+/// The default config path: `$WARROOM_CONFIG`, else `<config dir>/warroom/warroom.toml`.
+pub fn default_path() -> PathBuf {
+    std::env::var_os("WARROOM_CONFIG")
+        .map(PathBuf::from)
+        .or_else(|| dirs::config_dir().map(|d| d.join("warroom").join("warroom.toml")))
+        .unwrap_or_else(|| PathBuf::from("warroom.toml"))
+}
+
+/// Appends a `[[responder]]` block to the config file (creating it and its directory),
+/// keeping everything already there — comments included — untouched.
+pub fn append_responder(
+    path: &Path,
+    name: &str,
+    roles: &[Role],
+    token_sha256: &str,
+) -> Result<(), ConfigError> {
+    let write_err = |cause| ConfigError::Write {
+        path: path.display().to_string(),
+        cause,
+    };
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(write_err)?;
+    }
+    let existing = match std::fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+        Err(cause) => return Err(write_err(cause)),
+    };
+    // Refuse to append to a file that does not parse: the result would not either.
+    HubConfig::parse(&existing, &path.display().to_string())?;
+    let roles: Vec<String> = roles.iter().map(|r| format!("\"{}\"", r.id())).collect();
+    let name_toml = toml::Value::String(name.to_string()).to_string();
+    let mut text = existing;
+    if !text.is_empty() && !text.ends_with('\n') {
+        text.push('\n');
+    }
+    if !text.is_empty() {
+        text.push('\n');
+    }
+    text.push_str(&format!(
+        "[[responder]]\nname = {name_toml}\nroles = [{}]\ntoken_sha256 = \"{token_sha256}\"\n",
+        roles.join(", ")
+    ));
+    let tmp = path.with_extension("toml.tmp");
+    std::fs::write(&tmp, &text).map_err(write_err)?;
+    std::fs::rename(&tmp, path).map_err(write_err)?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_listen_is_loopback() {
+        assert!(
+            DEFAULT_LISTEN
+                .parse::<SocketAddr>()
+                .unwrap()
+                .ip()
+                .is_loopback()
+        );
+    }
+
+    #[test]
+    fn errors_name_line_and_column() {
+        let err = HubConfig::parse("listen = \"127.0.0.1:1\"\nroles = 3\n", "w.toml").unwrap_err();
+        assert!(err.to_string().starts_with("w.toml:2:1:"), "{err}");
+        let bad_hash =
+            "[[responder]]\nname = \"a\"\nroles = [\"commander\"]\ntoken_sha256 = \"abc\"\n";
+        let err = HubConfig::parse(bad_hash, "w.toml")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("w.toml:4:") && err.contains("64 lowercase hex"),
+            "{err}"
+        );
+        let bad_role = "[[responder]]\nname = \"a\"\nroles = [\"king\"]\ntoken_sha256 = \"\"\n";
+        let err = HubConfig::parse(bad_role, "w.toml")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("w.toml:3:") && err.contains("king"), "{err}");
+    }
+}

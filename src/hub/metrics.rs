@@ -1,0 +1,185 @@
+//! The hub's own numbers, exposed at `/metrics` in Prometheus text format: lock-free
+//! counters and fixed-bucket histograms, no dependency.
+
+use crate::protocol::RejectReason;
+use std::fmt::Write;
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::time::Duration;
+
+/// Upper bounds of the latency buckets, in seconds.
+const BUCKETS: [f64; 14] = [
+    0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
+];
+
+#[derive(Debug, Default)]
+pub struct Histogram {
+    counts: [AtomicU64; BUCKETS.len()],
+    count: AtomicU64,
+    sum_micros: AtomicU64,
+}
+
+impl Histogram {
+    pub fn observe(&self, duration: Duration) {
+        let secs = duration.as_secs_f64();
+        if let Some(i) = BUCKETS.iter().position(|b| secs <= *b)
+            && let Some(bucket) = self.counts.get(i)
+        {
+            bucket.fetch_add(1, Ordering::Relaxed);
+        }
+        self.count.fetch_add(1, Ordering::Relaxed);
+        let micros = u64::try_from(duration.as_micros()).unwrap_or(u64::MAX);
+        self.sum_micros.fetch_add(micros, Ordering::Relaxed);
+    }
+
+    fn render(&self, out: &mut String, name: &str, help: &str) {
+        let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} histogram");
+        let mut cumulative = 0;
+        for (bound, count) in BUCKETS.iter().zip(&self.counts) {
+            cumulative += count.load(Ordering::Relaxed);
+            let _ = writeln!(out, "{name}_bucket{{le=\"{bound}\"}} {cumulative}");
+        }
+        let count = self.count.load(Ordering::Relaxed);
+        let sum = self.sum_micros.load(Ordering::Relaxed) as f64 / 1e6;
+        let _ = writeln!(
+            out,
+            "{name}_bucket{{le=\"+Inf\"}} {count}\n{name}_sum {sum}\n{name}_count {count}"
+        );
+    }
+}
+
+const REASONS: [RejectReason; 11] = [
+    RejectReason::Forbidden,
+    RejectReason::NotFound,
+    RejectReason::Invalid,
+    RejectReason::TooLarge,
+    RejectReason::Unchanged,
+    RejectReason::NoIncident,
+    RejectReason::AlreadyExists,
+    RejectReason::Malformed,
+    RejectReason::RateLimited,
+    RejectReason::StorageFailed,
+    RejectReason::ShuttingDown,
+];
+
+#[derive(Debug, Default)]
+pub struct Metrics {
+    pub connections: AtomicI64,
+    pub commands_accepted: AtomicU64,
+    rejected: [AtomicU64; REASONS.len()],
+    pub events_appended: AtomicU64,
+    pub auth_failures: AtomicU64,
+    pub slow_clients_dropped: AtomicU64,
+    pub alerts_received: AtomicU64,
+    /// Append + fsync of one batch.
+    pub fsync: Histogram,
+    /// From an event's commit to its frame being written to one subscriber.
+    pub fanout: Histogram,
+}
+
+impl Metrics {
+    pub fn rejected(&self, reason: RejectReason) {
+        if let Some(i) = REASONS.iter().position(|r| *r == reason)
+            && let Some(counter) = self.rejected.get(i)
+        {
+            counter.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    pub fn render(&self, incidents: usize) -> String {
+        let mut out = String::with_capacity(4096);
+        let gauge = |out: &mut String, name: &str, help: &str, value: i64| {
+            let _ = writeln!(
+                out,
+                "# HELP {name} {help}\n# TYPE {name} gauge\n{name} {value}"
+            );
+        };
+        let counter = |out: &mut String, name: &str, help: &str, value: u64| {
+            let _ = writeln!(
+                out,
+                "# HELP {name} {help}\n# TYPE {name} counter\n{name} {value}"
+            );
+        };
+        gauge(
+            &mut out,
+            "warroom_connections",
+            "Open WebSocket connections.",
+            self.connections.load(Ordering::Relaxed),
+        );
+        gauge(
+            &mut out,
+            "warroom_incidents",
+            "Incidents the hub holds.",
+            i64::try_from(incidents).unwrap_or(i64::MAX),
+        );
+        counter(
+            &mut out,
+            "warroom_commands_accepted_total",
+            "Commands applied.",
+            self.commands_accepted.load(Ordering::Relaxed),
+        );
+        let _ = writeln!(
+            out,
+            "# HELP warroom_commands_rejected_total Commands and frames refused, by reason.\n# TYPE warroom_commands_rejected_total counter"
+        );
+        for (reason, count) in REASONS.iter().zip(&self.rejected) {
+            let _ = writeln!(
+                out,
+                "warroom_commands_rejected_total{{reason=\"{}\"}} {}",
+                reason.id(),
+                count.load(Ordering::Relaxed)
+            );
+        }
+        counter(
+            &mut out,
+            "warroom_events_appended_total",
+            "Events written and fsync'd.",
+            self.events_appended.load(Ordering::Relaxed),
+        );
+        counter(
+            &mut out,
+            "warroom_auth_failures_total",
+            "Connections and requests with a bad token.",
+            self.auth_failures.load(Ordering::Relaxed),
+        );
+        counter(
+            &mut out,
+            "warroom_slow_clients_dropped_total",
+            "Connections closed for falling behind.",
+            self.slow_clients_dropped.load(Ordering::Relaxed),
+        );
+        counter(
+            &mut out,
+            "warroom_alerts_received_total",
+            "Alertmanager notifications accepted.",
+            self.alerts_received.load(Ordering::Relaxed),
+        );
+        self.fsync.render(
+            &mut out,
+            "warroom_fsync_seconds",
+            "Time to append and fsync one batch of events.",
+        );
+        self.fanout.render(
+            &mut out,
+            "warroom_fanout_seconds",
+            "Time from an event's commit to its frame being written to a subscriber.",
+        );
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renders_prometheus_text() {
+        let m = Metrics::default();
+        m.rejected(RejectReason::Forbidden);
+        m.fsync.observe(Duration::from_micros(300));
+        let text = m.render(2);
+        assert!(text.contains("warroom_commands_rejected_total{reason=\"forbidden\"} 1"));
+        assert!(text.contains("warroom_fsync_seconds_bucket{le=\"0.0005\"} 1"));
+        assert!(text.contains("warroom_fsync_seconds_bucket{le=\"0.00025\"} 0"));
+        assert!(text.contains("warroom_incidents 2"));
+    }
+}

@@ -1,0 +1,164 @@
+//! The hub: the only writer. An axum server with `/ws` (the protocol in
+//! `docs/PROTOCOL.md`), `/health`, `/metrics` and Alertmanager intake; one actor thread
+//! per incident; graceful shutdown that finishes appends in flight and closes every
+//! socket with a reason.
+
+mod actor;
+mod alerts;
+pub mod auth;
+pub mod config;
+pub mod metrics;
+mod registry;
+mod session;
+
+pub use actor::event_frame;
+pub use registry::{Registry, RegistryError};
+
+use crate::engine::DataDir;
+use crate::incident::Runbooks;
+use crate::protocol::MAX_FRAME_BYTES;
+use auth::{Authenticator, FailureThrottle};
+use axum::Router;
+use axum::extract::{ConnectInfo, State, WebSocketUpgrade};
+use axum::http::header;
+use axum::response::IntoResponse;
+use axum::routing::{get, post};
+use metrics::Metrics;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use tokio::sync::watch;
+
+/// What every request handler shares.
+pub struct HubState {
+    pub registry: Arc<Registry>,
+    pub auth: Authenticator,
+    pub throttle: FailureThrottle,
+    pub metrics: Arc<Metrics>,
+    pub shutdown: watch::Receiver<bool>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum HubError {
+    #[error(transparent)]
+    Registry(#[from] RegistryError),
+    #[error("cannot listen on {addr}: {cause}")]
+    Bind {
+        addr: SocketAddr,
+        cause: std::io::Error,
+    },
+    #[error("the server stopped: {0}")]
+    Serve(std::io::Error),
+}
+
+pub struct HubOptions {
+    pub listen: SocketAddr,
+    pub data: DataDir,
+    pub runbooks: Runbooks,
+    pub auth: Authenticator,
+}
+
+/// A hub that is serving. Dropping it does not stop it: call [`RunningHub::shutdown`].
+pub struct RunningHub {
+    pub addr: SocketAddr,
+    shutdown: watch::Sender<bool>,
+    server: tokio::task::JoinHandle<Result<(), std::io::Error>>,
+    registry: Arc<Registry>,
+    pub metrics: Arc<Metrics>,
+}
+
+impl RunningHub {
+    /// Stops accepting, closes every connection with "shutting down", lets each
+    /// incident finish the appends it has queued, and returns when all is on disk.
+    pub async fn shutdown(self) -> Result<(), HubError> {
+        let _ = self.shutdown.send(true);
+        let served = self.server.await;
+        let registry = self.registry.clone();
+        let _ = tokio::task::spawn_blocking(move || registry.shutdown()).await;
+        match served {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(e)) => Err(HubError::Serve(e)),
+            Err(e) => Err(HubError::Serve(std::io::Error::other(e.to_string()))),
+        }
+    }
+}
+
+/// Loads every incident, binds `options.listen` (port 0 picks a free port) and serves.
+pub async fn start(options: HubOptions) -> Result<RunningHub, HubError> {
+    let metrics = Arc::new(Metrics::default());
+    let registry = Arc::new(Registry::load(
+        options.data,
+        Arc::new(options.runbooks),
+        metrics.clone(),
+    )?);
+    let (shutdown_tx, shutdown_rx) = watch::channel(false);
+    let state = Arc::new(HubState {
+        registry: registry.clone(),
+        auth: options.auth,
+        throttle: FailureThrottle::default(),
+        metrics: metrics.clone(),
+        shutdown: shutdown_rx.clone(),
+    });
+    let app = Router::new()
+        .route("/ws", get(websocket))
+        .route("/health", get(health))
+        .route("/metrics", get(prometheus))
+        .route("/api/v1/alerts/alertmanager", post(alerts::alertmanager))
+        .with_state(state);
+    let listener = tokio::net::TcpListener::bind(options.listen)
+        .await
+        .map_err(|cause| HubError::Bind {
+            addr: options.listen,
+            cause,
+        })?;
+    let addr = listener.local_addr().map_err(|cause| HubError::Bind {
+        addr: options.listen,
+        cause,
+    })?;
+    let mut stop = shutdown_rx;
+    let server = tokio::spawn(async move {
+        axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(async move {
+            let _ = stop.wait_for(|stopping| *stopping).await;
+        })
+        .await
+    });
+    tracing::info!(%addr, incidents = registry.len(), "hub listening");
+    Ok(RunningHub {
+        addr,
+        shutdown: shutdown_tx,
+        server,
+        registry,
+        metrics,
+    })
+}
+
+async fn websocket(
+    upgrade: WebSocketUpgrade,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    State(hub): State<Arc<HubState>>,
+) -> impl IntoResponse {
+    upgrade
+        .max_message_size(MAX_FRAME_BYTES)
+        .max_frame_size(MAX_FRAME_BYTES)
+        .on_upgrade(move |socket| session::run(socket, peer, hub))
+}
+
+async fn health(State(hub): State<Arc<HubState>>) -> impl IntoResponse {
+    let body = serde_json::json!({
+        "ok": true,
+        "version": env!("CARGO_PKG_VERSION"),
+        "incidents": hub.registry.len(),
+        "connections": hub.metrics.connections.load(std::sync::atomic::Ordering::Relaxed),
+    });
+    axum::Json(body)
+}
+
+async fn prometheus(State(hub): State<Arc<HubState>>) -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        hub.metrics.render(hub.registry.len()),
+    )
+}

@@ -1,0 +1,285 @@
+//! One connection to a hub: hello/welcome, then frames in and out. Commands get a fresh
+//! random id; answers for other commands and events that arrive meanwhile are kept in
+//! order for the caller.
+
+use crate::engine::IncidentSummary;
+use crate::incident::{Command, Event};
+use crate::protocol::{
+    ClientFrame, CloseReason, HubFrame, Identity, PROTOCOL_VERSION, RejectReason,
+};
+use futures_util::{SinkExt, StreamExt};
+use std::collections::VecDeque;
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum NetError {
+    #[error("cannot reach the hub at {url}: {cause}")]
+    Connect { url: String, cause: String },
+    #[error("the hub closed the connection ({}): {message}", reason.map_or("no reason".to_string(), |r| format!("{r:?}")))]
+    Closed {
+        reason: Option<CloseReason>,
+        message: String,
+    },
+    #[error("rejected ({}): {message}", code.id())]
+    Rejected { code: RejectReason, message: String },
+    #[error("the connection failed: {0}")]
+    Io(String),
+    #[error("the hub sent something unexpected: {0}")]
+    Protocol(String),
+}
+
+impl NetError {
+    /// Worth reconnecting after (as opposed to a bad token or a rejected command).
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            NetError::Connect { .. } | NetError::Io(_) => true,
+            NetError::Closed { reason, .. } => reason.is_none_or(CloseReason::is_retryable),
+            NetError::Rejected { .. } | NetError::Protocol(_) => false,
+        }
+    }
+}
+
+/// `http://host:port`, `ws://host:port` or `host:port` → `ws://host:port/ws`.
+pub fn ws_url(hub: &str) -> String {
+    let trimmed = hub.trim().trim_end_matches('/');
+    let rest = trimmed
+        .strip_prefix("http://")
+        .or_else(|| trimmed.strip_prefix("ws://"))
+        .map(|r| ("ws://", r))
+        .or_else(|| {
+            trimmed
+                .strip_prefix("https://")
+                .or_else(|| trimmed.strip_prefix("wss://"))
+                .map(|r| ("wss://", r))
+        });
+    let (scheme, host) = rest.unwrap_or(("ws://", trimmed));
+    if host.ends_with("/ws") {
+        format!("{scheme}{host}")
+    } else {
+        format!("{scheme}{host}/ws")
+    }
+}
+
+/// A fresh command id: 128 random bits, hex.
+pub fn new_command_id() -> String {
+    let mut bytes = [0u8; 16];
+    if getrandom::fill(&mut bytes).is_err() {
+        // Fall back to time-based uniqueness; collisions only cost idempotency.
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos());
+        return format!("t{nanos:x}");
+    }
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+pub struct HubClient {
+    socket: Socket,
+    pub you: Identity,
+    /// Frames read while waiting for something else, in arrival order.
+    held: VecDeque<HubFrame>,
+}
+
+impl HubClient {
+    /// Connects, says hello (optionally subscribing from `since_seq`), waits for welcome.
+    pub async fn connect(
+        hub: &str,
+        token: &str,
+        incident: Option<&str>,
+        since_seq: u64,
+    ) -> Result<HubClient, NetError> {
+        let url = ws_url(hub);
+        let (socket, _) =
+            tokio_tungstenite::connect_async(&url)
+                .await
+                .map_err(|e| NetError::Connect {
+                    url: url.clone(),
+                    cause: e.to_string(),
+                })?;
+        let mut client = HubClient {
+            socket,
+            you: Identity {
+                name: String::new(),
+                roles: Default::default(),
+            },
+            held: VecDeque::new(),
+        };
+        client
+            .send(&ClientFrame::Hello {
+                protocol: PROTOCOL_VERSION,
+                token: token.to_string(),
+                incident: incident.map(str::to_string),
+                since_seq,
+            })
+            .await?;
+        match client.read().await? {
+            HubFrame::Welcome { you, .. } => client.you = you,
+            other => {
+                return Err(NetError::Protocol(format!(
+                    "expected welcome, got {other:?}"
+                )));
+            }
+        }
+        Ok(client)
+    }
+
+    pub async fn send(&mut self, frame: &ClientFrame) -> Result<(), NetError> {
+        let text = serde_json::to_string(frame).map_err(|e| NetError::Protocol(e.to_string()))?;
+        self.socket
+            .send(Message::Text(text.into()))
+            .await
+            .map_err(|e| NetError::Io(e.to_string()))
+    }
+
+    /// The next frame from the hub (held ones first). A close becomes `NetError::Closed`
+    /// with the hub's reason.
+    pub async fn next(&mut self) -> Result<HubFrame, NetError> {
+        match self.held.pop_front() {
+            Some(frame) => Ok(frame),
+            None => self.read().await,
+        }
+    }
+
+    async fn read(&mut self) -> Result<HubFrame, NetError> {
+        let mut last_error: Option<(CloseReason, String)> = None;
+        loop {
+            let message = self.socket.next().await;
+            match message {
+                Some(Ok(Message::Text(text))) => {
+                    let frame: HubFrame = serde_json::from_str(&text)
+                        .map_err(|e| NetError::Protocol(format!("{e}: {text}")))?;
+                    if let HubFrame::Error { code, message } = frame {
+                        last_error = Some((code, message));
+                        continue;
+                    }
+                    return Ok(frame);
+                }
+                Some(Ok(Message::Close(close))) => {
+                    let (reason, message) = match (close, last_error) {
+                        (_, Some((code, message))) => (Some(code), message),
+                        (Some(frame), None) => (
+                            CloseReason::from_code(u16::from(frame.code)),
+                            frame.reason.to_string(),
+                        ),
+                        (None, None) => (None, String::new()),
+                    };
+                    return Err(NetError::Closed { reason, message });
+                }
+                Some(Ok(_)) => continue,
+                Some(Err(e)) => return Err(NetError::Io(e.to_string())),
+                None => {
+                    let (reason, message) = last_error
+                        .map_or((None, "connection ended".to_string()), |(c, m)| {
+                            (Some(c), m)
+                        });
+                    return Err(NetError::Closed { reason, message });
+                }
+            }
+        }
+    }
+
+    /// Sends `command` with id `id` and waits for its ack (returns incident id and last
+    /// seq) or reject. Other frames are held for [`HubClient::next`].
+    pub async fn command_with_id(
+        &mut self,
+        id: &str,
+        incident: Option<&str>,
+        command: Command,
+    ) -> Result<(String, u64), NetError> {
+        self.send(&ClientFrame::Command {
+            id: id.to_string(),
+            incident: incident.map(str::to_string),
+            command,
+        })
+        .await?;
+        loop {
+            match self.read().await? {
+                HubFrame::Ack {
+                    id: acked,
+                    incident,
+                    seq,
+                    ..
+                } if acked == id => return Ok((incident, seq)),
+                HubFrame::Reject {
+                    id: rejected,
+                    code,
+                    message,
+                } if rejected == id => {
+                    return Err(NetError::Rejected { code, message });
+                }
+                other => self.held.push_back(other),
+            }
+        }
+    }
+
+    pub async fn command(
+        &mut self,
+        incident: Option<&str>,
+        command: Command,
+    ) -> Result<(String, u64), NetError> {
+        self.command_with_id(&new_command_id(), incident, command)
+            .await
+    }
+
+    /// Subscribes to `incident` from the start and returns every event up to `synced`.
+    pub async fn load(&mut self, incident: &str) -> Result<Vec<Event>, NetError> {
+        self.send(&ClientFrame::Subscribe {
+            incident: incident.to_string(),
+            since_seq: 0,
+        })
+        .await?;
+        let mut events = Vec::new();
+        loop {
+            match self.read().await? {
+                HubFrame::Event {
+                    incident: from,
+                    event,
+                } if from == incident => events.push(event),
+                HubFrame::Synced { incident: from, .. } if from == incident => return Ok(events),
+                HubFrame::Reject { code, message, .. } => {
+                    return Err(NetError::Rejected { code, message });
+                }
+                _ => {}
+            }
+        }
+    }
+
+    pub async fn list(&mut self) -> Result<Vec<IncidentSummary>, NetError> {
+        self.send(&ClientFrame::List).await?;
+        loop {
+            match self.read().await? {
+                HubFrame::Incidents { items } => return Ok(items),
+                other => self.held.push_back(other),
+            }
+        }
+    }
+
+    /// Closes politely.
+    pub async fn close(mut self) {
+        let _ = self
+            .socket
+            .close(Some(tokio_tungstenite::tungstenite::protocol::CloseFrame {
+                code: CloseCode::Normal,
+                reason: "bye".into(),
+            }))
+            .await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hub_urls_normalise() {
+        assert_eq!(ws_url("http://127.0.0.1:7420"), "ws://127.0.0.1:7420/ws");
+        assert_eq!(ws_url("ws://h:1/ws"), "ws://h:1/ws");
+        assert_eq!(ws_url("h:1/"), "ws://h:1/ws");
+        assert_eq!(ws_url("https://hub.example"), "wss://hub.example/ws");
+    }
+}

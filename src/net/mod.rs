@@ -1,0 +1,9 @@
+//! The client side of the protocol: a single connection (`client`) for one-shot CLI
+//! commands, and a reconnecting subscription with an outbox (`sync`) for consoles and
+//! `tail`.
+
+pub mod client;
+pub mod sync;
+
+pub use client::{HubClient, NetError, new_command_id, ws_url};
+pub use sync::{ConnectionState, SyncEvent, SyncHandle, SyncOptions};

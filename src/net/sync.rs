@@ -1,0 +1,275 @@
+//! A live, self-healing subscription to one incident: connects, resumes from the last
+//! seq it delivered, keeps an outbox of commands not yet acknowledged and re-sends them
+//! (same ids, so the hub applies each once) after every reconnect, with backoff. The
+//! owner receives events strictly in seq order, exactly once, plus connection state for
+//! the UI.
+
+use super::client::{HubClient, NetError, new_command_id};
+use crate::incident::{Command, Event};
+use crate::protocol::{HubFrame, Identity, RejectReason};
+use std::collections::VecDeque;
+use std::time::Duration;
+use tokio::sync::mpsc;
+
+/// What the UI shows about the link to the hub.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ConnectionState {
+    Connecting,
+    Live,
+    /// Lost; trying again. `pending` commands wait in the outbox.
+    Reconnecting {
+        attempt: u32,
+        pending: usize,
+        reason: String,
+    },
+    /// Given up (bad token, wrong protocol, incident gone): needs a person.
+    Offline {
+        pending: usize,
+        reason: String,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum SyncEvent {
+    State(ConnectionState),
+    Identity(Identity),
+    /// The next event, in seq order, never twice.
+    Event(Event),
+    /// Caught up with the hub at this seq.
+    Synced(u64),
+    Acked {
+        id: String,
+        seq: u64,
+    },
+    Rejected {
+        id: String,
+        code: RejectReason,
+        message: String,
+    },
+}
+
+/// The owner's side: send commands, receive sync events.
+pub struct SyncHandle {
+    commands: mpsc::UnboundedSender<(String, Command)>,
+    pub events: mpsc::UnboundedReceiver<SyncEvent>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl SyncHandle {
+    /// Queues a command; returns its id (acks and rejects name it).
+    pub fn send(&self, command: Command) -> String {
+        let id = new_command_id();
+        let _ = self.commands.send((id.clone(), command));
+        id
+    }
+
+    /// Queues a command with a caller-chosen id (re-sending an old id is safe).
+    pub fn send_with_id(&self, id: String, command: Command) {
+        let _ = self.commands.send((id, command));
+    }
+
+    pub fn stop(self) {
+        self.task.abort();
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct SyncOptions {
+    pub hub: String,
+    pub token: String,
+    pub incident: String,
+    /// Resume after this seq (0: from the start).
+    pub since_seq: u64,
+    pub min_backoff: Duration,
+    pub max_backoff: Duration,
+}
+
+impl SyncOptions {
+    pub fn new(
+        hub: impl Into<String>,
+        token: impl Into<String>,
+        incident: impl Into<String>,
+    ) -> SyncOptions {
+        SyncOptions {
+            hub: hub.into(),
+            token: token.into(),
+            incident: incident.into(),
+            since_seq: 0,
+            min_backoff: Duration::from_millis(200),
+            max_backoff: Duration::from_secs(10),
+        }
+    }
+}
+
+pub fn spawn(options: SyncOptions) -> SyncHandle {
+    let (commands, inbox) = mpsc::unbounded_channel();
+    let (out, events) = mpsc::unbounded_channel();
+    let task = tokio::spawn(run(options, inbox, out));
+    SyncHandle {
+        commands,
+        events,
+        task,
+    }
+}
+
+struct Outbox {
+    entries: VecDeque<(String, Command)>,
+}
+
+impl Outbox {
+    fn remove(&mut self, id: &str) {
+        self.entries.retain(|(i, _)| i != id);
+    }
+}
+
+async fn run(
+    options: SyncOptions,
+    mut inbox: mpsc::UnboundedReceiver<(String, Command)>,
+    out: mpsc::UnboundedSender<SyncEvent>,
+) {
+    let mut last_seq = options.since_seq;
+    let mut outbox = Outbox {
+        entries: VecDeque::new(),
+    };
+    let mut attempt = 0u32;
+    let _ = out.send(SyncEvent::State(ConnectionState::Connecting));
+    loop {
+        let error = match session(
+            &options,
+            &mut last_seq,
+            &mut outbox,
+            &mut inbox,
+            &out,
+            &mut attempt,
+        )
+        .await
+        {
+            Ok(()) => return, // the owner went away
+            Err(error) => error,
+        };
+        // Commands typed while disconnected still go into the outbox.
+        while let Ok(entry) = inbox.try_recv() {
+            outbox.entries.push_back(entry);
+        }
+        let pending = outbox.entries.len();
+        if !error.is_retryable() {
+            let _ = out.send(SyncEvent::State(ConnectionState::Offline {
+                pending,
+                reason: error.to_string(),
+            }));
+            // Keep accepting commands into the outbox so nothing typed is lost.
+            while let Some(entry) = inbox.recv().await {
+                outbox.entries.push_back(entry);
+            }
+            return;
+        }
+        attempt += 1;
+        let _ = out.send(SyncEvent::State(ConnectionState::Reconnecting {
+            attempt,
+            pending,
+            reason: error.to_string(),
+        }));
+        let backoff = options
+            .min_backoff
+            .saturating_mul(2u32.saturating_pow(attempt.saturating_sub(1).min(16)))
+            .min(options.max_backoff);
+        let sleep = tokio::time::sleep(backoff);
+        tokio::pin!(sleep);
+        loop {
+            tokio::select! {
+                _ = &mut sleep => break,
+                entry = inbox.recv() => match entry {
+                    Some(entry) => outbox.entries.push_back(entry),
+                    None => return,
+                },
+            }
+        }
+        if out.is_closed() {
+            return;
+        }
+    }
+}
+
+/// One connection's life. Returns `Ok` only when the owner is gone.
+async fn session(
+    options: &SyncOptions,
+    last_seq: &mut u64,
+    outbox: &mut Outbox,
+    inbox: &mut mpsc::UnboundedReceiver<(String, Command)>,
+    out: &mpsc::UnboundedSender<SyncEvent>,
+    attempt: &mut u32,
+) -> Result<(), NetError> {
+    let mut client = HubClient::connect(
+        &options.hub,
+        &options.token,
+        Some(&options.incident),
+        *last_seq,
+    )
+    .await?;
+    let _ = out.send(SyncEvent::Identity(client.you.clone()));
+    // Re-send everything not yet acknowledged, oldest first, with its original id.
+    for (id, command) in outbox.entries.clone() {
+        send(&mut client, &options.incident, &id, command).await?;
+    }
+    loop {
+        tokio::select! {
+            frame = client.next() => {
+                match frame? {
+                    HubFrame::Event { event, .. } => {
+                        if event.seq <= *last_seq {
+                            continue; // already delivered before a reconnect
+                        }
+                        if event.seq != *last_seq + 1 {
+                            return Err(NetError::Protocol(format!("expected seq {}, got {}", *last_seq + 1, event.seq)));
+                        }
+                        *last_seq = event.seq;
+                        if out.send(SyncEvent::Event(event)).is_err() {
+                            return Ok(());
+                        }
+                    }
+                    HubFrame::Synced { seq, .. } => {
+                        *attempt = 0;
+                        let _ = out.send(SyncEvent::State(ConnectionState::Live));
+                        let _ = out.send(SyncEvent::Synced(seq));
+                    }
+                    HubFrame::Ack { id, seq, .. } => {
+                        outbox.remove(&id);
+                        let _ = out.send(SyncEvent::Acked { id, seq });
+                    }
+                    HubFrame::Reject { id, code, message } => {
+                        if code == RejectReason::RateLimited || code == RejectReason::ShuttingDown {
+                            continue; // stays in the outbox; re-sent on the next connection
+                        }
+                        outbox.remove(&id);
+                        let _ = out.send(SyncEvent::Rejected { id, code, message });
+                    }
+                    _ => {}
+                }
+            }
+            entry = inbox.recv() => {
+                let Some((id, command)) = entry else { return Ok(()) };
+                outbox.entries.push_back((id.clone(), command.clone()));
+                send(&mut client, &options.incident, &id, command).await?;
+            }
+        }
+    }
+}
+
+async fn send(
+    client: &mut HubClient,
+    incident: &str,
+    id: &str,
+    command: Command,
+) -> Result<(), NetError> {
+    let incident = match command {
+        Command::Declare { .. } => None,
+        _ => Some(incident.to_string()),
+    };
+    client
+        .send(&crate::protocol::ClientFrame::Command {
+            id: id.to_string(),
+            incident,
+            command,
+        })
+        .await
+}

@@ -1,0 +1,274 @@
+//! The wire protocol between clients and the hub: JSON text frames over WebSocket,
+//! documented for other implementers in `docs/PROTOCOL.md`. Types only; the hub and the
+//! client (`net`) both speak it.
+
+use crate::engine::IncidentSummary;
+use crate::incident::{Command, RejectCode, Role};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeSet;
+
+/// Bumped on any incompatible change to a message below.
+pub const PROTOCOL_VERSION: u32 = 1;
+
+/// Largest text frame the hub accepts, in bytes.
+pub const MAX_FRAME_BYTES: usize = 64 * 1024;
+/// Sustained commands per second per connection, and the burst allowed above it.
+pub const COMMANDS_PER_SECOND: u32 = 50;
+pub const COMMAND_BURST: u32 = 200;
+/// Longest client-made command id.
+pub const MAX_COMMAND_ID_CHARS: usize = 128;
+
+/// What a client sends.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ClientFrame {
+    /// First frame on every connection.
+    Hello {
+        protocol: u32,
+        token: String,
+        /// Subscribe to this incident at once (optional).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        incident: Option<String>,
+        /// Send events after this seq (0: all of them).
+        #[serde(default)]
+        since_seq: u64,
+    },
+    /// Switch this connection's subscription to another incident.
+    Subscribe {
+        incident: String,
+        #[serde(default)]
+        since_seq: u64,
+    },
+    /// Ask for the list of incidents.
+    List,
+    /// A command; `incident` is omitted only for `declare`.
+    Command {
+        id: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        incident: Option<String>,
+        command: Command,
+    },
+}
+
+/// Who the hub says you are.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Identity {
+    pub name: String,
+    pub roles: BTreeSet<Role>,
+}
+
+/// What the hub sends. `event` frames are built from the stored event bytes and are
+/// therefore not constructed through this enum on the hub (see `hub::frames`), but they
+/// parse as [`HubFrame::Event`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum HubFrame {
+    Welcome {
+        protocol: u32,
+        you: Identity,
+        hub_version: String,
+    },
+    /// The subscription is live: events `from_seq..=to_seq` follow as `event` frames,
+    /// then a `synced`, then live events.
+    Subscribed {
+        incident: String,
+        from_seq: u64,
+        to_seq: u64,
+    },
+    /// Every event up to `seq` has been sent; what follows is live.
+    Synced {
+        incident: String,
+        seq: u64,
+    },
+    Event {
+        incident: String,
+        event: crate::incident::Event,
+    },
+    /// The command `id` was applied (or had been: `duplicate`); its last event is `seq`.
+    Ack {
+        id: String,
+        incident: String,
+        seq: u64,
+        #[serde(default)]
+        duplicate: bool,
+    },
+    Reject {
+        id: String,
+        code: RejectReason,
+        message: String,
+    },
+    Incidents {
+        items: Vec<IncidentSummary>,
+    },
+    /// Sent just before the hub closes the connection, with the same reason.
+    Error {
+        code: CloseReason,
+        message: String,
+    },
+}
+
+/// Why a command or frame was refused. The domain's codes plus the protocol's own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RejectReason {
+    Forbidden,
+    NotFound,
+    Invalid,
+    TooLarge,
+    Unchanged,
+    NoIncident,
+    AlreadyExists,
+    /// The frame was not JSON or not a known message.
+    Malformed,
+    /// Over the per-connection command rate.
+    RateLimited,
+    /// The hub could not write the event log; nothing was applied.
+    StorageFailed,
+    /// The hub is shutting down; re-send after reconnecting.
+    ShuttingDown,
+}
+
+impl From<RejectCode> for RejectReason {
+    fn from(code: RejectCode) -> Self {
+        match code {
+            RejectCode::Forbidden => RejectReason::Forbidden,
+            RejectCode::NotFound => RejectReason::NotFound,
+            RejectCode::Invalid => RejectReason::Invalid,
+            RejectCode::TooLarge => RejectReason::TooLarge,
+            RejectCode::Unchanged => RejectReason::Unchanged,
+            RejectCode::NoIncident => RejectReason::NoIncident,
+            RejectCode::AlreadyExists => RejectReason::AlreadyExists,
+        }
+    }
+}
+
+impl RejectReason {
+    pub fn id(self) -> &'static str {
+        match self {
+            RejectReason::Forbidden => "forbidden",
+            RejectReason::NotFound => "not_found",
+            RejectReason::Invalid => "invalid",
+            RejectReason::TooLarge => "too_large",
+            RejectReason::Unchanged => "unchanged",
+            RejectReason::NoIncident => "no_incident",
+            RejectReason::AlreadyExists => "already_exists",
+            RejectReason::Malformed => "malformed",
+            RejectReason::RateLimited => "rate_limited",
+            RejectReason::StorageFailed => "storage_failed",
+            RejectReason::ShuttingDown => "shutting_down",
+        }
+    }
+}
+
+/// Why the hub closed a connection; each maps to a WebSocket close code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CloseReason {
+    /// 4000: the first frame was not a `hello`, or none came in time.
+    HelloExpected,
+    /// 4001: the token is not valid.
+    Unauthorized,
+    /// 4002: the client speaks another protocol version.
+    ProtocolMismatch,
+    /// 4004: subscribed to an incident that does not exist.
+    UnknownIncident,
+    /// 4008: the connection fell behind the event stream; reconnect with `since_seq`.
+    TooSlow,
+    /// 4009: far over the command rate.
+    Flooding,
+    /// 4010: too many malformed frames.
+    Malformed,
+    /// 1009: a frame over the size limit.
+    TooBig,
+    /// 1001: the hub is shutting down.
+    ShuttingDown,
+}
+
+impl CloseReason {
+    pub fn code(self) -> u16 {
+        match self {
+            CloseReason::HelloExpected => 4000,
+            CloseReason::Unauthorized => 4001,
+            CloseReason::ProtocolMismatch => 4002,
+            CloseReason::UnknownIncident => 4004,
+            CloseReason::TooSlow => 4008,
+            CloseReason::Flooding => 4009,
+            CloseReason::Malformed => 4010,
+            CloseReason::TooBig => 1009,
+            CloseReason::ShuttingDown => 1001,
+        }
+    }
+
+    pub fn from_code(code: u16) -> Option<CloseReason> {
+        [
+            CloseReason::HelloExpected,
+            CloseReason::Unauthorized,
+            CloseReason::ProtocolMismatch,
+            CloseReason::UnknownIncident,
+            CloseReason::TooSlow,
+            CloseReason::Flooding,
+            CloseReason::Malformed,
+            CloseReason::TooBig,
+            CloseReason::ShuttingDown,
+        ]
+        .into_iter()
+        .find(|r| r.code() == code)
+    }
+
+    /// True when reconnecting may help (as opposed to a bad token or version).
+    pub fn is_retryable(self) -> bool {
+        matches!(
+            self,
+            CloseReason::TooSlow | CloseReason::ShuttingDown | CloseReason::Flooding
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn frames_have_the_documented_shape() {
+        let hello: ClientFrame = serde_json::from_str(
+            r#"{"type":"hello","protocol":1,"token":"t","incident":"INC-1","since_seq":4}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            hello,
+            ClientFrame::Hello {
+                protocol: 1,
+                token: "t".into(),
+                incident: Some("INC-1".into()),
+                since_seq: 4
+            }
+        );
+        let cmd: ClientFrame = serde_json::from_str(
+            r#"{"type":"command","id":"c1","incident":"INC-1","command":{"type":"add_note","kind":"decision","text":"x"}}"#,
+        )
+        .unwrap();
+        assert!(matches!(cmd, ClientFrame::Command { .. }));
+        let ack = serde_json::to_string(&HubFrame::Ack {
+            id: "c1".into(),
+            incident: "INC-1".into(),
+            seq: 9,
+            duplicate: false,
+        })
+        .unwrap();
+        assert_eq!(
+            ack,
+            r#"{"type":"ack","id":"c1","incident":"INC-1","seq":9,"duplicate":false}"#
+        );
+    }
+
+    #[test]
+    fn close_codes_round_trip() {
+        for reason in [
+            CloseReason::Unauthorized,
+            CloseReason::TooSlow,
+            CloseReason::TooBig,
+        ] {
+            assert_eq!(CloseReason::from_code(reason.code()), Some(reason));
+        }
+    }
+}
