@@ -6,6 +6,7 @@
 //! `store` is the hash-chained event log; `engine` joins them into an incident that
 //! decides, persists and applies; `cli` drives an engine from the command line.
 
+pub mod bench;
 pub mod catalog;
 pub mod cli;
 pub mod engine;

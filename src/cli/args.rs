@@ -220,6 +220,21 @@ pub enum CliCommand {
         #[command(subcommand)]
         action: TokenAction,
     },
+    /// Measure the hub on loopback against a bare WebSocket broadcast (see docs/PERFORMANCE.md).
+    Bench {
+        /// Subscriber counts to measure, comma-separated.
+        #[arg(long, value_delimiter = ',', default_value = "10,100,500")]
+        clients: Vec<usize>,
+        /// Notes the latency writer sends (5 ms apart).
+        #[arg(long, default_value_t = 200)]
+        commands: usize,
+        /// Writer connections in the throughput run.
+        #[arg(long, default_value_t = 100)]
+        writers: usize,
+        /// Notes each throughput writer pipelines (the per-connection burst is 200).
+        #[arg(long, default_value_t = 200)]
+        per_writer: usize,
+    },
     /// Verify an incident log's hash chain.
     Verify { file: PathBuf },
     /// Validate a catalog directory (defaults to your override directory).

@@ -55,10 +55,7 @@ impl LocalBackend {
     fn open(&self, incident: &str) -> Result<crate::engine::Incident, CliError> {
         let opened = self.data.open(incident)?;
         if let Some(torn) = opened.torn_tail() {
-            eprintln!(
-                "warroom: {incident}: cut off an unfinished write at line {} ({} bytes, never acknowledged)",
-                torn.line, torn.bytes
-            );
+            warn_torn(incident, torn);
         }
         Ok(opened)
     }
@@ -88,6 +85,13 @@ impl Backend for LocalBackend {
     }
 
     fn list(&mut self) -> Result<Vec<IncidentSummary>, CliError> {
-        Ok(self.data.summaries()?)
+        Ok(self.data.summaries(warn_torn)?)
     }
+}
+
+fn warn_torn(incident: &str, torn: &crate::store::TornTail) {
+    eprintln!(
+        "warroom: {incident}: cut off an unfinished write at line {} ({} bytes, never acknowledged)",
+        torn.line, torn.bytes
+    );
 }

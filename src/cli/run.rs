@@ -30,6 +30,13 @@ where
 }
 
 fn load_runbooks(dir: Option<&PathBuf>) -> Result<Runbooks, CliError> {
+    // A directory someone named must exist; the default one is optional.
+    if let Some(named) = dir.filter(|d| !d.is_dir()) {
+        return Err(usage(format!(
+            "catalog directory {} does not exist (from --catalog or $WARROOM_CATALOG)",
+            named.display()
+        )));
+    }
     let user_dir = dir.cloned().or_else(catalog::default_user_dir);
     catalog::load(user_dir.as_deref()).map_err(|e| {
         CliError::Failed(format!(
@@ -95,6 +102,15 @@ pub fn run(cli: Cli) -> Result<ExitCode, CliError> {
         }
         CliCommand::Token { action } => {
             serve::token(action)?;
+            return Ok(ExitCode::SUCCESS);
+        }
+        CliCommand::Bench {
+            clients,
+            commands,
+            writers,
+            per_writer,
+        } => {
+            serve::bench(clients, *commands, *writers, *per_writer)?;
             return Ok(ExitCode::SUCCESS);
         }
         _ => {}
@@ -467,7 +483,8 @@ pub fn dispatch(
         | CliCommand::Check { .. }
         | CliCommand::Serve { .. }
         | CliCommand::Token { .. }
-        | CliCommand::Tail { .. } => {}
+        | CliCommand::Tail { .. }
+        | CliCommand::Bench { .. } => {}
     }
     Ok(())
 }
@@ -545,6 +562,13 @@ fn verify(file: &std::path::Path, out: &mut dyn Write) -> Result<ExitCode, CliEr
 }
 
 fn check(dir: Option<&PathBuf>, out: &mut dyn Write) -> Result<ExitCode, CliError> {
+    if let Some(named) = dir.filter(|d| !d.is_dir()) {
+        eprintln!(
+            "warroom: {} is not a directory: name a catalog directory (with severity.toml, playbooks/, …)",
+            named.display()
+        );
+        return Ok(ExitCode::FAILURE);
+    }
     let dir = match dir.cloned().or_else(catalog::default_user_dir) {
         Some(dir) if dir.exists() => dir,
         Some(dir) if dir.as_os_str().is_empty() => dir,

@@ -203,3 +203,17 @@ pub fn tail(
         }
     })
 }
+
+pub fn bench(
+    clients: &[usize],
+    commands: usize,
+    writers: usize,
+    per_writer: usize,
+) -> Result<(), CliError> {
+    let runtime = runtime()?;
+    let reports = runtime
+        .block_on(crate::bench::run(clients, commands, writers, per_writer))
+        .map_err(CliError::Failed)?;
+    print!("{}", crate::bench::format(&reports));
+    Ok(())
+}

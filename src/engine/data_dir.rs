@@ -119,10 +119,18 @@ impl DataDir {
         Incident::create(&self.log_path(&id), &submission, now, runbooks)
     }
 
-    pub fn summaries(&self) -> Result<Vec<IncidentSummary>, EngineError> {
+    /// A summary of every incident. `on_torn` hears of each log whose unfinished final
+    /// write was cut off while opening it, so the caller can say so.
+    pub fn summaries(
+        &self,
+        mut on_torn: impl FnMut(&str, &crate::store::TornTail),
+    ) -> Result<Vec<IncidentSummary>, EngineError> {
         let mut out = Vec::new();
         for id in self.ids()? {
             let incident = self.open(&id)?;
+            if let Some(torn) = incident.torn_tail() {
+                on_torn(&id, torn);
+            }
             let state = incident.state();
             out.push(IncidentSummary {
                 id: state.id.clone(),
