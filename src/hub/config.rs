@@ -193,6 +193,13 @@ mod tests {
     }
 
     #[test]
+    fn the_shipped_example_parses() {
+        let text = include_str!("../../assets/warroom.example.toml");
+        let config = HubConfig::parse(text, "warroom.example.toml").unwrap();
+        assert!(config.listen.ip().is_loopback());
+    }
+
+    #[test]
     fn errors_name_line_and_column() {
         let err = HubConfig::parse("listen = \"127.0.0.1:1\"\nroles = 3\n", "w.toml").unwrap_err();
         assert!(err.to_string().starts_with("w.toml:2:1:"), "{err}");
