@@ -58,8 +58,8 @@ pub struct Identity {
 }
 
 /// What the hub sends. `event` frames are built from the stored event bytes and are
-/// therefore not constructed through this enum on the hub (see `hub::frames`), but they
-/// parse as [`HubFrame::Event`].
+/// therefore not constructed through this enum on the hub (see `hub::event_frame`), but
+/// they parse as [`HubFrame::Event`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum HubFrame {

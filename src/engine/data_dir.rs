@@ -116,6 +116,12 @@ impl DataDir {
             _ => String::new(),
         };
         crate::incident::limits::check_incident_id(&id).map_err(EngineError::Rejected)?;
+        if self.log_path(&id).exists() {
+            return Err(EngineError::Rejected(crate::incident::Rejection::new(
+                crate::incident::RejectCode::AlreadyExists,
+                format!("incident {id} already exists"),
+            )));
+        }
         Incident::create(&self.log_path(&id), &submission, now, runbooks)
     }
 

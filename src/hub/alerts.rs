@@ -195,6 +195,7 @@ pub async fn alertmanager(
         suggested_playbook: suggested,
     };
 
+    let serialized = hub.registry.alert_lock.lock().await;
     let incident = match hub.registry.incident_for_alert_group(&payload.group_key) {
         Some(incident) => incident,
         None if !firing => return answer("", "ignored"),
@@ -234,6 +235,7 @@ pub async fn alertmanager(
             }
         }
     };
+    drop(serialized);
     let submission = Submission {
         actor,
         command: record,

@@ -18,10 +18,13 @@ pub struct Registry {
     metrics: Arc<Metrics>,
     incidents: RwLock<HashMap<String, IncidentHandle>>,
     /// Declare command id → incident id (idempotent declares).
-    declared_by_command: Mutex<HashMap<String, String>>,
+    declared_by_command: Mutex<HashMap<String, (String, u64)>>,
     /// Alertmanager groupKey → incident id.
     alert_groups: Mutex<HashMap<String, String>>,
     declare_lock: tokio::sync::Mutex<()>,
+    /// Serializes alert intake's find-or-declare, so two deliveries for a new group
+    /// cannot both declare.
+    pub alert_lock: tokio::sync::Mutex<()>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -49,7 +52,14 @@ impl Registry {
                 tracing::warn!(incident = %id, line = torn.line, bytes = torn.bytes, "cut off an unfinished write left by a crash (never acknowledged)");
             }
             if let Some(command_id) = incident.events().first().and_then(|e| e.command_id.clone()) {
-                declared_by_command.insert(command_id, id.clone());
+                // The declare's own last event: the last one carrying its command id.
+                let seq = incident
+                    .events()
+                    .iter()
+                    .take_while(|e| e.command_id.as_deref() == Some(command_id.as_str()))
+                    .last()
+                    .map_or(1, |e| e.seq);
+                declared_by_command.insert(command_id, (id.clone(), seq));
             }
             if incident.state().status != Status::Resolved {
                 for group in &incident.state().alert_groups {
@@ -68,6 +78,7 @@ impl Registry {
             declared_by_command: Mutex::new(declared_by_command),
             alert_groups: Mutex::new(alert_groups),
             declare_lock: tokio::sync::Mutex::new(()),
+            alert_lock: tokio::sync::Mutex::new(()),
         })
     }
 
@@ -147,13 +158,12 @@ impl Registry {
     ) -> Result<(String, CommandReply), RegistryError> {
         let _serialized = self.declare_lock.lock().await;
         if let Some(command_id) = &submission.command_id
-            && let Some(existing) = self
+            && let Some((existing, seq)) = self
                 .declared_by_command
                 .lock()
                 .ok()
                 .and_then(|m| m.get(command_id).cloned())
         {
-            let seq = self.summary(&existing).map_or(0, |s| s.events);
             return Ok((existing, CommandReply::Duplicate { seq }));
         }
         let this = self.clone();
@@ -184,7 +194,7 @@ impl Registry {
             map.insert(id.clone(), handle);
         }
         if let (Some(command_id), Ok(mut map)) = (command_id, self.declared_by_command.lock()) {
-            map.insert(command_id, id.clone());
+            map.insert(command_id, (id.clone(), seq));
         }
         Ok((id, CommandReply::Applied { seq }))
     }

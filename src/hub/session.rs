@@ -24,6 +24,8 @@ use tokio::sync::broadcast::error::RecvError;
 const HELLO_TIMEOUT: Duration = Duration::from_secs(10);
 /// A write that takes longer than this means the client stopped reading.
 const SEND_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long a shutting-down hub waits to answer commands already in flight.
+const SHUTDOWN_DRAIN: Duration = Duration::from_secs(5);
 /// Malformed frames tolerated before the connection is closed.
 const MAX_MALFORMED: u32 = 20;
 /// Rate-limited commands tolerated (without a pause) before the connection is closed.
@@ -198,6 +200,16 @@ pub async fn run(socket: WebSocket, peer: SocketAddr, hub: Arc<HubState>) {
     loop {
         tokio::select! {
             _ = shutdown.changed() => {
+                // Commands already handed to an incident still complete: answer them so
+                // the client knows what was applied, then say goodbye.
+                let drain = async {
+                    while let Some(frame) = pending.next().await {
+                        if !send_frame(&mut sink, &frame).await {
+                            break;
+                        }
+                    }
+                };
+                let _ = tokio::time::timeout(SHUTDOWN_DRAIN, drain).await;
                 close(&mut sink, CloseReason::ShuttingDown, "the hub is shutting down; reconnect shortly").await;
                 break;
             }
@@ -206,7 +218,12 @@ pub async fn run(socket: WebSocket, peer: SocketAddr, hub: Arc<HubState>) {
                     Some(Ok(Message::Text(text))) => text,
                     Some(Ok(Message::Binary(_))) => {
                         malformed += 1;
+                        hub.metrics.rejected(RejectReason::Malformed);
                         let _ = send_frame(&mut sink, &reject("", RejectReason::Malformed, "binary frames are not part of the protocol: send JSON text")).await;
+                        if malformed > MAX_MALFORMED {
+                            close(&mut sink, CloseReason::Malformed, "too many malformed frames").await;
+                            break;
+                        }
                         continue;
                     }
                     Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,

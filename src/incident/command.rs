@@ -35,6 +35,8 @@ impl Actor {
 pub enum Command {
     /// Opens a new incident. `id` is chosen by whoever stores it (it must be unique there).
     Declare {
+        /// Empty (or absent): the hub or data directory picks the next free id.
+        #[serde(default)]
         id: String,
         title: String,
         severity: Severity,

@@ -11,6 +11,9 @@ use std::collections::VecDeque;
 use std::time::Duration;
 use tokio::sync::mpsc;
 
+/// How long to wait before re-sending a command the hub deferred.
+const RETRY_AFTER: Duration = Duration::from_secs(1);
+
 /// What the UI shows about the link to the hub.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ConnectionState {
@@ -211,8 +214,19 @@ async fn session(
     for (id, command) in outbox.entries.clone() {
         send(&mut client, &options.incident, &id, command).await?;
     }
+    // Commands the hub asked us to send again later (rate limit, storage trouble).
+    let mut deferred: Vec<String> = Vec::new();
+    let retry = tokio::time::sleep(Duration::from_secs(3600));
+    tokio::pin!(retry);
     loop {
         tokio::select! {
+            _ = &mut retry, if !deferred.is_empty() => {
+                for id in std::mem::take(&mut deferred) {
+                    if let Some((_, command)) = outbox.entries.iter().find(|(i, _)| *i == id).cloned() {
+                        send(&mut client, &options.incident, &id, command).await?;
+                    }
+                }
+            }
             frame = client.next() => {
                 match frame? {
                     HubFrame::Event { event, .. } => {
@@ -237,8 +251,13 @@ async fn session(
                         let _ = out.send(SyncEvent::Acked { id, seq });
                     }
                     HubFrame::Reject { id, code, message } => {
-                        if code == RejectReason::RateLimited || code == RejectReason::ShuttingDown {
-                            continue; // stays in the outbox; re-sent on the next connection
+                        if matches!(code, RejectReason::RateLimited | RejectReason::ShuttingDown | RejectReason::StorageFailed) {
+                            // Nothing was applied: keep it in the outbox and try again soon.
+                            if deferred.is_empty() {
+                                retry.as_mut().reset(tokio::time::Instant::now() + RETRY_AFTER);
+                            }
+                            deferred.push(id);
+                            continue;
                         }
                         outbox.remove(&id);
                         let _ = out.send(SyncEvent::Rejected { id, code, message });
