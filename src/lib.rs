@@ -15,3 +15,4 @@ pub mod incident;
 pub mod net;
 pub mod protocol;
 pub mod store;
+pub mod tui;

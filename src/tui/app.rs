@@ -1,0 +1,657 @@
+//! The console's state and its `update`: every key, tick and hub event is a [`Msg`];
+//! `update` changes UI state and returns [`Effect`]s (commands to send, quit). No I/O
+//! here, so the whole console is testable headless with a fixed clock.
+
+use super::keymap::{self, Action, Context};
+use super::layout::{self, Layout, PaneKind};
+use super::modal::{self, Modal, Palette, PaletteEntry, PaletteRun};
+use super::panes::{Pane, Purpose, Reaction, ViewCtx};
+use super::panes::{
+    actions::ActionsPane, blast::BlastPane, checklist::ChecklistPane, comms::CommsPane,
+    timeline::TimelinePane,
+};
+use super::theme::Theme;
+use crate::incident::decide::effective_roles;
+use crate::incident::{Actor, Command, Event, Role, Runbooks, Severity, State, Status};
+use crate::net::{ConnectionState, SyncEvent};
+use crate::protocol::Identity;
+use chrono::{DateTime, Utc};
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+#[derive(Debug, Clone)]
+pub enum Msg {
+    Key(KeyEvent),
+    Resize(u16, u16),
+    Tick(DateTime<Utc>),
+    Sync(SyncEvent),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Effect {
+    Send(Command),
+    Quit,
+}
+
+pub struct Panes {
+    pub timeline: TimelinePane,
+    pub checklist: ChecklistPane,
+    pub blast: BlastPane,
+    pub comms: CommsPane,
+    pub actions: ActionsPane,
+}
+
+impl Panes {
+    pub fn get(&mut self, kind: PaneKind) -> &mut dyn Pane {
+        match kind {
+            PaneKind::Timeline => &mut self.timeline,
+            PaneKind::Checklist => &mut self.checklist,
+            PaneKind::Blast => &mut self.blast,
+            PaneKind::Comms => &mut self.comms,
+            PaneKind::Actions => &mut self.actions,
+        }
+    }
+
+    fn all(&self) -> [&dyn Pane; 5] {
+        [
+            &self.timeline,
+            &self.checklist,
+            &self.blast,
+            &self.comms,
+            &self.actions,
+        ]
+    }
+}
+
+pub struct App {
+    pub state: State,
+    pub runbooks: Arc<Runbooks>,
+    pub theme: Theme,
+    /// The layout for a roomy terminal (by role, or `--layout`).
+    pub layout: Layout,
+    pub compact: Layout,
+    pub me: Identity,
+    pub connection: ConnectionState,
+    /// Commands sent and not yet acknowledged: id → what it was.
+    pub pending: BTreeMap<String, String>,
+    pub panes: Panes,
+    pub focus: PaneKind,
+    pub modal: Option<Modal>,
+    pub toast: Option<String>,
+    pub now: DateTime<Utc>,
+    pub size: (u16, u16),
+    /// Caught up with the hub at least once.
+    pub synced: bool,
+    /// Where we are connected, for the header.
+    pub hub_label: String,
+    /// Something changed since the last draw.
+    pub dirty: bool,
+}
+
+impl App {
+    pub fn new(
+        runbooks: Arc<Runbooks>,
+        theme: Theme,
+        layout: Layout,
+        me: Identity,
+        now: DateTime<Utc>,
+    ) -> App {
+        let compact = Layout::built_in("compact").unwrap_or_else(|| layout.clone());
+        let focus = layout
+            .panes()
+            .first()
+            .copied()
+            .unwrap_or(PaneKind::Timeline);
+        App {
+            state: State::default(),
+            runbooks,
+            theme,
+            layout,
+            compact,
+            me,
+            connection: ConnectionState::Connecting,
+            pending: BTreeMap::new(),
+            panes: Panes {
+                timeline: TimelinePane::default(),
+                checklist: ChecklistPane::default(),
+                blast: BlastPane::default(),
+                comms: CommsPane::default(),
+                actions: ActionsPane::default(),
+            },
+            focus,
+            modal: None,
+            toast: None,
+            now,
+            size: (80, 24),
+            synced: false,
+            hub_label: String::new(),
+            dirty: true,
+        }
+    }
+
+    /// Applies events directly (tests, demo snapshots).
+    pub fn with_events(mut self, events: &[Event]) -> App {
+        for event in events {
+            self.state.apply(event);
+        }
+        self.synced = true;
+        self.connection = ConnectionState::Live;
+        self
+    }
+
+    /// The layout in force at the current size.
+    pub fn current_layout(&self) -> &Layout {
+        let (w, h) = self.size;
+        if w < layout::COMPACT_BELOW.0 || h < layout::COMPACT_BELOW.1 {
+            &self.compact
+        } else {
+            &self.layout
+        }
+    }
+
+    pub fn visible_panes(&self) -> Vec<PaneKind> {
+        self.current_layout().panes()
+    }
+
+    pub fn roles(&self) -> BTreeSet<Role> {
+        let actor = Actor {
+            name: self.me.name.clone(),
+            roles: self.me.roles.clone(),
+        };
+        effective_roles(&self.state, &actor)
+    }
+
+    /// Runs `f` with a view context and the pane `kind`, split-borrowing the app.
+    fn with_pane<R>(&mut self, kind: PaneKind, f: impl FnOnce(&mut dyn Pane, &ViewCtx) -> R) -> R {
+        let roles = self.roles();
+        let ctx = ViewCtx {
+            state: &self.state,
+            runbooks: &self.runbooks,
+            theme: &self.theme,
+            now: self.now,
+            me: &self.me.name,
+            roles: &roles,
+            number: self
+                .visible_panes()
+                .iter()
+                .position(|p| *p == kind)
+                .map_or(0, |i| i + 1),
+        };
+        f(self.panes.get(kind), &ctx)
+    }
+
+    pub fn update(&mut self, msg: Msg) -> Vec<Effect> {
+        self.dirty = true;
+        match msg {
+            Msg::Tick(now) => {
+                // Only a change of the displayed second needs a redraw.
+                self.dirty = now.timestamp() != self.now.timestamp();
+                self.now = now;
+                Vec::new()
+            }
+            Msg::Resize(w, h) => {
+                self.size = (w, h);
+                let visible = self.visible_panes();
+                if !visible.contains(&self.focus)
+                    && let Some(first) = visible.first()
+                {
+                    self.focus = *first;
+                }
+                Vec::new()
+            }
+            Msg::Sync(event) => {
+                self.on_sync(event);
+                Vec::new()
+            }
+            Msg::Key(key) => self.on_key(key),
+        }
+    }
+
+    fn on_sync(&mut self, event: SyncEvent) {
+        match event {
+            SyncEvent::Event(event) => self.state.apply(&event),
+            SyncEvent::Synced(_) => self.synced = true,
+            SyncEvent::State(state) => self.connection = state,
+            SyncEvent::Identity(you) => self.me = you,
+            SyncEvent::Acked { id, .. } => {
+                self.pending.remove(&id);
+            }
+            SyncEvent::Rejected { id, code, message } => {
+                self.pending.remove(&id);
+                self.toast = Some(format!("refused ({}): {message}", code.id()));
+            }
+        }
+    }
+
+    /// Records a command sent under `id` (the event loop calls this after sending).
+    pub fn sent(&mut self, id: String, command: &Command) {
+        self.pending.insert(id, command.name().to_string());
+    }
+
+    fn on_key(&mut self, key: KeyEvent) -> Vec<Effect> {
+        if self.modal.is_some() {
+            return self.on_modal_key(key);
+        }
+        let focus = self.focus;
+        if self.panes.get(focus).capturing() {
+            let reaction = self.with_pane(focus, |pane, ctx| pane.on_key(key, ctx));
+            return self.react(Some(focus), reaction);
+        }
+        let context = self.panes.get(focus).context();
+        match keymap::resolve(context, &key) {
+            Some(action) => self.on_action(action),
+            None => Vec::new(),
+        }
+    }
+
+    pub fn on_action(&mut self, action: Action) -> Vec<Effect> {
+        self.toast = None;
+        let visible = self.visible_panes();
+        let index = visible.iter().position(|p| *p == self.focus).unwrap_or(0);
+        match action {
+            Action::Quit => return self.quit(),
+            Action::Help => self.modal = Some(Modal::Help { scroll: 0 }),
+            Action::Palette => self.open_palette(),
+            Action::FocusNext if !visible.is_empty() => {
+                self.focus = visible[(index + 1) % visible.len()]
+            }
+            Action::FocusPrev if !visible.is_empty() => {
+                self.focus = visible[(index + visible.len() - 1) % visible.len()];
+            }
+            Action::Focus(n) => {
+                if let Some(pane) = visible.get(n) {
+                    self.focus = *pane;
+                }
+            }
+            other => {
+                let focus = self.focus;
+                let reaction = self.with_pane(focus, |pane, ctx| pane.on_action(other, ctx));
+                return self.react(Some(focus), reaction);
+            }
+        }
+        Vec::new()
+    }
+
+    fn quit(&mut self) -> Vec<Effect> {
+        let unsent: Vec<String> = self.panes.all().iter().filter_map(|p| p.unsent()).collect();
+        if unsent.is_empty() && self.pending.is_empty() {
+            return vec![Effect::Quit];
+        }
+        let mut detail = unsent;
+        if !self.pending.is_empty() {
+            detail.push(format!(
+                "{} command(s) not yet confirmed by the hub",
+                self.pending.len()
+            ));
+        }
+        self.modal = Some(Modal::QuitConfirm {
+            detail: detail.join("\n"),
+        });
+        Vec::new()
+    }
+
+    /// Turns a pane's reaction into effects or a modal.
+    fn react(&mut self, owner: Option<PaneKind>, reaction: Reaction) -> Vec<Effect> {
+        match reaction {
+            Reaction::None => Vec::new(),
+            Reaction::Send(command) => vec![Effect::Send(command)],
+            Reaction::Toast(text) => {
+                self.toast = Some(text);
+                Vec::new()
+            }
+            Reaction::Prompt(mut prompt) => {
+                prompt.owner = prompt.owner.or(owner);
+                let input = modal::single_line(&prompt.initial);
+                self.modal = Some(Modal::Prompt { prompt, input });
+                Vec::new()
+            }
+            Reaction::Pick(mut picker) => {
+                picker.owner = picker.owner.or(owner);
+                self.modal = Some(Modal::Picker {
+                    picker,
+                    selected: 0,
+                    filter: String::new(),
+                });
+                Vec::new()
+            }
+            Reaction::Confirm {
+                title,
+                detail,
+                command,
+            } => {
+                self.modal = Some(Modal::Confirm {
+                    title,
+                    detail,
+                    command,
+                });
+                Vec::new()
+            }
+        }
+    }
+
+    fn submit(&mut self, owner: Option<PaneKind>, purpose: Purpose, value: String) -> Vec<Effect> {
+        match owner {
+            Some(kind) => {
+                let reaction =
+                    self.with_pane(kind, |pane, ctx| pane.on_submit(&purpose, &value, ctx));
+                self.react(Some(kind), reaction)
+            }
+            None => self.submit_to_app(purpose, value),
+        }
+    }
+
+    /// Answers to prompts the console itself opened (from the palette).
+    fn submit_to_app(&mut self, purpose: Purpose, value: String) -> Vec<Effect> {
+        let Purpose::Other(what) = purpose else {
+            return Vec::new();
+        };
+        if let Some(role) = what.strip_prefix("assign:") {
+            if let (Ok(role), false) = (role.parse::<Role>(), value.trim().is_empty()) {
+                return vec![Effect::Send(Command::AssignRole {
+                    role,
+                    person: value.trim().to_string(),
+                })];
+            }
+        }
+        Vec::new()
+    }
+
+    fn on_modal_key(&mut self, key: KeyEvent) -> Vec<Effect> {
+        let Some(modal) = self.modal.take() else {
+            return Vec::new();
+        };
+        let escape = key.code == KeyCode::Esc
+            || (key.code == KeyCode::Char('c') && key.modifiers.contains(KeyModifiers::CONTROL));
+        match modal {
+            Modal::Help { scroll } => {
+                self.modal = match key.code {
+                    KeyCode::Down | KeyCode::Char('j') => Some(Modal::Help {
+                        scroll: scroll.saturating_add(1),
+                    }),
+                    KeyCode::Up | KeyCode::Char('k') => Some(Modal::Help {
+                        scroll: scroll.saturating_sub(1),
+                    }),
+                    KeyCode::PageDown => Some(Modal::Help {
+                        scroll: scroll.saturating_add(10),
+                    }),
+                    KeyCode::PageUp => Some(Modal::Help {
+                        scroll: scroll.saturating_sub(10),
+                    }),
+                    _ => None,
+                };
+                Vec::new()
+            }
+            Modal::QuitConfirm { detail } => match key.code {
+                KeyCode::Char('y') | KeyCode::Char('Y') => vec![Effect::Quit],
+                _ if escape || matches!(key.code, KeyCode::Char('n') | KeyCode::Char('N')) => {
+                    Vec::new()
+                }
+                _ => {
+                    self.modal = Some(Modal::QuitConfirm { detail });
+                    Vec::new()
+                }
+            },
+            Modal::Confirm {
+                title,
+                detail,
+                command,
+            } => match key.code {
+                KeyCode::Char('y') | KeyCode::Char('Y') => vec![Effect::Send(command)],
+                _ if escape || matches!(key.code, KeyCode::Char('n') | KeyCode::Char('N')) => {
+                    self.toast = Some("cancelled".into());
+                    Vec::new()
+                }
+                _ => {
+                    self.modal = Some(Modal::Confirm {
+                        title,
+                        detail,
+                        command,
+                    });
+                    Vec::new()
+                }
+            },
+            Modal::Prompt { prompt, mut input } => {
+                if escape {
+                    return Vec::new();
+                }
+                if key.code == KeyCode::Enter {
+                    let value = input.lines().join(" ");
+                    return self.submit(prompt.owner, prompt.purpose, value);
+                }
+                input.input(key);
+                self.modal = Some(Modal::Prompt { prompt, input });
+                Vec::new()
+            }
+            Modal::Picker {
+                picker,
+                selected,
+                mut filter,
+            } => {
+                if escape {
+                    return Vec::new();
+                }
+                let count = modal::picker_matches(&picker, &filter).len();
+                let selected = match key.code {
+                    KeyCode::Down => (selected + 1).min(count.saturating_sub(1)),
+                    KeyCode::Up => selected.saturating_sub(1),
+                    KeyCode::Enter => {
+                        let choice = modal::picker_matches(&picker, &filter)
+                            .get(selected)
+                            .map(|(v, _)| v.clone());
+                        return match choice {
+                            Some(value) => self.submit(picker.owner, picker.purpose, value),
+                            None => Vec::new(),
+                        };
+                    }
+                    KeyCode::Backspace => {
+                        filter.pop();
+                        0
+                    }
+                    KeyCode::Char(c) if !key.modifiers.contains(KeyModifiers::CONTROL) => {
+                        filter.push(c);
+                        0
+                    }
+                    _ => selected,
+                };
+                self.modal = Some(Modal::Picker {
+                    picker,
+                    selected,
+                    filter,
+                });
+                Vec::new()
+            }
+            Modal::Palette(mut palette) => {
+                if escape {
+                    return Vec::new();
+                }
+                let count = palette.matches().len();
+                match key.code {
+                    KeyCode::Down => {
+                        palette.selected = (palette.selected + 1).min(count.saturating_sub(1))
+                    }
+                    KeyCode::Up => palette.selected = palette.selected.saturating_sub(1),
+                    KeyCode::Enter => {
+                        let run = palette
+                            .matches()
+                            .get(palette.selected)
+                            .map(|e| e.run.clone());
+                        return match run {
+                            Some(run) => self.run_palette(run),
+                            None => Vec::new(),
+                        };
+                    }
+                    _ => {
+                        palette.input.input(key);
+                        palette.selected = 0;
+                    }
+                }
+                self.modal = Some(Modal::Palette(palette));
+                Vec::new()
+            }
+        }
+    }
+
+    fn run_palette(&mut self, run: PaletteRun) -> Vec<Effect> {
+        match run {
+            PaletteRun::Action(action) => {
+                // Pane actions go to the pane they belong to.
+                if let Some(binding) = keymap::KEYMAP
+                    .iter()
+                    .find(|b| b.action == action && b.context != Context::Global)
+                {
+                    let kind = match binding.context {
+                        Context::Timeline => Some(PaneKind::Timeline),
+                        Context::Checklist => Some(PaneKind::Checklist),
+                        Context::Blast => Some(PaneKind::Blast),
+                        Context::Comms => Some(PaneKind::Comms),
+                        Context::Actions => Some(PaneKind::Actions),
+                        Context::Global => None,
+                    };
+                    if let Some(kind) = kind.filter(|k| self.visible_panes().contains(k)) {
+                        self.focus = kind;
+                    }
+                }
+                self.on_action(action)
+            }
+            PaletteRun::Command(command) => vec![Effect::Send(command)],
+            PaletteRun::Layout(name) => {
+                match Layout::select(&name, None) {
+                    Ok(layout) => {
+                        self.layout = layout;
+                        self.toast = Some(format!("layout: {name}"));
+                    }
+                    Err(e) => self.toast = Some(e.to_string()),
+                }
+                Vec::new()
+            }
+            PaletteRun::Theme(name) => {
+                match Theme::select(&name, None, false) {
+                    Ok(theme) => self.theme = theme,
+                    Err(e) => self.toast = Some(e.to_string()),
+                }
+                Vec::new()
+            }
+            PaletteRun::AssignRole(role) => {
+                let prompt = super::panes::Prompt {
+                    owner: None,
+                    purpose: Purpose::Other(format!("assign:{}", role.id())),
+                    title: format!("Who is {}? (name)", role.title().to_lowercase()),
+                    initial: String::new(),
+                };
+                self.react(None, Reaction::Prompt(prompt))
+            }
+        }
+    }
+
+    fn open_palette(&mut self) {
+        let mut entries = Vec::new();
+        let state = &self.state;
+        for severity in Severity::ALL {
+            if state.severity != Some(severity) {
+                let name = self
+                    .runbooks
+                    .level(severity)
+                    .map_or("", |l| l.name.as_str());
+                entries.push(PaletteEntry {
+                    label: format!("Set severity {severity} ({}) — {name}", severity.alias()),
+                    run: PaletteRun::Command(Command::SetSeverity {
+                        severity,
+                        reason: None,
+                    }),
+                });
+            }
+        }
+        for status in Status::ALL {
+            if state.status != status {
+                entries.push(PaletteEntry {
+                    label: format!("Set status {status}"),
+                    run: PaletteRun::Command(Command::SetStatus {
+                        status,
+                        reason: None,
+                    }),
+                });
+            }
+        }
+        if state.holder(Role::Commander).is_none() {
+            entries.push(PaletteEntry {
+                label: "Take command (become incident commander)".into(),
+                run: PaletteRun::Command(Command::AssignRole {
+                    role: Role::Commander,
+                    person: self.me.name.clone(),
+                }),
+            });
+        }
+        for role in Role::ALL.into_iter().filter(|r| r.is_seat()) {
+            entries.push(PaletteEntry {
+                label: format!("Assign {} …", role.title().to_lowercase()),
+                run: PaletteRun::AssignRole(role),
+            });
+        }
+        if state.acknowledged_at.is_none() {
+            entries.push(PaletteEntry {
+                label: "Acknowledge".into(),
+                run: PaletteRun::Command(Command::Acknowledge),
+            });
+        }
+        for playbook in &self.runbooks.playbooks {
+            if !state.playbooks.contains(&playbook.id) {
+                entries.push(PaletteEntry {
+                    label: format!("Apply playbook: {} ({})", playbook.title, playbook.id),
+                    run: PaletteRun::Command(Command::ApplyPlaybook {
+                        playbook: playbook.id.clone(),
+                    }),
+                });
+            }
+        }
+        let flags: BTreeSet<&str> = self
+            .runbooks
+            .clocks
+            .regulation
+            .iter()
+            .map(|r| r.flag.as_str())
+            .collect();
+        for flag in flags {
+            let on = state.flags.contains_key(flag);
+            entries.push(PaletteEntry {
+                label: format!("Regulatory flag {}: {flag}", if on { "off" } else { "on" }),
+                run: PaletteRun::Command(Command::SetFlag {
+                    flag: flag.to_string(),
+                    on: !on,
+                    aware_at: None,
+                }),
+            });
+        }
+        for binding in keymap::KEYMAP {
+            if matches!(binding.action, Action::Palette | Action::Focus(_)) {
+                continue;
+            }
+            entries.push(PaletteEntry {
+                label: format!(
+                    "{}: {} [{}]",
+                    binding.context.title(),
+                    binding.description,
+                    binding.keys.first().map_or(String::new(), |k| k.label())
+                ),
+                run: PaletteRun::Action(binding.action),
+            });
+        }
+        for (name, _) in layout::BUILT_IN {
+            entries.push(PaletteEntry {
+                label: format!("Layout: {name}"),
+                run: PaletteRun::Layout(name.to_string()),
+            });
+        }
+        for (name, _) in super::theme::BUILT_IN {
+            entries.push(PaletteEntry {
+                label: format!("Theme: {name}"),
+                run: PaletteRun::Theme(name.to_string()),
+            });
+        }
+        self.modal = Some(Modal::Palette(Palette {
+            input: modal::single_line(""),
+            entries,
+            selected: 0,
+        }));
+    }
+}

@@ -1,0 +1,476 @@
+//! Keys as data: every binding has a context and a description, so the help overlay
+//! (`?`) is generated from this table and resolution is plain, tested code. Only keys
+//! that survive tmux and SSH: no reliance on Shift+Enter, F-keys or Ctrl+arrows.
+
+use crate::incident::CellState;
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+/// Where a binding applies. Pane contexts are tried before `Global`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Context {
+    Global,
+    Timeline,
+    Checklist,
+    Blast,
+    Comms,
+    Actions,
+}
+
+impl Context {
+    pub fn title(self) -> &'static str {
+        match self {
+            Context::Global => "Everywhere",
+            Context::Timeline => "Timeline",
+            Context::Checklist => "Checklist",
+            Context::Blast => "Blast radius",
+            Context::Comms => "Comms",
+            Context::Actions => "Actions",
+        }
+    }
+}
+
+/// What a key asks for. Panes interpret movement in their own way.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    Quit,
+    Help,
+    Palette,
+    FocusNext,
+    FocusPrev,
+    Focus(usize),
+    Cancel,
+    Up,
+    Down,
+    Left,
+    Right,
+    PageUp,
+    PageDown,
+    Top,
+    Bottom,
+    Select,
+    // Timeline
+    ComposeNote,
+    ComposeDecision,
+    ComposeAction,
+    Search,
+    CycleFilter,
+    Correct,
+    // Checklist
+    ToggleItem,
+    AddItem,
+    AssignItem,
+    ApplyPlaybook,
+    // Blast radius
+    SetCell(CellState),
+    AddTenant,
+    AddRegion,
+    AddService,
+    // Comms
+    EditDraft,
+    FillFields,
+    Publish,
+    SaveDraft,
+    // Actions
+    RunAction,
+    Approve,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Key {
+    pub code: KeyCode,
+    pub modifiers: KeyModifiers,
+}
+
+impl Key {
+    pub const fn plain(code: KeyCode) -> Key {
+        Key {
+            code,
+            modifiers: KeyModifiers::NONE,
+        }
+    }
+    pub const fn ch(c: char) -> Key {
+        Key::plain(KeyCode::Char(c))
+    }
+    pub const fn ctrl(c: char) -> Key {
+        Key {
+            code: KeyCode::Char(c),
+            modifiers: KeyModifiers::CONTROL,
+        }
+    }
+
+    /// How the help overlay shows it.
+    pub fn label(&self) -> String {
+        let base = match self.code {
+            KeyCode::Char(' ') => "Space".to_string(),
+            KeyCode::Char(c) => c.to_string(),
+            KeyCode::Enter => "Enter".into(),
+            KeyCode::Esc => "Esc".into(),
+            KeyCode::Tab => "Tab".into(),
+            KeyCode::BackTab => "Shift-Tab".into(),
+            KeyCode::Up => "↑".into(),
+            KeyCode::Down => "↓".into(),
+            KeyCode::Left => "←".into(),
+            KeyCode::Right => "→".into(),
+            KeyCode::PageUp => "PgUp".into(),
+            KeyCode::PageDown => "PgDn".into(),
+            KeyCode::Home => "Home".into(),
+            KeyCode::End => "End".into(),
+            other => format!("{other:?}"),
+        };
+        if self.modifiers.contains(KeyModifiers::CONTROL) {
+            format!("Ctrl-{base}")
+        } else {
+            base
+        }
+    }
+
+    /// Matches a terminal key event. Shift is folded into the character (terminals
+    /// disagree on whether `G` arrives with SHIFT set).
+    pub fn matches(&self, event: &KeyEvent) -> bool {
+        let relevant = event.modifiers & (KeyModifiers::CONTROL | KeyModifiers::ALT);
+        let wanted = self.modifiers & (KeyModifiers::CONTROL | KeyModifiers::ALT);
+        let code = match (event.code, self.code) {
+            (KeyCode::BackTab, KeyCode::BackTab) => true,
+            (a, b) => a == b,
+        };
+        code && relevant == wanted
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct Binding {
+    pub context: Context,
+    pub keys: &'static [Key],
+    pub action: Action,
+    pub description: &'static str,
+}
+
+const fn bind(
+    context: Context,
+    keys: &'static [Key],
+    action: Action,
+    description: &'static str,
+) -> Binding {
+    Binding {
+        context,
+        keys,
+        action,
+        description,
+    }
+}
+
+use Context::{
+    Actions as Ac, Blast as Bl, Checklist as Ck, Comms as Cm, Global as G, Timeline as Tl,
+};
+
+/// The whole keymap. Order within a context is the help overlay's order.
+pub const KEYMAP: &[Binding] = &[
+    bind(G, &[Key::ch('?')], Action::Help, "show this help"),
+    bind(
+        G,
+        &[Key::ch(':'), Key::ctrl('p')],
+        Action::Palette,
+        "command palette: every action by name",
+    ),
+    bind(
+        G,
+        &[Key::plain(KeyCode::Tab)],
+        Action::FocusNext,
+        "next pane",
+    ),
+    bind(
+        G,
+        &[Key::plain(KeyCode::BackTab)],
+        Action::FocusPrev,
+        "previous pane",
+    ),
+    bind(G, &[Key::ch('1')], Action::Focus(0), "go to pane 1"),
+    bind(G, &[Key::ch('2')], Action::Focus(1), "go to pane 2"),
+    bind(G, &[Key::ch('3')], Action::Focus(2), "go to pane 3"),
+    bind(G, &[Key::ch('4')], Action::Focus(3), "go to pane 4"),
+    bind(G, &[Key::ch('5')], Action::Focus(4), "go to pane 5"),
+    bind(
+        G,
+        &[Key::ch('k'), Key::plain(KeyCode::Up)],
+        Action::Up,
+        "move up",
+    ),
+    bind(
+        G,
+        &[Key::ch('j'), Key::plain(KeyCode::Down)],
+        Action::Down,
+        "move down",
+    ),
+    bind(
+        G,
+        &[Key::ch('h'), Key::plain(KeyCode::Left)],
+        Action::Left,
+        "move left",
+    ),
+    bind(
+        G,
+        &[Key::ch('l'), Key::plain(KeyCode::Right)],
+        Action::Right,
+        "move right",
+    ),
+    bind(
+        G,
+        &[Key::plain(KeyCode::PageUp), Key::ctrl('u')],
+        Action::PageUp,
+        "page up",
+    ),
+    bind(
+        G,
+        &[Key::plain(KeyCode::PageDown), Key::ctrl('d')],
+        Action::PageDown,
+        "page down",
+    ),
+    bind(
+        G,
+        &[Key::ch('g'), Key::plain(KeyCode::Home)],
+        Action::Top,
+        "to the top",
+    ),
+    bind(
+        G,
+        &[Key::ch('G'), Key::plain(KeyCode::End)],
+        Action::Bottom,
+        "to the bottom (timeline: follow live)",
+    ),
+    bind(
+        G,
+        &[Key::plain(KeyCode::Enter)],
+        Action::Select,
+        "open / choose",
+    ),
+    bind(
+        G,
+        &[Key::plain(KeyCode::Esc)],
+        Action::Cancel,
+        "close, cancel, clear filter",
+    ),
+    bind(
+        G,
+        &[Key::ch('q'), Key::ctrl('c')],
+        Action::Quit,
+        "quit (asks if a note or draft is unsent)",
+    ),
+    bind(
+        Tl,
+        &[Key::ch('n'), Key::ch('i')],
+        Action::ComposeNote,
+        "write a note (the editor stays open: Enter sends, Esc closes)",
+    ),
+    bind(
+        Tl,
+        &[Key::ch('d')],
+        Action::ComposeDecision,
+        "record a decision",
+    ),
+    bind(
+        Tl,
+        &[Key::ch('a')],
+        Action::ComposeAction,
+        "record an action taken",
+    ),
+    bind(Tl, &[Key::ch('/')], Action::Search, "search the timeline"),
+    bind(
+        Tl,
+        &[Key::ch('f')],
+        Action::CycleFilter,
+        "filter: all → notes → decisions → actions → comms → system → mine",
+    ),
+    bind(
+        Tl,
+        &[Key::ch('c')],
+        Action::Correct,
+        "correct the selected entry (the original stays)",
+    ),
+    bind(
+        Ck,
+        &[Key::ch(' '), Key::ch('x')],
+        Action::ToggleItem,
+        "tick / untick the selected item",
+    ),
+    bind(Ck, &[Key::ch('o')], Action::AddItem, "add an item"),
+    bind(
+        Ck,
+        &[Key::ch('r')],
+        Action::AssignItem,
+        "assign the item to a role",
+    ),
+    bind(
+        Ck,
+        &[Key::ch('p')],
+        Action::ApplyPlaybook,
+        "apply another playbook",
+    ),
+    bind(
+        Bl,
+        &[Key::ch('o')],
+        Action::SetCell(CellState::Healthy),
+        "mark healthy (ok)",
+    ),
+    bind(
+        Bl,
+        &[Key::ch('s')],
+        Action::SetCell(CellState::Suspected),
+        "mark suspected",
+    ),
+    bind(
+        Bl,
+        &[Key::ch('d')],
+        Action::SetCell(CellState::Degraded),
+        "mark degraded",
+    ),
+    bind(
+        Bl,
+        &[Key::ch('x')],
+        Action::SetCell(CellState::Down),
+        "mark down",
+    ),
+    bind(
+        Bl,
+        &[Key::ch('i')],
+        Action::SetCell(CellState::Isolated),
+        "mark isolated",
+    ),
+    bind(
+        Bl,
+        &[Key::ch('r')],
+        Action::SetCell(CellState::Recovered),
+        "mark recovered",
+    ),
+    bind(
+        Bl,
+        &[Key::ch('u')],
+        Action::SetCell(CellState::Unknown),
+        "mark unknown",
+    ),
+    bind(Bl, &[Key::ch('t')], Action::AddTenant, "add a tenant (row)"),
+    bind(
+        Bl,
+        &[Key::ch('e')],
+        Action::AddRegion,
+        "add a region (column)",
+    ),
+    bind(
+        Bl,
+        &[Key::ch('v')],
+        Action::AddService,
+        "add an affected service",
+    ),
+    bind(
+        Cm,
+        &[Key::ch('e')],
+        Action::EditDraft,
+        "edit the draft (Esc to stop editing)",
+    ),
+    bind(
+        Cm,
+        &[Key::ch('f')],
+        Action::FillFields,
+        "fill the template's fields",
+    ),
+    bind(
+        Cm,
+        &[Key::ch('w')],
+        Action::SaveDraft,
+        "save the draft for the team",
+    ),
+    bind(
+        Cm,
+        &[Key::ch('P')],
+        Action::Publish,
+        "publish (shows the exact text first)",
+    ),
+    bind(
+        Ac,
+        &[Key::ch('r')],
+        Action::RunAction,
+        "run the selected action (confirm shows what will run)",
+    ),
+    bind(
+        Ac,
+        &[Key::ch('A')],
+        Action::Approve,
+        "approve a pending two-person action",
+    ),
+];
+
+/// The action for `event` in `context`: the pane's own bindings first, then global.
+pub fn resolve(context: Context, event: &KeyEvent) -> Option<Action> {
+    let find = |ctx: Context| {
+        KEYMAP
+            .iter()
+            .filter(|b| b.context == ctx)
+            .find(|b| b.keys.iter().any(|k| k.matches(event)))
+            .map(|b| b.action)
+    };
+    if context != Context::Global
+        && let Some(action) = find(context)
+    {
+        return Some(action);
+    }
+    find(Context::Global)
+}
+
+/// Bindings to show in help for `context` (its own, then the global ones).
+pub fn help_for(context: Context) -> impl Iterator<Item = &'static Binding> {
+    KEYMAP.iter().filter(move |b| b.context == context).chain(
+        KEYMAP
+            .iter()
+            .filter(move |b| b.context == Context::Global && context != Context::Global),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(c: char) -> KeyEvent {
+        KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE)
+    }
+
+    #[test]
+    fn pane_bindings_win_over_global_ones() {
+        assert_eq!(
+            resolve(Context::Timeline, &key('d')),
+            Some(Action::ComposeDecision)
+        );
+        assert_eq!(
+            resolve(Context::Blast, &key('d')),
+            Some(Action::SetCell(CellState::Degraded))
+        );
+        assert_eq!(resolve(Context::Checklist, &key('d')), None);
+        assert_eq!(resolve(Context::Checklist, &key('j')), Some(Action::Down));
+    }
+
+    #[test]
+    fn shifted_letters_match_whatever_the_terminal_reports() {
+        let shifted = KeyEvent::new(KeyCode::Char('G'), KeyModifiers::SHIFT);
+        assert_eq!(resolve(Context::Timeline, &shifted), Some(Action::Bottom));
+        let ctrl_c = KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL);
+        assert_eq!(resolve(Context::Timeline, &ctrl_c), Some(Action::Quit));
+        assert_eq!(resolve(Context::Timeline, &key('c')), Some(Action::Correct));
+    }
+
+    #[test]
+    fn no_key_is_bound_twice_in_one_context() {
+        for a in KEYMAP {
+            for b in KEYMAP {
+                if std::ptr::eq(a, b) || a.context != b.context {
+                    continue;
+                }
+                for k in a.keys {
+                    assert!(
+                        !b.keys.contains(k),
+                        "{:?} bound twice in {:?}",
+                        k.label(),
+                        a.context
+                    );
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,88 @@
+//! Overlays that take the keyboard for a moment: help, the command palette, one-line
+//! prompts, pickers and confirmations. Their state lives here; `view.rs` draws them.
+
+use super::keymap::Action;
+use super::panes::{Picker, Prompt};
+use crate::incident::Command;
+use ratatui_textarea::TextArea;
+
+pub enum Modal {
+    Help {
+        scroll: u16,
+    },
+    Palette(Palette),
+    Prompt {
+        prompt: Prompt,
+        input: TextArea<'static>,
+    },
+    Picker {
+        picker: Picker,
+        selected: usize,
+        filter: String,
+    },
+    Confirm {
+        title: String,
+        detail: String,
+        command: Command,
+    },
+    QuitConfirm {
+        detail: String,
+    },
+}
+
+/// What a palette entry does.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PaletteRun {
+    Action(Action),
+    Command(Command),
+    Layout(String),
+    Theme(String),
+    AssignRole(crate::incident::Role),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct PaletteEntry {
+    pub label: String,
+    pub run: PaletteRun,
+}
+
+pub struct Palette {
+    pub input: TextArea<'static>,
+    pub entries: Vec<PaletteEntry>,
+    pub selected: usize,
+}
+
+impl Palette {
+    pub fn query(&self) -> String {
+        self.input.lines().join(" ")
+    }
+
+    /// Entries whose label contains every word typed, in order of the full list.
+    pub fn matches(&self) -> Vec<&PaletteEntry> {
+        let query = self.query().to_lowercase();
+        let words: Vec<&str> = query.split_whitespace().collect();
+        self.entries
+            .iter()
+            .filter(|e| {
+                let label = e.label.to_lowercase();
+                words.iter().all(|w| label.contains(w))
+            })
+            .collect()
+    }
+}
+
+/// Choices of a picker that contain the filter text.
+pub fn picker_matches<'a>(picker: &'a Picker, filter: &str) -> Vec<&'a (String, String)> {
+    let filter = filter.to_lowercase();
+    picker
+        .choices
+        .iter()
+        .filter(|(_, label)| label.to_lowercase().contains(&filter))
+        .collect()
+}
+
+pub fn single_line(initial: &str) -> TextArea<'static> {
+    let mut input = TextArea::new(vec![initial.to_string()]);
+    input.move_cursor(ratatui_textarea::CursorMove::End);
+    input
+}

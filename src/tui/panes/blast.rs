@@ -1,0 +1,33 @@
+//! The blast pane (being written).
+
+use super::{Pane, Reaction, ViewCtx, frame};
+use crate::tui::keymap::{Action, Context};
+use crate::tui::layout::PaneKind;
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+use ratatui::widgets::Widget;
+
+#[derive(Default)]
+pub struct BlastPane {}
+
+impl Pane for BlastPane {
+    fn kind(&self) -> PaneKind {
+        PaneKind::Blast
+    }
+    fn context(&self) -> Context {
+        Context::Blast
+    }
+    fn render(&mut self, ctx: &ViewCtx, area: Rect, buf: &mut Buffer, focused: bool) {
+        frame(
+            ctx.theme,
+            ctx.number,
+            PaneKind::Blast.title(),
+            None,
+            focused,
+        )
+        .render(area, buf);
+    }
+    fn on_action(&mut self, _action: Action, _ctx: &ViewCtx) -> Reaction {
+        Reaction::None
+    }
+}

@@ -1,0 +1,195 @@
+//! The panes. Each renders from `&State` (via [`ViewCtx`]) and turns actions and keys
+//! into [`Reaction`]s; none touches the network. One file per pane.
+
+pub mod actions;
+pub mod blast;
+pub mod checklist;
+pub mod comms;
+pub mod header;
+pub mod timeline;
+
+use super::keymap::{Action, Context};
+use super::layout::PaneKind;
+use super::theme::{Meaning, Theme};
+use crate::incident::{Command, Role, Runbooks, State};
+use chrono::{DateTime, Utc};
+use ratatui::buffer::Buffer;
+use ratatui::crossterm::event::KeyEvent;
+use ratatui::layout::Rect;
+use ratatui::style::Modifier;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, BorderType, Borders};
+use std::collections::BTreeSet;
+
+/// Everything a pane may read while rendering or reacting.
+pub struct ViewCtx<'a> {
+    pub state: &'a State,
+    pub runbooks: &'a Runbooks,
+    pub theme: &'a Theme,
+    pub now: DateTime<Utc>,
+    /// Your name, as the hub knows you.
+    pub me: &'a str,
+    /// Your effective roles in this incident (granted plus seats).
+    pub roles: &'a BTreeSet<Role>,
+    /// The pane's number in the current layout (what the digit keys jump to).
+    pub number: usize,
+}
+
+/// What a pane wants done after an action or key.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Reaction {
+    None,
+    /// Send this command to the hub.
+    Send(Command),
+    /// Ask for one line of text; the answer comes back through `Pane::on_submit`.
+    Prompt(Prompt),
+    /// Offer a list of choices; the choice comes back through `Pane::on_submit`.
+    Pick(Picker),
+    /// Ask "are you sure?" showing `detail`; yes sends `command`.
+    Confirm {
+        title: String,
+        detail: String,
+        command: Command,
+    },
+    /// A short message in the status line.
+    Toast(String),
+}
+
+/// Why a prompt or picker was opened; the pane that opened it knows what to do with it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Purpose {
+    Search,
+    Correct(u64),
+    AddItem,
+    AssignItem(String),
+    ApplyPlaybook,
+    AddTenant,
+    AddRegion(String),
+    AddService,
+    ChooseTemplate,
+    Field { template: String, field: String },
+    Other(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Prompt {
+    /// The pane to hand the answer to; `None` for the console itself (palette).
+    pub owner: Option<PaneKind>,
+    pub purpose: Purpose,
+    pub title: String,
+    pub initial: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Picker {
+    pub owner: Option<PaneKind>,
+    pub purpose: Purpose,
+    pub title: String,
+    /// (value handed back, label shown)
+    pub choices: Vec<(String, String)>,
+}
+
+pub trait Pane {
+    fn kind(&self) -> PaneKind;
+    fn context(&self) -> Context;
+    fn render(&mut self, ctx: &ViewCtx, area: Rect, buf: &mut Buffer, focused: bool);
+    fn on_action(&mut self, action: Action, ctx: &ViewCtx) -> Reaction;
+    /// True while the pane's own text input wants every key (an open editor).
+    fn capturing(&self) -> bool {
+        false
+    }
+    fn on_key(&mut self, _key: KeyEvent, _ctx: &ViewCtx) -> Reaction {
+        Reaction::None
+    }
+    /// The answer to a prompt or picker this pane opened.
+    fn on_submit(&mut self, _purpose: &Purpose, _value: &str, _ctx: &ViewCtx) -> Reaction {
+        Reaction::None
+    }
+    /// Describes unsent work (a half-typed note, an unpublished draft), for the quit
+    /// confirmation.
+    fn unsent(&self) -> Option<String> {
+        None
+    }
+    /// A short hint for the status line while this pane has focus.
+    fn hint(&self) -> &'static str {
+        ""
+    }
+}
+
+/// The frame every pane draws in: title with its number, focus shown by border style.
+pub fn frame<'a>(
+    theme: &Theme,
+    number: usize,
+    title: &str,
+    extra: Option<Span<'a>>,
+    focused: bool,
+) -> Block<'a> {
+    let border = if focused {
+        theme.style(Meaning::Focus).add_modifier(Modifier::BOLD)
+    } else {
+        theme.style(Meaning::Border)
+    };
+    let mut spans = vec![
+        Span::styled(
+            format!(" {number} "),
+            if focused {
+                theme.style(Meaning::Focus).add_modifier(Modifier::REVERSED)
+            } else {
+                theme.style(Meaning::Muted)
+            },
+        ),
+        Span::styled(
+            format!(" {title} "),
+            theme.style(Meaning::Title).add_modifier(Modifier::BOLD),
+        ),
+    ];
+    if let Some(extra) = extra {
+        spans.push(extra);
+        spans.push(Span::raw(" "));
+    }
+    Block::default()
+        .borders(Borders::ALL)
+        .border_type(if focused {
+            BorderType::Thick
+        } else {
+            BorderType::Plain
+        })
+        .border_style(border)
+        .title(Line::from(spans))
+}
+
+/// Cuts `text` to `width` columns, ending with an ellipsis when it had to cut.
+pub fn ellipsize(text: &str, width: usize) -> String {
+    use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
+    if text.width() <= width {
+        return text.to_string();
+    }
+    if width == 0 {
+        return String::new();
+    }
+    let mut out = String::new();
+    let mut used = 0;
+    for c in text.chars() {
+        let w = c.width().unwrap_or(0);
+        if used + w + 1 > width {
+            break;
+        }
+        out.push(c);
+        used += w;
+    }
+    out.push('…');
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ellipsize;
+
+    #[test]
+    fn ellipsize_cuts_to_width() {
+        assert_eq!(ellipsize("abcdef", 6), "abcdef");
+        assert_eq!(ellipsize("abcdef", 4), "abc…");
+        assert_eq!(ellipsize("日本語テキスト", 5), "日本…");
+        assert_eq!(ellipsize("abc", 0), "");
+    }
+}
