@@ -9,6 +9,7 @@
 pub mod bench;
 pub mod catalog;
 pub mod cli;
+pub mod demo;
 pub mod engine;
 pub mod hub;
 pub mod incident;

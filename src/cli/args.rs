@@ -18,7 +18,8 @@ use std::path::PathBuf;
 pub struct Cli {
     #[command(flatten)]
     pub global: Global,
-    /// With no command, shows the incidents in the data directory and what to do next.
+    /// With no command: the console on an embedded hub (in a terminal), or a summary of
+    /// the incidents (when output is not a terminal).
     #[command(subcommand)]
     pub command: Option<CliCommand>,
 }
@@ -46,6 +47,12 @@ pub struct Global {
         hide_env_values = true
     )]
     pub token: Option<String>,
+    /// Console layout: commander, scribe, comms, oncall, compact (default: by your role).
+    #[arg(long, global = true, value_name = "NAME")]
+    pub layout: Option<String>,
+    /// Console theme: default, light, high-contrast, monochrome (NO_COLOR forces monochrome).
+    #[arg(long, global = true, env = "WARROOM_THEME", value_name = "NAME")]
+    pub theme: Option<String>,
     /// Your role(s) in local mode; repeat for several.
     #[arg(
         long = "role",
@@ -195,6 +202,25 @@ pub enum CliCommand {
         /// Write to a file instead of standard output.
         #[arg(long, short)]
         output: Option<PathBuf>,
+    },
+    /// Open the console on a throw-away demo incident (a SEV1 PII leak across tenants).
+    Demo,
+    /// Open the console on a remote hub.
+    Join {
+        /// The hub, e.g. http://hub.internal:7420.
+        url: String,
+        /// Open this incident directly instead of the lobby.
+        #[arg(long)]
+        incident: Option<String>,
+    },
+    /// Open the console on an embedded hub (what `warroom` alone does in a terminal).
+    Console {
+        /// Open this incident directly instead of the lobby.
+        #[arg(long)]
+        incident: Option<String>,
+        /// Hub configuration with teammates' tokens (default as for `serve`).
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
     },
     /// Stream an incident's events as they happen, until interrupted (needs --hub).
     Tail {

@@ -82,6 +82,11 @@ fn hub_and_token(cli: &Cli) -> Result<Option<(String, String)>, CliError> {
 pub fn run(cli: Cli) -> Result<ExitCode, CliError> {
     let out = &mut std::io::stdout().lock();
     let Some(command) = &cli.command else {
+        if std::io::IsTerminal::is_terminal(&std::io::stdout())
+            && std::io::IsTerminal::is_terminal(&std::io::stdin())
+        {
+            return console(&cli, None, None);
+        }
         return overview(&cli, out);
     };
     match command {
@@ -102,6 +107,25 @@ pub fn run(cli: Cli) -> Result<ExitCode, CliError> {
         }
         CliCommand::Token { action } => {
             serve::token(action)?;
+            return Ok(ExitCode::SUCCESS);
+        }
+        CliCommand::Demo => {
+            let runbooks = load_runbooks(cli.global.catalog.as_ref())?;
+            crate::tui::start::demo(runbooks, look(&cli)).map_err(CliError::Failed)?;
+            return Ok(ExitCode::SUCCESS);
+        }
+        CliCommand::Console { incident, config } => {
+            return console(&cli, incident.clone(), config.clone());
+        }
+        CliCommand::Join { url, incident } => {
+            let token = cli
+                .global
+                .token
+                .clone()
+                .ok_or_else(|| usage("join needs a token: --token T or $WARROOM_TOKEN"))?;
+            let runbooks = load_runbooks(cli.global.catalog.as_ref())?;
+            crate::tui::start::join(url, &token, runbooks, look(&cli), incident.clone())
+                .map_err(CliError::Failed)?;
             return Ok(ExitCode::SUCCESS);
         }
         CliCommand::Bench {
@@ -146,6 +170,37 @@ pub fn run(cli: Cli) -> Result<ExitCode, CliError> {
             dispatch(command, &mut backend, out)?;
         }
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn look(cli: &Cli) -> crate::tui::run::Look {
+    crate::tui::run::Look {
+        theme: cli.global.theme.clone(),
+        layout: cli.global.layout.clone(),
+    }
+}
+
+/// The console on an embedded hub over the local data directory.
+fn console(
+    cli: &Cli,
+    incident: Option<String>,
+    config: Option<PathBuf>,
+) -> Result<ExitCode, CliError> {
+    let runbooks = load_runbooks(cli.global.catalog.as_ref())?;
+    let data = DataDir::new(
+        cli.global
+            .data
+            .clone()
+            .unwrap_or_else(DataDir::default_root),
+    );
+    crate::tui::start::embedded(crate::tui::start::EmbeddedOptions {
+        data,
+        runbooks,
+        config,
+        look: look(cli),
+        incident,
+    })
+    .map_err(CliError::Failed)?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -484,7 +539,10 @@ pub fn dispatch(
         | CliCommand::Serve { .. }
         | CliCommand::Token { .. }
         | CliCommand::Tail { .. }
-        | CliCommand::Bench { .. } => {}
+        | CliCommand::Bench { .. }
+        | CliCommand::Demo
+        | CliCommand::Join { .. }
+        | CliCommand::Console { .. } => {}
     }
     Ok(())
 }

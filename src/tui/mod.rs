@@ -5,7 +5,11 @@
 pub mod app;
 pub mod keymap;
 pub mod layout;
+pub mod lobby;
 pub mod modal;
 pub mod panes;
+pub mod run;
+pub mod start;
+pub mod terminal;
 pub mod theme;
 pub mod view;

@@ -1,0 +1,166 @@
+//! The console's event loop and the ways it starts: on an embedded hub (`warroom`), on
+//! a throw-away demo (`warroom demo`), or joined to a remote hub (`warroom join`). One
+//! `select!` over terminal input, hub events and a one-second tick; everything queued
+//! is handled, then the screen is drawn once, and only if something changed.
+
+use super::app::{App, Effect, Msg};
+use super::layout::{self, Layout};
+use super::terminal::{Term, TerminalGuard};
+use super::theme::Theme;
+use super::view;
+use crate::incident::Runbooks;
+use crate::net::{self, SyncOptions};
+use crate::protocol::Identity;
+use chrono::Utc;
+use ratatui::crossterm::event::{self as term_event, Event as TermEvent, KeyEventKind};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::mpsc;
+
+/// How the console looks: chosen by flags, environment and the user's role.
+#[derive(Debug, Clone, Default)]
+pub struct Look {
+    pub theme: Option<String>,
+    pub layout: Option<String>,
+}
+
+impl Look {
+    pub fn theme(&self) -> Result<Theme, String> {
+        let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+        let name = self.theme.clone().unwrap_or_else(|| "default".into());
+        let user = dirs::config_dir().map(|d| d.join("warroom").join("themes"));
+        Theme::select(&name, user.as_deref(), no_color).map_err(|e| e.to_string())
+    }
+
+    pub fn layout(
+        &self,
+        roles: &std::collections::BTreeSet<crate::incident::Role>,
+    ) -> Result<Layout, String> {
+        let name = self
+            .layout
+            .clone()
+            .unwrap_or_else(|| layout::for_role(roles).to_string());
+        let user = dirs::config_dir().map(|d| d.join("warroom").join("layouts"));
+        Layout::select(&name, user.as_deref()).map_err(|e| e.to_string())
+    }
+}
+
+/// Terminal input arrives on a plain thread (crossterm's `read` blocks) and is passed
+/// to the async loop through a channel.
+fn spawn_input() -> mpsc::UnboundedReceiver<Msg> {
+    let (tx, rx) = mpsc::unbounded_channel();
+    std::thread::spawn(move || {
+        loop {
+            let msg = match term_event::read() {
+                Ok(TermEvent::Key(key)) if key.kind != KeyEventKind::Release => Msg::Key(key),
+                Ok(TermEvent::Resize(w, h)) => Msg::Resize(w, h),
+                Ok(_) => continue,
+                Err(_) => break,
+            };
+            if tx.send(msg).is_err() {
+                break;
+            }
+        }
+    });
+    rx
+}
+
+/// Runs the console on `incident` at `hub` until the user quits.
+pub async fn console(
+    guard: &mut TerminalGuard,
+    input: &mut mpsc::UnboundedReceiver<Msg>,
+    runbooks: Arc<Runbooks>,
+    look: &Look,
+    hub: &str,
+    token: &str,
+    incident: &str,
+    me: Identity,
+) -> Result<(), String> {
+    let theme = look.theme()?;
+    let layout = look.layout(&me.roles)?;
+    let mut app = App::new(runbooks, theme, layout, me, Utc::now());
+    app.hub_label = hub.to_string();
+    let size = guard.terminal.size().map_err(|e| e.to_string())?;
+    app.update(Msg::Resize(size.width, size.height));
+    let mut sync = net::sync::spawn(SyncOptions::new(hub, token, incident));
+    let mut tick = tokio::time::interval(Duration::from_millis(250));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    let stop = stop_signal();
+    tokio::pin!(stop);
+    loop {
+        if app.dirty {
+            draw(&mut guard.terminal, &mut app)?;
+        }
+        let first = tokio::select! {
+            Some(msg) = input.recv() => msg,
+            Some(event) = sync.events.recv() => Msg::Sync(event),
+            _ = tick.tick() => Msg::Tick(Utc::now()),
+            _ = &mut stop => {
+                tracing::info!("console stopped by a signal");
+                break;
+            }
+        };
+        let mut batch = vec![first];
+        while let Ok(msg) = input.try_recv() {
+            batch.push(msg);
+        }
+        while let Ok(event) = sync.events.try_recv() {
+            batch.push(Msg::Sync(event));
+        }
+        let mut dirty = false;
+        for msg in batch {
+            for effect in app.update(msg) {
+                match effect {
+                    Effect::Send(command) => {
+                        let id = sync.send(command.clone());
+                        app.sent(id, &command);
+                    }
+                    Effect::Quit => {
+                        tracing::info!("console quit by the user");
+                        sync.stop();
+                        return Ok(());
+                    }
+                }
+            }
+            dirty |= app.dirty;
+        }
+        app.dirty = dirty;
+    }
+    sync.stop();
+    Ok(())
+}
+
+fn draw(terminal: &mut Term, app: &mut App) -> Result<(), String> {
+    terminal
+        .draw(|frame| view::render(app, frame))
+        .map_err(|e| e.to_string())?;
+    app.dirty = false;
+    Ok(())
+}
+
+/// Ctrl-C arrives as a key in raw mode; SIGTERM (and SIGHUP when the SSH session
+/// drops) end the console cleanly through the guard.
+async fn stop_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let (Ok(mut term), Ok(mut hup)) = (
+            signal(SignalKind::terminate()),
+            signal(SignalKind::hangup()),
+        ) else {
+            return std::future::pending().await;
+        };
+        tokio::select! {
+            _ = term.recv() => {}
+            _ = hup.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    std::future::pending::<()>().await
+}
+
+/// Enters the terminal and starts reading input: what every start mode does first.
+pub fn enter() -> Result<(TerminalGuard, mpsc::UnboundedReceiver<Msg>), String> {
+    let guard = TerminalGuard::enter().map_err(|e| format!("cannot set up the terminal: {e}"))?;
+    Ok((guard, spawn_input()))
+}
