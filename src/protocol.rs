@@ -100,6 +100,11 @@ pub enum HubFrame {
     Incidents {
         items: Vec<IncidentSummary>,
     },
+    /// Who is connected to the incident now (sent whenever that changes).
+    Presence {
+        incident: String,
+        here: Vec<String>,
+    },
     /// Sent just before the hub closes the connection, with the same reason.
     Error {
         code: CloseReason,

@@ -22,7 +22,8 @@ pub const SUBSCRIBER_QUEUE: usize = 4096;
 const REQUEST_QUEUE: usize = 8192;
 
 /// One event on its way to subscribers: the exact frame text, its seq, and when it was
-/// committed (for the fan-out latency metric).
+/// committed (for the fan-out latency metric). Seq 0 marks a frame that is not an
+/// event (presence).
 #[derive(Debug, Clone)]
 pub struct Broadcast {
     pub frame: Arc<str>,
@@ -55,6 +56,8 @@ pub enum Request {
         since_seq: u64,
         reply: oneshot::Sender<Subscription>,
     },
+    /// Tell every subscriber who is here now (not an event: not logged, seq 0).
+    Presence { here: Vec<String> },
 }
 
 /// The hub's handle on a running incident actor.
@@ -174,6 +177,19 @@ impl Actor {
                     replies.push(reply);
                 }
                 Request::Subscribe { since_seq, reply } => subscribers.push((since_seq, reply)),
+                Request::Presence { here } => {
+                    let frame = crate::protocol::HubFrame::Presence {
+                        incident: self.id.clone(),
+                        here,
+                    };
+                    if let Ok(text) = serde_json::to_string(&frame) {
+                        let _ = self.live.send(Broadcast {
+                            frame: Arc::from(text),
+                            seq: 0,
+                            committed: Instant::now(),
+                        });
+                    }
+                }
             }
         }
         if !submissions.is_empty() {

@@ -25,6 +25,8 @@ pub struct Registry {
     /// Serializes alert intake's find-or-declare, so two deliveries for a new group
     /// cannot both declare.
     pub alert_lock: tokio::sync::Mutex<()>,
+    /// Who is subscribed to each incident: incident → name → connections.
+    presence: Mutex<HashMap<String, std::collections::BTreeMap<String, usize>>>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -79,6 +81,7 @@ impl Registry {
             alert_groups: Mutex::new(alert_groups),
             declare_lock: tokio::sync::Mutex::new(()),
             alert_lock: tokio::sync::Mutex::new(()),
+            presence: Mutex::new(HashMap::new()),
         })
     }
 
@@ -197,6 +200,28 @@ impl Registry {
             map.insert(command_id, (id.clone(), seq));
         }
         Ok((id, CommandReply::Applied { seq }))
+    }
+
+    /// `name` joined (`true`) or left incident `id`; subscribers hear who is here now.
+    pub async fn presence(&self, id: &str, name: &str, joined: bool) {
+        let here = {
+            let Ok(mut map) = self.presence.lock() else {
+                return;
+            };
+            let names = map.entry(id.to_string()).or_default();
+            if joined {
+                *names.entry(name.to_string()).or_insert(0) += 1;
+            } else if let Some(count) = names.get_mut(name) {
+                *count = count.saturating_sub(1);
+                if *count == 0 {
+                    names.remove(name);
+                }
+            }
+            names.keys().cloned().collect::<Vec<_>>()
+        };
+        if let Some(sender) = self.sender(id) {
+            let _ = sender.send(Request::Presence { here }).await;
+        }
     }
 
     /// The open incident an alert group is linked to.

@@ -107,6 +107,7 @@ async fn close(sink: &mut Sink, reason: CloseReason, message: &str) {
 }
 
 struct Live {
+    incident: String,
     receiver: broadcast::Receiver<Broadcast>,
     last_seq: u64,
 }
@@ -180,7 +181,7 @@ pub async fn run(socket: WebSocket, peer: SocketAddr, hub: Arc<HubState>) {
 
     let mut live: Option<Live> = None;
     if let Some(id) = incident {
-        match subscribe(&hub, &mut sink, &id, since_seq).await {
+        match subscribe(&hub, &mut sink, &actor.name, &id, since_seq).await {
             Some(subscription) => live = Some(subscription),
             None => {
                 close(
@@ -260,14 +261,16 @@ pub async fn run(socket: WebSocket, peer: SocketAddr, hub: Arc<HubState>) {
             }
             (item, last_seq) = next_live(&mut live) => match item {
                 Ok(broadcast) => {
-                    if broadcast.seq <= last_seq {
+                    if broadcast.seq != 0 && broadcast.seq <= last_seq {
                         continue;
                     }
                     if !send(&mut sink, broadcast.frame.as_ref()).await {
                         break;
                     }
                     hub.metrics.fanout.observe(broadcast.committed.elapsed());
-                    if let Some(live) = live.as_mut() {
+                    if let Some(live) = live.as_mut()
+                        && broadcast.seq != 0
+                    {
                         live.last_seq = broadcast.seq;
                     }
                 }
@@ -281,6 +284,11 @@ pub async fn run(socket: WebSocket, peer: SocketAddr, hub: Arc<HubState>) {
                 Err(RecvError::Closed) => live = None,
             },
         }
+    }
+    if let Some(live) = &live {
+        hub.registry
+            .presence(&live.incident, &actor.name, false)
+            .await;
     }
     tracing::info!(%peer, name = %actor.name, "responder disconnected");
 }
@@ -304,6 +312,7 @@ fn reject(id: &str, code: RejectReason, message: impl Into<String>) -> HubFrame 
 async fn subscribe(
     hub: &Arc<HubState>,
     sink: &mut Sink,
+    name: &str,
     incident: &str,
     since_seq: u64,
 ) -> Option<Live> {
@@ -320,6 +329,7 @@ async fn subscribe(
         }
         ok = send(sink, frame.as_ref()).await;
     }
+    hub.registry.presence(incident, name, true).await;
     let synced = HubFrame::Synced {
         incident: incident.to_string(),
         seq: subscription.to_seq,
@@ -328,6 +338,7 @@ async fn subscribe(
         send_frame(sink, &synced).await;
     }
     Some(Live {
+        incident: incident.to_string(),
         receiver: subscription.live,
         last_seq: subscription.to_seq,
     })
@@ -384,8 +395,14 @@ async fn handle_frame(
             incident,
             since_seq,
         } => {
-            match subscribe(hub, sink, &incident, since_seq).await {
-                Some(subscription) => *live = Some(subscription),
+            match subscribe(hub, sink, &actor.name, &incident, since_seq).await {
+                Some(subscription) => {
+                    if let Some(old) = live.replace(subscription) {
+                        hub.registry
+                            .presence(&old.incident, &actor.name, false)
+                            .await;
+                    }
+                }
                 None => {
                     let _ = send_frame(
                         sink,

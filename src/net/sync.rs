@@ -49,6 +49,8 @@ pub enum SyncEvent {
         code: RejectReason,
         message: String,
     },
+    /// Who is connected to the incident now.
+    Presence(Vec<String>),
 }
 
 /// The owner's side: send commands, receive sync events.
@@ -245,6 +247,9 @@ async fn session(
                         *attempt = 0;
                         let _ = out.send(SyncEvent::State(ConnectionState::Live));
                         let _ = out.send(SyncEvent::Synced(seq));
+                    }
+                    HubFrame::Presence { here, .. } => {
+                        let _ = out.send(SyncEvent::Presence(here));
                     }
                     HubFrame::Ack { id, seq, .. } => {
                         outbox.remove(&id);

@@ -83,6 +83,8 @@ pub struct App {
     pub size: (u16, u16),
     /// Caught up with the hub at least once.
     pub synced: bool,
+    /// Who is connected to this incident now.
+    pub here: Vec<String>,
     /// Where we are connected, for the header.
     pub hub_label: String,
     /// Something changed since the last draw.
@@ -125,6 +127,7 @@ impl App {
             now,
             size: (80, 24),
             synced: false,
+            here: Vec::new(),
             hub_label: String::new(),
             dirty: true,
         }
@@ -214,6 +217,7 @@ impl App {
             SyncEvent::Synced(_) => self.synced = true,
             SyncEvent::State(state) => self.connection = state,
             SyncEvent::Identity(you) => self.me = you,
+            SyncEvent::Presence(here) => self.here = here,
             SyncEvent::Acked { id, .. } => {
                 self.pending.remove(&id);
             }

@@ -37,12 +37,11 @@ pub fn render(app: &mut App, frame: &mut Frame) {
             roles: &roles,
             number: 0,
         };
-        let here: Vec<String> = Vec::new();
         let link = Link {
             connection: &app.connection,
             pending: app.pending.len(),
             hub: &app.hub_label,
-            here: &here,
+            here: &app.here,
         };
         header::render(&ctx, &link, head, frame.buffer_mut());
     }
