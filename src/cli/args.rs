@@ -64,6 +64,34 @@ pub struct Global {
 }
 
 #[derive(Debug, Subcommand)]
+pub enum BenchWhat {
+    /// The hub on loopback against a bare WebSocket broadcast, same libraries, same run.
+    Hub {
+        /// Subscriber counts to measure, comma-separated.
+        #[arg(long, value_delimiter = ',', default_value = "10,100,500")]
+        clients: Vec<usize>,
+        /// Notes the latency writer sends (5 ms apart).
+        #[arg(long, default_value_t = 200)]
+        commands: usize,
+        /// Writer connections in the throughput run.
+        #[arg(long, default_value_t = 100)]
+        writers: usize,
+        /// Notes each throughput writer pipelines (the per-connection burst is 200).
+        #[arg(long, default_value_t = 200)]
+        per_writer: usize,
+    },
+    /// The console with a very long timeline: frame time, bytes written, memory.
+    Console {
+        #[arg(long, default_value_t = 100_000)]
+        entries: usize,
+        #[arg(long, default_value_t = 160)]
+        width: u16,
+        #[arg(long, default_value_t = 48)]
+        height: u16,
+    },
+}
+
+#[derive(Debug, Subcommand)]
 pub enum TokenAction {
     /// Create a token for a responder: prints it once, stores only its SHA-256 in the config.
     New {
@@ -246,20 +274,10 @@ pub enum CliCommand {
         #[command(subcommand)]
         action: TokenAction,
     },
-    /// Measure the hub on loopback against a bare WebSocket broadcast (see docs/PERFORMANCE.md).
+    /// Measure the hub or the console (see docs/PERFORMANCE.md).
     Bench {
-        /// Subscriber counts to measure, comma-separated.
-        #[arg(long, value_delimiter = ',', default_value = "10,100,500")]
-        clients: Vec<usize>,
-        /// Notes the latency writer sends (5 ms apart).
-        #[arg(long, default_value_t = 200)]
-        commands: usize,
-        /// Writer connections in the throughput run.
-        #[arg(long, default_value_t = 100)]
-        writers: usize,
-        /// Notes each throughput writer pipelines (the per-connection burst is 200).
-        #[arg(long, default_value_t = 200)]
-        per_writer: usize,
+        #[command(subcommand)]
+        what: BenchWhat,
     },
     /// Verify an incident log's hash chain.
     Verify { file: PathBuf },

@@ -128,13 +128,8 @@ pub fn run(cli: Cli) -> Result<ExitCode, CliError> {
                 .map_err(CliError::Failed)?;
             return Ok(ExitCode::SUCCESS);
         }
-        CliCommand::Bench {
-            clients,
-            commands,
-            writers,
-            per_writer,
-        } => {
-            serve::bench(clients, *commands, *writers, *per_writer)?;
+        CliCommand::Bench { what } => {
+            serve::bench(what)?;
             return Ok(ExitCode::SUCCESS);
         }
         _ => {}

@@ -204,16 +204,30 @@ pub fn tail(
     })
 }
 
-pub fn bench(
-    clients: &[usize],
-    commands: usize,
-    writers: usize,
-    per_writer: usize,
-) -> Result<(), CliError> {
-    let runtime = runtime()?;
-    let reports = runtime
-        .block_on(crate::bench::run(clients, commands, writers, per_writer))
-        .map_err(CliError::Failed)?;
-    print!("{}", crate::bench::format(&reports));
+pub fn bench(what: &super::args::BenchWhat) -> Result<(), CliError> {
+    match what {
+        super::args::BenchWhat::Hub {
+            clients,
+            commands,
+            writers,
+            per_writer,
+        } => {
+            let runtime = runtime()?;
+            let reports = runtime
+                .block_on(crate::bench::run(clients, *commands, *writers, *per_writer))
+                .map_err(CliError::Failed)?;
+            print!("{}", crate::bench::format(&reports));
+        }
+        super::args::BenchWhat::Console {
+            entries,
+            width,
+            height,
+        } => {
+            print!(
+                "{}",
+                crate::bench_console::run(*entries, *width, *height).map_err(CliError::Failed)?
+            );
+        }
+    }
     Ok(())
 }

@@ -350,13 +350,13 @@ impl App {
         let Purpose::Other(what) = purpose else {
             return Vec::new();
         };
-        if let Some(role) = what.strip_prefix("assign:") {
-            if let (Ok(role), false) = (role.parse::<Role>(), value.trim().is_empty()) {
-                return vec![Effect::Send(Command::AssignRole {
-                    role,
-                    person: value.trim().to_string(),
-                })];
-            }
+        if let Some(role) = what.strip_prefix("assign:")
+            && let (Ok(role), false) = (role.parse::<Role>(), value.trim().is_empty())
+        {
+            return vec![Effect::Send(Command::AssignRole {
+                role,
+                person: value.trim().to_string(),
+            })];
         }
         Vec::new()
     }

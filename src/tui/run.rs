@@ -65,17 +65,28 @@ fn spawn_input() -> mpsc::UnboundedReceiver<Msg> {
     rx
 }
 
-/// Runs the console on `incident` at `hub` until the user quits.
+/// Which incident on which hub, as whom.
+pub struct Target<'a> {
+    pub hub: &'a str,
+    pub token: &'a str,
+    pub incident: &'a str,
+    pub me: Identity,
+}
+
+/// Runs the console on the target incident until the user quits.
 pub async fn console(
     guard: &mut TerminalGuard,
     input: &mut mpsc::UnboundedReceiver<Msg>,
     runbooks: Arc<Runbooks>,
     look: &Look,
-    hub: &str,
-    token: &str,
-    incident: &str,
-    me: Identity,
+    target: Target<'_>,
 ) -> Result<(), String> {
+    let Target {
+        hub,
+        token,
+        incident,
+        me,
+    } = target;
     let theme = look.theme()?;
     let layout = look.layout(&me.roles)?;
     let mut app = App::new(runbooks, theme, layout, me, Utc::now());

@@ -261,22 +261,24 @@ async fn session(
     match chosen {
         Choice::Quit => Ok(()),
         Choice::Open(id) => {
-            run::console(&mut guard, &mut input, runbooks, look, url, token, &id, me).await
+            let target = run::Target {
+                hub: url,
+                token,
+                incident: &id,
+                me,
+            };
+            run::console(&mut guard, &mut input, runbooks, look, target).await
         }
         Choice::Demo => {
             let (hub, demo_token, dir) = demo_hub(&runbooks).await?;
             let demo_url = format!("http://{}", hub.addr);
-            let result = run::console(
-                &mut guard,
-                &mut input,
-                runbooks,
-                look,
-                &demo_url,
-                &demo_token,
-                demo::DEMO_ID,
+            let target = run::Target {
+                hub: &demo_url,
+                token: &demo_token,
+                incident: demo::DEMO_ID,
                 me,
-            )
-            .await;
+            };
+            let result = run::console(&mut guard, &mut input, runbooks, look, target).await;
             let _ = hub.shutdown().await;
             let _ = std::fs::remove_dir_all(&dir);
             result

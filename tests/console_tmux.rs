@@ -1,0 +1,968 @@
+//! The real `warroom` binary in a real terminal: each test runs the console inside its
+//! own tmux server (`tmux -L <unique socket>`, a config of our own, no status line, a
+//! fixed window size), sends keys with `send-keys` and reads the screen with
+//! `capture-pane -p`, polling every 50 ms up to a bounded deadline. Nothing sleeps to
+//! synchronise: every step waits for the screen (or a file) to show what it needs.
+//!
+//! Each console runs under `sh` as `warroom …; echo EXIT=$? > exit`, followed by
+//! `stty -a` and a marker line, so a test sees the exit code, the terminal modes and
+//! the normal screen the console must leave behind. The pane then stays (a trailing
+//! `sleep`, and `remain-on-exit`) until the tmux server is killed by a drop guard,
+//! which also runs when a test fails.
+//!
+//! Each test has its own temporary directory: `USER`, `XDG_CONFIG_HOME`,
+//! `WARROOM_DATA` and `TMPDIR` point into it and the other `WARROOM_*` variables and
+//! `NO_COLOR` are removed, so nothing of the user's (tmux, config, data) leaks in.
+
+use std::io::{BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+const BIN: &str = env!("CARGO_BIN_EXE_warroom");
+/// A console (or the hub) starting on a slow, busy machine.
+const START: Duration = Duration::from_secs(10);
+/// Any other step: a key's effect, a note reaching the screen, the process exiting.
+const STEP: Duration = Duration::from_secs(10);
+/// How often the screen is captured while waiting.
+const POLL: Duration = Duration::from_millis(50);
+/// The bound on a note's trip from another responder's CLI to this console's screen.
+const LIVE_BOUND: Duration = Duration::from_secs(1);
+
+/// Environment variables of the user's that must not reach the binary or tmux.
+const SCRUB: &[&str] = &["NO_COLOR", "TMUX", "TMUX_PANE"];
+
+/// A name unique to this process and call (socket names, notes, titles).
+fn unique(what: &str) -> String {
+    static COUNT: AtomicUsize = AtomicUsize::new(0);
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    let n = COUNT.fetch_add(1, Ordering::Relaxed);
+    format!("{what}-{}-{n}-{nanos:x}", std::process::id())
+}
+
+fn sh_quote(text: &str) -> String {
+    format!("'{}'", text.replace('\'', r"'\''"))
+}
+
+// ---------------------------------------------------------------------------------
+// The sandbox: one temporary directory and the environment pointing into it.
+// ---------------------------------------------------------------------------------
+
+struct Sandbox {
+    dir: tempfile::TempDir,
+    user: String,
+}
+
+impl Sandbox {
+    fn new(user: &str) -> Sandbox {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        for sub in ["config", "data", "tmp"] {
+            std::fs::create_dir_all(dir.path().join(sub)).expect("sandbox directories");
+        }
+        Sandbox {
+            dir,
+            user: user.to_string(),
+        }
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    fn data(&self) -> PathBuf {
+        self.path("data")
+    }
+
+    /// `TMPDIR` for everything started here (the demo's throw-away data goes there).
+    fn tmp(&self) -> PathBuf {
+        self.path("tmp")
+    }
+
+    fn vars(&self) -> Vec<(&'static str, String)> {
+        let path = |p: PathBuf| p.display().to_string();
+        vec![
+            ("USER", self.user.clone()),
+            ("XDG_CONFIG_HOME", path(self.path("config"))),
+            ("WARROOM_DATA", path(self.data())),
+            ("TMPDIR", path(self.tmp())),
+            ("LANG", "C.UTF-8".into()),
+            ("LC_ALL", "C.UTF-8".into()),
+        ]
+    }
+
+    /// Applies the sandbox's environment to `command`: every `WARROOM_*` of the
+    /// user's removed (`WARROOM_HUB`, `WARROOM_TOKEN`, `WARROOM_CATALOG`, …) and
+    /// `NO_COLOR`, then ours set.
+    fn apply(&self, command: &mut Command) {
+        for (key, _) in std::env::vars_os() {
+            let name = key.to_string_lossy();
+            if name.starts_with("WARROOM_") || SCRUB.contains(&name.as_ref()) {
+                command.env_remove(&key);
+            }
+        }
+        for (key, value) in self.vars() {
+            command.env(key, value);
+        }
+    }
+
+    /// The binary with the sandbox's environment, not attached to a terminal.
+    fn warroom(&self) -> Command {
+        let mut command = Command::new(BIN);
+        self.apply(&mut command);
+        command.stdin(Stdio::null());
+        command
+    }
+
+    /// A shell script that runs `warroom ARGS` in a terminal, records its exit code
+    /// and the terminal's modes after it, prints a marker and keeps the pane open.
+    fn console_script(&self, name: &str, args: &[&str]) -> Console {
+        let exit = self.path(&format!("{name}.exit"));
+        let stty = self.path(&format!("{name}.stty"));
+        let script = self.path(&format!("{name}.sh"));
+        let mut text = String::from("# written by tests/console_tmux.rs\n");
+        for (key, value) in self.vars() {
+            text.push_str(&format!("export {key}={}\n", sh_quote(&value)));
+        }
+        text.push_str("unset WARROOM_HUB WARROOM_TOKEN WARROOM_CATALOG WARROOM_USER ");
+        text.push_str("WARROOM_CONFIG WARROOM_THEME WARROOM_LOG NO_COLOR\n");
+        text.push_str(&format!(
+            "cd {}\n",
+            sh_quote(&self.tmp().display().to_string())
+        ));
+        let mut line = sh_quote(BIN);
+        for arg in args {
+            line.push(' ');
+            line.push_str(&sh_quote(arg));
+        }
+        text.push_str(&line);
+        text.push_str("\ncode=$?\n");
+        text.push_str(&format!(
+            "stty -a > {} 2>&1\n",
+            sh_quote(&stty.display().to_string())
+        ));
+        let part = format!("{}.part", exit.display());
+        text.push_str(&format!(
+            "echo \"EXIT=$code\" > {part} && mv {part} {exit}\n",
+            part = sh_quote(&part),
+            exit = sh_quote(&exit.display().to_string())
+        ));
+        text.push_str("printf '\\n[warroom exited %s]\\n' \"$code\"\n");
+        text.push_str("exec sleep 600\n");
+        std::fs::write(&script, text).expect("the console script");
+        Console {
+            window: name.to_string(),
+            script,
+            exit,
+            stty,
+        }
+    }
+}
+
+/// One console's window and the files its script leaves.
+struct Console {
+    window: String,
+    script: PathBuf,
+    exit: PathBuf,
+    stty: PathBuf,
+}
+
+impl Console {
+    fn command(&self) -> String {
+        format!("sh {}", sh_quote(&self.script.display().to_string()))
+    }
+}
+
+// ---------------------------------------------------------------------------------
+// tmux: one server per test, killed (and its socket removed) when dropped.
+// ---------------------------------------------------------------------------------
+
+const SESSION: &str = "wr";
+
+struct Tmux<'a> {
+    sandbox: &'a Sandbox,
+    socket: String,
+    conf: PathBuf,
+    socket_path: Option<PathBuf>,
+}
+
+impl<'a> Tmux<'a> {
+    /// Starts a server on a socket of its own with `first` in a `width`x`height`
+    /// window (no status line, so the pane is the whole window).
+    fn start(sandbox: &'a Sandbox, width: u16, height: u16, first: &Console) -> Tmux<'a> {
+        let conf = sandbox.path("tmux.conf");
+        let settings = format!(
+            "set -g status off\n\
+             set -g remain-on-exit on\n\
+             set -g default-size {width}x{height}\n\
+             set -g automatic-rename off\n\
+             set -g allow-rename off\n\
+             set -g history-limit 2000\n"
+        );
+        std::fs::write(&conf, settings).expect("a tmux config");
+        let mut tmux = Tmux {
+            sandbox,
+            socket: unique("warroom-test"),
+            conf,
+            socket_path: None,
+        };
+        // From here on the guard exists, so a server that half-started is killed too.
+        let (w, h) = (width.to_string(), height.to_string());
+        let command = first.command();
+        let started = tmux.run(&[
+            "new-session",
+            "-d",
+            "-x",
+            &w,
+            "-y",
+            &h,
+            "-s",
+            SESSION,
+            "-n",
+            &first.window,
+            &command,
+        ]);
+        if let Err(e) = started {
+            panic!("tmux new-session failed: {e}");
+        }
+        tmux.socket_path = tmux
+            .run(&["display-message", "-p", "#{socket_path}"])
+            .ok()
+            .map(|p| PathBuf::from(p.trim()))
+            .filter(|p| !p.as_os_str().is_empty());
+        let size = tmux.format(&first.window, "#{window_width}x#{window_height}");
+        assert_eq!(size, format!("{width}x{height}"), "the window's size");
+        tmux
+    }
+
+    fn command(&self) -> Command {
+        let mut command = Command::new("tmux");
+        self.sandbox.apply(&mut command);
+        command
+            .arg("-u")
+            .arg("-L")
+            .arg(&self.socket)
+            .arg("-f")
+            .arg(&self.conf)
+            .stdin(Stdio::null());
+        command
+    }
+
+    /// Runs a tmux command; its stdout, or what went wrong.
+    fn run(&self, args: &[&str]) -> Result<String, String> {
+        let output = self
+            .command()
+            .args(args)
+            .output()
+            .map_err(|e| format!("cannot run tmux: {e}"))?;
+        if output.status.success() {
+            Ok(String::from_utf8_lossy(&output.stdout).into_owned())
+        } else {
+            Err(format!(
+                "tmux {args:?}: {}",
+                String::from_utf8_lossy(&output.stderr).trim()
+            ))
+        }
+    }
+
+    fn target(window: &str) -> String {
+        format!("{SESSION}:{window}")
+    }
+
+    /// A second console in a window of its own (the same size).
+    fn open(&self, console: &Console) {
+        let command = console.command();
+        let target = format!("{SESSION}:");
+        let opened = self.run(&[
+            "new-window",
+            "-d",
+            "-t",
+            &target,
+            "-n",
+            &console.window,
+            &command,
+        ]);
+        if let Err(e) = opened {
+            panic!("tmux new-window failed: {e}");
+        }
+    }
+
+    /// A tmux format for a window's pane (`#{alternate_on}`, …).
+    fn format(&self, window: &str, format: &str) -> String {
+        let target = Self::target(window);
+        match self.run(&["display-message", "-p", "-t", &target, format]) {
+            Ok(out) => out.trim().to_string(),
+            Err(e) => e,
+        }
+    }
+
+    /// The visible screen of a window's pane (or why it could not be read).
+    fn screen(&self, window: &str) -> String {
+        let target = Self::target(window);
+        match self.run(&["capture-pane", "-p", "-t", &target]) {
+            Ok(screen) => screen,
+            Err(e) => format!("<no screen: {e}>"),
+        }
+    }
+
+    /// Named keys (`Enter`, `Escape`, `q`, `?`, `3`).
+    fn keys(&self, window: &str, keys: &[&str]) {
+        let target = Self::target(window);
+        let mut args = vec!["send-keys", "-t", &target];
+        args.extend_from_slice(keys);
+        if let Err(e) = self.run(&args) {
+            panic!("send-keys {keys:?}: {e}");
+        }
+    }
+
+    /// Literal text, typed as is.
+    fn type_text(&self, window: &str, text: &str) {
+        let target = Self::target(window);
+        if let Err(e) = self.run(&["send-keys", "-t", &target, "-l", text]) {
+            panic!("send-keys -l {text:?}: {e}");
+        }
+    }
+
+    /// Polls the screen every 50 ms until `ready` holds (the screen) or `timeout`
+    /// passes (the last screen seen).
+    fn wait_for(
+        &self,
+        window: &str,
+        ready: impl Fn(&str) -> bool,
+        timeout: Duration,
+    ) -> Result<String, String> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let screen = self.screen(window);
+            if ready(&screen) {
+                return Ok(screen);
+            }
+            if Instant::now() >= deadline {
+                return Err(screen);
+            }
+            std::thread::sleep(POLL);
+        }
+    }
+
+    /// [`Tmux::wait_for`] that fails the test with the last screen.
+    fn expect(
+        &self,
+        window: &str,
+        what: &str,
+        timeout: Duration,
+        ready: impl Fn(&str) -> bool,
+    ) -> String {
+        self.wait_for(window, ready, timeout)
+            .unwrap_or_else(|screen| {
+                panic!(
+                    "{window}: no {what} within {timeout:?}; the screen was:\n{}",
+                    framed(&screen)
+                )
+            })
+    }
+
+    /// Waits for the console's script to record the exit code; returns `EXIT=<n>`.
+    fn wait_exit(&self, console: &Console) -> String {
+        let deadline = Instant::now() + STEP;
+        loop {
+            if let Ok(text) = std::fs::read_to_string(&console.exit) {
+                return text.trim().to_string();
+            }
+            if Instant::now() >= deadline {
+                panic!(
+                    "{}: the console did not exit within {STEP:?}; the screen was:\n{}",
+                    console.window,
+                    framed(&self.screen(&console.window))
+                );
+            }
+            std::thread::sleep(POLL);
+        }
+    }
+
+    /// The console exited 0 and gave the terminal back: the normal screen (no
+    /// header), the cursor visible, canonical mode and echo on.
+    fn assert_exited_cleanly(&self, console: &Console, header: &str) {
+        let exit = self.wait_exit(console);
+        let screen = self.screen(&console.window);
+        assert_eq!(
+            exit,
+            "EXIT=0",
+            "{}: the console failed; the screen was:\n{}",
+            console.window,
+            framed(&screen)
+        );
+        let screen = self.expect(
+            &console.window,
+            "shell output after the console",
+            STEP,
+            |s| s.contains("[warroom exited 0]"),
+        );
+        assert!(
+            !screen.contains(header),
+            "{}: the console's screen ({header:?}) is still shown after it exited:\n{}",
+            console.window,
+            framed(&screen)
+        );
+        assert_eq!(
+            self.format(&console.window, "#{alternate_on}"),
+            "0",
+            "{}: still on the alternate screen",
+            console.window
+        );
+        assert_eq!(
+            self.format(&console.window, "#{cursor_flag}"),
+            "1",
+            "{}: the cursor is still hidden",
+            console.window
+        );
+        let stty = std::fs::read_to_string(&console.stty).unwrap_or_default();
+        let flags: Vec<&str> = stty.split_whitespace().collect();
+        for flag in ["icanon", "echo", "icrnl", "opost"] {
+            assert!(
+                flags.contains(&flag),
+                "{}: the terminal was left without `{flag}` (raw mode?):\n{stty}",
+                console.window
+            );
+        }
+    }
+}
+
+impl Drop for Tmux<'_> {
+    fn drop(&mut self) {
+        let _ = self
+            .command()
+            .arg("kill-server")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status();
+        // tmux 3.3 leaves its socket file behind after kill-server.
+        if let Some(path) = &self.socket_path {
+            let _ = std::fs::remove_file(path);
+        }
+    }
+}
+
+/// A screen for a failure message, with its edges visible.
+fn framed(screen: &str) -> String {
+    let lines: Vec<String> = screen.lines().map(|l| format!("│{l}")).collect();
+    format!("┌──\n{}\n└──", lines.join("\n"))
+}
+
+// ---------------------------------------------------------------------------------
+// Reading the screen.
+// ---------------------------------------------------------------------------------
+
+fn is_time(text: &str) -> bool {
+    let b = text.as_bytes();
+    b.len() == 8
+        && b[2] == b':'
+        && b[5] == b':'
+        && [0, 1, 3, 4, 6, 7].iter().all(|&i| b[i].is_ascii_digit())
+}
+
+/// The `HH:MM:SS` of a timeline row `HH:MM:SS <author> <kind> … <text>` on `line`.
+fn timeline_row<'l>(line: &'l str, author: &str, text: &str) -> Option<&'l str> {
+    let at = line.find(text)?;
+    let before = &line[..at];
+    before.char_indices().find_map(|(i, _)| {
+        let rest = &before[i..];
+        let time = rest.get(..8).filter(|t| is_time(t))?;
+        let after = rest.get(8..)?.strip_prefix(' ')?.strip_prefix(author)?;
+        after.starts_with(' ').then_some(time)
+    })
+}
+
+/// The time of the timeline row by `author` holding `text`, anywhere on the screen.
+fn find_row<'s>(screen: &'s str, author: &str, text: &str) -> Option<&'s str> {
+    screen.lines().find_map(|l| timeline_row(l, author, text))
+}
+
+/// The titles of the pane frames on the screen: the text after each top-left corner
+/// up to the border (`┏ 1  Timeline 14 ━━┓` gives `1  Timeline 14`).
+fn pane_frames(screen: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for line in screen.lines() {
+        for (i, c) in line.char_indices() {
+            if c == '┌' || c == '┏' {
+                let rest = &line[i + c.len_utf8()..];
+                let title: String = rest
+                    .chars()
+                    .take_while(|c| *c != '─' && *c != '━')
+                    .collect();
+                out.push(title.trim().to_string());
+            }
+        }
+    }
+    out
+}
+
+/// The header's first line (severity … `● live`).
+fn header_line(screen: &str) -> &str {
+    screen.lines().next().unwrap_or("")
+}
+
+/// Seconds between two `HH:MM:SS`, around midnight too.
+fn seconds_apart(a: &str, b: &str) -> i64 {
+    let secs = |t: &str| -> i64 {
+        t.split(':')
+            .map(|p| p.parse::<i64>().unwrap_or(0))
+            .fold(0, |acc, p| acc * 60 + p)
+    };
+    let d = (secs(a) - secs(b)).rem_euclid(86_400);
+    d.min(86_400 - d)
+}
+
+fn utc_now_hms() -> String {
+    let secs = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+        % 86_400;
+    format!("{:02}:{:02}:{:02}", secs / 3600, secs / 60 % 60, secs % 60)
+}
+
+fn demo_dirs(tmp: &Path) -> Vec<String> {
+    std::fs::read_dir(tmp)
+        .map(|entries| {
+            entries
+                .filter_map(Result::ok)
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .filter(|n| n.starts_with("warroom-demo-"))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+// ---------------------------------------------------------------------------------
+// The CLI and the hub as child processes (not in tmux).
+// ---------------------------------------------------------------------------------
+
+struct Finished {
+    code: Option<i32>,
+    stdout: String,
+    stderr: String,
+    /// When the process was seen to have exited (polled every millisecond).
+    at: Instant,
+}
+
+/// Runs the binary to completion (bounded).
+fn run(sandbox: &Sandbox, args: &[&str]) -> Finished {
+    let mut child = sandbox
+        .warroom()
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the binary starts");
+    // Readers on threads, so a chatty child never blocks on a full pipe.
+    let read = |pipe: Box<dyn Read + Send>| {
+        std::thread::spawn(move || {
+            let mut text = String::new();
+            let _ = BufReader::new(pipe).read_to_string(&mut text);
+            text
+        })
+    };
+    let stdout = read(Box::new(child.stdout.take().expect("stdout")));
+    let stderr = read(Box::new(child.stderr.take().expect("stderr")));
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let (status, at) = loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            break (status, Instant::now());
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("`warroom {args:?}` ran for over 30 s");
+        }
+        std::thread::sleep(Duration::from_millis(1));
+    };
+    Finished {
+        code: status.code(),
+        stdout: stdout.join().unwrap_or_default(),
+        stderr: stderr.join().unwrap_or_default(),
+        at,
+    }
+}
+
+/// Runs, asserts exit 0, returns the result.
+fn ok(sandbox: &Sandbox, args: &[&str]) -> Finished {
+    let finished = run(sandbox, args);
+    assert_eq!(
+        finished.code,
+        Some(0),
+        "`warroom {args:?}` failed:\n{}{}",
+        finished.stdout,
+        finished.stderr
+    );
+    finished
+}
+
+/// `warroom serve`, killed and reaped when dropped.
+struct Hub {
+    child: Child,
+    url: String,
+}
+
+impl Hub {
+    fn start(sandbox: &Sandbox, config: &Path) -> Hub {
+        let config = config.display().to_string();
+        let data = sandbox.data().display().to_string();
+        let spawned = sandbox
+            .warroom()
+            .args([
+                "serve",
+                "--listen",
+                "127.0.0.1:0",
+                "--config",
+                &config,
+                "--data",
+                &data,
+            ])
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn();
+        let mut child = spawned.expect("the hub starts");
+        let (tx, lines) = mpsc::channel();
+        let stderr = child.stderr.take().expect("stderr");
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                let _ = tx.send(line); // keep draining even when nobody listens
+            }
+        });
+        let mut hub = Hub {
+            child,
+            url: String::new(),
+        };
+        let deadline = Instant::now() + START;
+        let mut seen = Vec::new();
+        while let Ok(line) = lines.recv_timeout(deadline.saturating_duration_since(Instant::now()))
+        {
+            if let Some(rest) = line.split("listening on http://").nth(1) {
+                let addr = rest.split_whitespace().next().unwrap_or("");
+                let addr: std::net::SocketAddr = addr
+                    .parse()
+                    .unwrap_or_else(|_| panic!("no address in the hub's line: {line}"));
+                hub.url = format!("http://{addr}");
+                return hub;
+            }
+            seen.push(line);
+        }
+        panic!(
+            "the hub did not say where it listens within {START:?}; it said:\n{}",
+            seen.join("\n")
+        );
+    }
+}
+
+impl Drop for Hub {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+// ---------------------------------------------------------------------------------
+// The tests.
+// ---------------------------------------------------------------------------------
+
+#[test]
+fn demo_shows_every_pane_takes_a_note_and_quits_cleanly() {
+    let sandbox = Sandbox::new("kim");
+    let console = sandbox.console_script("demo", &["demo"]);
+    let tmux = Tmux::start(&sandbox, 120, 36, &console);
+    let w = console.window.as_str();
+
+    let screen = tmux.expect(w, "demo header", START, |s| {
+        let head = header_line(s);
+        head.contains("SEV1") && head.contains("INC-DEMO-1") && head.contains("● live")
+    });
+    // The commander layout: four panes, the timeline focused.
+    let frames = pane_frames(&screen);
+    assert_eq!(
+        frames.len(),
+        4,
+        "four panes, got {frames:?}:\n{}",
+        framed(&screen)
+    );
+    for (number, title) in [
+        (1, "Timeline"),
+        (2, "Checklist"),
+        (3, "Blast radius"),
+        (4, "Actions"),
+    ] {
+        let want = format!("{number}  {title}");
+        assert!(
+            frames.iter().any(|f| f.starts_with(&want)),
+            "no pane `{want}` in {frames:?}:\n{}",
+            framed(&screen)
+        );
+    }
+    let status = screen.lines().last().unwrap_or("");
+    assert!(
+        status.contains("n note · d decision")
+            && status.contains("? help")
+            && status.contains("q quit"),
+        "the status line hint: {status:?}\n{}",
+        framed(&screen)
+    );
+    assert!(
+        screen.contains(&format!("you: {}", sandbox.user)),
+        "the header names you:\n{}",
+        framed(&screen)
+    );
+    // The demo's throw-away data lives in $TMPDIR while the console runs.
+    let dirs = demo_dirs(&sandbox.tmp());
+    assert_eq!(dirs.len(), 1, "one demo data dir in $TMPDIR, got {dirs:?}");
+
+    tmux.keys(w, &["n"]);
+    tmux.expect(w, "note editor", STEP, |s| {
+        s.contains("new note — Enter sends")
+    });
+    let note = unique("tmux note");
+    tmux.type_text(w, &note);
+    tmux.expect(w, "typed note in the editor", STEP, |s| s.contains(&note));
+    tmux.keys(w, &["Enter"]);
+    let screen = tmux.expect(w, "the note on a timeline row", STEP, |s| {
+        find_row(s, &sandbox.user, &note).is_some()
+    });
+    let time = find_row(&screen, &sandbox.user, &note).unwrap_or_default();
+    let now = utc_now_hms();
+    assert!(
+        seconds_apart(time, &now) <= 120,
+        "the note is stamped {time}, the UTC time is {now}:\n{}",
+        framed(&screen)
+    );
+    // The editor stays open for the next note; Esc closes it. Quitting waits until the
+    // hub acknowledged the note (else the console rightly asks first), and `q` is sent
+    // only once Esc took effect (an Esc and a `q` read together are Alt-q).
+    tmux.keys(w, &["Escape"]);
+    tmux.expect(w, "editor closed and note acknowledged", STEP, |s| {
+        !s.contains("new note — Enter sends")
+            && s.lines()
+                .last()
+                .is_some_and(|l| l.contains("n note · d decision"))
+            && header_line(s).contains("● live")
+            && !header_line(s).contains("sending")
+    });
+    tmux.keys(w, &["q"]);
+    tmux.assert_exited_cleanly(&console, "INC-DEMO-1");
+    let left = demo_dirs(&sandbox.tmp());
+    assert!(left.is_empty(), "the demo's data dir outlived it: {left:?}");
+}
+
+#[test]
+fn compact_layout_at_80x24_switches_panes_by_digit() {
+    let sandbox = Sandbox::new("kim");
+    let console = sandbox.console_script("compact", &["demo"]);
+    let tmux = Tmux::start(&sandbox, 80, 24, &console);
+    let w = console.window.as_str();
+
+    let screen = tmux.expect(w, "demo header", START, |s| {
+        let head = header_line(s);
+        head.contains("SEV1") && head.contains("INC-DEMO-1") && head.contains("● live")
+    });
+    let tabs = screen
+        .lines()
+        .find(|l| l.contains("1 Timeline"))
+        .unwrap_or_else(|| panic!("no tab bar:\n{}", framed(&screen)));
+    let names = [
+        "1 Timeline",
+        "2 Checklist",
+        "3 Blast radius",
+        "4 Comms",
+        "5 Actions",
+    ];
+    let mut from = 0;
+    for name in names {
+        let at = tabs[from..]
+            .find(name)
+            .unwrap_or_else(|| panic!("tab `{name}` missing or out of order in {tabs:?}"));
+        from += at + name.len();
+    }
+    let frames = pane_frames(&screen);
+    assert_eq!(
+        frames.len(),
+        1,
+        "one pane at a time, got {frames:?}:\n{}",
+        framed(&screen)
+    );
+    assert!(frames[0].starts_with("1  Timeline"), "{frames:?}");
+
+    tmux.keys(w, &["3"]);
+    tmux.expect(w, "the blast radius grid", STEP, |s| {
+        let frames = pane_frames(s);
+        frames.len() == 1
+            && frames[0].starts_with("3  Blast radius")
+            && ["acme", "globex", "umbrella", "eu-west-1"]
+                .iter()
+                .all(|t| s.contains(t))
+    });
+
+    tmux.keys(w, &["?"]);
+    tmux.expect(w, "help overlay", STEP, |s| {
+        s.contains("Keys — ") && s.contains("Everywhere") && s.contains("show this help")
+    });
+    tmux.keys(w, &["Escape"]);
+    tmux.expect(w, "help closed", STEP, |s| {
+        !s.contains("Everywhere")
+            && pane_frames(s)
+                .first()
+                .is_some_and(|f| f.starts_with("3  Blast radius"))
+    });
+    tmux.keys(w, &["q"]);
+    tmux.assert_exited_cleanly(&console, "INC-DEMO-1");
+}
+
+#[test]
+fn a_note_from_the_cli_appears_in_a_joined_console_within_a_second() {
+    let sandbox = Sandbox::new("ops");
+    let config = sandbox.path("warroom.toml");
+    let config_arg = config.display().to_string();
+    let token = |name: &str, role: &str| {
+        let args = [
+            "token",
+            "new",
+            "--name",
+            name,
+            "--role",
+            role,
+            "--config",
+            &config_arg,
+        ];
+        let token = ok(&sandbox, &args).stdout.trim().to_string();
+        assert!(token.starts_with("wrt_"), "a token for {name}: {token:?}");
+        token
+    };
+    let alice = token("alice", "commander");
+    let bob = token("bob", "scribe");
+    let hub = Hub::start(&sandbox, &config);
+    let url = hub.url.as_str();
+
+    let title = unique("Checkout 500s");
+    let declared = ok(
+        &sandbox,
+        &[
+            "declare",
+            "--title",
+            &title,
+            "--severity",
+            "SEV2",
+            "--hub",
+            url,
+            "--token",
+            &alice,
+        ],
+    );
+    let id = declared.stdout.trim().to_string();
+    assert!(id.starts_with("INC-"), "declare prints the id: {id:?}");
+
+    let alice_console = sandbox.console_script(
+        "alice",
+        &["join", url, "--token", &alice, "--incident", &id],
+    );
+    let tmux = Tmux::start(&sandbox, 120, 36, &alice_console);
+    let a = alice_console.window.as_str();
+    tmux.expect(a, "alice's console, live", START, |s| {
+        let head = header_line(s);
+        head.contains(&id)
+            && head.contains("SEV2")
+            && head.contains(&title)
+            && head.contains("● live")
+            && s.contains("here alice")
+    });
+
+    let note = unique("bob cli note");
+    let sent = ok(
+        &sandbox,
+        &["note", &id, &note, "--hub", url, "--token", &bob],
+    );
+    let shown = tmux.wait_for(a, |s| find_row(s, "bob", &note).is_some(), STEP);
+    let latency = sent.at.elapsed();
+    println!(
+        "note latency, CLI exit → alice's screen: {} ms",
+        latency.as_millis()
+    );
+    let screen = shown.unwrap_or_else(|screen| {
+        panic!(
+            "bob's note did not reach alice's console within {STEP:?}; the screen was:\n{}",
+            framed(&screen)
+        )
+    });
+    assert!(
+        latency < LIVE_BOUND,
+        "bob's note took {} ms (bound {} ms) from the CLI's exit to alice's screen:\n{}",
+        latency.as_millis(),
+        LIVE_BOUND.as_millis(),
+        framed(&screen)
+    );
+
+    let bob_console =
+        sandbox.console_script("bob", &["join", url, "--token", &bob, "--incident", &id]);
+    tmux.open(&bob_console);
+    let b = bob_console.window.as_str();
+    tmux.expect(b, "bob's console, live", START, |s| {
+        header_line(s).contains(&id) && header_line(s).contains("● live") && s.contains("you: bob")
+    });
+    tmux.expect(a, "bob in alice's presence list", STEP, |s| {
+        s.contains("here alice, bob")
+    });
+    tmux.expect(b, "alice in bob's presence list", STEP, |s| {
+        s.contains("here alice, bob")
+    });
+
+    tmux.keys(b, &["q"]);
+    tmux.assert_exited_cleanly(&bob_console, &id);
+    tmux.expect(a, "bob gone from alice's presence list", STEP, |s| {
+        s.contains("here alice") && !s.contains("here alice, bob")
+    });
+    tmux.keys(a, &["q"]);
+    tmux.assert_exited_cleanly(&alice_console, &id);
+    drop(tmux);
+    drop(hub);
+}
+
+#[test]
+fn declaring_from_the_lobby_of_an_empty_embedded_hub() {
+    let sandbox = Sandbox::new("lee");
+    let console = sandbox.console_script("lobby", &["console"]);
+    let tmux = Tmux::start(&sandbox, 120, 36, &console);
+    let w = console.window.as_str();
+
+    tmux.expect(w, "the lobby's title step", START, |s| {
+        s.contains("Declare an incident — 1/3 title") && s.contains("No incidents yet")
+    });
+    // Not starting with `d`: on an empty title that opens the demo.
+    let title = unique("Tmux lobby");
+    tmux.type_text(w, &title);
+    tmux.expect(w, "the typed title", STEP, |s| {
+        s.contains(&format!("Title: {title}"))
+    });
+    tmux.keys(w, &["Enter"]);
+    tmux.expect(w, "the severity step", STEP, |s| s.contains("2/3 severity"));
+    tmux.keys(w, &["1"]);
+    tmux.keys(w, &["Enter"]);
+    tmux.expect(w, "the playbook step for SEV1", STEP, |s| {
+        s.contains("as SEV1 — 3/3 playbook") && s.contains("No playbook for now")
+    });
+    tmux.keys(w, &["Enter"]);
+    let screen = tmux.expect(w, "the console on the new incident", START, |s| {
+        let head = header_line(s);
+        head.contains("SEV1") && head.contains(&title) && head.contains("● live")
+    });
+    let id = header_line(&screen)
+        .split_whitespace()
+        .find(|t| t.starts_with("INC-"))
+        .unwrap_or_else(|| panic!("no incident id in the header:\n{}", framed(&screen)))
+        .to_string();
+    tmux.keys(w, &["q"]);
+    tmux.assert_exited_cleanly(&console, &id);
+
+    let listed = ok(&sandbox, &["list"]).stdout;
+    let row = listed
+        .lines()
+        .find(|l| l.starts_with(&id))
+        .unwrap_or_else(|| panic!("`warroom list` lacks {id}:\n{listed}"));
+    assert!(row.contains("SEV1") && row.contains(&title), "{row}");
+}
