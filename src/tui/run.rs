@@ -12,7 +12,7 @@ use crate::incident::Runbooks;
 use crate::net::{self, SyncOptions};
 use crate::protocol::Identity;
 use chrono::Utc;
-use ratatui::crossterm::event::{self as term_event, Event as TermEvent, KeyEventKind};
+use ratatui::crossterm::event::{self as term_event, Event as TermEvent, KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::mpsc;
@@ -45,19 +45,31 @@ impl Look {
     }
 }
 
+/// Over a slow link, Esc and the next key arrive together and terminals report them as
+/// Alt+key. Nothing in warroom is bound to Alt, so such an event is read back as the two
+/// keys the person pressed: Esc, then the key.
+pub fn split_alt(key: KeyEvent) -> Vec<Msg> {
+    if key.modifiers.contains(KeyModifiers::ALT) && matches!(key.code, KeyCode::Char(_)) {
+        let escape = KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE);
+        let plain = KeyEvent::new(key.code, key.modifiers - KeyModifiers::ALT);
+        return vec![Msg::Key(escape), Msg::Key(plain)];
+    }
+    vec![Msg::Key(key)]
+}
+
 /// Terminal input arrives on a plain thread (crossterm's `read` blocks) and is passed
 /// to the async loop through a channel.
 fn spawn_input() -> mpsc::UnboundedReceiver<Msg> {
     let (tx, rx) = mpsc::unbounded_channel();
     std::thread::spawn(move || {
         loop {
-            let msg = match term_event::read() {
-                Ok(TermEvent::Key(key)) if key.kind != KeyEventKind::Release => Msg::Key(key),
-                Ok(TermEvent::Resize(w, h)) => Msg::Resize(w, h),
+            let msgs = match term_event::read() {
+                Ok(TermEvent::Key(key)) if key.kind != KeyEventKind::Release => split_alt(key),
+                Ok(TermEvent::Resize(w, h)) => vec![Msg::Resize(w, h)],
                 Ok(_) => continue,
                 Err(_) => break,
             };
-            if tx.send(msg).is_err() {
+            if msgs.into_iter().any(|msg| tx.send(msg).is_err()) {
                 break;
             }
         }
@@ -174,4 +186,17 @@ async fn stop_signal() {
 pub fn enter() -> Result<(TerminalGuard, mpsc::UnboundedReceiver<Msg>), String> {
     let guard = TerminalGuard::enter().map_err(|e| format!("cannot set up the terminal: {e}"))?;
     Ok((guard, spawn_input()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn alt_letters_are_read_as_escape_then_the_letter() {
+        let alt_q = KeyEvent::new(KeyCode::Char('q'), KeyModifiers::ALT);
+        let msgs = split_alt(alt_q);
+        assert!(matches!(&msgs[..], [Msg::Key(a), Msg::Key(b)] if a.code == KeyCode::Esc && b.code == KeyCode::Char('q') && b.modifiers.is_empty()));
+        assert_eq!(split_alt(KeyEvent::new(KeyCode::Char('q'), KeyModifiers::NONE)).len(), 1);
+    }
 }
