@@ -24,6 +24,9 @@ use tokio::sync::broadcast::error::RecvError;
 const HELLO_TIMEOUT: Duration = Duration::from_secs(10);
 /// A write that takes longer than this means the client stopped reading.
 const SEND_TIMEOUT: Duration = Duration::from_secs(10);
+/// For the event stream the bound is tighter: a subscriber whose socket stays full this
+/// long is dropped as too slow (it resyncs by seq), so it holds nothing up.
+const EVENT_SEND_TIMEOUT: Duration = Duration::from_secs(5);
 /// How long a shutting-down hub waits to answer commands already in flight.
 const SHUTDOWN_DRAIN: Duration = Duration::from_secs(5);
 /// Malformed frames tolerated before the connection is closed.
@@ -264,8 +267,23 @@ pub async fn run(socket: WebSocket, peer: SocketAddr, hub: Arc<HubState>) {
                     if broadcast.seq != 0 && broadcast.seq <= last_seq {
                         continue;
                     }
-                    if !send(&mut sink, broadcast.frame.as_ref()).await {
-                        break;
+                    let sent = tokio::time::timeout(
+                        EVENT_SEND_TIMEOUT,
+                        sink.send(Message::Text(broadcast.frame.as_ref().into())),
+                    )
+                    .await;
+                    match sent {
+                        Ok(Ok(())) => {}
+                        Ok(Err(_)) => break,
+                        Err(_) => {
+                            // The client stopped reading and its socket is full: it cannot
+                            // keep up. Count it, and try (briefly) to say why.
+                            hub.metrics.slow_clients_dropped.fetch_add(1, Ordering::Relaxed);
+                            tracing::warn!(%peer, name = %actor.name, "dropped a connection that stopped reading");
+                            let message = format!("stopped reading; reconnect with since_seq={last_seq}");
+                            let _ = tokio::time::timeout(Duration::from_secs(1), close(&mut sink, CloseReason::TooSlow, &message)).await;
+                            break;
+                        }
                     }
                     hub.metrics.fanout.observe(broadcast.committed.elapsed());
                     if let Some(live) = live.as_mut()
