@@ -12,7 +12,9 @@ use crate::incident::Runbooks;
 use crate::net::{self, SyncOptions};
 use crate::protocol::Identity;
 use chrono::Utc;
-use ratatui::crossterm::event::{self as term_event, Event as TermEvent, KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+use ratatui::crossterm::event::{
+    self as term_event, Event as TermEvent, KeyCode, KeyEvent, KeyEventKind, KeyModifiers,
+};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::mpsc;
@@ -196,7 +198,12 @@ mod tests {
     fn alt_letters_are_read_as_escape_then_the_letter() {
         let alt_q = KeyEvent::new(KeyCode::Char('q'), KeyModifiers::ALT);
         let msgs = split_alt(alt_q);
-        assert!(matches!(&msgs[..], [Msg::Key(a), Msg::Key(b)] if a.code == KeyCode::Esc && b.code == KeyCode::Char('q') && b.modifiers.is_empty()));
-        assert_eq!(split_alt(KeyEvent::new(KeyCode::Char('q'), KeyModifiers::NONE)).len(), 1);
+        assert!(
+            matches!(&msgs[..], [Msg::Key(a), Msg::Key(b)] if a.code == KeyCode::Esc && b.code == KeyCode::Char('q') && b.modifiers.is_empty())
+        );
+        assert_eq!(
+            split_alt(KeyEvent::new(KeyCode::Char('q'), KeyModifiers::NONE)).len(),
+            1
+        );
     }
 }
