@@ -236,6 +236,8 @@ fn the_permission_table_is_enforced() {
         },
         t0(),
     );
+    // The template's default channel is kept where the hub has it.
+    sim.runbooks.channels = vec!["internal".into(), "status_page".into()];
     let events = sim.ok(&bob(), publish(), t0());
     assert!(
         matches!(&events[0].kind, EventKind::CommsPublished { channels, .. } if channels == &["internal"])
@@ -686,4 +688,175 @@ fn events_round_trip_through_json_to_the_same_state() {
         .collect();
     assert_eq!(back, sim.events);
     assert_eq!(State::replay(&back), sim.state);
+}
+
+fn with_actions(mut sim: Sim) -> Sim {
+    #[derive(serde::Deserialize)]
+    struct File {
+        action: Vec<warroom::incident::action::ActionSpec>,
+    }
+    let file: File = toml::from_str(include_str!("../assets/actions.example.toml")).unwrap();
+    sim.runbooks.actions = file.action;
+    sim
+}
+
+fn runner() -> Actor {
+    Actor::new(warroom::incident::decide_effects::RUNNER, [Role::Responder])
+}
+
+#[test]
+fn actions_validate_parameters_and_need_two_people_when_marked() {
+    use std::collections::BTreeMap;
+    use warroom::incident::state::{RunOutcome, RunStatus};
+    let mut sim = with_actions(Sim::declared(Severity::Sev1, None));
+    let dana = Actor::new("dana", [Role::Security]);
+    let erin = Actor::new("erin", [Role::Security]);
+    let tenant = |t: &str| BTreeMap::from([("tenant".to_string(), t.to_string())]);
+    let request = |t: &str, dry_run| Command::RequestAction {
+        action: "isolate_tenant".into(),
+        params: tenant(t),
+        dry_run,
+    };
+    // A value that does not match the pattern never reaches a preview.
+    assert_eq!(
+        sim.rejected(&dana, request("acme; rm -rf /", false)),
+        RejectCode::Invalid
+    );
+    // A responder without one of the action's roles may not ask.
+    assert_eq!(
+        sim.rejected(&bob(), request("acme", false)),
+        RejectCode::Forbidden
+    );
+    // A dry run shows the request and never runs.
+    let dry = sim.ok(&dana, request("acme", true), t0());
+    let run = dry[0].seq;
+    assert_eq!(sim.state.run(run).unwrap().status, RunStatus::DryRun);
+    assert!(
+        sim.state
+            .timeline
+            .last()
+            .unwrap()
+            .text
+            .contains("POST https://")
+    );
+    let events = sim.ok(&dana, request("acme", false), t0());
+    let run = events.last().unwrap().seq;
+    assert_eq!(
+        sim.state.run(run).unwrap().status,
+        RunStatus::AwaitingApproval
+    );
+    // Two-person rule: not the requester, not someone without the role.
+    assert_eq!(
+        sim.rejected(&dana, Command::ApproveAction { run }),
+        RejectCode::Forbidden
+    );
+    assert_eq!(
+        sim.rejected(&bob(), Command::ApproveAction { run }),
+        RejectCode::Forbidden
+    );
+    // Nobody but the runner records outcomes.
+    let result = || Command::RecordActionResult {
+        run,
+        outcome: RunOutcome::Succeeded,
+        status: Some(200),
+        duration_ms: 5,
+        excerpt: String::new(),
+    };
+    assert_eq!(sim.rejected(&alice(), result()), RejectCode::Forbidden);
+    sim.ok(&erin, Command::ApproveAction { run }, t0());
+    assert_eq!(sim.state.run(run).unwrap().status, RunStatus::Ready);
+    sim.ok(
+        &runner(),
+        Command::RecordActionStarted { run, attempt: 1 },
+        t0(),
+    );
+    sim.ok(&runner(), result(), t0());
+    let finished = sim.state.run(run).unwrap();
+    assert_eq!(
+        (finished.status, finished.result_status),
+        (RunStatus::Finished(RunOutcome::Succeeded), Some(200))
+    );
+    assert_eq!(sim.rejected(&runner(), result()), RejectCode::Unchanged);
+}
+
+#[test]
+fn deliveries_are_recorded_retried_and_restart_the_update_clock() {
+    let mut sim = Sim::declared(Severity::Sev1, None);
+    sim.runbooks.channels = vec!["internal".into()];
+    let events = sim.ok(
+        &alice(),
+        Command::Publish {
+            template: "internal_update".into(),
+            text: "update".into(),
+            channels: vec![],
+        },
+        t0() + Duration::minutes(10),
+    );
+    let published = events.last().unwrap().seq;
+    let rb = sim.runbooks.clone();
+    let next = |state: &State| {
+        clocks::compute(state, &rb, t0())
+            .into_iter()
+            .find(|c| c.id == "next_update")
+            .unwrap()
+            .due
+    };
+    assert_eq!(
+        next(&sim.state),
+        t0() + Duration::minutes(30),
+        "not delivered yet"
+    );
+    let failed = Command::RecordDelivery {
+        published,
+        channel: "internal".into(),
+        ok: false,
+        detail: "HTTP 500".into(),
+    };
+    sim.ok(&runner(), failed, t0());
+    assert_eq!(
+        sim.rejected(
+            &alice(),
+            Command::RecordDelivery {
+                published,
+                channel: "internal".into(),
+                ok: true,
+                detail: String::new()
+            }
+        ),
+        RejectCode::Forbidden
+    );
+    sim.ok(
+        &alice(),
+        Command::RetryDelivery {
+            published,
+            channel: "internal".into(),
+        },
+        t0(),
+    );
+    sim.ok(
+        &runner(),
+        Command::RecordDelivery {
+            published,
+            channel: "internal".into(),
+            ok: true,
+            detail: "HTTP 200".into(),
+        },
+        t0(),
+    );
+    assert_eq!(
+        next(&sim.state),
+        t0() + Duration::minutes(40),
+        "delivered at +10 restarts the 30-minute cadence"
+    );
+    assert_eq!(
+        sim.rejected(
+            &alice(),
+            Command::Publish {
+                template: "internal_update".into(),
+                text: "x".into(),
+                channels: vec!["pager".into()]
+            }
+        ),
+        RejectCode::NotFound
+    );
 }

@@ -161,6 +161,8 @@ pub fn build(files: &[CatalogFile]) -> Result<Runbooks, CatalogErrors> {
             checklists: checklists.items.into_values().map(|(c, _)| c).collect(),
             playbooks: playbooks.items.into_values().map(|(p, _)| p).collect(),
             templates: templates.items.into_values().map(|(t, _)| t).collect(),
+            actions: Vec::new(),
+            channels: Vec::new(),
         }),
         _ => Err(CatalogErrors(errors)),
     }

@@ -4,7 +4,8 @@
 
 use super::event::{Event, EventKind, PLAYBOOK_SOURCE};
 use super::state::{
-    ChecklistItem, Correction, Draft, EntryKind, Published, State, Status, Tick, TimelineEntry,
+    ActionRun, ChecklistItem, Correction, Delivery, Draft, EntryKind, Published, RunOutcome,
+    RunStatus, State, Status, Tick, TimelineEntry,
 };
 
 impl State {
@@ -223,6 +224,159 @@ impl State {
                 );
                 None
             }
+            EventKind::ActionRequested {
+                action,
+                title,
+                params,
+                preview,
+                roles,
+                two_person,
+                dry_run,
+                fingerprint,
+            } => {
+                let status = match (dry_run, two_person) {
+                    (true, _) => RunStatus::DryRun,
+                    (false, true) => RunStatus::AwaitingApproval,
+                    (false, false) => RunStatus::Ready,
+                };
+                self.action_runs.push(ActionRun {
+                    run: event.seq,
+                    action: action.clone(),
+                    title: title.clone(),
+                    params: params.clone(),
+                    preview: preview.clone(),
+                    roles: roles.clone(),
+                    two_person: *two_person,
+                    fingerprint: fingerprint.clone(),
+                    requested_by: event.actor.clone(),
+                    requested_at: at,
+                    status,
+                    decided_by: None,
+                    attempts: 0,
+                    result_status: None,
+                    duration_ms: 0,
+                    excerpt: String::new(),
+                });
+                let params: Vec<String> = params.iter().map(|(k, v)| format!("{k}={v}")).collect();
+                let what = if params.is_empty() {
+                    title.clone()
+                } else {
+                    format!("{title} ({})", params.join(", "))
+                };
+                let line = match status {
+                    RunStatus::DryRun => {
+                        format!("Dry run #{}: {what}\n{}", event.seq, preview.describe())
+                    }
+                    RunStatus::AwaitingApproval => format!(
+                        "Requested #{}: {what} — needs a second person's approval\n{}",
+                        event.seq,
+                        preview.describe()
+                    ),
+                    _ => format!("Requested #{}: {what}\n{}", event.seq, preview.describe()),
+                };
+                Some((EntryKind::Action, line))
+            }
+            EventKind::ActionApproved { run } => {
+                let found = self.action_runs.iter_mut().find(|r| r.run == *run)?;
+                found.status = RunStatus::Ready;
+                found.decided_by = Some(event.actor.clone());
+                Some((
+                    EntryKind::Action,
+                    format!("Approved #{run}: {}", found.title),
+                ))
+            }
+            EventKind::ActionDenied { run, reason } => {
+                let found = self.action_runs.iter_mut().find(|r| r.run == *run)?;
+                found.status = RunStatus::Denied;
+                found.decided_by = Some(event.actor.clone());
+                let line = with_reason(
+                    format!("Denied #{run}: {}", found.title),
+                    &Some(reason.clone()),
+                );
+                Some((EntryKind::Action, line))
+            }
+            EventKind::ActionStarted { run, attempt } => {
+                let found = self.action_runs.iter_mut().find(|r| r.run == *run)?;
+                found.status = RunStatus::Running;
+                found.attempts = *attempt;
+                Some((
+                    EntryKind::Action,
+                    format!("Started #{run}: {} (attempt {attempt})", found.title),
+                ))
+            }
+            EventKind::ActionFinished {
+                run,
+                outcome,
+                status,
+                duration_ms,
+                excerpt,
+            } => {
+                let found = self.action_runs.iter_mut().find(|r| r.run == *run)?;
+                found.status = RunStatus::Finished(*outcome);
+                found.result_status = *status;
+                found.duration_ms = *duration_ms;
+                found.excerpt = excerpt.clone();
+                let word = match outcome {
+                    RunOutcome::Succeeded => "succeeded",
+                    RunOutcome::Failed => "FAILED",
+                    RunOutcome::Unknown => {
+                        "OUTCOME UNKNOWN — check the target before running it again"
+                    }
+                };
+                let code = status.map_or(String::new(), |s| format!(", status {s}"));
+                let tail = if excerpt.is_empty() {
+                    String::new()
+                } else {
+                    format!("\n{excerpt}")
+                };
+                Some((
+                    EntryKind::Action,
+                    format!(
+                        "#{run} {}: {word} ({duration_ms} ms{code}){tail}",
+                        found.title
+                    ),
+                ))
+            }
+            EventKind::DeliveryRecorded {
+                published,
+                channel,
+                ok,
+                detail,
+            } => {
+                let found = self.published.iter_mut().find(|p| p.seq == *published)?;
+                found.deliveries.insert(
+                    channel.clone(),
+                    Delivery {
+                        ok: Some(*ok),
+                        detail: detail.clone(),
+                        at,
+                    },
+                );
+                let line = if *ok {
+                    format!("Delivered “{}” to {channel}", found.title)
+                } else {
+                    format!(
+                        "Delivery of “{}” to {channel} FAILED: {detail}",
+                        found.title
+                    )
+                };
+                Some((EntryKind::Comms, line))
+            }
+            EventKind::DeliveryRetryRequested { published, channel } => {
+                let found = self.published.iter_mut().find(|p| p.seq == *published)?;
+                found.deliveries.insert(
+                    channel.clone(),
+                    Delivery {
+                        ok: None,
+                        detail: String::new(),
+                        at,
+                    },
+                );
+                Some((
+                    EntryKind::Comms,
+                    format!("Retrying delivery of “{}” to {channel}", found.title),
+                ))
+            }
             EventKind::AlertReceived {
                 group_key,
                 firing,
@@ -244,6 +398,11 @@ impl State {
                 text,
             } => {
                 self.drafts.remove(template);
+                let pending = Delivery {
+                    ok: None,
+                    detail: String::new(),
+                    at,
+                };
                 self.published.push(Published {
                     seq: event.seq,
                     template: template.clone(),
@@ -253,6 +412,10 @@ impl State {
                     text: text.clone(),
                     by: event.actor.clone(),
                     at,
+                    deliveries: channels
+                        .iter()
+                        .map(|c| (c.clone(), pending.clone()))
+                        .collect(),
                 });
                 Some((EntryKind::Comms, format!("Published “{title}”:\n{text}")))
             }

@@ -125,6 +125,53 @@ pub enum Command {
         fields: BTreeMap<String, String>,
         text: String,
     },
+    /// Asks the hub to run a containment action (or, with `dry_run`, to show exactly what
+    /// it would send).
+    RequestAction {
+        action: String,
+        #[serde(default)]
+        params: BTreeMap<String, String>,
+        #[serde(default)]
+        dry_run: bool,
+    },
+    /// A second responder approves a two-person action run (`run` is its request's seq).
+    ApproveAction {
+        run: u64,
+    },
+    DenyAction {
+        run: u64,
+        #[serde(default)]
+        reason: String,
+    },
+    /// The hub's runner: an attempt started.
+    RecordActionStarted {
+        run: u64,
+        attempt: u32,
+    },
+    /// The hub's runner: how a run ended.
+    RecordActionResult {
+        run: u64,
+        outcome: super::state::RunOutcome,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        status: Option<i64>,
+        #[serde(default)]
+        duration_ms: u64,
+        #[serde(default)]
+        excerpt: String,
+    },
+    /// The hub's runner: a published update's delivery to one channel.
+    RecordDelivery {
+        published: u64,
+        channel: String,
+        ok: bool,
+        #[serde(default)]
+        detail: String,
+    },
+    /// Try a failed delivery again.
+    RetryDelivery {
+        published: u64,
+        channel: String,
+    },
     /// Records an alert notification (from alert intake) on the timeline.
     RecordAlert {
         group_key: String,
@@ -171,6 +218,13 @@ impl Command {
             Command::SaveDraft { .. } => "save_draft",
             Command::Publish { .. } => "publish",
             Command::RecordAlert { .. } => "record_alert",
+            Command::RequestAction { .. } => "request_action",
+            Command::ApproveAction { .. } => "approve_action",
+            Command::DenyAction { .. } => "deny_action",
+            Command::RecordActionStarted { .. } => "record_action_started",
+            Command::RecordActionResult { .. } => "record_action_result",
+            Command::RecordDelivery { .. } => "record_delivery",
+            Command::RetryDelivery { .. } => "retry_delivery",
         }
     }
 }

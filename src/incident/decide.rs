@@ -216,9 +216,20 @@ fn decide_on_existing(
     now: DateTime<Utc>,
     runbooks: &Runbooks,
 ) -> Result<Vec<EventKind>, Rejection> {
+    if let Some(result) = super::decide_effects::decide(state, actor, command, runbooks) {
+        return result;
+    }
     let one = |kind: EventKind| Ok(vec![kind]);
     match command {
         Command::Declare { .. } => unreachable_declare(),
+        // Handled by `decide_effects` above; listed so a new command is a compile error.
+        Command::RequestAction { .. }
+        | Command::ApproveAction { .. }
+        | Command::DenyAction { .. }
+        | Command::RecordActionStarted { .. }
+        | Command::RecordActionResult { .. }
+        | Command::RecordDelivery { .. }
+        | Command::RetryDelivery { .. } => Err(Rejection::invalid("handled elsewhere")),
         Command::Acknowledge => {
             require(state, actor, Permission::Write)?;
             match state.acknowledged_at {
@@ -568,8 +579,26 @@ fn decide_on_existing(
                     "fill in ⟨{field}⟩ before publishing"
                 )));
             }
-            let channels = if channels.is_empty() {
-                found.channels.clone()
+            // Only channels this hub has: a template's defaults are kept where they
+            // exist; a channel asked for by name must exist. With none configured the
+            // text is recorded for people to paste by hand.
+            if let Some(unknown) = channels.iter().find(|c| !runbooks.channels.contains(c)) {
+                let known = if runbooks.channels.is_empty() {
+                    "none are configured".to_string()
+                } else {
+                    runbooks.channels.join(", ")
+                };
+                return Err(Rejection::not_found(format!(
+                    "no delivery channel `{unknown}` on this hub ({known})"
+                )));
+            }
+            let channels: Vec<String> = if channels.is_empty() {
+                found
+                    .channels
+                    .iter()
+                    .filter(|c| runbooks.channels.contains(c))
+                    .cloned()
+                    .collect()
             } else {
                 channels.clone()
             };

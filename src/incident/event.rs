@@ -132,6 +132,53 @@ pub enum EventKind {
         fields: std::collections::BTreeMap<String, String>,
         text: String,
     },
+    ActionRequested {
+        action: String,
+        title: String,
+        #[serde(default)]
+        params: std::collections::BTreeMap<String, String>,
+        /// Exactly what will be sent, secrets as `${NAME}`.
+        preview: super::action::Request,
+        roles: Vec<Role>,
+        two_person: bool,
+        #[serde(default)]
+        dry_run: bool,
+        /// The action definition's fingerprint when requested.
+        fingerprint: String,
+    },
+    ActionApproved {
+        run: u64,
+    },
+    ActionDenied {
+        run: u64,
+        #[serde(default)]
+        reason: String,
+    },
+    ActionStarted {
+        run: u64,
+        attempt: u32,
+    },
+    ActionFinished {
+        run: u64,
+        outcome: super::state::RunOutcome,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        status: Option<i64>,
+        #[serde(default)]
+        duration_ms: u64,
+        #[serde(default)]
+        excerpt: String,
+    },
+    DeliveryRecorded {
+        published: u64,
+        channel: String,
+        ok: bool,
+        #[serde(default)]
+        detail: String,
+    },
+    DeliveryRetryRequested {
+        published: u64,
+        channel: String,
+    },
     AlertReceived {
         group_key: String,
         firing: bool,
@@ -172,6 +219,13 @@ impl EventKind {
             EventKind::DraftSaved { .. } => "draft_saved",
             EventKind::CommsPublished { .. } => "comms_published",
             EventKind::AlertReceived { .. } => "alert_received",
+            EventKind::ActionRequested { .. } => "action_requested",
+            EventKind::ActionApproved { .. } => "action_approved",
+            EventKind::ActionDenied { .. } => "action_denied",
+            EventKind::ActionStarted { .. } => "action_started",
+            EventKind::ActionFinished { .. } => "action_finished",
+            EventKind::DeliveryRecorded { .. } => "delivery_recorded",
+            EventKind::DeliveryRetryRequested { .. } => "delivery_retry_requested",
         }
     }
 }

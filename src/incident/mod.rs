@@ -3,11 +3,13 @@
 //! `apply` (event → state). No I/O, no clock reads, no async: the hub and every client
 //! run this same code, so replicas that applied the same events agree.
 
+pub mod action;
 mod apply;
 pub mod blast;
 pub mod clocks;
 pub mod command;
 pub mod decide;
+pub mod decide_effects;
 pub mod event;
 pub mod export;
 pub mod limits;

@@ -20,11 +20,19 @@ pub struct Runbooks {
     pub playbooks: Vec<Playbook>,
     /// Sorted by id.
     pub templates: Vec<Template>,
+    /// Containment actions this hub can run (from its actions file; empty when none).
+    pub actions: Vec<super::action::ActionSpec>,
+    /// Delivery channels this hub has (names from its config; empty when none).
+    pub channels: Vec<String>,
 }
 
 impl Runbooks {
     pub fn playbook(&self, id: &str) -> Option<&Playbook> {
         self.playbooks.iter().find(|p| p.id == id)
+    }
+
+    pub fn action(&self, id: &str) -> Option<&super::action::ActionSpec> {
+        self.actions.iter().find(|a| a.id == id)
     }
 
     pub fn template(&self, id: &str) -> Option<&Template> {

@@ -190,6 +190,76 @@ pub struct Published {
     pub text: String,
     pub by: String,
     pub at: DateTime<Utc>,
+    /// Per channel: pending, delivered or failed.
+    pub deliveries: BTreeMap<String, Delivery>,
+}
+
+/// How an action run ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RunOutcome {
+    Succeeded,
+    Failed,
+    /// The hub cannot know whether the target acted (a timeout of a non-idempotent
+    /// action, or the hub stopped while it was in flight): a person must check.
+    Unknown,
+}
+
+/// Where an action run stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RunStatus {
+    DryRun,
+    AwaitingApproval,
+    /// Approved (or needing no approval): the hub will start it.
+    Ready,
+    Running,
+    Denied,
+    Finished(RunOutcome),
+}
+
+impl RunStatus {
+    pub fn label(self) -> &'static str {
+        match self {
+            RunStatus::DryRun => "dry run",
+            RunStatus::AwaitingApproval => "awaiting approval",
+            RunStatus::Ready => "starting",
+            RunStatus::Running => "running",
+            RunStatus::Denied => "denied",
+            RunStatus::Finished(RunOutcome::Succeeded) => "succeeded",
+            RunStatus::Finished(RunOutcome::Failed) => "FAILED",
+            RunStatus::Finished(RunOutcome::Unknown) => "OUTCOME UNKNOWN",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ActionRun {
+    /// The seq of the request: the run's id.
+    pub run: u64,
+    pub action: String,
+    pub title: String,
+    pub params: BTreeMap<String, String>,
+    pub preview: super::action::Request,
+    pub roles: Vec<Role>,
+    pub two_person: bool,
+    pub fingerprint: String,
+    pub requested_by: String,
+    pub requested_at: DateTime<Utc>,
+    pub status: RunStatus,
+    pub decided_by: Option<String>,
+    pub attempts: u32,
+    pub result_status: Option<i64>,
+    pub duration_ms: u64,
+    pub excerpt: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Delivery {
+    /// `None` while pending (published, not yet delivered).
+    pub ok: Option<bool>,
+    pub detail: String,
+    pub at: DateTime<Utc>,
 }
 
 /// The whole incident as of `seq`.
@@ -221,6 +291,8 @@ pub struct State {
     /// Latest draft per template.
     pub drafts: BTreeMap<String, Draft>,
     pub published: Vec<Published>,
+    /// Containment action runs, in request order.
+    pub action_runs: Vec<ActionRun>,
     /// Alert groups (Alertmanager `groupKey`s) linked to this incident.
     pub alert_groups: BTreeSet<String>,
     /// Everyone who has done something in this incident.
@@ -261,17 +333,27 @@ impl State {
         self.checklist.iter().position(|item| item.id == id)
     }
 
-    /// The time of the last published public or internal update, if any.
+    /// The time of the last public or internal update that reached someone: delivered
+    /// on at least one channel, or published with no channel to deliver to.
     pub fn last_update_at(&self) -> Option<DateTime<Utc>> {
         self.published
             .iter()
             .rev()
-            .find(|p| {
+            .filter(|p| {
                 matches!(
                     p.audience,
                     super::template::Audience::Public | super::template::Audience::Internal
                 )
             })
+            .find(|p| p.channels.is_empty() || p.deliveries.values().any(|d| d.ok == Some(true)))
             .map(|p| p.at)
+    }
+
+    pub fn run(&self, run: u64) -> Option<&ActionRun> {
+        self.action_runs.iter().find(|r| r.run == run)
+    }
+
+    pub fn published_at_seq(&self, seq: u64) -> Option<&Published> {
+        self.published.iter().find(|p| p.seq == seq)
     }
 }
