@@ -210,6 +210,9 @@ fn push_text(pieces: &mut Vec<Piece>, literal: &mut String) {
     }
 }
 
+/// Gives a secret's value by name (the hub's environment, on the hub only).
+pub type SecretLookup<'a> = &'a dyn Fn(&str) -> Option<String>;
+
 /// How a substituted value is escaped where it lands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Escape {
@@ -264,7 +267,7 @@ fn fill(
     template: &str,
     how: Escape,
     context: &Context,
-    secrets: Option<&dyn Fn(&str) -> Option<String>>,
+    secrets: Option<SecretLookup>,
 ) -> Result<String, ActionError> {
     let mut out = String::with_capacity(template.len());
     for piece in parse(template) {
@@ -335,7 +338,7 @@ impl ActionSpec {
     pub fn render(
         &self,
         context: &Context,
-        secrets: Option<&dyn Fn(&str) -> Option<String>>,
+        secrets: Option<SecretLookup>,
     ) -> Result<Request, ActionError> {
         match self.kind {
             ActionKind::Http => {

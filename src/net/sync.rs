@@ -32,6 +32,9 @@ pub enum ConnectionState {
     },
 }
 
+// Events are nearly every message; boxing them to shrink the rare ones would cost an
+// allocation per event for nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq)]
 pub enum SyncEvent {
     State(ConnectionState),
