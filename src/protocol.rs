@@ -60,6 +60,9 @@ pub struct Identity {
 /// What the hub sends. `event` frames are built from the stored event bytes and are
 /// therefore not constructed through this enum on the hub (see `hub::event_frame`), but
 /// they parse as [`HubFrame::Event`].
+// Events are nearly every message; boxing them to shrink the rare ones would cost an
+// allocation per event for nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum HubFrame {

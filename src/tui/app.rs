@@ -20,6 +20,9 @@ use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
+// Events are nearly every message; boxing them to shrink the rare ones would cost an
+// allocation per event for nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone)]
 pub enum Msg {
     Key(KeyEvent),
