@@ -101,41 +101,10 @@ async fn hub_latency(
     let dir = tempdir()?;
     let hub = start_hub(&dir).await?;
     let url = format!("ws://{}/ws", hub.addr);
-    let mut writer = HubClient::connect(&url, TOKEN, None, 0)
-        .await
-        .map_err(|e| e.to_string())?;
-    let (incident, _) = writer
-        .command(
-            None,
-            Command::Declare {
-                id: String::new(),
-                title: "bench".into(),
-                severity: Severity::Sev2,
-                playbook: None,
-                summary: None,
-            },
-        )
-        .await
-        .map_err(|e| e.to_string())?;
+    let (mut writer, incident) = declare(&url).await?;
     let mut receivers = Vec::new();
     for _ in 0..clients {
-        let (mut socket, _) = tokio_tungstenite::connect_async(&url)
-            .await
-            .map_err(|e| e.to_string())?;
-        let hello = ClientFrame::Hello {
-            protocol: PROTOCOL_VERSION,
-            token: TOKEN.into(),
-            incident: Some(incident.clone()),
-            since_seq: u64::MAX,
-        };
-        socket
-            .send(Message::Text(
-                serde_json::to_string(&hello)
-                    .map_err(|e| e.to_string())?
-                    .into(),
-            ))
-            .await
-            .map_err(|e| e.to_string())?;
+        let socket = raw_client(&url, Some(&incident)).await?;
         // Wait for welcome, subscribed and synced before the clock starts.
         let (sink, mut stream) = socket.split();
         for _ in 0..3 {
@@ -175,41 +144,10 @@ async fn hub_throughput(writers: usize, per_writer: usize) -> Result<f64, String
     let dir = tempdir()?;
     let hub = start_hub(&dir).await?;
     let url = format!("ws://{}/ws", hub.addr);
-    let mut first = HubClient::connect(&url, TOKEN, None, 0)
-        .await
-        .map_err(|e| e.to_string())?;
-    let (incident, _) = first
-        .command(
-            None,
-            Command::Declare {
-                id: String::new(),
-                title: "bench".into(),
-                severity: Severity::Sev2,
-                playbook: None,
-                summary: None,
-            },
-        )
-        .await
-        .map_err(|e| e.to_string())?;
+    let (_declarer, incident) = declare(&url).await?;
     let mut sockets = Vec::new();
     for _ in 0..writers {
-        let (mut socket, _) = tokio_tungstenite::connect_async(&url)
-            .await
-            .map_err(|e| e.to_string())?;
-        let hello = ClientFrame::Hello {
-            protocol: PROTOCOL_VERSION,
-            token: TOKEN.into(),
-            incident: None,
-            since_seq: 0,
-        };
-        socket
-            .send(Message::Text(
-                serde_json::to_string(&hello)
-                    .map_err(|e| e.to_string())?
-                    .into(),
-            ))
-            .await
-            .map_err(|e| e.to_string())?;
+        let mut socket = raw_client(&url, None).await?;
         socket.next().await;
         sockets.push(socket);
     }
@@ -331,6 +269,50 @@ async fn bare_session(socket: WebSocket, tx: broadcast::Sender<Arc<str>>) {
             },
         }
     }
+}
+
+/// A client on `url` and a fresh incident it declared.
+async fn declare(url: &str) -> Result<(HubClient, String), String> {
+    let mut client = HubClient::connect(url, TOKEN, None, 0)
+        .await
+        .map_err(|e| e.to_string())?;
+    let declare = Command::Declare {
+        id: String::new(),
+        title: "bench".into(),
+        severity: Severity::Sev2,
+        playbook: None,
+        summary: None,
+    };
+    let (incident, _) = client
+        .command(None, declare)
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok((client, incident))
+}
+
+/// A raw socket that has said hello (and, for `incident`, subscribed from now on).
+async fn raw_client(
+    url: &str,
+    incident: Option<&str>,
+) -> Result<
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>,
+    String,
+> {
+    let (mut socket, _) = tokio_tungstenite::connect_async(url)
+        .await
+        .map_err(|e| e.to_string())?;
+    let hello = ClientFrame::Hello {
+        protocol: PROTOCOL_VERSION,
+        token: TOKEN.into(),
+        incident: incident.map(str::to_string),
+        since_seq: u64::MAX,
+    };
+    let text = serde_json::to_string(&hello).map_err(|e| e.to_string())?;
+    socket
+        .send(Message::Text(text.into()))
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok(socket)
 }
 
 fn tempdir() -> Result<std::path::PathBuf, String> {
