@@ -3,6 +3,7 @@
 //! client (`net`) both speak it.
 
 use crate::engine::IncidentSummary;
+use crate::incident::action::ActionSpec;
 use crate::incident::{Command, RejectCode, Role};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
@@ -57,6 +58,17 @@ pub struct Identity {
     pub roles: BTreeSet<Role>,
 }
 
+/// What the hub can do on a responder's behalf: its containment actions (secrets appear
+/// as `${NAME}`, never as values) and the names of its delivery channels. Sent as a
+/// `catalog` frame right after `welcome` when the hub has any; none means neither.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Catalog {
+    #[serde(default)]
+    pub actions: Vec<ActionSpec>,
+    #[serde(default)]
+    pub channels: Vec<String>,
+}
+
 /// What the hub sends. `event` frames are built from the stored event bytes and are
 /// therefore not constructed through this enum on the hub (see `hub::event_frame`), but
 /// they parse as [`HubFrame::Event`].
@@ -70,6 +82,14 @@ pub enum HubFrame {
         protocol: u32,
         you: Identity,
         hub_version: String,
+    },
+    /// Right after `welcome`, before any other frame, when the hub has containment
+    /// actions or delivery channels (no `catalog` frame: it has neither).
+    Catalog {
+        #[serde(default)]
+        actions: Vec<ActionSpec>,
+        #[serde(default)]
+        channels: Vec<String>,
     },
     /// The subscription is live: events `from_seq..=to_seq` follow as `event` frames,
     /// then a `synced`, then live events.
@@ -267,6 +287,25 @@ mod tests {
             ack,
             r#"{"type":"ack","id":"c1","incident":"INC-1","seq":9,"duplicate":false}"#
         );
+    }
+
+    #[test]
+    fn the_catalog_frame_carries_actions_and_channels() {
+        let frame: HubFrame = serde_json::from_str(
+            r#"{"type":"catalog","actions":[{"id":"freeze","title":"Freeze","description":"d","roles":["ops"],"confirm":true,"two_person":false,"idempotent":true,"timeout_seconds":5,"kind":"http","method":"POST","url":"https://x.example/${TOKEN}"}],"channels":["status_page"]}"#,
+        )
+        .unwrap();
+        let HubFrame::Catalog { actions, channels } = &frame else {
+            panic!("{frame:?}");
+        };
+        assert_eq!(
+            actions[0].url.as_deref(),
+            Some("https://x.example/${TOKEN}")
+        );
+        assert_eq!(channels, &["status_page"]);
+        let again: HubFrame =
+            serde_json::from_str(&serde_json::to_string(&frame).unwrap()).unwrap();
+        assert_eq!(again, frame);
     }
 
     #[test]

@@ -305,6 +305,7 @@ impl Follower {
                     SyncEvent::State(state) => self.states.push(state),
                     SyncEvent::Synced(seq) => self.synced = seq,
                     SyncEvent::Identity(_) | SyncEvent::Presence(_) => {}
+                    SyncEvent::Catalog { .. } => {}
                     SyncEvent::Rejected { id, code, .. } => panic!("{id}: {code:?}"),
                 }
             }

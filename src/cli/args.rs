@@ -211,6 +211,68 @@ pub enum CliCommand {
         #[arg(long = "set", value_name = "KEY=VALUE")]
         set: Vec<String>,
     },
+    /// List the containment actions (the hub's with --hub; else the actions file named in
+    /// the hub configuration).
+    Actions {
+        /// The hub configuration naming the actions file (local mode; default as for `serve`).
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+        /// The actions and channels as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Request a containment action; the hub runs it (--dry-run: only show what it would send).
+    Act {
+        incident: String,
+        /// The action's id (`warroom actions` lists them).
+        action: String,
+        /// A parameter value; repeat for each parameter.
+        #[arg(long = "param", value_name = "NAME=VALUE")]
+        params: Vec<String>,
+        /// Validate and show the exact request (secrets as ${NAME}); send nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// The hub configuration naming the actions file (local mode).
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+    },
+    /// Approve a two-person action run requested by someone else.
+    Approve {
+        incident: String,
+        /// The run's number (#N in `warroom runs`).
+        run: u64,
+    },
+    /// Deny a two-person action run.
+    Deny {
+        incident: String,
+        run: u64,
+        #[arg(long, default_value = "")]
+        reason: String,
+    },
+    /// List an incident's containment action runs and where each stands.
+    Runs {
+        incident: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Render a comms template for the incident and publish it (refuses unfilled fields).
+    Publish {
+        incident: String,
+        /// The template's id (`warroom templates` lists them).
+        #[arg(long)]
+        template: String,
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        set: Vec<String>,
+        /// Deliver to this hub channel; repeat for several (default: the template's).
+        #[arg(long = "channel", value_name = "NAME")]
+        channels: Vec<String>,
+    },
+    /// Retry a failed delivery of a published update (#N in `warroom status`) to a channel.
+    Retry {
+        incident: String,
+        published: u64,
+        channel: String,
+    },
     /// List incidents.
     List {
         #[arg(long)]

@@ -4,6 +4,7 @@
 
 use crate::engine::{DataDir, EngineError, IncidentSummary, Submission};
 use crate::incident::{Actor, Command, Event, Runbooks, State};
+use crate::protocol::Catalog;
 use chrono::Utc;
 
 #[derive(Debug, thiserror::Error)]
@@ -25,6 +26,12 @@ pub trait Backend {
     /// The incident's current state and all its events.
     fn load(&mut self, incident: &str) -> Result<(State, Vec<Event>), CliError>;
     fn list(&mut self) -> Result<Vec<IncidentSummary>, CliError>;
+    /// The containment actions and delivery channels where the commands go: the hub's
+    /// own, or (locally) those loaded from the hub configuration's actions file.
+    fn catalog(&mut self) -> Result<Catalog, CliError>;
+    /// True when a hub receives the commands (and so can run actions and deliver
+    /// updates); false for a local data directory, which only records them.
+    fn is_hub(&self) -> bool;
 }
 
 /// Commands applied straight to a data directory on this machine.
@@ -86,6 +93,17 @@ impl Backend for LocalBackend {
 
     fn list(&mut self) -> Result<Vec<IncidentSummary>, CliError> {
         Ok(self.data.summaries(warn_torn)?)
+    }
+
+    fn catalog(&mut self) -> Result<Catalog, CliError> {
+        Ok(Catalog {
+            actions: self.runbooks.actions.clone(),
+            channels: self.runbooks.channels.clone(),
+        })
+    }
+
+    fn is_hub(&self) -> bool {
+        false
     }
 }
 

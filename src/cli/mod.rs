@@ -3,6 +3,7 @@
 
 pub mod args;
 pub mod backend;
+pub mod effects;
 mod remote;
 mod run;
 mod serve;

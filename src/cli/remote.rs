@@ -5,7 +5,7 @@ use super::backend::{Backend, CliError};
 use crate::engine::IncidentSummary;
 use crate::incident::{Command, Event, Runbooks, State};
 use crate::net::{HubClient, NetError, new_command_id};
-use crate::protocol::HubFrame;
+use crate::protocol::{Catalog, HubFrame};
 
 pub struct RemoteBackend {
     runtime: tokio::runtime::Runtime,
@@ -89,6 +89,21 @@ impl Backend for RemoteBackend {
             client.close().await;
             Ok((State::replay(&events), events))
         })
+    }
+
+    fn catalog(&mut self) -> Result<Catalog, CliError> {
+        self.runtime.block_on(async {
+            let mut client = HubClient::connect(&self.hub, &self.token, None, 0)
+                .await
+                .map_err(net)?;
+            let catalog = client.wait_catalog().await.map_err(net)?;
+            client.close().await;
+            Ok(catalog)
+        })
+    }
+
+    fn is_hub(&self) -> bool {
+        true
     }
 
     fn list(&mut self) -> Result<Vec<IncidentSummary>, CliError> {

@@ -161,6 +161,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, CliError> {
                     .clone()
                     .unwrap_or_else(DataDir::default_root),
             );
+            let runbooks = super::effects::with_local_actions(command, runbooks)?;
             let mut backend = LocalBackend::new(data, local_actor(&cli)?, runbooks);
             dispatch(command, &mut backend, out)?;
         }
@@ -528,6 +529,13 @@ pub fn dispatch(
                 None => write_all(out, &text)?,
             }
         }
+        CliCommand::Actions { .. }
+        | CliCommand::Act { .. }
+        | CliCommand::Approve { .. }
+        | CliCommand::Deny { .. }
+        | CliCommand::Runs { .. }
+        | CliCommand::Publish { .. }
+        | CliCommand::Retry { .. } => super::effects::dispatch(command, backend, out)?,
         CliCommand::Roles
         | CliCommand::Verify { .. }
         | CliCommand::Check { .. }

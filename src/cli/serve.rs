@@ -6,7 +6,7 @@ use super::backend::CliError;
 use crate::engine::DataDir;
 use crate::hub::auth::{Authenticator, new_token, token_hash};
 use crate::hub::config::{HubConfig, append_responder, default_path};
-use crate::hub::{HubOptions, start};
+use crate::hub::{HubOptions, start_with};
 use crate::incident::{Event, Role, Runbooks, State};
 use crate::net::{ConnectionState, SyncEvent, SyncOptions};
 use std::io::Write;
@@ -61,11 +61,16 @@ pub fn serve(
     let catalog_dir = catalog
         .or(config.catalog.clone())
         .or_else(crate::catalog::default_user_dir);
-    let runbooks = crate::catalog::load(catalog_dir.as_deref()).map_err(|e| {
+    let mut runbooks = crate::catalog::load(catalog_dir.as_deref()).map_err(|e| {
         CliError::Failed(format!(
             "the runbook catalog has errors (run `warroom check`):\n{e}"
         ))
     })?;
+    // The containment actions and delivery channels this hub runs (docs/ACTIONS.md).
+    let effects = config
+        .apply_to(&mut runbooks)
+        .map_err(|e| CliError::Failed(e.to_string()))?;
+    let (actions, channels) = (runbooks.actions.len(), runbooks.channels.len());
     let data = DataDir::new(
         data.or(config.data.clone())
             .unwrap_or_else(DataDir::default_root),
@@ -81,11 +86,12 @@ pub fn serve(
     let listen = listen.unwrap_or(config.listen);
     let runtime = runtime()?;
     runtime.block_on(async {
-        let hub = start(HubOptions { listen, data: data.clone(), runbooks, auth })
+        let options = HubOptions { listen, data: data.clone(), runbooks, auth };
+        let hub = start_with(options, effects)
             .await
             .map_err(|e| CliError::Failed(e.to_string()))?;
         eprintln!(
-            "warroom hub listening on http://{} (data in {}; /health, /metrics, /ws). Ctrl-C to stop.",
+            "warroom hub listening on http://{} (data in {}; {actions} containment actions, {channels} delivery channels; /health, /metrics, /ws). Ctrl-C to stop.",
             hub.addr,
             data.root().display()
         );

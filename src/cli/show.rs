@@ -1,11 +1,14 @@
-//! Plain-text views for the terminal: `warroom status` and `warroom list`. Readable in
-//! an 80-column SSH session, stable enough to grep.
+//! Plain-text views for the terminal: `warroom status`, `warroom list`, `warroom runs`
+//! and what the action and publishing commands caused. Readable in an 80-column SSH
+//! session, stable enough to grep.
 
 use crate::engine::IncidentSummary;
 use crate::incident::clocks::{self, ClockState, format_duration};
 use crate::incident::render::Metrics;
-use crate::incident::{Role, Runbooks, State};
+use crate::incident::state::{ActionRun, RunStatus};
+use crate::incident::{Event, EventKind, Role, Runbooks, State};
 use chrono::{DateTime, Utc};
+use std::collections::BTreeMap;
 use std::fmt::Write;
 
 /// How many timeline entries `status` shows.
@@ -195,4 +198,146 @@ fn truncate(text: &str, max: usize) -> String {
         cut.push('…');
         cut
     }
+}
+
+/// Said wherever local mode records something a hub would have done.
+const LOCAL_ONLY: &str = "recorded in the local log only: nothing was run or sent. Actions run and updates are delivered only by a hub: `warroom serve`, or the console's embedded hub (`warroom`).";
+
+fn indent(text: &str) -> String {
+    text.lines()
+        .map(|l| format!("    {l}"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Role ids, comma-separated.
+pub fn joined(roles: &[Role]) -> String {
+    roles.iter().map(|r| r.id()).collect::<Vec<_>>().join(", ")
+}
+
+fn params_text(params: &BTreeMap<String, String>) -> String {
+    params.iter().map(|(k, v)| format!(" {k}={v}")).collect()
+}
+
+/// What `event` means for the person who caused it.
+pub fn describe(event: &Event, incident: &str, hub: bool) -> String {
+    let head = format!("#{} {}", event.seq, event.kind.name());
+    let next = |on_hub: String| if hub { on_hub } else { LOCAL_ONLY.to_string() };
+    match &event.kind {
+        EventKind::ActionRequested {
+            action,
+            title,
+            params,
+            preview,
+            roles,
+            two_person,
+            dry_run,
+            ..
+        } => {
+            let what = format!(
+                "{head}: run #{} {title} ({action}){}",
+                event.seq,
+                params_text(params)
+            );
+            let preview = indent(&preview.describe());
+            if *dry_run {
+                return format!(
+                    "{what}\ndry run: nothing was sent. Exactly what it would send (secrets as ${{NAME}}):\n{preview}"
+                );
+            }
+            let after = match two_person {
+                true => format!(
+                    "awaiting approval: a different responder with one of {} approves it with `warroom approve {incident} {}` (or denies it)",
+                    joined(roles),
+                    event.seq
+                ),
+                false => next(format!(
+                    "the hub runs it now: `warroom runs {incident}` shows the outcome"
+                )),
+            };
+            format!("{what}\nrequest (secrets as ${{NAME}}):\n{preview}\n{after}")
+        }
+        EventKind::ActionApproved { run } => format!(
+            "{head}: run #{run} approved\n{}",
+            next(format!(
+                "the hub runs it now: `warroom runs {incident}` shows the outcome"
+            ))
+        ),
+        EventKind::ActionDenied { run, reason } if reason.is_empty() => {
+            format!("{head}: run #{run} denied")
+        }
+        EventKind::ActionDenied { run, reason } => format!("{head}: run #{run} denied: {reason}"),
+        EventKind::CommsPublished {
+            title,
+            channels,
+            text,
+            ..
+        } => {
+            let to = match channels.is_empty() {
+                true => "no delivery channel: recorded for people to paste by hand".to_string(),
+                false if hub => format!("delivering to {}", channels.join(", ")),
+                false => format!("for {}: {LOCAL_ONLY}", channels.join(", ")),
+            };
+            format!("{head}: “{title}” ({to})\n{}", indent(text))
+        }
+        EventKind::DeliveryRetryRequested { published, channel } => format!(
+            "{head}: update #{published} to {channel} again\n{}",
+            next("the hub tries the delivery again".into())
+        ),
+        _ => head,
+    }
+}
+
+fn status_text(run: &ActionRun) -> String {
+    let mut parts = vec![run.status.label().to_string()];
+    if let Some(status) = run.result_status {
+        parts.push(format!("status {status}"));
+    }
+    if run.attempts > 1 {
+        parts.push(format!("{} attempts", run.attempts));
+    }
+    if matches!(run.status, RunStatus::Finished(_)) && run.duration_ms > 0 {
+        parts.push(format!("{:.1} s", run.duration_ms as f64 / 1000.0));
+    }
+    parts.join(", ")
+}
+
+/// `warroom runs`: one line per run, what it waits for, and the start of its result.
+pub fn runs(runs: &[ActionRun], incident: &str) -> String {
+    let mut out = String::new();
+    if runs.is_empty() {
+        let _ = writeln!(
+            out,
+            "no action runs in {incident} yet: `warroom actions` lists what can run, `warroom act {incident} ACTION` requests one"
+        );
+        return out;
+    }
+    for run in runs {
+        let decided =
+            (run.decided_by.as_ref()).map_or(String::new(), |who| format!(", decided by {who}"));
+        let _ = writeln!(
+            out,
+            "#{:<5} {:<28} {} ({}){} · {} {}{decided}",
+            run.run,
+            status_text(run),
+            run.title,
+            run.action,
+            params_text(&run.params),
+            run.requested_by,
+            run.requested_at.format("%H:%M UTC"),
+        );
+        if run.status == RunStatus::AwaitingApproval {
+            let _ = writeln!(
+                out,
+                "       needs a different responder with one of {}: warroom approve {incident} {} | warroom deny {incident} {}",
+                joined(&run.roles),
+                run.run,
+                run.run
+            );
+        }
+        if let Some(first) = run.excerpt.lines().find(|l| !l.trim().is_empty()) {
+            let _ = writeln!(out, "       {}", first.trim());
+        }
+    }
+    out
 }

@@ -3,8 +3,10 @@
 //! events with one fsync (group commit), then broadcasts each event's frame — built
 //! once from the stored bytes — and answers each command. Subscriptions are served
 //! between batches, so a subscriber's backlog and live stream meet with no gap and no
-//! duplicate.
+//! duplicate. Runs and deliveries the new events call for go to the runner only after
+//! the commit, so nothing acts on the world for an event that is not on disk.
 
+use super::effects::{self, JobSender};
 use super::metrics::Metrics;
 use crate::engine::{Incident, IncidentSummary, Outcome, Submission};
 use crate::incident::{Rejection, Role, Runbooks};
@@ -103,6 +105,7 @@ pub fn spawn(
     incident: Incident,
     runbooks: Arc<Runbooks>,
     metrics: Arc<Metrics>,
+    jobs: JobSender,
 ) -> std::io::Result<IncidentHandle> {
     let (requests, inbox) = mpsc::channel(REQUEST_QUEUE);
     let summary = Arc::new(RwLock::new(summarize(&incident)));
@@ -110,7 +113,7 @@ pub fn spawn(
     let id = incident.state().id.clone();
     let thread = std::thread::Builder::new()
         .name(format!("incident-{id}"))
-        .spawn(move || Actor::new(incident, runbooks, metrics, shared).run(inbox))?;
+        .spawn(move || Actor::new(incident, runbooks, metrics, shared, jobs).run(inbox))?;
     Ok(IncidentHandle {
         requests,
         summary,
@@ -126,6 +129,7 @@ struct Actor {
     runbooks: Arc<Runbooks>,
     metrics: Arc<Metrics>,
     summary: Arc<RwLock<IncidentSummary>>,
+    jobs: JobSender,
 }
 
 impl Actor {
@@ -134,6 +138,7 @@ impl Actor {
         runbooks: Arc<Runbooks>,
         metrics: Arc<Metrics>,
         summary: Arc<RwLock<IncidentSummary>>,
+        jobs: JobSender,
     ) -> Actor {
         let id = incident.state().id.clone();
         let frames = incident
@@ -150,6 +155,7 @@ impl Actor {
             runbooks,
             metrics,
             summary,
+            jobs,
         }
     }
 
@@ -232,6 +238,17 @@ impl Actor {
                         seq,
                         committed: committed_at,
                     });
+                }
+                let applied = committed.outcomes.iter().flat_map(|outcome| match outcome {
+                    Outcome::Applied(events) => events.as_slice(),
+                    _ => &[],
+                });
+                for job in effects::jobs_for(&self.incident, applied) {
+                    if self.jobs.send(job).is_err() {
+                        // The runner has stopped (the hub is shutting down): the run or
+                        // delivery stays pending and is settled at the next start.
+                        tracing::warn!(incident = %self.id, "the runner has stopped; a run or delivery waits for the next start");
+                    }
                 }
                 for (outcome, reply) in committed.outcomes.into_iter().zip(replies) {
                     let answer = match outcome {

@@ -1,9 +1,16 @@
-//! The hub's configuration file, `warroom.toml`: where to listen, where data lives, and
-//! who may connect (responder names, roles, and the SHA-256 of their tokens — never the
-//! tokens). Errors name file, line and column.
+//! The hub's configuration file, `warroom.toml`: where to listen, where data lives, who
+//! may connect (responder names, roles, and the SHA-256 of their tokens — never the
+//! tokens), the containment actions file and the delivery channels. Errors name file,
+//! line and column.
 
+mod effects;
+
+pub use effects::{ChannelConfig, ChannelKind, load_actions};
+
+use super::effects::Effects;
 use crate::catalog::line_column;
-use crate::incident::Role;
+use crate::incident::{Role, Runbooks};
+use effects::check_channel;
 use serde::Deserialize;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -22,6 +29,13 @@ pub struct HubConfig {
     pub catalog: Option<PathBuf>,
     #[serde(default, rename = "responder")]
     pub responders: Vec<ResponderEntry>,
+    /// The containment actions file (`docs/ACTIONS.md`); relative to this file's directory.
+    pub actions: Option<PathBuf>,
+    #[serde(default, rename = "channel")]
+    pub channels: Vec<ChannelConfig>,
+    /// The directory of the file this came from: relative paths are resolved against it.
+    #[serde(skip)]
+    pub base_dir: PathBuf,
 }
 
 fn default_listen() -> SocketAddr {
@@ -38,6 +52,9 @@ impl Default for HubConfig {
             data: None,
             catalog: None,
             responders: Vec::new(),
+            actions: None,
+            channels: Vec::new(),
+            base_dir: PathBuf::new(),
         }
     }
 }
@@ -84,8 +101,10 @@ impl HubConfig {
         HubConfig::parse(&text, &path.display().to_string())
     }
 
+    /// Parses the text of the file at `path` (which names it in errors and anchors its
+    /// relative paths).
     pub fn parse(text: &str, path: &str) -> Result<HubConfig, ConfigError> {
-        let config: HubConfig = toml::from_str(text).map_err(|e| {
+        let mut config: HubConfig = toml::from_str(text).map_err(|e| {
             let (line, column) = e.span().map_or((1, 1), |s| line_column(text, s.start));
             ConfigError::Invalid {
                 path: path.to_string(),
@@ -124,7 +143,42 @@ impl HubConfig {
                 });
             }
         }
+        config.base_dir = Path::new(path)
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_default();
+        let base = config.base_dir.clone();
+        let mut seen: Vec<String> = Vec::new();
+        for channel in &mut config.channels {
+            if let Some(message) = check_channel(channel, seen.contains(&channel.name)) {
+                let (line, column) = text
+                    .find(&format!("\"{}\"", channel.name))
+                    .map_or((1, 1), |at| line_column(text, at));
+                return Err(ConfigError::Invalid {
+                    path: path.to_string(),
+                    line,
+                    column,
+                    message: format!("channel `{}`: {message}", channel.name),
+                });
+            }
+            if let Some(dir) = &channel.dir {
+                channel.dir = Some(base.join(dir));
+            }
+            seen.push(channel.name.clone());
+        }
         Ok(config)
+    }
+
+    /// Loads the actions file (if any) into `runbooks.actions` and names this hub's
+    /// channels in `runbooks.channels`; returns what the hub's runner needs to deliver.
+    pub fn apply_to(&self, runbooks: &mut Runbooks) -> Result<Effects, ConfigError> {
+        if let Some(actions) = &self.actions {
+            runbooks.actions = load_actions(&self.base_dir.join(actions))?;
+        }
+        runbooks.channels = self.channels.iter().map(|c| c.name.clone()).collect();
+        Ok(Effects {
+            channels: self.channels.clone(),
+        })
     }
 }
 
@@ -197,6 +251,19 @@ mod tests {
         let text = include_str!("../../assets/warroom.example.toml");
         let config = HubConfig::parse(text, "warroom.example.toml").unwrap();
         assert!(config.listen.ip().is_loopback());
+        // The commented-out actions and channels, switched on, parse too.
+        let (_, section) = text.split_once("# ---- Containment actions").unwrap();
+        let enabled: String = section
+            .lines()
+            .filter_map(|l| l.strip_prefix("# "))
+            .filter(|l| {
+                l.starts_with("[[") || l.split_once(" = ").is_some_and(|(k, _)| !k.contains(' '))
+            })
+            .collect::<Vec<_>>()
+            .join("\n");
+        let config = HubConfig::parse(&enabled, "warroom.example.toml").unwrap();
+        assert_eq!(config.channels.len(), 3);
+        assert!(config.actions.is_some());
     }
 
     #[test]

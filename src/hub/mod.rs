@@ -1,17 +1,20 @@
 //! The hub: the only writer. An axum server with `/ws` (the protocol in
 //! `docs/PROTOCOL.md`), `/health`, `/metrics` and Alertmanager intake; one actor thread
-//! per incident; graceful shutdown that finishes appends in flight and closes every
+//! per incident; the runner that carries out containment actions and delivers updates
+//! (`effects`); graceful shutdown that finishes appends in flight and closes every
 //! socket with a reason.
 
 mod actor;
 mod alerts;
 pub mod auth;
 pub mod config;
+pub mod effects;
 pub mod metrics;
 mod registry;
 mod session;
 
 pub use actor::event_frame;
+pub use effects::Effects;
 pub use registry::{Registry, RegistryError};
 
 use crate::engine::DataDir;
@@ -62,16 +65,22 @@ pub struct RunningHub {
     pub addr: SocketAddr,
     shutdown: watch::Sender<bool>,
     server: tokio::task::JoinHandle<Result<(), std::io::Error>>,
+    runner: tokio::task::JoinHandle<()>,
     registry: Arc<Registry>,
     pub metrics: Arc<Metrics>,
 }
 
 impl RunningHub {
-    /// Stops accepting, closes every connection with "shutting down", lets each
-    /// incident finish the appends it has queued, and returns when all is on disk.
+    /// Stops accepting, closes every connection with "shutting down", lets runs and
+    /// deliveries in flight finish (for a bounded time) and each incident finish the
+    /// appends it has queued, and returns when all is on disk.
     pub async fn shutdown(self) -> Result<(), HubError> {
         let _ = self.shutdown.send(true);
         let served = self.server.await;
+        // The runner records outcomes through the actors, so it stops before they do.
+        if let Err(error) = self.runner.await {
+            tracing::error!(%error, "the runner ended abnormally");
+        }
         let registry = self.registry.clone();
         let _ = tokio::task::spawn_blocking(move || registry.shutdown()).await;
         match served {
@@ -82,15 +91,25 @@ impl RunningHub {
     }
 }
 
-/// Loads every incident, binds `options.listen` (port 0 picks a free port) and serves.
+/// Loads every incident, binds `options.listen` (port 0 picks a free port) and serves,
+/// with no delivery channels (actions still run if `options.runbooks` has them).
 pub async fn start(options: HubOptions) -> Result<RunningHub, HubError> {
+    start_with(options, Effects::default()).await
+}
+
+/// [`start`] with the delivery channels from the hub's configuration
+/// ([`config::HubConfig::apply_to`]).
+pub async fn start_with(options: HubOptions, effects: Effects) -> Result<RunningHub, HubError> {
     let metrics = Arc::new(Metrics::default());
+    let (jobs, job_queue) = effects::channel();
     let registry = Arc::new(Registry::load(
         options.data,
         Arc::new(options.runbooks),
         metrics.clone(),
+        jobs,
     )?);
     let (shutdown_tx, shutdown_rx) = watch::channel(false);
+    let runner = effects::spawn(registry.clone(), effects, job_queue, shutdown_rx.clone());
     let state = Arc::new(HubState {
         registry: registry.clone(),
         auth: options.auth,
@@ -130,6 +149,7 @@ pub async fn start(options: HubOptions) -> Result<RunningHub, HubError> {
         addr,
         shutdown: shutdown_tx,
         server,
+        runner,
         registry,
         metrics,
     })

@@ -1,9 +1,11 @@
 //! The hub's incidents: one actor per incident, loaded from the data directory at
 //! start-up (replaying and verifying every log), created by `declare`, and reached by
 //! id. Declares are serialized here so ids never collide, and a re-sent declare (same
-//! command id) returns the incident it already created.
+//! command id) returns the incident it already created. Loading also settles action
+//! runs and deliveries a previous hub left unfinished (`effects::recover`).
 
 use super::actor::{self, CommandReply, IncidentHandle, Request, Subscription};
+use super::effects::{self, JobSender};
 use super::metrics::Metrics;
 use crate::engine::{DataDir, EngineError, IncidentSummary, Submission};
 use crate::incident::{Runbooks, Status};
@@ -27,6 +29,8 @@ pub struct Registry {
     pub alert_lock: tokio::sync::Mutex<()>,
     /// Who is subscribed to each incident: incident → name → connections.
     presence: Mutex<HashMap<String, std::collections::BTreeMap<String, usize>>>,
+    /// Where every incident actor sends the runs and deliveries it commits.
+    jobs: JobSender,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -39,20 +43,26 @@ pub enum RegistryError {
 
 impl Registry {
     /// Opens every incident in `data` (a damaged log stops the hub with its line
-    /// number: serving a broken chain would hide tampering).
+    /// number: serving a broken chain would hide tampering), settling what a previous
+    /// hub left in flight before anyone can see it.
     pub fn load(
         data: DataDir,
         runbooks: Arc<Runbooks>,
         metrics: Arc<Metrics>,
+        jobs: JobSender,
     ) -> Result<Registry, RegistryError> {
         let mut incidents = HashMap::new();
         let mut declared_by_command = HashMap::new();
         let mut alert_groups = HashMap::new();
         for id in data.ids()? {
-            let incident = data.open(&id)?;
+            let mut incident = data.open(&id)?;
             if let Some(torn) = incident.torn_tail() {
                 tracing::warn!(incident = %id, line = torn.line, bytes = torn.bytes, "cut off an unfinished write left by a crash (never acknowledged)");
             }
+            let settled = effects::recover(&mut incident, &runbooks)?;
+            metrics
+                .events_appended
+                .fetch_add(settled as u64, std::sync::atomic::Ordering::Relaxed);
             if let Some(command_id) = incident.events().first().and_then(|e| e.command_id.clone()) {
                 // The declare's own last event: the last one carrying its command id.
                 let seq = incident
@@ -68,7 +78,7 @@ impl Registry {
                     alert_groups.insert(group.clone(), id.clone());
                 }
             }
-            let handle = actor::spawn(incident, runbooks.clone(), metrics.clone())
+            let handle = actor::spawn(incident, runbooks.clone(), metrics.clone(), jobs.clone())
                 .map_err(RegistryError::Thread)?;
             incidents.insert(id, handle);
         }
@@ -82,6 +92,7 @@ impl Registry {
             declare_lock: tokio::sync::Mutex::new(()),
             alert_lock: tokio::sync::Mutex::new(()),
             presence: Mutex::new(HashMap::new()),
+            jobs,
         })
     }
 
@@ -191,8 +202,13 @@ impl Registry {
         self.metrics
             .commands_accepted
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let handle = actor::spawn(incident, self.runbooks.clone(), self.metrics.clone())
-            .map_err(RegistryError::Thread)?;
+        let handle = actor::spawn(
+            incident,
+            self.runbooks.clone(),
+            self.metrics.clone(),
+            self.jobs.clone(),
+        )
+        .map_err(RegistryError::Thread)?;
         if let Ok(mut map) = self.incidents.write() {
             map.insert(id.clone(), handle);
         }

@@ -181,18 +181,32 @@ pub async fn run(socket: WebSocket, peer: SocketAddr, hub: Arc<HubState>) {
     if !send_frame(&mut sink, &welcome).await {
         return;
     }
+    let unknown = |id: &str| format!("no incident `{id}` on this hub");
+    if let Some(id) = incident.as_deref()
+        && hub.registry.summary(id).is_none()
+    {
+        close(&mut sink, CloseReason::UnknownIncident, &unknown(id)).await;
+        return;
+    }
+    // What this hub can run and deliver to (secret names only, never values), before
+    // any other frame; a hub with neither sends none.
+    let runbooks = hub.registry.runbooks();
+    if !runbooks.actions.is_empty() || !runbooks.channels.is_empty() {
+        let catalog = HubFrame::Catalog {
+            actions: runbooks.actions.clone(),
+            channels: runbooks.channels.clone(),
+        };
+        if !send_frame(&mut sink, &catalog).await {
+            return;
+        }
+    }
 
     let mut live: Option<Live> = None;
     if let Some(id) = incident {
         match subscribe(&hub, &mut sink, &actor.name, &id, since_seq).await {
             Some(subscription) => live = Some(subscription),
             None => {
-                close(
-                    &mut sink,
-                    CloseReason::UnknownIncident,
-                    &format!("no incident `{id}` on this hub"),
-                )
-                .await;
+                close(&mut sink, CloseReason::UnknownIncident, &unknown(&id)).await;
                 return;
             }
         }

@@ -213,6 +213,27 @@ fn push_text(pieces: &mut Vec<Piece>, literal: &mut String) {
 /// Gives a secret's value by name (the hub's environment, on the hub only).
 pub type SecretLookup<'a> = &'a dyn Fn(&str) -> Option<String>;
 
+/// `http://` to 127.0.0.1, localhost or [::1] exactly: the host must end there (a port,
+/// path or the end may follow), so `http://127.0.0.1.evil.example/` is not loopback.
+pub fn is_loopback_http(url: &str) -> bool {
+    let Some(rest) = url.strip_prefix("http://") else {
+        return false;
+    };
+    let authority = &rest[..rest.find(['/', '?', '#']).unwrap_or(rest.len())];
+    let host = match authority.rsplit_once(':') {
+        // A trailing `:digits` is a port, unless it is part of a bracketed IPv6 host.
+        Some((host, port))
+            if !port.is_empty()
+                && port.chars().all(|c| c.is_ascii_digit())
+                && !port.contains(']') =>
+        {
+            host
+        }
+        _ => authority,
+    };
+    matches!(host, "127.0.0.1" | "localhost" | "[::1]")
+}
+
 /// How a substituted value is escaped where it lands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Escape {
@@ -439,9 +460,7 @@ impl ActionSpec {
             ));
         }
         if let Some(url) = &self.url {
-            let local = ["http://127.0.0.1", "http://localhost", "http://[::1]"]
-                .iter()
-                .any(|p| url.starts_with(p));
+            let local = is_loopback_http(url);
             if !url.starts_with("https://") && !url.starts_with("${") && !local {
                 return invalid(
                     "url must be https:// (plain http only to loopback, for testing)".into(),
@@ -595,6 +614,27 @@ mod tests {
             action.render(&context, Some(&missing)),
             Err(ActionError::MissingSecret("DEPLOY_API_TOKEN".into()))
         );
+    }
+
+    #[test]
+    fn only_true_loopback_urls_may_be_plain_http() {
+        for ok in [
+            "http://127.0.0.1:8080/x",
+            "http://localhost/",
+            "http://[::1]:9/a",
+            "http://127.0.0.1",
+        ] {
+            assert!(is_loopback_http(ok), "{ok}");
+        }
+        for bad in [
+            "http://127.0.0.1.evil.example/",
+            "http://localhost.evil/x",
+            "https://127.0.0.1/",
+            "http://10.0.0.1/",
+            "http://evil/127.0.0.1",
+        ] {
+            assert!(!is_loopback_http(bad), "{bad}");
+        }
     }
 
     #[test]

@@ -1,11 +1,12 @@
 //! One connection to a hub: hello/welcome, then frames in and out. Commands get a fresh
 //! random id; answers for other commands and events that arrive meanwhile are kept in
-//! order for the caller.
+//! order for the caller. The hub's `catalog` (its actions and channels) is kept as it
+//! arrives, in [`HubClient::catalog`].
 
 use crate::engine::IncidentSummary;
 use crate::incident::{Command, Event};
 use crate::protocol::{
-    ClientFrame, CloseReason, HubFrame, Identity, PROTOCOL_VERSION, RejectReason,
+    Catalog, ClientFrame, CloseReason, HubFrame, Identity, PROTOCOL_VERSION, RejectReason,
 };
 use futures_util::{SinkExt, StreamExt};
 use std::collections::VecDeque;
@@ -81,6 +82,9 @@ pub fn new_command_id() -> String {
 pub struct HubClient {
     socket: Socket,
     pub you: Identity,
+    /// The hub's containment actions and delivery channels: the `catalog` frame, once
+    /// read (see [`HubClient::wait_catalog`]).
+    pub catalog: Option<Catalog>,
     /// Frames read while waiting for something else, in arrival order.
     held: VecDeque<HubFrame>,
 }
@@ -107,6 +111,7 @@ impl HubClient {
                 name: String::new(),
                 roles: Default::default(),
             },
+            catalog: None,
             held: VecDeque::new(),
         };
         client
@@ -156,6 +161,12 @@ impl HubClient {
                     if let HubFrame::Error { code, message } = frame {
                         last_error = Some((code, message));
                         continue;
+                    }
+                    if let HubFrame::Catalog { actions, channels } = &frame {
+                        self.catalog = Some(Catalog {
+                            actions: actions.clone(),
+                            channels: channels.clone(),
+                        });
                     }
                     return Ok(frame);
                 }
@@ -245,6 +256,28 @@ impl HubClient {
                     return Err(NetError::Rejected { code, message });
                 }
                 _ => {}
+            }
+        }
+    }
+
+    /// The hub's catalog. The hub sends it right after `welcome`, before reading
+    /// anything, and only when it has actions or channels; so the answer to a `list`
+    /// sent now arriving first means it has neither. Other frames read meanwhile are
+    /// held for [`HubClient::next`].
+    pub async fn wait_catalog(&mut self) -> Result<Catalog, NetError> {
+        if let Some(catalog) = &self.catalog {
+            return Ok(catalog.clone());
+        }
+        self.send(&ClientFrame::List).await?;
+        loop {
+            match self.read().await? {
+                HubFrame::Catalog { actions, channels } => {
+                    return Ok(Catalog { actions, channels });
+                }
+                HubFrame::Incidents { .. } => {
+                    return Ok(self.catalog.clone().unwrap_or_default());
+                }
+                other => self.held.push_back(other),
             }
         }
     }

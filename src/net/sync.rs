@@ -2,9 +2,10 @@
 //! seq it delivered, keeps an outbox of commands not yet acknowledged and re-sends them
 //! (same ids, so the hub applies each once) after every reconnect, with backoff. The
 //! owner receives events strictly in seq order, exactly once, plus connection state for
-//! the UI.
+//! the UI, and the hub's catalog of actions and channels whenever it arrives.
 
 use super::client::{HubClient, NetError, new_command_id};
+use crate::incident::action::ActionSpec;
 use crate::incident::{Command, Event};
 use crate::protocol::{HubFrame, Identity, RejectReason};
 use std::collections::VecDeque;
@@ -54,6 +55,12 @@ pub enum SyncEvent {
     },
     /// Who is connected to the incident now.
     Presence(Vec<String>),
+    /// The hub's containment actions and delivery channels, after every connect (empty
+    /// when the hub has none).
+    Catalog {
+        actions: Vec<ActionSpec>,
+        channels: Vec<String>,
+    },
 }
 
 /// The owner's side: send commands, receive sync events.
@@ -221,6 +228,9 @@ async fn session(
     }
     // Commands the hub asked us to send again later (rate limit, storage trouble).
     let mut deferred: Vec<String> = Vec::new();
+    // A hub with actions or channels says so before `subscribed`; by `synced` its
+    // silence means it has neither.
+    let mut catalog_seen = false;
     let retry = tokio::time::sleep(Duration::from_secs(3600));
     tokio::pin!(retry);
     loop {
@@ -247,12 +257,20 @@ async fn session(
                         }
                     }
                     HubFrame::Synced { seq, .. } => {
+                        if !std::mem::replace(&mut catalog_seen, true) {
+                            let (actions, channels) = (Vec::new(), Vec::new());
+                            let _ = out.send(SyncEvent::Catalog { actions, channels });
+                        }
                         *attempt = 0;
                         let _ = out.send(SyncEvent::State(ConnectionState::Live));
                         let _ = out.send(SyncEvent::Synced(seq));
                     }
                     HubFrame::Presence { here, .. } => {
                         let _ = out.send(SyncEvent::Presence(here));
+                    }
+                    HubFrame::Catalog { actions, channels } => {
+                        catalog_seen = true;
+                        let _ = out.send(SyncEvent::Catalog { actions, channels });
                     }
                     HubFrame::Ack { id, seq, .. } => {
                         outbox.remove(&id);

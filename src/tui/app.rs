@@ -221,6 +221,12 @@ impl App {
             SyncEvent::State(state) => self.connection = state,
             SyncEvent::Identity(you) => self.me = you,
             SyncEvent::Presence(here) => self.here = here,
+            SyncEvent::Catalog { actions, channels } => {
+                // The hub's actions and channels, not the ones this machine loaded.
+                let runbooks = Arc::make_mut(&mut self.runbooks);
+                runbooks.actions = actions;
+                runbooks.channels = channels;
+            }
             SyncEvent::Acked { id, .. } => {
                 self.pending.remove(&id);
             }

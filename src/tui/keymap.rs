@@ -70,9 +70,12 @@ pub enum Action {
     FillFields,
     Publish,
     SaveDraft,
+    RetryDelivery,
     // Actions
     RunAction,
+    DryRun,
     Approve,
+    Deny,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -385,16 +388,34 @@ pub const KEYMAP: &[Binding] = &[
         "publish (shows the exact text first)",
     ),
     bind(
+        Cm,
+        &[Key::ch('R')],
+        Action::RetryDelivery,
+        "retry a failed delivery of the last update",
+    ),
+    bind(
         Ac,
         &[Key::ch('r')],
         Action::RunAction,
-        "run the selected action (confirm shows what will run)",
+        "run the selected action (asks its parameters, shows exactly what it sends)",
+    ),
+    bind(
+        Ac,
+        &[Key::ch('d')],
+        Action::DryRun,
+        "dry run: record exactly what it would send, send nothing",
     ),
     bind(
         Ac,
         &[Key::ch('A')],
         Action::Approve,
-        "approve a pending two-person action",
+        "approve a two-person run someone else requested",
+    ),
+    bind(
+        Ac,
+        &[Key::ch('D')],
+        Action::Deny,
+        "deny a two-person run (asks why)",
     ),
 ];
 

@@ -9,7 +9,7 @@ use crate::demo;
 use crate::engine::DataDir;
 use crate::hub::auth::{Authenticator, new_token};
 use crate::hub::config::HubConfig;
-use crate::hub::{HubOptions, RunningHub, start};
+use crate::hub::{Effects, HubOptions, RunningHub, start_with};
 use crate::incident::{Role, Runbooks};
 use crate::net::HubClient;
 use crate::store::EventLog;
@@ -81,6 +81,7 @@ async fn start_local_hub(
     runbooks: Runbooks,
     auth: Authenticator,
     listen: Option<SocketAddr>,
+    effects: Effects,
 ) -> Result<RunningHub, String> {
     let preferred = listen.unwrap_or_else(|| {
         EMBEDDED_LISTEN
@@ -93,10 +94,10 @@ async fn start_local_hub(
         runbooks: runbooks.clone(),
         auth: auth.clone(),
     };
-    match start(options(preferred)).await {
+    match start_with(options(preferred), effects.clone()).await {
         Ok(hub) => Ok(hub),
         Err(crate::hub::HubError::Bind { .. }) if listen.is_none() => {
-            start(options(SocketAddr::from(([127, 0, 0, 1], 0))))
+            start_with(options(SocketAddr::from(([127, 0, 0, 1], 0))), effects)
                 .await
                 .map_err(|e| e.to_string())
         }
@@ -120,13 +121,14 @@ pub fn embedded(options: EmbeddedOptions) -> Result<(), String> {
         .clone()
         .unwrap_or_else(crate::hub::config::default_path);
     let config = HubConfig::load(&config_path).map_err(|e| e.to_string())?;
+    let mut runbooks = options.runbooks.clone();
+    let effects = config.apply_to(&mut runbooks).map_err(|e| e.to_string())?;
     let token = new_token().map_err(|e| format!("no randomness from the OS: {e}"))?;
     let user = local_user();
     let auth = Authenticator::new(&config.responders).with_token(&token, &user, LOCAL_ROLES);
     let runtime = runtime()?;
     runtime.block_on(async {
-        let hub =
-            start_local_hub(options.data.clone(), options.runbooks.clone(), auth, None).await?;
+        let hub = start_local_hub(options.data.clone(), runbooks, auth, None, effects).await?;
         let token_file = save_token(options.data.root(), &token);
         let url = format!("http://{}", hub.addr);
         let header = match &token_file {
@@ -198,6 +200,7 @@ async fn demo_hub(runbooks: &Runbooks) -> Result<(RunningHub, String, PathBuf), 
         runbooks.clone(),
         auth,
         Some(SocketAddr::from(([127, 0, 0, 1], 0))),
+        Effects::default(),
     )
     .await?;
     Ok((hub, token, dir))

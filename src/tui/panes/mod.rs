@@ -11,6 +11,7 @@ pub mod timeline;
 use super::keymap::{Action, Context};
 use super::layout::PaneKind;
 use super::theme::{Meaning, Theme};
+use crate::incident::role::{Permission, permits};
 use crate::incident::{Command, Role, Runbooks, State};
 use chrono::{DateTime, Utc};
 use ratatui::buffer::Buffer;
@@ -181,9 +182,62 @@ pub fn ellipsize(text: &str, width: usize) -> String {
     out
 }
 
+/// `text` cut to `width` columns and padded to exactly `width`.
+fn cell(text: &str, width: usize) -> String {
+    use unicode_width::UnicodeWidthStr;
+    let cut = ellipsize(text, width);
+    let pad = width.saturating_sub(cut.width());
+    format!("{cut}{}", " ".repeat(pad))
+}
+
+/// A toast instead of a prompt the hub would refuse anyway. Only when we know who we
+/// are: before the hub's welcome the roles are empty and the hub stays the judge.
+fn refuse(ctx: &ViewCtx, permission: Permission) -> Option<Reaction> {
+    (!ctx.roles.is_empty() && !permits(ctx.roles, permission))
+        .then(|| Reaction::Toast(format!("your roles may not {}", permission.describe())))
+}
+
 #[cfg(test)]
 mod tests {
-    use super::ellipsize;
+    use super::{Pane, ViewCtx, ellipsize};
+    use chrono::{DateTime, Duration, TimeZone, Utc};
+    use ratatui::buffer::Buffer;
+    use ratatui::layout::Rect;
+    use unicode_width::UnicodeWidthStr;
+
+    /// 09:00 UTC on the fixtures' day, plus `minutes`.
+    pub(super) fn t(minutes: i64) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 11, 20, 9, 0, 0).unwrap() + Duration::minutes(minutes)
+    }
+
+    /// The rendered text, row by row, with trailing blanks cut (the checklist's and the
+    /// blast pane's tests use it).
+    pub(super) fn screen(
+        pane: &mut dyn Pane,
+        ctx: &ViewCtx,
+        width: u16,
+        height: u16,
+    ) -> (String, Buffer) {
+        let mut buf = Buffer::empty(Rect::new(0, 0, width, height));
+        pane.render(ctx, buf.area, &mut buf, true);
+        let mut text = String::new();
+        for y in 0..height {
+            let (mut line, mut skip) = (String::new(), 0);
+            for x in 0..width {
+                let symbol = buf[(x, y)].symbol();
+                if skip > 0 {
+                    skip -= 1;
+                    continue;
+                }
+                // A wide character's second cell is already covered by it.
+                skip = symbol.width().saturating_sub(1);
+                line.push_str(symbol);
+            }
+            text.push_str(line.trim_end());
+            text.push('\n');
+        }
+        (text, buf)
+    }
 
     #[test]
     fn ellipsize_cuts_to_width() {

@@ -1,0 +1,289 @@
+//! What the runner is asked to do, built by an incident actor from the events it has
+//! just committed, and what start-up does with work a previous hub left unfinished.
+//! A job carries everything it needs (copied from the log), so the runner never reads
+//! an incident's state, which only its actor thread owns.
+
+use crate::engine::{EngineError, Incident, Outcome, Submission};
+use crate::incident::action::Request;
+use crate::incident::decide_effects::RUNNER;
+use crate::incident::state::{RunOutcome, RunStatus, Status};
+use crate::incident::template::Audience;
+use crate::incident::{Actor, Command, Event, EventKind, Role, Runbooks, Severity};
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// The excerpt of a run the hub was in the middle of when it stopped.
+pub const STOPPED_IN_FLIGHT: &str =
+    "the hub stopped while this action was in flight; check the target before running it again";
+/// The excerpt of a run that was ready but had not started when the hub stopped.
+pub const STOPPED_BEFORE_START: &str = "the hub stopped before this action started; nothing was sent. Request it again if it is still needed";
+/// The detail of a delivery that was pending when the hub stopped.
+pub const STOPPED_BEFORE_DELIVERY: &str = "the hub stopped before delivering; retry it";
+
+#[derive(Debug, Clone)]
+pub enum Job {
+    Run(RunJob),
+    Deliver(DeliveryJob),
+}
+
+/// One action run, exactly as requested (and approved).
+#[derive(Debug, Clone)]
+pub struct RunJob {
+    pub incident: String,
+    pub run: u64,
+    pub action: String,
+    pub params: BTreeMap<String, String>,
+    pub fingerprint: String,
+    pub requested_by: String,
+    /// `{severity}` as it was when the run was requested (what the preview showed).
+    pub severity: String,
+    /// The request as previewed and confirmed, secrets as `${NAME}`.
+    pub preview: Request,
+}
+
+/// One update to deliver to one channel.
+#[derive(Debug, Clone)]
+pub struct DeliveryJob {
+    pub channel: String,
+    /// The seq of the event that asked for this delivery (publish or retry): it makes
+    /// the runner's command id unique per attempt.
+    pub trigger: u64,
+    pub update: Update,
+}
+
+/// A published update and the incident's headline when it was published: the body a
+/// `webhook` channel receives.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Update {
+    pub incident: String,
+    pub title: String,
+    pub severity: Option<Severity>,
+    pub status: Status,
+    pub template: String,
+    pub audience: Audience,
+    pub text: String,
+    pub published_at: DateTime<Utc>,
+    pub by: String,
+    /// The publish event's seq.
+    #[serde(skip)]
+    pub seq: u64,
+}
+
+/// The incident's title, severity and status just after event `seq`.
+fn headline(events: &[Event], seq: u64) -> (String, Option<Severity>, Status) {
+    let (mut title, mut severity, mut status) = (String::new(), None, Status::default());
+    for event in events.iter().take_while(|e| e.seq <= seq) {
+        match &event.kind {
+            EventKind::Declared {
+                title: t,
+                severity: s,
+                ..
+            } => {
+                title.clone_from(t);
+                severity = Some(*s);
+            }
+            EventKind::TitleChanged { to, .. } => title.clone_from(to),
+            EventKind::SeverityChanged { to, .. } => severity = Some(*to),
+            EventKind::StatusChanged { to, .. } => status = *to,
+            _ => {}
+        }
+    }
+    (title, severity, status)
+}
+
+fn run_job(incident: &Incident, run: u64) -> Option<Job> {
+    let state = incident.state();
+    let found = state.run(run)?;
+    // The request's own event: the severity then is what its preview was rendered with.
+    let (_, severity, _) = headline(incident.events(), run.saturating_sub(1));
+    Some(Job::Run(RunJob {
+        incident: state.id.clone(),
+        run,
+        action: found.action.clone(),
+        params: found.params.clone(),
+        fingerprint: found.fingerprint.clone(),
+        requested_by: found.requested_by.clone(),
+        severity: severity.map_or("SEV?", |s| s.code()).to_string(),
+        preview: found.preview.clone(),
+    }))
+}
+
+fn delivery_job(incident: &Incident, published: u64, channel: &str, trigger: u64) -> Option<Job> {
+    let state = incident.state();
+    let found = state.published_at_seq(published)?;
+    let (title, severity, status) = headline(incident.events(), published);
+    Some(Job::Deliver(DeliveryJob {
+        channel: channel.to_string(),
+        trigger,
+        update: Update {
+            incident: state.id.clone(),
+            title,
+            severity,
+            status,
+            template: found.template.clone(),
+            audience: found.audience,
+            text: found.text.clone(),
+            published_at: found.at,
+            by: found.by.clone(),
+            seq: published,
+        },
+    }))
+}
+
+/// The jobs `events` (just committed to `incident`) call for: a run that needs no
+/// approval, an approved run, and each channel of a publish or a retry.
+pub fn jobs_for<'a>(incident: &Incident, events: impl IntoIterator<Item = &'a Event>) -> Vec<Job> {
+    let mut jobs = Vec::new();
+    for event in events {
+        match &event.kind {
+            // Judged by the event itself, not the state after the batch: a two-person
+            // request approved in the same batch must yield one job, not two.
+            EventKind::ActionRequested {
+                dry_run: false,
+                two_person: false,
+                ..
+            } => jobs.extend(run_job(incident, event.seq)),
+            EventKind::ActionApproved { run } => jobs.extend(run_job(incident, *run)),
+            EventKind::CommsPublished { channels, .. } => {
+                for channel in channels {
+                    jobs.extend(delivery_job(incident, event.seq, channel, event.seq));
+                }
+            }
+            EventKind::DeliveryRetryRequested { published, channel } => {
+                jobs.extend(delivery_job(incident, *published, channel, event.seq));
+            }
+            _ => {}
+        }
+    }
+    jobs
+}
+
+/// Settles what a previous hub left unfinished, before the incident is served: a run
+/// that had started gets outcome unknown (the target may have acted; it is never run
+/// again), a run that was ready but never started failed (nothing was sent: `Started`
+/// is always on disk first), and a pending delivery failed, so a person can retry it.
+/// Returns how many were settled.
+pub fn recover(incident: &mut Incident, runbooks: &Runbooks) -> Result<usize, EngineError> {
+    let state = incident.state();
+    let mut commands = Vec::new();
+    for run in &state.action_runs {
+        let (outcome, excerpt) = match run.status {
+            RunStatus::Running => (RunOutcome::Unknown, STOPPED_IN_FLIGHT),
+            RunStatus::Ready => (RunOutcome::Failed, STOPPED_BEFORE_START),
+            _ => continue,
+        };
+        tracing::warn!(incident = %state.id, action = %run.action, run = run.run, ?outcome, "settled a run left unfinished by the previous hub");
+        commands.push(Command::RecordActionResult {
+            run: run.run,
+            outcome,
+            status: None,
+            duration_ms: 0,
+            excerpt: excerpt.to_string(),
+        });
+    }
+    for update in &state.published {
+        for (channel, delivery) in &update.deliveries {
+            if delivery.ok.is_none() {
+                tracing::warn!(incident = %state.id, published = update.seq, %channel, "a delivery was pending when the previous hub stopped");
+                commands.push(Command::RecordDelivery {
+                    published: update.seq,
+                    channel: channel.clone(),
+                    ok: false,
+                    detail: STOPPED_BEFORE_DELIVERY.to_string(),
+                });
+            }
+        }
+    }
+    if commands.is_empty() {
+        return Ok(0);
+    }
+    let submissions: Vec<Submission> = commands
+        .into_iter()
+        .map(|command| Submission {
+            actor: Actor::new(RUNNER, [Role::Responder]),
+            command,
+            command_id: None,
+        })
+        .collect();
+    let committed = incident.execute(&submissions, Utc::now(), runbooks)?;
+    let mut settled = 0;
+    for outcome in committed.outcomes {
+        match outcome {
+            Outcome::Applied(_) => settled += 1,
+            Outcome::Rejected(rejection) => {
+                tracing::error!(incident = %incident.state().id, reason = %rejection.message, "could not settle unfinished work");
+            }
+            Outcome::Duplicate { .. } => {}
+        }
+    }
+    Ok(settled)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::DataDir;
+    use crate::incident::action::ActionSpec;
+    use serde_json::json;
+
+    fn submit(command: serde_json::Value) -> Submission {
+        Submission {
+            actor: Actor::new("alice", [Role::Commander]),
+            command: serde_json::from_value(command).unwrap(),
+            command_id: None,
+        }
+    }
+
+    fn runbooks() -> Runbooks {
+        let mut runbooks = crate::catalog::embedded().unwrap();
+        let spec: ActionSpec = toml::from_str(
+            r#"id = "pair"
+title = "Pair"
+description = "Two-person, prints the severity."
+roles = ["commander", "ops"]
+confirm = true
+two_person = true
+idempotent = true
+timeout_seconds = 5
+kind = "exec"
+argv = ["/usr/bin/printf", "{severity}"]"#,
+        )
+        .unwrap();
+        runbooks.actions = vec![spec];
+        runbooks
+    }
+
+    #[test]
+    fn a_job_renders_with_the_severity_of_its_request_and_is_made_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let runbooks = runbooks();
+        let declare = json!({"type": "declare", "title": "T", "severity": "SEV3"});
+        let mut incident = DataDir::new(dir.path())
+            .declare(submit(declare), Utc::now(), &runbooks)
+            .unwrap();
+        let run = incident.state().seq + 1;
+        let mut carol = submit(json!({"type": "approve_action", "run": run}));
+        carol.actor = Actor::new("carol", [Role::Ops]);
+        let batch = [
+            submit(json!({"type": "request_action", "action": "pair"})),
+            carol,
+            submit(json!({"type": "set_severity", "severity": "SEV1"})),
+        ];
+        let committed = incident.execute(&batch, Utc::now(), &runbooks).unwrap();
+        let events: Vec<Event> = committed
+            .outcomes
+            .into_iter()
+            .flat_map(|o| match o {
+                Outcome::Applied(events) => events,
+                _ => Vec::new(),
+            })
+            .collect();
+        let jobs = jobs_for(&incident, &events);
+        assert_eq!(jobs.len(), 1, "request + approval in one batch: one run");
+        let Some(Job::Run(job)) = jobs.first() else {
+            panic!("a run job")
+        };
+        assert_eq!((job.run, job.severity.as_str()), (run, "SEV3"));
+    }
+}

@@ -1,0 +1,223 @@
+//! The hub acting on the world. After each commit an incident actor hands the runner a
+//! job for every action run that became ready and every delivery that became due
+//! ([`jobs_for`]); the runner (one tokio task, a task per job) runs the action or
+//! delivers the update and reports back as `system:runner` through the registry, so
+//! every start, outcome and delivery is an event in the log like anything else.
+//!
+//! Order is the safety argument: `ActionStarted` is fsync'd before a byte is sent, so
+//! a crash leaves a run that [`recover`] settles as "outcome unknown" at the next start
+//! — never one that silently runs twice.
+
+mod deliver;
+mod excerpt;
+mod exec;
+mod http;
+mod jobs;
+mod run;
+
+pub use jobs::{DeliveryJob, Job, RunJob, Update, jobs_for, recover};
+
+use super::actor::CommandReply;
+use super::config::ChannelConfig;
+use super::registry::Registry;
+use crate::engine::Submission;
+use crate::incident::decide_effects::RUNNER;
+use crate::incident::{Actor, Command, Role};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::{mpsc, watch};
+use tokio::task::{JoinHandle, JoinSet};
+
+/// What the runner needs beyond the runbooks: the hub's delivery channels.
+#[derive(Debug, Clone, Default)]
+pub struct Effects {
+    pub channels: Vec<ChannelConfig>,
+}
+
+/// Unbounded because an actor thread must never block or drop a job: jobs are few (one
+/// per run or delivery) and each was already committed as an event.
+pub type JobSender = mpsc::UnboundedSender<Job>;
+pub type JobReceiver = mpsc::UnboundedReceiver<Job>;
+
+pub fn channel() -> (JobSender, JobReceiver) {
+    mpsc::unbounded_channel()
+}
+
+/// How long a graceful shutdown waits for runs and deliveries in flight. Whatever is
+/// abandoned is settled (unknown / failed) at the next start.
+const DRAIN: Duration = Duration::from_secs(10);
+
+/// Shared by every job.
+pub(crate) struct Runner {
+    registry: Arc<Registry>,
+    effects: Effects,
+    /// `Err` when the HTTP client could not be built (no TLS roots, …): every HTTP job
+    /// then fails with this reason instead of the hub refusing to start.
+    client: Result<reqwest::Client, String>,
+}
+
+impl Runner {
+    fn new(registry: Arc<Registry>, effects: Effects) -> Runner {
+        // No redirects: a secret header must never follow a redirect to a host the
+        // actions file did not name.
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .map_err(|e| format!("the hub cannot make HTTP requests: {}", excerpt::chain(&e)));
+        Runner {
+            registry,
+            effects,
+            client,
+        }
+    }
+
+    /// Submits `command` as the runner. `id` makes a re-submission harmless.
+    async fn submit(&self, incident: &str, command: Command, id: String) -> CommandReply {
+        let submission = Submission {
+            actor: Actor::new(RUNNER, [Role::Responder]),
+            command,
+            command_id: Some(id),
+        };
+        self.registry
+            .submit(incident, submission)
+            .await
+            .unwrap_or_else(|| CommandReply::StorageFailed(format!("no incident `{incident}`")))
+    }
+
+    async fn handle(self: Arc<Self>, job: Job) {
+        match job {
+            Job::Run(job) => run::run(&self, job).await,
+            Job::Deliver(job) => deliver::deliver(&self, job).await,
+        }
+    }
+}
+
+/// The hub environment variables `spec` needs that are not set here: its `${NAME}`
+/// secrets and its exec `env` allowlist. For a dry run's report (`docs/ACTIONS.md`);
+/// names only, never values.
+pub fn missing_variables(spec: &crate::incident::action::ActionSpec) -> Vec<String> {
+    use crate::incident::action::{Piece, parse};
+    let templates = spec.url.iter().chain(spec.headers.values());
+    let secrets = templates
+        .flat_map(|t| parse(t))
+        .filter_map(|piece| match piece {
+            Piece::Secret(name) => Some(name),
+            _ => None,
+        });
+    let mut missing: Vec<String> = secrets
+        .chain(spec.env.iter().cloned())
+        .filter(|name| std::env::var_os(name).is_none())
+        .collect();
+    missing.sort();
+    missing.dedup();
+    missing
+}
+
+/// Only `https://`, or plain `http://` to a loopback address (for testing): checked
+/// again on the URL as sent, because a `${NAME}` secret can hold a whole URL.
+pub(crate) fn url_allowed(url: &str) -> Result<(), String> {
+    let refused = || Err("the url must be https:// (plain http only to loopback)".to_string());
+    let Ok(parsed) = reqwest::Url::parse(url) else {
+        return Err("the url is not a valid URL".to_string());
+    };
+    let loopback = match parsed.host_str() {
+        Some("localhost") => true,
+        Some(host) => host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback()),
+        None => false,
+    };
+    match parsed.scheme() {
+        "https" if parsed.host_str().is_some() => Ok(()),
+        "http" if loopback => Ok(()),
+        _ => refused(),
+    }
+}
+
+/// Starts the runner. It stops taking jobs when `stop` turns true, waits up to
+/// [`DRAIN`] for jobs in flight, and abandons the rest.
+pub fn spawn(
+    registry: Arc<Registry>,
+    effects: Effects,
+    mut jobs: JobReceiver,
+    mut stop: watch::Receiver<bool>,
+) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        let runner = Arc::new(Runner::new(registry, effects));
+        let mut running = JoinSet::new();
+        loop {
+            tokio::select! {
+                job = jobs.recv() => match job {
+                    Some(job) => {
+                        running.spawn(runner.clone().handle(job));
+                    }
+                    None => break,
+                },
+                Some(done) = running.join_next(), if !running.is_empty() => {
+                    if let Err(error) = done {
+                        tracing::error!(%error, "a runner job ended abnormally");
+                    }
+                }
+                // A dropped sender means the hub is gone: stop as well.
+                _ = stop.wait_for(|stopping| *stopping) => break,
+            }
+        }
+        let drained = tokio::time::timeout(DRAIN, async {
+            while running.join_next().await.is_some() {}
+        })
+        .await;
+        if drained.is_err() {
+            tracing::warn!(
+                abandoned = running.len(),
+                "stopping with actions or deliveries in flight; they are settled at the next start"
+            );
+            running.abort_all();
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{missing_variables, url_allowed};
+    use crate::incident::action::ActionSpec;
+
+    #[test]
+    fn a_dry_run_can_name_the_variables_the_hub_lacks() {
+        let fields = "id = \"a\"\ntitle = \"A\"\ndescription = \"D\"\nroles = [\"ops\"]\n\
+                      confirm = true\ntwo_person = false\nidempotent = true\ntimeout_seconds = 1\n";
+        let http: ActionSpec = toml::from_str(&format!(
+            "{fields}kind = \"http\"\nurl = \"https://x/${{WR_UNIT_UNSET_URL}}\"\n\
+             headers = {{ A = \"${{WR_UNIT_UNSET_URL}}\", B = \"${{PATH}}\" }}\n"
+        ))
+        .unwrap();
+        assert_eq!(missing_variables(&http), ["WR_UNIT_UNSET_URL"]);
+        let exec: ActionSpec = toml::from_str(&format!(
+            "{fields}kind = \"exec\"\nargv = [\"/bin/true\"]\nenv = [\"PATH\", \"WR_UNIT_UNSET_ENV\"]\n"
+        ))
+        .unwrap();
+        assert_eq!(missing_variables(&exec), ["WR_UNIT_UNSET_ENV"]);
+    }
+
+    #[test]
+    fn only_https_or_plain_http_to_loopback() {
+        for ok in [
+            "https://hooks.example/x",
+            "http://127.0.0.1:9/x",
+            "http://localhost/x",
+            "http://[::1]:8/x",
+        ] {
+            assert_eq!(url_allowed(ok), Ok(()), "{ok}");
+        }
+        for refused in [
+            "http://127.0.0.1.evil.example/",
+            "http://localhost.evil.example/",
+            "http://hooks.example/x",
+            "ftp://127.0.0.1/x",
+            "not a url",
+        ] {
+            assert!(url_allowed(refused).is_err(), "{refused}");
+        }
+    }
+}

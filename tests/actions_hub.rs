@@ -1,0 +1,384 @@
+//! Containment actions end to end, in-process: a hub started from a real
+//! `warroom.toml` + actions file (`warroom::hub::start_with`, port 0, temporary data)
+//! acting on a local HTTP receiver and on real programs. Secrets come from this
+//! process's environment (set once, one variable per test) and must never reach the
+//! log, the timeline or an excerpt. Deliveries and start-up recovery are in
+//! `actions_deliveries.rs`; a kill -9 of the real binary in `actions_process.rs`.
+
+mod actions_support;
+
+use actions_support::*;
+use serde_json::json;
+use warroom::incident::State;
+use warroom::incident::state::{RunOutcome, RunStatus};
+
+const API_TOKEN: &str = "tok-7f3a9c-api-very-secret";
+const EXEC_TOKEN: &str = "exec-4d2b-secret-value";
+
+/// Sets every test's secret once, before any hub of this binary reads one.
+fn environment() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        for (name, value) in [
+            ("WR_AH_API_TOKEN", API_TOKEN),
+            ("WR_AH_EXEC_TOKEN", EXEC_TOKEN),
+        ] {
+            // SAFETY: std serializes its own environment access; nothing in these
+            // tests reads the environment through libc while this runs.
+            unsafe { std::env::set_var(name, value) };
+        }
+    });
+}
+
+#[tokio::test]
+async fn an_http_action_sends_exactly_the_rendered_request_and_never_keeps_the_secret() {
+    environment();
+    let receiver = Receiver::start().await;
+    let fields = r#"timeout_seconds = 5
+kind = "http"
+method = "PUT"
+url = "BASE/echo/tenants/{tenant}/budget"
+headers = { Authorization = "Bearer ${WR_AH_API_TOKEN}", "X-Incident-Id" = "{incident_id}" }
+body_format = "json"
+body = '''{"daily_limit_usd": {limit_usd}, "reason": "incident {incident_id}", "requested_by": "{actor}", "severity": "{severity}"}'''
+
+[[action.param]]
+name = "tenant"
+description = "Tenant id"
+pattern = '^[a-z0-9][a-z0-9-]{0,62}$'
+
+[[action.param]]
+name = "limit_usd"
+description = "Daily limit in USD"
+pattern = '^[0-9]{1,6}$'
+"#;
+    let actions = action("clamp_budget", r#"["ops"]"#, true, false, fields);
+    let room = Room::open(&actions.replace("BASE", &receiver.url()), "").await;
+    let id = room.declare().await;
+    let params = json!({"tenant": "acme-eu", "limit_usd": "50"});
+    let run = room
+        .request(CAROL, &id, "clamp_budget", params)
+        .await
+        .expect("requested");
+    let state = room.until(&id, "the run finishes", finished(run)).await;
+
+    let seen = receiver.wait_for(1).await;
+    assert_eq!(seen.len(), 1);
+    let request = &seen[0];
+    assert_eq!(request.method, "PUT");
+    assert_eq!(request.path, "/echo/tenants/acme-eu/budget");
+    assert_eq!(
+        request.headers["authorization"],
+        format!("Bearer {API_TOKEN}")
+    );
+    assert_eq!(request.headers["x-incident-id"], id);
+    assert_eq!(request.headers["content-type"], "application/json");
+    let body = json!({"daily_limit_usd": 50, "reason": format!("incident {id}"),
+                      "requested_by": "carol", "severity": "SEV2"});
+    assert_eq!(request.json(), body);
+
+    let found = state.run(run).expect("the run");
+    assert_eq!(found.status, RunStatus::Finished(RunOutcome::Succeeded));
+    assert_eq!((found.result_status, found.attempts), (Some(200), 1));
+    assert_eq!(
+        found.excerpt,
+        "accepted; you sent Bearer ${WR_AH_API_TOKEN}"
+    );
+    let everything = serde_json::to_string(&state).expect("JSON");
+    assert!(
+        everything.contains("Bearer ${WR_AH_API_TOKEN}"),
+        "the preview names it"
+    );
+    assert!(
+        !everything.contains(API_TOKEN),
+        "the secret is in the state"
+    );
+    assert!(
+        !room.log_text(&id).contains(API_TOKEN),
+        "the secret is in the log"
+    );
+    room.stop().await;
+}
+
+#[tokio::test]
+async fn a_failed_attempt_is_retried_only_when_that_is_safe() {
+    let receiver = Receiver::start().await;
+    let actions = [
+        http_action("idem_500", true, 5, "/fail/idem"),
+        http_action("once_500", false, 5, "/fail/once"),
+        http_action("idem_400", true, 5, "/bad/idem"),
+        http_action("idem_slow", true, 1, "/slow/idem"),
+        http_action("once_slow", false, 1, "/slow/once"),
+    ]
+    .concat();
+    let room = Room::open(&actions.replace("BASE", &receiver.url()), "").await;
+    let id = room.declare().await;
+    let mut runs = Vec::new();
+    for action in ["idem_500", "once_500", "idem_400", "idem_slow", "once_slow"] {
+        runs.push(
+            room.request(ALICE, &id, action, json!({}))
+                .await
+                .expect("requested"),
+        );
+    }
+    let all = |s: &State| runs.iter().all(|r| finished(*r)(s));
+    let state = room.until(&id, "every run finishes", all).await;
+    let expect = [
+        (RunOutcome::Failed, Some(500), 3, "/fail/idem"),
+        (RunOutcome::Failed, Some(500), 1, "/fail/once"),
+        (RunOutcome::Failed, Some(400), 1, "/bad/idem"),
+        (RunOutcome::Failed, None, 3, "/slow/idem"),
+        (RunOutcome::Unknown, None, 1, "/slow/once"),
+    ];
+    let seen = receiver.seen();
+    for (run, (outcome, status, attempts, path)) in runs.iter().zip(expect) {
+        let found = state.run(*run).expect("the run");
+        assert_eq!(found.status, RunStatus::Finished(outcome), "{path}");
+        assert_eq!(
+            (found.result_status, found.attempts),
+            (status, attempts),
+            "{path}"
+        );
+        let arrived = seen.iter().filter(|s| s.path == path).count();
+        assert_eq!(
+            arrived, attempts as usize,
+            "{path}: one request per attempt"
+        );
+    }
+    let excerpt = |n: usize| state.run(runs[n]).expect("run").excerpt.clone();
+    assert!(
+        excerpt(0).starts_with("after 3 attempts\nupstream broke"),
+        "{}",
+        excerpt(0)
+    );
+    assert!(
+        excerpt(3).contains("no answer within 1 s"),
+        "{}",
+        excerpt(3)
+    );
+    assert!(excerpt(4).contains("check the target"), "{}", excerpt(4));
+    let started = state
+        .timeline
+        .iter()
+        .filter(|e| e.text.starts_with("Started #"))
+        .count();
+    assert_eq!(started, 3 + 1 + 1 + 3 + 1, "each attempt is its own event");
+    room.stop().await;
+}
+
+#[tokio::test]
+async fn nothing_is_sent_for_a_bad_parameter_or_a_missing_secret() {
+    let receiver = Receiver::start().await;
+    let tenant = "\n[[action.param]]\nname = \"tenant\"\ndescription = \"Tenant id as in the admin console\"\npattern = '^[a-z0-9-]+$'\n";
+    let isolate = http_action("isolate", true, 5, "/ok/{tenant}") + tenant;
+    let unset = "timeout_seconds = 5\nkind = \"http\"\nmethod = \"POST\"\nurl = \"BASE/ok/unset\"\n\
+                 headers = { Authorization = \"Bearer ${WR_AH_NEVER_SET}\" }\n";
+    let actions = isolate + &action("unset", r#"["commander"]"#, true, false, unset);
+    let room = Room::open(&actions.replace("BASE", &receiver.url()), "").await;
+    let id = room.declare().await;
+    for bad in ["acme/../globex", "; rm -rf /", "tenant/*", " acme"] {
+        let refused = room
+            .request(ALICE, &id, "isolate", json!({"tenant": bad}))
+            .await;
+        let (code, message) = rejected(refused);
+        assert_eq!(code, "invalid", "{bad}");
+        assert!(
+            message.contains("Tenant id as in the admin console"),
+            "{message}"
+        );
+    }
+    let run = room
+        .request(ALICE, &id, "unset", json!({}))
+        .await
+        .expect("requested");
+    let state = room.until(&id, "the run fails", finished(run)).await;
+    let found = state.run(run).expect("the run");
+    assert_eq!(found.status, RunStatus::Finished(RunOutcome::Failed));
+    assert_eq!(found.attempts, 0, "failed before any attempt started");
+    assert!(
+        found.excerpt.contains("WR_AH_NEVER_SET"),
+        "{}",
+        found.excerpt
+    );
+    // A good request afterwards is the only thing the receiver ever sees.
+    let good = room
+        .request(ALICE, &id, "isolate", json!({"tenant": "acme"}))
+        .await;
+    room.until(&id, "the good run", finished(good.expect("requested")))
+        .await;
+    let seen = receiver.seen();
+    let paths: Vec<&str> = seen.iter().map(|s| s.path.as_str()).collect();
+    assert_eq!(paths, ["/ok/acme"]);
+    assert_eq!(state.action_runs.len(), 1, "rejected requests leave no run");
+    room.stop().await;
+}
+
+#[tokio::test]
+async fn an_exec_action_runs_a_real_program_with_one_argument_per_element() {
+    environment();
+    let printf = |id: &str, pattern: &str| {
+        let fields = format!(
+            "timeout_seconds = 5\nkind = \"exec\"\nargv = [\"/usr/bin/printf\", \"tenant=%s|\\n\", \"{{tenant}}\"]\n\n\
+             [[action.param]]\nname = \"tenant\"\ndescription = \"Tenant id\"\npattern = '{pattern}'\n"
+        );
+        action(id, r#"["ops"]"#, true, false, &fields)
+    };
+    let exec = |id: &str, idempotent: bool, fields: &str| {
+        action(
+            id,
+            r#"["ops"]"#,
+            idempotent,
+            false,
+            &format!("kind = \"exec\"\n{fields}"),
+        )
+    };
+    let actions = [
+        printf("print_tenant", "^[a-z0-9-]+$"),
+        // Test only: a pattern that lets anything through, to show there is no shell.
+        printf("print_anything", "^.+$"),
+        exec(
+            "env_only",
+            true,
+            "timeout_seconds = 5\nargv = [\"/usr/bin/env\"]\nenv = [\"WR_AH_EXEC_TOKEN\"]",
+        ),
+        exec(
+            "exits_1",
+            true,
+            "timeout_seconds = 5\nargv = [\"/usr/bin/false\"]",
+        ),
+        exec(
+            "hangs",
+            false,
+            "timeout_seconds = 1\nargv = [\"/usr/bin/sleep\", \"30\"]",
+        ),
+    ]
+    .concat();
+    let room = Room::open(&actions, "").await;
+    let id = room.declare().await;
+    let refused = room
+        .request(CAROL, &id, "print_tenant", json!({"tenant": "; rm -rf /"}))
+        .await;
+    assert_eq!(rejected(refused).0, "invalid");
+    let requests = [
+        ("print_tenant", json!({"tenant": "acme-eu"})),
+        ("print_anything", json!({"tenant": "; rm -rf /"})),
+        ("env_only", json!({})),
+        ("exits_1", json!({})),
+        ("hangs", json!({})),
+    ];
+    let mut runs = Vec::new();
+    for (action, params) in requests {
+        runs.push(
+            room.request(CAROL, &id, action, params)
+                .await
+                .expect("requested"),
+        );
+    }
+    let all = |s: &State| runs.iter().all(|r| finished(*r)(s));
+    let state = room.until(&id, "every run finishes", all).await;
+    let run = |n: usize| state.run(runs[n]).expect("the run").clone();
+    let ok = RunStatus::Finished(RunOutcome::Succeeded);
+    assert_eq!((run(0).status, run(0).result_status), (ok, Some(0)));
+    assert_eq!(run(0).excerpt, "tenant=acme-eu|\n");
+    // Split into words, printf would have repeated its format once per word.
+    assert_eq!(
+        (run(1).status, run(1).excerpt.as_str()),
+        (ok, "tenant=; rm -rf /|\n")
+    );
+    // Nothing of the hub's environment but the allowlisted variable, redacted.
+    assert_eq!(run(2).excerpt, "WR_AH_EXEC_TOKEN=${WR_AH_EXEC_TOKEN}\n");
+    let failed = RunStatus::Finished(RunOutcome::Failed);
+    assert_eq!(
+        (run(3).status, run(3).result_status, run(3).attempts),
+        (failed, Some(1), 1)
+    );
+    let unknown = RunStatus::Finished(RunOutcome::Unknown);
+    assert_eq!((run(4).status, run(4).attempts), (unknown, 1));
+    assert!(
+        run(4).duration_ms < 10_000,
+        "killed at its limit: {}",
+        run(4).duration_ms
+    );
+    assert!(
+        run(4).excerpt.contains("killed after 1 s"),
+        "{}",
+        run(4).excerpt
+    );
+    assert!(!room.log_text(&id).contains(EXEC_TOKEN));
+    room.stop().await;
+}
+
+fn two_person(path: &str) -> String {
+    let fields =
+        format!("timeout_seconds = 5\nkind = \"http\"\nmethod = \"POST\"\nurl = \"BASE{path}\"\n");
+    action("isolate", r#"["commander", "ops"]"#, false, true, &fields)
+}
+
+#[tokio::test]
+async fn a_two_person_action_runs_only_after_a_second_responder_with_the_role_approves() {
+    let receiver = Receiver::start().await;
+    let room = Room::open(
+        &two_person("/ok/isolate").replace("BASE", &receiver.url()),
+        "",
+    )
+    .await;
+    let id = room.declare().await;
+    let run = room
+        .request(ALICE, &id, "isolate", json!({}))
+        .await
+        .expect("requested");
+    let approve = json!({"type": "approve_action", "run": run});
+    for (who, token) in [("alice", ALICE), ("bob", BOB), ("olga", OLGA)] {
+        let (code, message) = rejected(room.send(token, &id, approve.clone()).await);
+        assert_eq!(code, "forbidden", "{who}: {message}");
+    }
+    let state = State::replay(&room.events(&id).await);
+    assert_eq!(
+        state.run(run).expect("run").status,
+        RunStatus::AwaitingApproval
+    );
+    assert!(receiver.seen().is_empty(), "nothing runs before approval");
+    room.send(CAROL, &id, approve)
+        .await
+        .expect("carol approves");
+    let state = room.until(&id, "the approved run", finished(run)).await;
+    let found = state.run(run).expect("run");
+    assert_eq!(found.status, RunStatus::Finished(RunOutcome::Succeeded));
+    assert_eq!(found.decided_by.as_deref(), Some("carol"));
+    // A denied request never runs.
+    let second = room
+        .request(ALICE, &id, "isolate", json!({}))
+        .await
+        .expect("requested");
+    let deny = json!({"type": "deny_action", "run": second, "reason": "wrong tenant"});
+    room.send(DAVE, &id, deny).await.expect("dave denies");
+    assert_eq!(receiver.seen().len(), 1);
+    room.stop().await;
+}
+
+#[tokio::test]
+async fn an_approval_under_a_changed_definition_never_runs() {
+    let receiver = Receiver::start().await;
+    let first = two_person("/ok/v1").replace("BASE", &receiver.url());
+    let room = Room::open(&first, "").await;
+    let id = room.declare().await;
+    let run = room
+        .request(ALICE, &id, "isolate", json!({}))
+        .await
+        .expect("requested");
+    let dir = room.stop().await;
+    let changed = two_person("/ok/v2").replace("BASE", &receiver.url());
+    let room = Room::start(dir, &changed, "").await;
+    let approve = json!({"type": "approve_action", "run": run});
+    room.send(CAROL, &id, approve).await.expect("approved");
+    let state = room.until(&id, "the run is refused", finished(run)).await;
+    let found = state.run(run).expect("run");
+    assert_eq!(found.status, RunStatus::Finished(RunOutcome::Failed));
+    assert!(
+        found.excerpt.contains("definition changed"),
+        "{}",
+        found.excerpt
+    );
+    assert!(receiver.seen().is_empty());
+    room.stop().await;
+}
