@@ -10,7 +10,6 @@ use crate::hub::config::{HubConfig, default_path};
 use crate::incident::action::{ActionError, ActionSpec};
 use crate::incident::render::render;
 use crate::incident::runbook::FieldValues;
-use crate::incident::template::Template;
 use crate::incident::{Command, Event, Runbooks};
 use chrono::{DateTime, Utc};
 use std::collections::BTreeMap;
@@ -294,17 +293,6 @@ fn runs(
     emit(out, show::runs(&state.action_runs, incident).trim_end())
 }
 
-fn describe_missing(template: &Template, missing: &[String]) -> String {
-    missing
-        .iter()
-        .map(|name| match template.fields.get(name) {
-            Some(prompt) => format!("{name} ({prompt})"),
-            None => name.clone(),
-        })
-        .collect::<Vec<_>>()
-        .join("; ")
-}
-
 /// The template rendered for the incident with `set`, or a refusal naming every field
 /// still to fill, with its prompt.
 fn publishable(
@@ -333,7 +321,7 @@ fn publishable(
     if !rendered.missing.is_empty() {
         return Err(usage(format!(
             "not published: fill {} with --set NAME=VALUE",
-            describe_missing(found, &rendered.missing)
+            found.describe_fields(&rendered.missing)
         )));
     }
     Ok(rendered.text.trim_end().to_string())

@@ -481,7 +481,7 @@ pub fn dispatch(
             if !rendered.missing.is_empty() {
                 eprintln!(
                     "warroom: still to fill: {}",
-                    describe_fields(found, &rendered.missing)
+                    found.describe_fields(&rendered.missing)
                 );
             }
         }
@@ -548,17 +548,6 @@ pub fn dispatch(
         | CliCommand::Console { .. } => {}
     }
     Ok(())
-}
-
-fn describe_fields(template: &crate::incident::template::Template, missing: &[String]) -> String {
-    missing
-        .iter()
-        .map(|name| match template.fields.get(name) {
-            Some(prompt) => format!("{name} ({prompt})"),
-            None => name.clone(),
-        })
-        .collect::<Vec<_>>()
-        .join("; ")
 }
 
 fn submit(

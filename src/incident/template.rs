@@ -174,6 +174,18 @@ pub fn parse(body: &str) -> Result<Vec<Segment>, TemplateError> {
 }
 
 impl Template {
+    /// The unfilled `missing` fields, each with its prompt: `symptom (What customers see…)`.
+    pub fn describe_fields(&self, missing: &[String]) -> String {
+        missing
+            .iter()
+            .map(|name| match self.fields.get(name) {
+                Some(prompt) => format!("{name} ({prompt})"),
+                None => name.clone(),
+            })
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
     /// Fills every placeholder through `value`; a `None` leaves a visible `⟨name⟩` marker
     /// and lists the name in the returned `missing`.
     pub fn fill(&self, mut value: impl FnMut(&str) -> Option<String>) -> (String, Vec<String>) {
