@@ -313,7 +313,7 @@ fn publish_refuses_unfilled_fields_by_name_then_publishes() {
 }
 
 #[test]
-fn local_mode_lists_the_configured_file_and_records_without_running() {
+fn local_mode_lists_the_configured_file_and_runs_through_a_short_lived_hub() {
     let home = tempfile::tempdir().expect("temp dir");
     let config = home.path().join("warroom.toml");
     std::fs::write(home.path().join("actions.toml"), EXAMPLE).expect("writes");
@@ -326,7 +326,7 @@ fn local_mode_lists_the_configured_file_and_records_without_running() {
     let config = format!("--config {}", config.display());
     has(
         &local(format!("actions {config}")).ok(),
-        &["isolate_tenant", "run only on a hub"],
+        &["isolate_tenant", "short-lived hub"],
     );
     has(&local("actions".into()).ok(), &["names no actions file"]);
 
@@ -334,15 +334,14 @@ fn local_mode_lists_the_configured_file_and_records_without_running() {
     let id = id.trim();
     let out = local(format!("act {id} freeze_deploys --dry-run {config}")).ok();
     has(&out, &["${DEPLOY_API_TOKEN}", "nothing was sent"]);
+    // The example's secret is not set here: the runner fails before sending anything,
+    // naming the variable — proof that the action really went to a runner.
     let out = local(format!("act {id} freeze_deploys {config}")).ok();
     has(
         &out,
-        &[
-            "recorded in the local log only: nothing was run",
-            "warroom serve",
-        ],
+        &["run #", "Freeze deploys: FAILED", "DEPLOY_API_TOKEN"],
     );
-    local(format!("act {id} freeze_deploys")).refused(&["names no actions file"]);
+    local(format!("act {id} freeze_deploys")).refused(&["no containment actions configured"]);
 }
 
 /// The first `catalog` a console's subscription to `incident` reports.

@@ -1,7 +1,7 @@
 //! The commands that act on the world through the hub: `actions`, `act`, `approve`,
 //! `deny`, `runs`, `publish` and `retry`. Each goes through a [`Backend`]. Only a hub
 //! runs actions and delivers updates; against a local data directory the requests are
-//! recorded, and the output says plainly that nothing ran.
+//! sent through a short-lived hub in this process (see `local_runner`), so they run.
 
 use super::args::CliCommand;
 use super::backend::{Backend, CliError};
@@ -177,7 +177,7 @@ fn list(
         emit(
             out,
             &format!(
-                "({from}these run only on a hub: `warroom serve` with this configuration, or the console's embedded hub)"
+                "({from}without --hub, `act` runs them through a short-lived hub in this process)"
             ),
         )?;
     }

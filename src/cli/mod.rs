@@ -4,6 +4,7 @@
 pub mod args;
 pub mod backend;
 pub mod effects;
+mod local_runner;
 mod remote;
 mod run;
 mod serve;

@@ -161,6 +161,10 @@ pub fn run(cli: Cli) -> Result<ExitCode, CliError> {
                     .clone()
                     .unwrap_or_else(DataDir::default_root),
             );
+            if super::local_runner::needs_runner(command) {
+                super::local_runner::run(command, data, local_actor(&cli)?, runbooks, out)?;
+                return Ok(ExitCode::SUCCESS);
+            }
             let runbooks = super::effects::with_local_actions(command, runbooks)?;
             let mut backend = LocalBackend::new(data, local_actor(&cli)?, runbooks);
             dispatch(command, &mut backend, out)?;
