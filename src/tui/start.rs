@@ -180,6 +180,16 @@ pub fn demo(runbooks: Runbooks, look: Look) -> Result<(), String> {
     })
 }
 
+fn example_actions() -> Vec<crate::incident::action::ActionSpec> {
+    #[derive(serde::Deserialize)]
+    struct File {
+        action: Vec<crate::incident::action::ActionSpec>,
+    }
+    toml::from_str::<File>(include_str!("../../assets/actions.example.toml"))
+        .map(|f| f.action)
+        .unwrap_or_default()
+}
+
 async fn demo_hub(runbooks: &Runbooks) -> Result<(RunningHub, String, PathBuf), String> {
     let mut bytes = [0u8; 6];
     getrandom::fill(&mut bytes).map_err(|e| e.to_string())?;
@@ -189,6 +199,11 @@ async fn demo_hub(runbooks: &Runbooks) -> Result<(RunningHub, String, PathBuf), 
     std::fs::create_dir_all(data.incidents_dir())
         .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
     let events = demo::events(runbooks, chrono::Utc::now());
+    // The shipped example actions, so the demo's actions pane has real buttons. Their
+    // hosts are under example.internal and their secrets are unset, so running one
+    // fails before anything is sent, and says why, on the timeline.
+    let mut runbooks = runbooks.clone();
+    runbooks.actions = example_actions();
     let mut log = EventLog::create(data.log_path(demo::DEMO_ID)).map_err(|e| e.to_string())?;
     log.append(&events).map_err(|e| e.to_string())?;
     drop(log);
@@ -197,7 +212,7 @@ async fn demo_hub(runbooks: &Runbooks) -> Result<(RunningHub, String, PathBuf), 
     let auth = Authenticator::default().with_token(&token, &local_user(), LOCAL_ROLES);
     let hub = start_local_hub(
         data,
-        runbooks.clone(),
+        runbooks,
         auth,
         Some(SocketAddr::from(([127, 0, 0, 1], 0))),
         Effects::default(),

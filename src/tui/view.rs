@@ -263,8 +263,19 @@ fn render_modal(app: &mut App, area: Rect, frame: &mut Frame) {
             Paragraph::new(lines).render(inner, frame.buffer_mut());
         }
         Modal::Confirm { title, detail, .. } => {
-            let lines = detail.lines().count() as u16;
-            let rect = centered(area, 78, (lines + 4).min(area.height));
+            // Height after wrapping at the dialog's inner width, so the yes/no line
+            // is never pushed out of view by long lines.
+            let inner = usize::from(area.width.min(78).saturating_sub(2)).max(1);
+            let lines: usize = detail
+                .lines()
+                .map(|l| {
+                    unicode_width::UnicodeWidthStr::width(l)
+                        .div_ceil(inner)
+                        .max(1)
+                })
+                .sum();
+            let height = u16::try_from(lines + 4).unwrap_or(u16::MAX);
+            let rect = centered(area, 78, height.min(area.height));
             Clear.render(rect, frame.buffer_mut());
             let mut text: Vec<Line> = detail
                 .lines()
