@@ -5,6 +5,7 @@ pub mod args;
 pub mod backend;
 pub mod effects;
 mod local_runner;
+mod maintenance;
 mod remote;
 mod run;
 mod serve;

@@ -9,10 +9,9 @@ use crate::catalog;
 use crate::engine::DataDir;
 use crate::incident::export::{ExportFormat, export};
 use crate::incident::render::render;
-use crate::incident::role::{PERMISSIONS, Role};
+use crate::incident::role::Role;
 use crate::incident::runbook::FieldValues;
 use crate::incident::{Actor, CellState, Command, EntryKind, Event, Runbooks, Severity, Status};
-use crate::store;
 use chrono::{DateTime, Utc};
 use std::io::Write;
 use std::path::PathBuf;
@@ -90,10 +89,10 @@ pub fn run(cli: Cli) -> Result<ExitCode, CliError> {
         return overview(&cli, out);
     };
     match command {
-        CliCommand::Verify { file } => return verify(file, out),
-        CliCommand::Check { dir } => return check(dir.as_ref(), out),
+        CliCommand::Verify { file } => return super::maintenance::verify(file, out),
+        CliCommand::Check { dir } => return super::maintenance::check(dir.as_ref(), out),
         CliCommand::Roles => {
-            print_roles(out)?;
+            super::maintenance::print_roles(out)?;
             return Ok(ExitCode::SUCCESS);
         }
         CliCommand::Serve { listen, config } => {
@@ -572,126 +571,11 @@ fn report(out: &mut dyn Write, events: &[Event]) -> Result<(), CliError> {
     Ok(())
 }
 
-fn emit(out: &mut dyn Write, line: &str) -> Result<(), CliError> {
+pub(super) fn emit(out: &mut dyn Write, line: &str) -> Result<(), CliError> {
     writeln!(out, "{line}").map_err(|e| CliError::Failed(format!("cannot write output: {e}")))
 }
 
 fn write_all(out: &mut dyn Write, text: &str) -> Result<(), CliError> {
     out.write_all(text.as_bytes())
         .map_err(|e| CliError::Failed(format!("cannot write output: {e}")))
-}
-
-fn verify(file: &std::path::Path, out: &mut dyn Write) -> Result<ExitCode, CliError> {
-    match store::verify(file) {
-        Ok(report) => {
-            let range = match (&report.first_at, &report.last_at) {
-                (Some(first), Some(last)) => format!(", {first} … {last}"),
-                _ => String::new(),
-            };
-            emit(
-                out,
-                &format!(
-                    "ok: {} — {} events, chain intact{range}\nhead {}",
-                    file.display(),
-                    report.events,
-                    report.head_hash
-                ),
-            )?;
-            if let Some(torn) = report.torn_tail {
-                emit(
-                    out,
-                    &format!(
-                        "note: line {} is an unfinished write ({} bytes) from a crash; it was never acknowledged and is cut off when the incident is next opened",
-                        torn.line, torn.bytes
-                    ),
-                )?;
-            }
-            Ok(ExitCode::SUCCESS)
-        }
-        Err(error) => {
-            eprintln!("warroom: {}: {error}", file.display());
-            Ok(ExitCode::FAILURE)
-        }
-    }
-}
-
-fn check(dir: Option<&PathBuf>, out: &mut dyn Write) -> Result<ExitCode, CliError> {
-    if let Some(named) = dir.filter(|d| !d.is_dir()) {
-        eprintln!(
-            "warroom: {} is not a directory: name a catalog directory (with severity.toml, playbooks/, …)",
-            named.display()
-        );
-        return Ok(ExitCode::FAILURE);
-    }
-    let dir = match dir.cloned().or_else(catalog::default_user_dir) {
-        Some(dir) if dir.exists() => dir,
-        Some(dir) if dir.as_os_str().is_empty() => dir,
-        other => {
-            // No override directory: check the built-in catalog on its own.
-            return match catalog::embedded() {
-                Ok(r) => {
-                    let shown = other.map_or("none".into(), |d| d.display().to_string());
-                    emit(
-                        out,
-                        &format!(
-                            "ok: built-in catalog — {} checklists, {} playbooks, {} templates, {} regulations (no override directory at {shown})",
-                            r.checklists.len(),
-                            r.playbooks.len(),
-                            r.templates.len(),
-                            r.clocks.regulation.len()
-                        ),
-                    )?;
-                    Ok(ExitCode::SUCCESS)
-                }
-                Err(e) => {
-                    eprintln!("{e}");
-                    Ok(ExitCode::FAILURE)
-                }
-            };
-        }
-    };
-    match catalog::check(&dir) {
-        Ok(s) => {
-            emit(
-                out,
-                &format!(
-                    "ok: {} — {} files; catalog now has {} checklists, {} playbooks, {} templates, {} regulations",
-                    dir.display(),
-                    s.files,
-                    s.checklists,
-                    s.playbooks,
-                    s.templates,
-                    s.regulations
-                ),
-            )?;
-            Ok(ExitCode::SUCCESS)
-        }
-        Err(errors) => {
-            eprintln!("{errors}");
-            eprintln!(
-                "warroom: {} problem(s) in {}",
-                errors.0.len(),
-                dir.display()
-            );
-            Ok(ExitCode::FAILURE)
-        }
-    }
-}
-
-fn print_roles(out: &mut dyn Write) -> Result<(), CliError> {
-    emit(
-        out,
-        "Who may do what (a responder's roles: those their token grants, plus seats held in the incident)\n",
-    )?;
-    for (permission, roles) in PERMISSIONS {
-        let names: Vec<&str> = roles.iter().map(|r| r.id()).collect();
-        emit(
-            out,
-            &format!("  {:<58} {}", permission.describe(), names.join(", ")),
-        )?;
-    }
-    emit(
-        out,
-        "\nObservers are read-only. Anyone but an observer may take command when nobody holds it.",
-    )
 }
