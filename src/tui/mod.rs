@@ -7,6 +7,7 @@ pub mod keymap;
 pub mod layout;
 pub mod lobby;
 pub mod modal;
+mod palette;
 pub mod panes;
 pub mod run;
 pub mod start;

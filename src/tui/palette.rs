@@ -1,0 +1,227 @@
+//! The command palette's behaviour: which entries it offers for the incident as it
+//! stands (`open_palette`), how keys move through and filter it, and what running an
+//! entry does. The `Palette` type itself lives in `modal.rs`; `view.rs` draws it.
+
+use super::app::{App, Effect};
+use super::keymap::{self, Action, Context};
+use super::layout::{self, Layout, PaneKind};
+use super::modal::{self, Modal, Palette, PaletteEntry, PaletteRun};
+use super::panes::{Purpose, Reaction};
+use super::theme::Theme;
+use crate::incident::{Command, Role, Severity, Status};
+use ratatui::crossterm::event::{KeyCode, KeyEvent};
+use std::collections::BTreeSet;
+
+impl App {
+    pub(super) fn open_palette(&mut self) {
+        let mut entries = Vec::new();
+        let state = &self.state;
+        for severity in Severity::ALL {
+            if state.severity != Some(severity) {
+                let name = self
+                    .runbooks
+                    .level(severity)
+                    .map_or("", |l| l.name.as_str());
+                entries.push(PaletteEntry {
+                    label: format!("Set severity {severity} ({}) — {name}", severity.alias()),
+                    run: PaletteRun::Command(Command::SetSeverity {
+                        severity,
+                        reason: None,
+                    }),
+                });
+            }
+        }
+        for status in Status::ALL {
+            if state.status != status {
+                entries.push(PaletteEntry {
+                    label: format!("Set status {status}"),
+                    run: PaletteRun::Command(Command::SetStatus {
+                        status,
+                        reason: None,
+                    }),
+                });
+            }
+        }
+        if state.holder(Role::Commander).is_none() {
+            entries.push(PaletteEntry {
+                label: "Take command (become incident commander)".into(),
+                run: PaletteRun::Command(Command::AssignRole {
+                    role: Role::Commander,
+                    person: self.me.name.clone(),
+                }),
+            });
+        }
+        for role in Role::ALL.into_iter().filter(|r| r.is_seat()) {
+            entries.push(PaletteEntry {
+                label: format!("Assign {} …", role.title().to_lowercase()),
+                run: PaletteRun::AssignRole(role),
+            });
+        }
+        if state.acknowledged_at.is_none() {
+            entries.push(PaletteEntry {
+                label: "Acknowledge".into(),
+                run: PaletteRun::Command(Command::Acknowledge),
+            });
+        }
+        for playbook in &self.runbooks.playbooks {
+            if !state.playbooks.contains(&playbook.id) {
+                entries.push(PaletteEntry {
+                    label: format!("Apply playbook: {} ({})", playbook.title, playbook.id),
+                    run: PaletteRun::Command(Command::ApplyPlaybook {
+                        playbook: playbook.id.clone(),
+                    }),
+                });
+            }
+        }
+        let flags: BTreeSet<&str> = self
+            .runbooks
+            .clocks
+            .regulation
+            .iter()
+            .map(|r| r.flag.as_str())
+            .collect();
+        for flag in flags {
+            let on = state.flags.contains_key(flag);
+            entries.push(PaletteEntry {
+                label: format!("Regulatory flag {}: {flag}", if on { "off" } else { "on" }),
+                run: PaletteRun::Command(Command::SetFlag {
+                    flag: flag.to_string(),
+                    on: !on,
+                    aware_at: None,
+                }),
+            });
+        }
+        for binding in keymap::KEYMAP {
+            if matches!(binding.action, Action::Palette | Action::Focus(_)) {
+                continue;
+            }
+            entries.push(PaletteEntry {
+                label: format!(
+                    "{}: {} [{}]",
+                    binding.context.title(),
+                    binding.description,
+                    binding.keys.first().map_or(String::new(), |k| k.label())
+                ),
+                run: PaletteRun::Action(binding.action),
+            });
+        }
+        for (name, _) in layout::BUILT_IN {
+            entries.push(PaletteEntry {
+                label: format!("Layout: {name}"),
+                run: PaletteRun::Layout(name.to_string()),
+            });
+        }
+        for (name, _) in super::theme::BUILT_IN {
+            entries.push(PaletteEntry {
+                label: format!("Theme: {name}"),
+                run: PaletteRun::Theme(name.to_string()),
+            });
+        }
+        self.modal = Some(Modal::Palette(Palette {
+            input: modal::single_line(""),
+            entries,
+            selected: 0,
+        }));
+    }
+
+    /// Keys while the palette is open: move, filter, or run the selected entry.
+    pub(super) fn on_palette_key(
+        &mut self,
+        mut palette: Palette,
+        key: KeyEvent,
+        escape: bool,
+    ) -> Vec<Effect> {
+        if escape {
+            return Vec::new();
+        }
+        let count = palette.matches().len();
+        match key.code {
+            KeyCode::Down => palette.selected = (palette.selected + 1).min(count.saturating_sub(1)),
+            KeyCode::Up => palette.selected = palette.selected.saturating_sub(1),
+            KeyCode::Enter => {
+                let run = palette
+                    .matches()
+                    .get(palette.selected)
+                    .map(|e| e.run.clone());
+                return match run {
+                    Some(run) => self.run_palette(run),
+                    None => Vec::new(),
+                };
+            }
+            _ => {
+                palette.input.input(key);
+                palette.selected = 0;
+            }
+        }
+        self.modal = Some(Modal::Palette(palette));
+        Vec::new()
+    }
+
+    fn run_palette(&mut self, run: PaletteRun) -> Vec<Effect> {
+        match run {
+            PaletteRun::Action(action) => {
+                // Pane actions go to the pane they belong to.
+                if let Some(binding) = keymap::KEYMAP
+                    .iter()
+                    .find(|b| b.action == action && b.context != Context::Global)
+                {
+                    let kind = match binding.context {
+                        Context::Timeline => Some(PaneKind::Timeline),
+                        Context::Checklist => Some(PaneKind::Checklist),
+                        Context::Blast => Some(PaneKind::Blast),
+                        Context::Comms => Some(PaneKind::Comms),
+                        Context::Actions => Some(PaneKind::Actions),
+                        Context::Global => None,
+                    };
+                    if let Some(kind) = kind.filter(|k| self.visible_panes().contains(k)) {
+                        self.focus = kind;
+                    }
+                }
+                self.on_action(action)
+            }
+            PaletteRun::Command(command) => vec![Effect::Send(command)],
+            PaletteRun::Layout(name) => {
+                match Layout::select(&name, None) {
+                    Ok(layout) => {
+                        self.layout = layout;
+                        self.toast = Some(format!("layout: {name}"));
+                    }
+                    Err(e) => self.toast = Some(e.to_string()),
+                }
+                Vec::new()
+            }
+            PaletteRun::Theme(name) => {
+                match Theme::select(&name, None, false) {
+                    Ok(theme) => self.theme = theme,
+                    Err(e) => self.toast = Some(e.to_string()),
+                }
+                Vec::new()
+            }
+            PaletteRun::AssignRole(role) => {
+                let prompt = super::panes::Prompt {
+                    owner: None,
+                    purpose: Purpose::Other(format!("assign:{}", role.id())),
+                    title: format!("Who is {}? (name)", role.title().to_lowercase()),
+                    initial: String::new(),
+                };
+                self.react(None, Reaction::Prompt(prompt))
+            }
+        }
+    }
+
+    /// Answers to prompts the console itself opened (from the palette).
+    pub(super) fn submit_to_app(&mut self, purpose: Purpose, value: String) -> Vec<Effect> {
+        let Purpose::Other(what) = purpose else {
+            return Vec::new();
+        };
+        if let Some(role) = what.strip_prefix("assign:")
+            && let (Ok(role), false) = (role.parse::<Role>(), value.trim().is_empty())
+        {
+            return vec![Effect::Send(Command::AssignRole {
+                role,
+                person: value.trim().to_string(),
+            })];
+        }
+        Vec::new()
+    }
+}
