@@ -181,6 +181,22 @@ pub enum CliCommand {
         /// unknown, healthy, suspected, degraded, down, isolated, recovered.
         state: String,
     },
+    /// Rename a tenant, region or service in the blast radius (a typo, a better name).
+    BlastRename {
+        incident: String,
+        /// tenant, region or service.
+        what: String,
+        from: String,
+        to: String,
+    },
+    /// Take a tenant, region or service named by mistake off the blast radius (the log
+    /// keeps the history).
+    BlastRemove {
+        incident: String,
+        /// tenant, region or service.
+        what: String,
+        name: String,
+    },
     /// Set an affected service's state.
     Service {
         incident: String,
@@ -266,6 +282,10 @@ pub enum CliCommand {
         /// Deliver to this hub channel; repeat for several (default: the template's).
         #[arg(long = "channel", value_name = "NAME")]
         channels: Vec<String>,
+        /// The title public updates carry instead of the internal one (required before
+        /// the first public update; kept for later ones).
+        #[arg(long, value_name = "TEXT")]
+        public_title: Option<String>,
     },
     /// Retry a failed delivery of a published update (#N in `warroom status`) to a channel.
     Retry {

@@ -10,6 +10,7 @@ use crate::hub::config::{HubConfig, default_path};
 use crate::incident::action::{ActionError, ActionSpec};
 use crate::incident::render::render;
 use crate::incident::runbook::FieldValues;
+use crate::incident::template::Audience;
 use crate::incident::{Command, Event, Runbooks};
 use chrono::{DateTime, Utc};
 use std::collections::BTreeMap;
@@ -86,7 +87,17 @@ pub fn dispatch(
             template,
             set,
             channels,
+            public_title,
         } => {
+            if let Some(title) = public_title {
+                let (state, _) = backend.load(incident)?;
+                if state.public_title.as_deref() != Some(title.trim()) {
+                    let command = Command::SetPublicTitle {
+                        title: title.clone(),
+                    };
+                    submit(backend, out, incident, command)?;
+                }
+            }
             let text = publishable(backend, incident, template, set, Utc::now())?;
             let command = Command::Publish {
                 template: template.clone(),
@@ -318,6 +329,11 @@ fn publishable(
         )));
     }
     let rendered = render(found, &state, runbooks, &fields, now);
+    if found.audience == Audience::Public && state.public_title.is_none() {
+        return Err(usage(
+            "not published: public updates never carry the internal title; give one with --public-title TEXT",
+        ));
+    }
     if !rendered.missing.is_empty() {
         return Err(usage(format!(
             "not published: fill {} with --set NAME=VALUE",

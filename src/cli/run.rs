@@ -7,6 +7,7 @@ use super::serve;
 use super::show;
 use crate::catalog;
 use crate::engine::DataDir;
+use crate::incident::blast::BlastAxis;
 use crate::incident::export::{ExportFormat, export};
 use crate::incident::render::render;
 use crate::incident::role::Role;
@@ -392,6 +393,32 @@ pub fn dispatch(
                     state,
                 },
             )?
+        }
+        CliCommand::BlastRename {
+            incident,
+            what,
+            from,
+            to,
+        } => {
+            let axis: BlastAxis = parse(what)?;
+            let command = Command::RenameBlast {
+                axis,
+                from: from.clone(),
+                to: to.clone(),
+            };
+            submit(backend, out, incident, command)?
+        }
+        CliCommand::BlastRemove {
+            incident,
+            what,
+            name,
+        } => {
+            let axis: BlastAxis = parse(what)?;
+            let command = Command::RemoveBlast {
+                axis,
+                name: name.clone(),
+            };
+            submit(backend, out, incident, command)?
         }
         CliCommand::Service {
             incident,

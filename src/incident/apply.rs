@@ -187,6 +187,18 @@ impl State {
                 self.blast.set_service(service, *state);
                 system(format!("Service {service}: {previous} → {state}"))
             }
+            EventKind::BlastRenamed { axis, from, to } => {
+                self.blast.rename(*axis, from, to);
+                system(format!("Blast radius: {axis} {from} renamed to {to}"))
+            }
+            EventKind::BlastRemoved { axis, name } => {
+                self.blast.remove(*axis, name);
+                system(format!("Blast radius: {axis} {name} removed"))
+            }
+            EventKind::PublicTitleSet { title } => {
+                self.public_title = Some(title.clone());
+                system(format!("Public title is now “{title}”"))
+            }
             EventKind::FlagSet { flag, on, aware_at } => {
                 if *on {
                     self.flags.insert(flag.clone(), *aware_at);

@@ -1,7 +1,7 @@
 //! Commands: what a person asks the incident to do. The hub (or the local engine)
 //! passes each through `decide`, which turns it into events or rejects it.
 
-use super::blast::CellState;
+use super::blast::{BlastAxis, CellState};
 use super::role::Role;
 use super::severity::Severity;
 use super::state::{EntryKind, Status};
@@ -104,6 +104,22 @@ pub enum Command {
     SetService {
         service: String,
         state: CellState,
+    },
+    /// Renames a tenant, region or service (a typo, a better name); history stays.
+    RenameBlast {
+        axis: BlastAxis,
+        from: String,
+        to: String,
+    },
+    /// Takes a tenant, region or service named by mistake off the blast radius.
+    RemoveBlast {
+        axis: BlastAxis,
+        name: String,
+    },
+    /// The title public updates carry instead of the internal one (which may name
+    /// customers). Asked for at the first public publish.
+    SetPublicTitle {
+        title: String,
     },
     /// Switches a regulatory flag (and so its clocks) on or off. `aware_at` back-dates
     /// the moment of awareness; it defaults to now.
@@ -213,6 +229,9 @@ impl Command {
             Command::AssignItem { .. } => "assign_item",
             Command::SetCell { .. } => "set_cell",
             Command::SetService { .. } => "set_service",
+            Command::RenameBlast { .. } => "rename_blast",
+            Command::RemoveBlast { .. } => "remove_blast",
+            Command::SetPublicTitle { .. } => "set_public_title",
             Command::SetFlag { .. } => "set_flag",
             Command::CompleteClock { .. } => "complete_clock",
             Command::SaveDraft { .. } => "save_draft",

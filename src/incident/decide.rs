@@ -12,6 +12,7 @@ use super::limits::{
 use super::role::{Permission, Role, allowed_roles, permits};
 use super::runbook::Runbooks;
 use super::state::{EntryKind, State, Status};
+use super::template::Audience;
 use chrono::{DateTime, Utc};
 use std::collections::BTreeSet;
 
@@ -190,6 +191,8 @@ fn decide_on_existing(
         | Command::AssignItem { .. }
         | Command::SetCell { .. }
         | Command::SetService { .. }
+        | Command::RenameBlast { .. }
+        | Command::RemoveBlast { .. }
         | Command::SetFlag { .. }
         | Command::CompleteClock { .. } => Err(Rejection::invalid("handled elsewhere")),
         Command::Acknowledge => {
@@ -213,6 +216,15 @@ fn decide_on_existing(
                 from: state.title.clone(),
                 to: title,
             })
+        }
+        Command::SetPublicTitle { title } => {
+            require(state, actor, Permission::PublishComms)?;
+            check_text("the public title", title, TITLE_MAX_CHARS)?;
+            let title = title.trim().to_string();
+            if state.public_title.as_deref() == Some(title.as_str()) {
+                return Err(Rejection::unchanged("the public title is already that"));
+            }
+            one(EventKind::PublicTitleSet { title })
         }
         Command::SetSeverity { severity, reason } => {
             require(state, actor, Permission::Steer)?;
@@ -370,6 +382,13 @@ fn decide_on_existing(
                 .template(template)
                 .ok_or_else(|| unknown_template(template))?;
             check_text("the update", text, COMMS_MAX_CHARS)?;
+            // Public text goes out under the public title; without one the receiver
+            // would get the internal title, which may name customers.
+            if found.audience == Audience::Public && state.public_title.is_none() {
+                return Err(Rejection::invalid(
+                    "give the incident a public title first: public updates never carry the internal title (console: asked at publish; CLI: `warroom publish … --public-title TEXT`)",
+                ));
+            }
             if let Some(field) = unfilled_field(text) {
                 return Err(Rejection::invalid(format!(
                     "fill in ⟨{field}⟩ before publishing"

@@ -3,7 +3,7 @@
 //! services), and regulatory flags and the clocks they start. Split out of `decide` the
 //! way `decide_effects` is; the permission check is the same `require`.
 
-use super::blast::CellState;
+use super::blast::{BlastAxis, CellState};
 use super::clocks;
 use super::command::{Actor, Command};
 use super::decide::require;
@@ -149,6 +149,33 @@ fn decide_here(
                 previous,
             })
         }
+        Command::RenameBlast { axis, from, to } => {
+            require(state, actor, Permission::EditBlastRadius)?;
+            let (from, to) = (from.trim(), to.trim());
+            check_name(&format!("the new {axis} name"), to)?;
+            if !state.blast.has(*axis, from) {
+                return Err(no_such_name(state, *axis, from));
+            }
+            if from == to {
+                return Err(Rejection::unchanged(format!("the {axis} is already {to}")));
+            }
+            one(EventKind::BlastRenamed {
+                axis: *axis,
+                from: from.to_string(),
+                to: to.to_string(),
+            })
+        }
+        Command::RemoveBlast { axis, name } => {
+            require(state, actor, Permission::EditBlastRadius)?;
+            let name = name.trim();
+            if !state.blast.has(*axis, name) {
+                return Err(no_such_name(state, *axis, name));
+            }
+            one(EventKind::BlastRemoved {
+                axis: *axis,
+                name: name.to_string(),
+            })
+        }
         Command::SetFlag { flag, on, aware_at } => {
             require(state, actor, Permission::SetRegulatoryFlags)?;
             if !runbooks.is_known_flag(flag) {
@@ -265,4 +292,16 @@ pub fn resolve_item(state: &State, wanted: &str) -> Result<usize, Rejection> {
             many.len()
         ))),
     }
+}
+
+fn no_such_name(state: &State, axis: BlastAxis, name: &str) -> Rejection {
+    let known = state.blast.names(axis);
+    let known = if known.is_empty() {
+        "none yet".to_string()
+    } else {
+        known.join(", ")
+    };
+    Rejection::not_found(format!(
+        "no {axis} `{name}` in the blast radius (known: {known})"
+    ))
 }

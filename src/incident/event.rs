@@ -2,7 +2,7 @@
 //! State changes only by applying events, in order; the log of events is the timeline
 //! and the audit trail.
 
-use super::blast::CellState;
+use super::blast::{BlastAxis, CellState};
 use super::role::Role;
 use super::runbook::Phase;
 use super::severity::Severity;
@@ -116,6 +116,18 @@ pub enum EventKind {
         state: CellState,
         previous: CellState,
     },
+    BlastRenamed {
+        axis: BlastAxis,
+        from: String,
+        to: String,
+    },
+    BlastRemoved {
+        axis: BlastAxis,
+        name: String,
+    },
+    PublicTitleSet {
+        title: String,
+    },
     FlagSet {
         flag: String,
         on: bool,
@@ -214,6 +226,9 @@ impl EventKind {
             EventKind::ItemAssigned { .. } => "item_assigned",
             EventKind::CellSet { .. } => "cell_set",
             EventKind::ServiceSet { .. } => "service_set",
+            EventKind::BlastRenamed { .. } => "blast_renamed",
+            EventKind::BlastRemoved { .. } => "blast_removed",
+            EventKind::PublicTitleSet { .. } => "public_title_set",
             EventKind::FlagSet { .. } => "flag_set",
             EventKind::ClockCompleted { .. } => "clock_completed",
             EventKind::DraftSaved { .. } => "draft_saved",

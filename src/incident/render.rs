@@ -34,6 +34,14 @@ pub fn render(
     Rendered { text, missing }
 }
 
+fn scope(names: &[String]) -> Vec<&str> {
+    as_strs(names)
+}
+
+fn as_strs(names: &[String]) -> Vec<&str> {
+    names.iter().map(String::as_str).collect()
+}
+
 /// `2026-11-22 04:15 UTC`.
 pub fn utc(at: DateTime<Utc>) -> String {
     at.format("%Y-%m-%d %H:%M UTC").to_string()
@@ -60,6 +68,8 @@ pub fn built_in(
     let value = match name {
         "incident_id" => state.id.clone(),
         "title" => state.title.clone(),
+        // Unset, it stays a visible ⟨public_title⟩ marker that publishing refuses.
+        "public_title" => state.public_title.clone()?,
         "severity" => state
             .severity
             .map_or("unset".into(), |s| s.code().to_string()),
@@ -89,9 +99,13 @@ pub fn built_in(
                 .collect();
             list_or(titles, "none")
         }
-        "affected_tenants" => list_or(state.blast.affected_tenants(), "none identified"),
-        "affected_regions" => list_or(state.blast.affected_regions(), "none identified"),
-        "affected_services" => list_or(state.blast.affected_services(), "none identified"),
+        // The scope: everything ever confirmed harmed, recovered included; what each
+        // looks like now is separate (`tenants_now`, `services_now`).
+        "affected_tenants" => list_or(scope(&state.blast.scope_tenants), "none identified"),
+        "affected_regions" => list_or(scope(&state.blast.scope_regions), "none identified"),
+        "affected_services" => list_or(scope(&state.blast.scope_services), "none identified"),
+        "tenants_now" => list_or(as_strs(&state.blast.tenants_now()), "none named"),
+        "services_now" => list_or(as_strs(&state.blast.services_now()), "none named"),
         "next_update_at" => clocks::compute(state, runbooks, now)
             .into_iter()
             .find(|c| c.id == "next_update")

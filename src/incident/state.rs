@@ -267,6 +267,9 @@ pub struct Delivery {
 pub struct State {
     pub id: String,
     pub title: String,
+    /// What public updates call the incident (never the internal title, which may
+    /// name customers); set at the first public publish.
+    pub public_title: Option<String>,
     pub summary: Option<String>,
     pub severity: Option<Severity>,
     pub status: Status,

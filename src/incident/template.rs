@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 pub const BUILT_IN_PLACEHOLDERS: &[&str] = &[
     "incident_id",
     "title",
+    "public_title",
     "severity",
     "severity_name",
     "status",
@@ -24,6 +25,8 @@ pub const BUILT_IN_PLACEHOLDERS: &[&str] = &[
     "affected_tenants",
     "affected_regions",
     "affected_services",
+    "tenants_now",
+    "services_now",
     "next_update_at",
     "time_to_acknowledge",
     "time_to_mitigate",

@@ -65,6 +65,8 @@ pub enum Action {
     AddTenant,
     AddRegion,
     AddService,
+    RenameName,
+    RemoveName,
     // Comms
     EditDraft,
     FillFields,
@@ -362,6 +364,18 @@ pub const KEYMAP: &[Binding] = &[
         &[Key::ch('v')],
         Action::AddService,
         "add an affected service",
+    ),
+    bind(
+        Bl,
+        &[Key::ch('E')],
+        Action::RenameName,
+        "rename the tenant, region or service under the cursor",
+    ),
+    bind(
+        Bl,
+        &[Key::ch('X')],
+        Action::RemoveName,
+        "remove the tenant, region or service under the cursor (asks first)",
     ),
     bind(
         Cm,

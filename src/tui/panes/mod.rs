@@ -67,8 +67,16 @@ pub enum Purpose {
     AddTenant,
     AddRegion(String),
     AddService,
+    /// Which name under the blast cursor to rename / remove (a picker's answer is
+    /// `axis:name`).
+    PickRename,
+    PickRemove,
+    Rename(crate::incident::blast::BlastAxis, String),
     ChooseTemplate,
-    Field { template: String, field: String },
+    Field {
+        template: String,
+        field: String,
+    },
     Other(String),
 }
 

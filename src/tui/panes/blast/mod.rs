@@ -9,8 +9,8 @@ mod grid;
 mod tests;
 mod view;
 
-use super::{Pane, Prompt, Purpose, Reaction, ViewCtx, ellipsize, frame, refuse};
-use crate::incident::blast::BlastRadius;
+use super::{Pane, Picker, Prompt, Purpose, Reaction, ViewCtx, ellipsize, frame, refuse};
+use crate::incident::blast::{BlastAxis, BlastRadius};
 use crate::incident::limits::check_name;
 use crate::incident::role::Permission;
 use crate::incident::{CellState, Command};
@@ -113,6 +113,76 @@ impl BlastPane {
     }
 }
 
+impl BlastPane {
+    /// The names under the cursor (a cell has its tenant and its region; a service row
+    /// its service), offered in a picker so the key means the same on every row.
+    fn pick_name(&self, blast: &BlastRadius, purpose: Purpose, verb: &str) -> Reaction {
+        let mut choices = Vec::new();
+        match self.spot {
+            Spot::Tenant(i) => {
+                if let Some(tenant) = blast.tenants.get(i) {
+                    choices.push((BlastAxis::Tenant, tenant.as_str()));
+                }
+                if let Some(region) = blast.regions.get(self.col) {
+                    choices.push((BlastAxis::Region, region.as_str()));
+                }
+            }
+            Spot::Service(i) => {
+                if let Some((service, _)) = blast.services.get(i) {
+                    choices.push((BlastAxis::Service, service.as_str()));
+                }
+            }
+        }
+        if choices.is_empty() {
+            return Reaction::Toast(EMPTY.into());
+        }
+        Reaction::Pick(Picker {
+            owner: Some(PaneKind::Blast),
+            purpose,
+            title: format!("{verb} which?"),
+            choices: choices
+                .into_iter()
+                .map(|(axis, name)| (format!("{axis}:{name}"), format!("{axis} {name}")))
+                .collect(),
+        })
+    }
+}
+
+/// `tenant:acme` → (Tenant, "acme").
+fn parse_pick(value: &str) -> Option<(BlastAxis, &str)> {
+    let (axis, name) = value.split_once(':')?;
+    Some((axis.parse().ok()?, name))
+}
+
+fn remove_confirm(blast: &BlastRadius, axis: BlastAxis, name: &str) -> Reaction {
+    let cells = match axis {
+        BlastAxis::Tenant => blast.cells.keys().filter(|(t, _)| t == name).count(),
+        BlastAxis::Region => blast.cells.keys().filter(|(_, r)| r == name).count(),
+        BlastAxis::Service => 0,
+    };
+    let scope = match axis {
+        BlastAxis::Tenant => blast.scope_tenants.iter().any(|n| n == name),
+        BlastAxis::Region => blast.scope_regions.iter().any(|n| n == name),
+        BlastAxis::Service => blast.scope_services.iter().any(|n| n == name),
+    };
+    let mut detail = format!("Take {axis} {name} off the blast radius.");
+    if cells > 0 {
+        detail.push_str(&format!(" Its {cells} cell(s) go with it."));
+    }
+    if scope {
+        detail.push_str(" It leaves the scope that updates and the post-mortem report.");
+    }
+    detail.push_str(" The timeline keeps the history.");
+    Reaction::Confirm {
+        title: format!("Remove {axis} {name}?"),
+        detail,
+        command: Command::RemoveBlast {
+            axis,
+            name: name.into(),
+        },
+    }
+}
+
 impl Pane for BlastPane {
     fn kind(&self) -> PaneKind {
         PaneKind::Blast
@@ -123,7 +193,7 @@ impl Pane for BlastPane {
     }
 
     fn hint(&self) -> &'static str {
-        "o/s/d/x/i/r/u mark (keys under the grid) · t tenant · e region · v service · ←→↑↓ move"
+        "o/s/d/x/i/r/u mark (keys under the grid) · t tenant · e region · v service · E rename · X remove"
     }
 
     fn on_action(&mut self, action: Action, ctx: &ViewCtx) -> Reaction {
@@ -131,7 +201,12 @@ impl Pane for BlastPane {
         self.settle(blast);
         let edits = matches!(
             action,
-            Action::SetCell(_) | Action::AddTenant | Action::AddRegion | Action::AddService
+            Action::SetCell(_)
+                | Action::AddTenant
+                | Action::AddRegion
+                | Action::AddService
+                | Action::RenameName
+                | Action::RemoveName
         );
         if let Some(refusal) = refuse(ctx, Permission::EditBlastRadius).filter(|_| edits) {
             return refusal;
@@ -168,6 +243,8 @@ impl Pane for BlastPane {
                 let title = "Affected service (starts as degraded)".into();
                 return prompt(Purpose::AddService, title, "");
             }
+            Action::RenameName => return self.pick_name(blast, Purpose::PickRename, "Rename"),
+            Action::RemoveName => return self.pick_name(blast, Purpose::PickRemove, "Remove"),
             _ => {}
         }
         Reaction::None
@@ -175,6 +252,33 @@ impl Pane for BlastPane {
 
     fn on_submit(&mut self, purpose: &Purpose, value: &str, ctx: &ViewCtx) -> Reaction {
         let (value, blast) = (value.trim(), &ctx.state.blast);
+        match purpose {
+            Purpose::PickRename | Purpose::PickRemove => {
+                let Some((axis, name)) = parse_pick(value) else {
+                    return Reaction::None;
+                };
+                if *purpose == Purpose::PickRemove {
+                    return remove_confirm(blast, axis, name);
+                }
+                let title = format!("Rename {axis} {name} to (the log keeps the old name)");
+                return prompt(Purpose::Rename(axis, name.into()), title, name);
+            }
+            Purpose::Rename(axis, from) => {
+                if value.is_empty() || value == from {
+                    return Reaction::None;
+                }
+                if let Err(refused) = check_name(&format!("the {axis}"), value) {
+                    return Reaction::Toast(refused.message);
+                }
+                self.want = None;
+                return Reaction::Send(Command::RenameBlast {
+                    axis: *axis,
+                    from: from.clone(),
+                    to: value.into(),
+                });
+            }
+            _ => {}
+        }
         let what = match purpose {
             Purpose::AddTenant => "the tenant",
             Purpose::AddRegion(_) => "the region",
