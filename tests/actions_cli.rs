@@ -289,7 +289,13 @@ fn publish_refuses_unfilled_fields_by_name_then_publishes() {
     publish(&[]).refused(&["not published", "fix_in_progress", "What we are doing now"]);
     publish(&["--set", "cause=x"]).refused(&["has no field `cause`"]);
     let fix = ["--set", "fix_in_progress=rolling back a recent change"];
-    let out = publish(&fix).ok();
+    publish(&fix).refused(&["never carry the internal title", "--public-title"]);
+    let titled = [fix[0], fix[1], "--public-title", "Invoice export errors"];
+    let out = publish(&titled).ok();
+    has(
+        &out,
+        &["public_title_set", "Invoice export errors: identified"],
+    );
     has(
         &out,
         &[
@@ -303,7 +309,8 @@ fn publish_refuses_unfilled_fields_by_name_then_publishes() {
             "We have found the cause of errors when exporting invoices and are now rolling back a recent change.",
         ],
     );
-    let published = out.trim_start_matches('#').split_whitespace().next();
+    let published = out.lines().find(|l| l.contains("comms_published"));
+    let published = published.and_then(|l| l.trim_start_matches('#').split_whitespace().next());
     let published = published.expect("the event's seq");
     // A retry names a channel the update went to; a publish, channels the hub has.
     hub.run(ALICE, &["retry", id, published, "pager"])

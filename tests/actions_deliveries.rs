@@ -271,3 +271,35 @@ async fn start_up_settles_runs_and_deliveries_a_stopped_hub_left_unfinished() {
     );
     room.stop().await;
 }
+
+#[tokio::test]
+async fn a_public_update_reaches_the_webhook_under_the_public_title_only() {
+    environment();
+    let receiver = Receiver::start().await;
+    let room = Room::open("", &channels(&receiver).await).await;
+    let id = room.declare().await;
+    let internal = json!({"type": "set_title", "title": "acme sees globex invoices"});
+    room.send(ALICE, &id, internal).await.expect("titled");
+    let public_text = "Export errors: investigating. We are looking into errors.";
+    let publish = json!({"type": "publish", "template": "status_investigating",
+        "text": public_text, "channels": ["hook"]});
+    let refused = room.send(ALICE, &id, publish.clone()).await;
+    assert!(refused.is_err(), "no public title yet: {refused:?}");
+    let title = json!({"type": "set_public_title", "title": "Export errors"});
+    room.send(ALICE, &id, title)
+        .await
+        .expect("public title set");
+    let seq = room.send(ALICE, &id, publish).await.expect("published");
+    room.until(&id, "the delivery", delivered(seq, 1)).await;
+    let seen = receiver.seen();
+    let hook = seen.iter().find(|s| s.path == "/hook").expect("delivered");
+    let body = hook.json();
+    assert_eq!(body["title"], "Export errors");
+    assert_eq!(body["audience"], "public");
+    let raw = body.to_string();
+    assert!(
+        !raw.contains("acme") && !raw.contains("globex"),
+        "the internal title leaked: {raw}"
+    );
+    room.stop().await;
+}

@@ -228,3 +228,52 @@ fn a_public_update_needs_a_public_title_and_shows_it_not_the_internal_one() {
         channels: Vec::new(),
     });
 }
+
+#[test]
+fn publish_times_are_stamped_by_the_hub_at_the_moment_it_publishes() {
+    let mut room = Room::new();
+    room.ok(Command::SetPublicTitle {
+        title: "Export errors".into(),
+    });
+    let template = room.runbooks.template("status_investigating").cloned();
+    let template = template.expect("status_investigating exists");
+    let mut fields = FieldValues::new();
+    fields.insert("symptom".into(), "errors".into());
+    let drafted = warroom::incident::render::render_for_publish(
+        &template,
+        &room.state,
+        &room.runbooks,
+        &fields,
+        room.clock,
+    )
+    .text;
+    assert!(drafted.contains("(posted {now})"), "{drafted}");
+    // The confirmation stays open for three minutes; the hub publishes at its time.
+    room.clock += Duration::minutes(3);
+    room.ok(Command::Publish {
+        template: "status_investigating".into(),
+        text: drafted,
+        channels: Vec::new(),
+    });
+    let published = room.state.published.last().expect("published");
+    let at = published.at;
+    assert!(
+        published
+            .text
+            .contains(&format!("(posted {})", at.format("%Y-%m-%d %H:%M UTC"))),
+        "{}",
+        published.text
+    );
+    // The severity matrix's update cadence, counted from this publish.
+    let level = room.runbooks.level(Severity::Sev1).expect("SEV1 level");
+    let cadence = level.update_every_minutes.expect("SEV1 has a cadence");
+    let next = at + Duration::minutes(i64::from(cadence));
+    assert!(
+        published.text.contains(&format!(
+            "Next update: {}.",
+            next.format("%Y-%m-%d %H:%M UTC")
+        )),
+        "{}",
+        published.text
+    );
+}

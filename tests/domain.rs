@@ -639,6 +639,16 @@ fn templates_fill_from_the_incident_and_publishing_refuses_unfilled_fields() {
         .keys()
         .map(|k| (k.clone(), format!("<{k} value>")))
         .collect();
+    // A public template also needs the incident's public title.
+    let no_title = render(template, &sim.state, &rb, &fields, t0());
+    assert_eq!(no_title.missing, ["public_title"]);
+    sim.ok(
+        &alice(),
+        Command::SetPublicTitle {
+            title: "Export errors".into(),
+        },
+        t0(),
+    );
     let full = render(template, &sim.state, &rb, &fields, t0());
     assert!(full.missing.is_empty(), "{:?}", full.missing);
     assert!(

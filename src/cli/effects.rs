@@ -8,7 +8,7 @@ use super::backend::{Backend, CliError};
 use super::show::{self, describe, joined};
 use crate::hub::config::{HubConfig, default_path};
 use crate::incident::action::{ActionError, ActionSpec};
-use crate::incident::render::render;
+use crate::incident::render::render_for_publish;
 use crate::incident::runbook::FieldValues;
 use crate::incident::template::Audience;
 use crate::incident::{Command, Event, Runbooks};
@@ -328,17 +328,23 @@ fn publishable(
             known.join(", ")
         )));
     }
-    let rendered = render(found, &state, runbooks, &fields, now);
+    // Times ({now}, {next_update_at}) are stamped by whoever publishes, at that moment.
+    let rendered = render_for_publish(found, &state, runbooks, &fields, now);
+    // The public title is not a field of the template: it has its own option.
+    let missing: Vec<String> = (rendered.missing.iter())
+        .filter(|name| *name != "public_title")
+        .cloned()
+        .collect();
+    if !missing.is_empty() {
+        return Err(usage(format!(
+            "not published: fill {} with --set NAME=VALUE",
+            found.describe_fields(&missing)
+        )));
+    }
     if found.audience == Audience::Public && state.public_title.is_none() {
         return Err(usage(
             "not published: public updates never carry the internal title; give one with --public-title TEXT",
         ));
-    }
-    if !rendered.missing.is_empty() {
-        return Err(usage(format!(
-            "not published: fill {} with --set NAME=VALUE",
-            found.describe_fields(&rendered.missing)
-        )));
     }
     Ok(rendered.text.trim_end().to_string())
 }

@@ -417,6 +417,7 @@ fn decide_on_existing(
             } else {
                 channels.clone()
             };
+            let text = super::render::stamp_publish_times(text, state, runbooks, now);
             one(EventKind::CommsPublished {
                 template: template.clone(),
                 title: found.title.clone(),

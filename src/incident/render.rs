@@ -42,6 +42,65 @@ fn as_strs(names: &[String]) -> Vec<&str> {
     names.iter().map(String::as_str).collect()
 }
 
+/// Placeholders whose value depends on the moment an update goes out. A draft rendered
+/// for publishing keeps them as `{name}`; `decide` stamps them with the hub's time
+/// when it publishes, so a confirmation left open a minute, or an update queued
+/// offline, never says "posted 20:52" at 20:53.
+pub const PUBLISH_TIME_PLACEHOLDERS: [&str; 3] = ["now", "elapsed", "next_update_at"];
+
+/// Like [`render`], but leaves the publish-time placeholders as `{name}` for the hub
+/// to stamp (see [`stamp_publish_times`]).
+pub fn render_for_publish(
+    template: &Template,
+    state: &State,
+    runbooks: &Runbooks,
+    fields: &FieldValues,
+    now: DateTime<Utc>,
+) -> Rendered {
+    let (text, missing) = template.fill(|name| {
+        if PUBLISH_TIME_PLACEHOLDERS.contains(&name) {
+            return Some(format!("{{{name}}}"));
+        }
+        fields
+            .get(name)
+            .filter(|v| !v.trim().is_empty())
+            .cloned()
+            .or_else(|| built_in(name, state, runbooks, now))
+    });
+    Rendered { text, missing }
+}
+
+/// Fills `{now}`, `{elapsed}` and `{next_update_at}` in a text being published at
+/// `now`. This publish restarts the update clock, so the next update is due one
+/// cadence from now (or "at resolution" once resolved or with no cadence).
+pub fn stamp_publish_times(
+    text: &str,
+    state: &State,
+    runbooks: &Runbooks,
+    now: DateTime<Utc>,
+) -> String {
+    if !PUBLISH_TIME_PLACEHOLDERS
+        .iter()
+        .any(|name| text.contains(&format!("{{{name}}}")))
+    {
+        return text.to_string();
+    }
+    let cadence = state
+        .severity
+        .and_then(|s| runbooks.level(s))
+        .and_then(|l| l.update_every_minutes)
+        .filter(|_| state.status != super::state::Status::Resolved);
+    let next = cadence.map_or("at resolution".to_string(), |minutes| {
+        utc(now + chrono::Duration::minutes(i64::from(minutes)))
+    });
+    let elapsed = state
+        .declared_at
+        .map_or("n/a".to_string(), |d| format_duration(now - d));
+    text.replace("{now}", &utc(now))
+        .replace("{elapsed}", &elapsed)
+        .replace("{next_update_at}", &next)
+}
+
 /// `2026-11-22 04:15 UTC`.
 pub fn utc(at: DateTime<Utc>) -> String {
     at.format("%Y-%m-%d %H:%M UTC").to_string()

@@ -282,3 +282,56 @@ fn snapshots() {
         insta::assert_snapshot!("blast_100x30", screen(&mut pane, &ctx, 100, 30).0);
     });
 }
+
+#[test]
+fn e_renames_and_x_removes_the_name_under_the_cursor() {
+    let fx = Fixture::new(vec![]);
+    let (ctx, mut pane) = (fx.ctx(), BlastPane::default());
+    // On the first cell (acme × eu-west-1) both names are offered.
+    let Reaction::Pick(picker) = pane.on_action(Action::RenameName, &ctx) else {
+        panic!("E offers the names under the cursor")
+    };
+    let values: Vec<&str> = picker.choices.iter().map(|(v, _)| v.as_str()).collect();
+    assert_eq!(values, ["tenant:acme", "region:eu-west-1"]);
+    let Reaction::Prompt(prompt) = pane.on_submit(&picker.purpose, "region:eu-west-1", &ctx) else {
+        panic!("then asks for the new name")
+    };
+    assert_eq!(prompt.initial, "eu-west-1");
+    let sent = pane.on_submit(&prompt.purpose, "eu-west-2", &ctx);
+    assert_eq!(
+        sent,
+        Reaction::Send(Command::RenameBlast {
+            axis: BlastAxis::Region,
+            from: "eu-west-1".into(),
+            to: "eu-west-2".into(),
+        })
+    );
+    assert_eq!(
+        pane.on_submit(&prompt.purpose, "eu-west-1", &ctx),
+        Reaction::None
+    );
+
+    let Reaction::Pick(picker) = pane.on_action(Action::RemoveName, &ctx) else {
+        panic!("X offers the names under the cursor")
+    };
+    let Reaction::Confirm {
+        title,
+        detail,
+        command,
+    } = pane.on_submit(&picker.purpose, "tenant:acme", &ctx)
+    else {
+        panic!("removing asks first")
+    };
+    assert_eq!(title, "Remove tenant acme?");
+    assert!(
+        detail.contains("1 cell(s)") && detail.contains("scope"),
+        "{detail}"
+    );
+    assert_eq!(
+        command,
+        Command::RemoveBlast {
+            axis: BlastAxis::Tenant,
+            name: "acme".into()
+        }
+    );
+}

@@ -46,6 +46,20 @@ impl Work {
         }
     }
 
+    /// The text to send: as [`Work::text`], but an unedited draft keeps its
+    /// publish-time placeholders for the hub to stamp when it publishes.
+    pub(super) fn text_for_publish(&self, template: &Template, ctx: &ViewCtx) -> String {
+        match &self.edited {
+            Some(text) => text.trim_end().to_string(),
+            None => {
+                render::render_for_publish(template, ctx.state, ctx.runbooks, &self.fields, ctx.now)
+                    .text
+                    .trim_end()
+                    .to_string()
+            }
+        }
+    }
+
     fn touch(&mut self, ctx: &ViewCtx) {
         self.dirty = true;
         self.published_before = ctx.state.published.len();

@@ -56,6 +56,8 @@ fn templates(runbooks: &Runbooks) -> Vec<&Template> {
     list
 }
 
+/// The prompt that asks for the public title before the first public update.
+const PUBLIC_TITLE: &str = "public_title";
 const NOTHING_OPEN: &str = "no draft open: Enter opens the selected template";
 
 impl CommsPane {
@@ -158,9 +160,18 @@ impl CommsPane {
     }
 
     fn publish(&self, ctx: &ViewCtx) -> Reaction {
-        let Some((template, _, text)) = self.current(ctx) else {
+        let Some((template, work, text)) = self.current(ctx) else {
             return Reaction::Toast(NOTHING_OPEN.into());
         };
+        // Public text never goes out under the internal title (it may name customers).
+        if template.audience == Audience::Public && ctx.state.public_title.is_none() {
+            return Reaction::Prompt(Prompt {
+                owner: Some(PaneKind::Comms),
+                purpose: Purpose::Other(PUBLIC_TITLE.into()),
+                title: "Public title for status updates (no customer, tenant or internal names); then P again".into(),
+                initial: String::new(),
+            });
+        }
         let missing: Vec<String> = markers(&text).iter().map(|m| format!("⟨{m}⟩")).collect();
         if !missing.is_empty() {
             let names = missing.join(", ");
@@ -178,12 +189,17 @@ impl CommsPane {
             true => " (no delivery channel on this hub: recorded, for pasting by hand)".into(),
             false => format!(" to {}", channels.join(", ")),
         };
+        let stamped = work.text_for_publish(template, ctx) != text;
+        let detail = match stamped {
+            true => format!("{text}\n\n(times are stamped by the hub at the moment it publishes)"),
+            false => text,
+        };
         Reaction::Confirm {
             title: format!("Publish {}{to}", template.title),
-            detail: text.clone(),
+            detail,
             command: Command::Publish {
                 template: template.id.clone(),
-                text,
+                text: work.text_for_publish(template, ctx),
                 channels,
             },
         }
@@ -338,6 +354,12 @@ impl Pane for CommsPane {
                 }
                 Reaction::None
             }
+            Purpose::Other(what) if what == PUBLIC_TITLE => match value.trim() {
+                "" => Reaction::None,
+                title => Reaction::Send(Command::SetPublicTitle {
+                    title: title.to_string(),
+                }),
+            },
             Purpose::Other(what) if what.starts_with("retry:") => {
                 match what.trim_start_matches("retry:").parse() {
                     Ok(published) => Reaction::Send(Command::RetryDelivery {

@@ -40,6 +40,10 @@ fn incident() -> (State, Runbooks) {
         person: "carol".into(),
     };
     run(&mut state, &rb, "alice", 1, comms);
+    let public = Command::SetPublicTitle {
+        title: "Some customers see errors in exports".into(),
+    };
+    run(&mut state, &rb, "alice", 1, public);
     for (tenant, region) in [("acme", "eu-west-1"), ("globex", "us-east-1")] {
         let (tenant, region) = (tenant.into(), region.into());
         let cell = CellState::Degraded;
@@ -127,9 +131,18 @@ fn publish_refuses_unfilled_fields_then_confirms_the_exact_text() {
         assert_eq!(title, "Publish Status page: investigating to status_page");
         assert!(detail.contains("We are looking into errors exporting invoices."));
         assert!(detail.contains("Affected regions: eu-west-1, us-east-1."));
+        // The confirmation shows the times as of now; the command leaves them for the
+        // hub to stamp when it publishes (a confirmation left open must not go stale).
+        assert!(detail.contains("(posted 2026-11-20 09:10 UTC)"), "{detail}");
+        assert!(detail.ends_with("(times are stamped by the hub at the moment it publishes)"));
+        let sent = detail
+            .trim_end_matches("(times are stamped by the hub at the moment it publishes)")
+            .trim_end()
+            .replace("2026-11-20 09:10 UTC", "{now}")
+            .replace("2026-11-20 09:30 UTC", "{next_update_at}");
         let expected = Command::Publish {
             template: "status_investigating".into(),
-            text: detail,
+            text: sent,
             channels: vec!["status_page".into()],
         };
         assert_eq!(command, expected);
@@ -186,7 +199,7 @@ fn hand_edits_stick_and_markers_can_still_be_filled() {
         assert!(!pane.capturing());
         let shown = screen(&mut pane, ctx, 100, 30);
         assert!(
-            shown.contains("· edited") && shown.contains("URGENT Investigating"),
+            shown.contains("· edited") && shown.contains("URGENT Some customers see errors"),
             "{shown}"
         );
         let Reaction::Prompt(prompt) = pane.on_action(Action::FillFields, ctx) else {
@@ -194,13 +207,16 @@ fn hand_edits_stick_and_markers_can_still_be_filled() {
         };
         pane.on_submit(&prompt.purpose, "timeouts", ctx);
         let (_, _, text) = pane.current(ctx).unwrap();
-        assert!(text.starts_with("URGENT Investigating") && text.contains("into timeouts."));
+        assert!(text.starts_with("URGENT Some customers") && text.contains("into timeouts."));
         let Reaction::Pick(picker) = pane.on_action(Action::Select, ctx) else {
             panic!("Enter on an edited draft offers to re-render it");
         };
         pane.on_submit(&picker.purpose, "reset", ctx);
         let (_, _, text) = pane.current(ctx).unwrap();
-        assert!(text.starts_with("Investigating") && text.contains("into timeouts."));
+        assert!(
+            text.starts_with("Some customers see errors in exports: investigating")
+                && text.contains("into timeouts.")
+        );
     });
 }
 
@@ -331,5 +347,36 @@ fn snapshots() {
             insta::assert_snapshot!("comms_draft_78x17", screen(&mut pane, ctx, 78, 17));
             insta::assert_snapshot!("comms_draft_100x30", screen(&mut pane, ctx, 100, 30));
         });
+    });
+}
+
+#[test]
+fn the_first_public_update_asks_for_a_public_title_first() {
+    let rb = crate::catalog::embedded().unwrap();
+    let mut state = State::default();
+    let alice = Actor::new("alice", [Role::Commander]);
+    let declare = Command::Declare {
+        id: "INC-20261120-2".into(),
+        title: "acme sees globex invoices".into(),
+        severity: Severity::Sev1,
+        playbook: None,
+        summary: None,
+    };
+    for event in decide(&state, &alice, &declare, t(0), &rb, None).unwrap() {
+        state.apply(&event);
+    }
+    with(&state, &rb, 5, |ctx| {
+        let mut pane = opened(ctx);
+        let Reaction::Prompt(prompt) = pane.on_action(Action::Publish, ctx) else {
+            panic!("P on a public template without a public title asks for one");
+        };
+        assert!(prompt.title.starts_with("Public title"), "{}", prompt.title);
+        let answer = pane.on_submit(&prompt.purpose, "  Export errors  ", ctx);
+        assert_eq!(
+            answer,
+            Reaction::Send(Command::SetPublicTitle {
+                title: "Export errors".into()
+            })
+        );
     });
 }
