@@ -45,6 +45,34 @@ impl NetError {
     }
 }
 
+/// Why a connection attempt failed, in the words the header shows: refused (nothing
+/// listens: the hub is down or restarting), unreachable, timed out, or the name does
+/// not resolve; anything else as the library says it.
+fn connect_cause(error: &tokio_tungstenite::tungstenite::Error) -> String {
+    use std::io::ErrorKind;
+    use tokio_tungstenite::tungstenite::Error;
+    match error {
+        Error::Io(io) => match io.kind() {
+            ErrorKind::ConnectionRefused => {
+                "refused: nothing listens there (is the hub running?)".into()
+            }
+            ErrorKind::HostUnreachable | ErrorKind::NetworkUnreachable => {
+                "unreachable: no route to the hub's host".into()
+            }
+            ErrorKind::TimedOut => "timed out: the hub's host does not answer".into(),
+            ErrorKind::ConnectionReset | ErrorKind::ConnectionAborted => {
+                "the connection was cut while opening".into()
+            }
+            _ if io.to_string().contains("failed to lookup") => {
+                "the host name does not resolve".into()
+            }
+            _ => io.to_string(),
+        },
+        Error::Http(response) => format!("the hub answered HTTP {}", response.status()),
+        other => other.to_string(),
+    }
+}
+
 /// `http://host:port`, `ws://host:port` or `host:port` → `ws://host:port/ws`.
 pub fn ws_url(hub: &str) -> String {
     let trimmed = hub.trim().trim_end_matches('/');
@@ -103,7 +131,7 @@ impl HubClient {
                 .await
                 .map_err(|e| NetError::Connect {
                     url: url.clone(),
-                    cause: e.to_string(),
+                    cause: connect_cause(&e),
                 })?;
         let mut client = HubClient {
             socket,

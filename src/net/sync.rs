@@ -110,9 +110,21 @@ impl SyncOptions {
             token: token.into(),
             incident: incident.into(),
             since_seq: 0,
+            // A console must be back within a second of the hub: an attempt on a
+            // refused or unreachable address costs next to nothing, so never wait long.
             min_backoff: Duration::from_millis(200),
-            max_backoff: Duration::from_secs(10),
+            max_backoff: Duration::from_secs(1),
         }
+    }
+}
+
+impl SyncOptions {
+    /// How long to wait before reconnect attempt `attempt` (1-based): doubling from
+    /// `min_backoff`, never above `max_backoff`.
+    pub fn backoff(&self, attempt: u32) -> Duration {
+        self.min_backoff
+            .saturating_mul(2u32.saturating_pow(attempt.saturating_sub(1).min(16)))
+            .min(self.max_backoff)
     }
 }
 
@@ -184,11 +196,7 @@ async fn run(
             pending,
             reason: error.to_string(),
         }));
-        let backoff = options
-            .min_backoff
-            .saturating_mul(2u32.saturating_pow(attempt.saturating_sub(1).min(16)))
-            .min(options.max_backoff);
-        let sleep = tokio::time::sleep(backoff);
+        let sleep = tokio::time::sleep(options.backoff(attempt));
         tokio::pin!(sleep);
         loop {
             tokio::select! {
@@ -317,4 +325,17 @@ async fn send(
             command,
         })
         .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_console_tries_again_at_least_every_second_however_long_the_outage() {
+        let options = SyncOptions::new("http://127.0.0.1:1", "t", "INC-1");
+        let waits: Vec<u128> = (1..=40).map(|a| options.backoff(a).as_millis()).collect();
+        assert_eq!(&waits[..4], [200, 400, 800, 1000]);
+        assert!(waits.iter().all(|w| *w <= 1000), "{waits:?}");
+    }
 }
