@@ -124,6 +124,7 @@ async fn hub_latency(
             command: Command::AddNote {
                 kind: EntryKind::Note,
                 text: format!("bench-{i};"),
+                typed_at: None,
             },
         };
         writer.send(&frame).await.map_err(|e| e.to_string())?;
@@ -164,6 +165,7 @@ async fn hub_throughput(writers: usize, per_writer: usize) -> Result<f64, String
                     command: Command::AddNote {
                         kind: EntryKind::Note,
                         text: format!("load {w} {i}"),
+                        typed_at: None,
                     },
                 };
                 let Ok(text) = serde_json::to_string(&frame) else {

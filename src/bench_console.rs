@@ -72,6 +72,7 @@ pub fn run(entries: usize, width: u16, height: u16) -> Result<String, String> {
         let command = Command::AddNote {
             kind: EntryKind::Note,
             text,
+            typed_at: None,
         };
         let at = now - Span::hours(29) + Span::milliseconds(i as i64 * 900);
         let new =
@@ -150,6 +151,7 @@ pub fn run(entries: usize, width: u16, height: u16) -> Result<String, String> {
     let command = Command::AddNote {
         kind: EntryKind::Note,
         text: "Canary clean for 10 minutes in eu-west-1".into(),
+        typed_at: None,
     };
     let mut per_entry = Vec::new();
     for _ in 0..20 {

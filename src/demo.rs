@@ -27,6 +27,7 @@ pub fn events(runbooks: &Runbooks, now: DateTime<Utc>) -> Vec<Event> {
     let note = |kind: EntryKind, text: &str| Command::AddNote {
         kind,
         text: text.to_string(),
+        typed_at: None,
     };
     let cell = |tenant: &str, region: &str, state: CellState| Command::SetCell {
         tenant: tenant.to_string(),

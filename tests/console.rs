@@ -118,7 +118,8 @@ fn typing_a_note_sends_it_and_keeps_the_editor_open() {
         effects,
         vec![Effect::Send(Command::AddNote {
             kind: EntryKind::Note,
-            text: "db failover done".into()
+            text: "db failover done".into(),
+            typed_at: None,
         })]
     );
     // The editor stays open for the next note; Tab switches the kind.
@@ -129,7 +130,8 @@ fn typing_a_note_sends_it_and_keeps_the_editor_open() {
         effects,
         vec![Effect::Send(Command::AddNote {
             kind: EntryKind::Decision,
-            text: "roll back".into()
+            text: "roll back".into(),
+            typed_at: None,
         })]
     );
     let text = screen(&mut app, 160, 48);
@@ -156,7 +158,8 @@ fn quitting_with_an_unsent_note_asks_first() {
         effects,
         vec![Effect::Send(Command::AddNote {
             kind: EntryKind::Note,
-            text: "half a thought".into()
+            text: "half a thought".into(),
+            typed_at: None,
         })]
     );
     app.update(code(KeyCode::Esc));
@@ -218,6 +221,7 @@ fn hub_events_rejections_and_link_state_reach_the_screen() {
         &Command::AddNote {
             kind: EntryKind::Note,
             text: "from bob".into(),
+            typed_at: None,
         },
         now(),
         &rb,

@@ -145,6 +145,7 @@ fn automation_declares_without_acknowledging_and_the_first_human_acknowledges() 
         Command::AddNote {
             kind: EntryKind::Note,
             text: "looking".into(),
+            typed_at: None,
         },
         later,
     );
@@ -187,6 +188,7 @@ fn the_permission_table_is_enforced() {
     let note = || Command::AddNote {
         kind: EntryKind::Note,
         text: "x".into(),
+        typed_at: None,
     };
     assert_eq!(sim.rejected(&olive(), note()), RejectCode::Forbidden);
     assert_eq!(
@@ -253,7 +255,8 @@ fn bad_input_is_rejected_with_a_specific_code() {
             &alice(),
             Command::AddNote {
                 kind: EntryKind::Note,
-                text: long
+                text: long,
+                typed_at: None,
             }
         ),
         RejectCode::TooLarge
@@ -263,7 +266,8 @@ fn bad_input_is_rejected_with_a_specific_code() {
             &alice(),
             Command::AddNote {
                 kind: EntryKind::Note,
-                text: "   ".into()
+                text: "   ".into(),
+                typed_at: None,
             }
         ),
         RejectCode::Invalid
@@ -273,7 +277,8 @@ fn bad_input_is_rejected_with_a_specific_code() {
             &alice(),
             Command::AddNote {
                 kind: EntryKind::System,
-                text: "forged".into()
+                text: "forged".into(),
+                typed_at: None,
             }
         ),
         RejectCode::Invalid
@@ -333,7 +338,8 @@ fn bad_input_is_rejected_with_a_specific_code() {
             &alice(),
             Command::AddNote {
                 kind: EntryKind::Note,
-                text: "x".into()
+                text: "x".into(),
+                typed_at: None,
             }
         ),
         RejectCode::NoIncident
@@ -361,6 +367,7 @@ fn corrections_supersede_without_erasing() {
         Command::AddNote {
             kind: EntryKind::Note,
             text: "db is down".into(),
+            typed_at: None,
         },
         t0(),
     );
@@ -676,6 +683,7 @@ fn events_round_trip_through_json_to_the_same_state() {
         Command::AddNote {
             kind: EntryKind::Action,
             text: "failover to backup \"provider\"\nline 2".into(),
+            typed_at: None,
         },
         t0(),
     );

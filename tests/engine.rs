@@ -12,6 +12,7 @@ fn note(id: &str, text: &str) -> Submission {
         command: Command::AddNote {
             kind: EntryKind::Note,
             text: text.into(),
+            typed_at: None,
         },
         command_id: Some(id.into()),
     }

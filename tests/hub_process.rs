@@ -167,6 +167,7 @@ fn note(text: String) -> Cmd {
     Cmd::AddNote {
         kind: EntryKind::Note,
         text,
+        typed_at: None,
     }
 }
 

@@ -28,7 +28,8 @@ fn command() -> impl Strategy<Value = Command> {
     prop_oneof![
         "[a-z ]{0,20}".prop_map(|text| Command::AddNote {
             kind: EntryKind::Note,
-            text
+            text,
+            typed_at: None,
         }),
         (1u64..40, "[a-z]{1,8}").prop_map(|(entry, text)| Command::CorrectNote { entry, text }),
         sev.prop_map(|severity| Command::SetSeverity {

@@ -43,6 +43,7 @@ fn incident() -> (State, Vec<Event>) {
             Command::AddNote {
                 kind: EntryKind::Note,
                 text: "acme sees globex invoices via /v1/export".into(),
+                typed_at: None,
             },
         ),
         (
@@ -86,6 +87,7 @@ fn incident() -> (State, Vec<Event>) {
             Command::AddNote {
                 kind: EntryKind::Decision,
                 text: "Disable the shared export cache".into(),
+                typed_at: None,
             },
         ),
         (9, &bob, Command::Tick { item: "1".into() }),

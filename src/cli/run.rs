@@ -262,6 +262,7 @@ pub fn dispatch(
                 Command::AddNote {
                     kind,
                     text: text.clone(),
+                    typed_at: None,
                 },
             )?;
             report(out, &events)?;

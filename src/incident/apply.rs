@@ -35,6 +35,10 @@ impl State {
                 author: event.actor.clone(),
                 kind,
                 text,
+                typed_at: match &event.kind {
+                    EventKind::NoteAdded { typed_at, .. } => *typed_at,
+                    _ => None,
+                },
                 correction: None,
             });
         }
@@ -107,7 +111,7 @@ impl State {
                     role.title().to_lowercase()
                 ))
             }
-            EventKind::NoteAdded { kind, text } => Some((*kind, text.clone())),
+            EventKind::NoteAdded { kind, text, .. } => Some((*kind, text.clone())),
             EventKind::NoteCorrected { entry, text } => {
                 let correction = Correction {
                     seq: event.seq,

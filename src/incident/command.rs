@@ -70,6 +70,10 @@ pub enum Command {
         #[serde(default = "default_note_kind")]
         kind: EntryKind,
         text: String,
+        /// When the person finished typing it, by their clock: a note queued while the
+        /// link was down is committed later, and the timeline shows both times.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        typed_at: Option<DateTime<Utc>>,
     },
     /// Supersedes the text of timeline entry `entry` (its seq); the original stays in the log.
     CorrectNote {

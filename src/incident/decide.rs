@@ -4,7 +4,7 @@
 
 use super::command::{Actor, Command};
 use super::decide_checklist::{playbook_items, unknown_playbook};
-use super::event::{CHECKLIST_SOURCE, Event, EventKind, ItemSpec};
+use super::event::{CHECKLIST_SOURCE, Event, EventKind, ItemSpec, TYPED_AT_SLACK_SECONDS};
 use super::limits::{
     COMMS_MAX_CHARS, NOTE_MAX_CHARS, TITLE_MAX_CHARS, check_incident_id, check_name, check_reason,
     check_text,
@@ -294,7 +294,11 @@ fn decide_on_existing(
                 person: holder.to_string(),
             })
         }
-        Command::AddNote { kind, text } => {
+        Command::AddNote {
+            kind,
+            text,
+            typed_at,
+        } => {
             require(state, actor, Permission::Write)?;
             if !kind.is_written_by_people() {
                 return Err(Rejection::invalid(format!(
@@ -302,9 +306,14 @@ fn decide_on_existing(
                 )));
             }
             check_text("the note", text, NOTE_MAX_CHARS)?;
+            // Kept only when it says something: typed well before the commit (queued
+            // while the link was down). A clock ahead of the hub's is not believed.
+            let typed_at =
+                typed_at.filter(|t| *t <= now && (now - *t).num_seconds() > TYPED_AT_SLACK_SECONDS);
             one(EventKind::NoteAdded {
                 kind: *kind,
                 text: text.trim_end().to_string(),
+                typed_at,
             })
         }
         Command::CorrectNote { entry, text } => {

@@ -23,6 +23,9 @@ pub struct Event {
     pub kind: EventKind,
 }
 
+/// A note typed this close to its commit time carries no separate typed time.
+pub const TYPED_AT_SLACK_SECONDS: i64 = 5;
+
 /// `ItemsAdded.source` for a playbook's steps: `playbook:<id>`.
 pub const PLAYBOOK_SOURCE: &str = "playbook:";
 /// `ItemsAdded.source` for a catalog checklist: `checklist:<id>`.
@@ -83,6 +86,10 @@ pub enum EventKind {
     NoteAdded {
         kind: EntryKind,
         text: String,
+        /// When it was typed, where that differs from the commit time by more than
+        /// [`TYPED_AT_SLACK_SECONDS`] (a note queued offline).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        typed_at: Option<DateTime<Utc>>,
     },
     NoteCorrected {
         entry: u64,

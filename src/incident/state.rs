@@ -132,6 +132,9 @@ pub struct TimelineEntry {
     pub author: String,
     pub kind: EntryKind,
     pub text: String,
+    /// When the author typed it, if well before it was committed (queued offline).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub typed_at: Option<DateTime<Utc>>,
     /// The latest correction, which supersedes `text` when shown.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub correction: Option<Correction>,

@@ -71,8 +71,15 @@ pub struct SyncHandle {
 }
 
 impl SyncHandle {
-    /// Queues a command; returns its id (acks and rejects name it).
-    pub fn send(&self, command: Command) -> String {
+    /// Queues a command; returns its id (acks and rejects name it). A note is stamped
+    /// with the time it entered the outbox (when it was typed), so one queued while
+    /// the link is down keeps its time on the timeline.
+    pub fn send(&self, mut command: Command) -> String {
+        if let Command::AddNote { typed_at, .. } = &mut command
+            && typed_at.is_none()
+        {
+            *typed_at = Some(chrono::Utc::now());
+        }
         let id = new_command_id();
         let _ = self.commands.send((id.clone(), command));
         id

@@ -219,6 +219,7 @@ impl Pane for TimelinePane {
                 Reaction::Send(Command::AddNote {
                     kind,
                     text: text.trim().to_string(),
+                    typed_at: None,
                 })
             }
             KeyCode::Tab => {
@@ -375,6 +376,9 @@ impl Pane for TimelinePane {
             let mut text = entry.current_text().replace('\n', " ⏎ ");
             if entry.correction.is_some() {
                 text.push_str(" (corrected)");
+            }
+            if let Some(typed) = entry.typed_at {
+                text.push_str(&format!(" (typed {} UTC)", typed.format("%H:%M:%S")));
             }
             let prefix = format!(
                 "{} {:<9} ",

@@ -1,7 +1,8 @@
-//! The blast radius as the team records it during a SEV1, through the pure domain:
-//! the scope updates report is "ever confirmed harmed" (recovered stays, suspected
-//! never enters), names typed wrong can be renamed or removed by events, and public
-//! updates carry a public title, never the internal one.
+//! What a team running a SEV1 records, through the pure domain: the scope updates
+//! report is "ever confirmed harmed" (recovered stays, suspected never enters), names
+//! typed wrong are renamed or removed by events, public updates carry a public title,
+//! publish-time placeholders are stamped at publish, and notes typed offline keep
+//! their typed time.
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use warroom::catalog;
@@ -276,4 +277,30 @@ fn publish_times_are_stamped_by_the_hub_at_the_moment_it_publishes() {
         "{}",
         published.text
     );
+}
+
+#[test]
+fn a_note_typed_offline_keeps_its_typed_time_and_a_clock_ahead_is_not_believed() {
+    let mut room = Room::new();
+    let typed = room.clock - Duration::minutes(4);
+    room.ok(Command::AddNote {
+        kind: warroom::incident::EntryKind::Note,
+        text: "typed while the link was down".into(),
+        typed_at: Some(typed),
+    });
+    let entry = room.state.timeline.last().expect("the note");
+    assert_eq!(entry.typed_at, Some(typed + Duration::seconds(0)));
+    assert!(entry.at > typed);
+    // Typed just now: nothing extra to show. Typed "in the future": not believed.
+    for typed_at in [
+        room.clock + Duration::seconds(28),
+        room.clock + Duration::hours(1),
+    ] {
+        room.ok(Command::AddNote {
+            kind: warroom::incident::EntryKind::Note,
+            text: "live".into(),
+            typed_at: Some(typed_at),
+        });
+        assert_eq!(room.state.timeline.last().expect("note").typed_at, None);
+    }
 }
