@@ -382,3 +382,75 @@ async fn an_approval_under_a_changed_definition_never_runs() {
     assert!(receiver.seen().is_empty());
     room.stop().await;
 }
+
+/// The escalation chain from the security report, through the real hub: seats govern
+/// the record, the token's roles govern production, and an observer is never seated.
+#[tokio::test]
+async fn a_seat_never_grants_an_action_and_an_observer_is_never_seated() {
+    let receiver = Receiver::start().await;
+    let ops_exec = action(
+        "ops_exec",
+        r#"["ops"]"#,
+        true,
+        false,
+        "timeout_seconds = 5\nkind = \"exec\"\nargv = [\"/usr/bin/true\"]",
+    );
+    let isolate = action(
+        "isolate",
+        r#"["commander", "security"]"#,
+        false,
+        true,
+        "timeout_seconds = 5\nkind = \"http\"\nmethod = \"POST\"\nurl = \"BASE/ok/isolate\"\n",
+    );
+    let actions = [
+        http_action("clamp", true, 5, "/ok/clamp"),
+        ops_exec,
+        isolate,
+    ]
+    .concat();
+    let room = Room::open(&actions.replace("BASE", &receiver.url()), "").await;
+    // A responder token declares and so commands the record.
+    let id = room.declare_as(RITA).await;
+    let steer = json!({"type": "set_severity", "severity": "SEV1"});
+    room.send(RITA, &id, steer)
+        .await
+        .expect("rita steers the record");
+    // The commander seat does not grant a ["commander", "ops"] action.
+    let (code, message) = rejected(room.request(RITA, &id, "clamp", json!({})).await);
+    assert_eq!(code, "forbidden", "{message}");
+    assert!(message.contains("token"), "{message}");
+    // Seating herself as ops lead is allowed (the record) but opens no ops action.
+    let seat =
+        |role: &str, person: &str| json!({"type": "assign_role", "role": role, "person": person});
+    room.send(RITA, &id, seat("ops", "rita"))
+        .await
+        .expect("rita seats herself");
+    let (code, _) = rejected(room.request(RITA, &id, "ops_exec", json!({})).await);
+    assert_eq!(code, "forbidden");
+    // An observer can never be seated, by a seated commander or a real one.
+    for token in [RITA, ALICE] {
+        let (code, message) = rejected(room.send(token, &id, seat("security", " olga ")).await);
+        assert_eq!(code, "forbidden", "{message}");
+        assert!(message.contains("observer"), "{message}");
+    }
+    // A two-person request by the commander token: neither the observer nor the
+    // seated responder may approve it; nothing is sent.
+    let run = room
+        .request(ALICE, &id, "isolate", json!({}))
+        .await
+        .expect("alice requests");
+    let approve = json!({"type": "approve_action", "run": run});
+    for token in [OLGA, RITA] {
+        let (code, message) = rejected(room.send(token, &id, approve.clone()).await);
+        assert_eq!(code, "forbidden", "{message}");
+    }
+    let state = State::replay(&room.events(&id).await);
+    assert_eq!(state.holder(warroom::incident::Role::Security), None);
+    assert_eq!(
+        state.run(run).expect("run").status,
+        RunStatus::AwaitingApproval
+    );
+    assert!(receiver.seen().is_empty(), "nothing reached production");
+    assert_eq!(state.action_runs.len(), 1, "refused requests leave no run");
+    room.stop().await;
+}

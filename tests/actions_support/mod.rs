@@ -28,6 +28,7 @@ pub const BOB: &str = "tok-bob-scribe";
 pub const CAROL: &str = "tok-carol-ops";
 pub const DAVE: &str = "tok-dave-ops";
 pub const OLGA: &str = "tok-olga-observer";
+pub const RITA: &str = "tok-rita-responder";
 pub const LIMIT: Duration = Duration::from_secs(20);
 /// How long the receiver's `/slow` path takes to answer.
 pub const SLOW: Duration = Duration::from_secs(30);
@@ -219,7 +220,8 @@ impl Room {
             .with_token(BOB, "bob", [Role::Scribe])
             .with_token(CAROL, "carol", [Role::Ops])
             .with_token(DAVE, "dave", [Role::Ops])
-            .with_token(OLGA, "olga", [Role::Observer]);
+            .with_token(OLGA, "olga", [Role::Observer])
+            .with_token(RITA, "rita", [Role::Responder]);
         let options = HubOptions {
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
             data: warroom::engine::DataDir::new(dir.path().join("data")),
@@ -256,11 +258,16 @@ impl Room {
     }
 
     pub async fn declare(&self) -> String {
-        let mut alice = self.client(ALICE).await;
+        self.declare_as(ALICE).await
+    }
+
+    /// Declares an incident as `token`'s holder (who takes its commander seat).
+    pub async fn declare_as(&self, token: &str) -> String {
+        let mut client = self.client(token).await;
         let declare = json!({"type": "declare", "title": "Checkout errors", "severity": "SEV2"});
         let command: Command = serde_json::from_value(declare).expect("a command");
-        let declared = within("declare", alice.command(None, command)).await;
-        alice.close().await;
+        let declared = within("declare", client.command(None, command)).await;
+        client.close().await;
         declared.expect("declared").0
     }
 
