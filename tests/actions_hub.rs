@@ -454,3 +454,65 @@ async fn a_seat_never_grants_an_action_and_an_observer_is_never_seated() {
     assert_eq!(state.action_runs.len(), 1, "refused requests leave no run");
     room.stop().await;
 }
+
+/// Security report items 7 and 12: what the receiver gets is byte-for-byte the
+/// previewed path; `.`/`..` never move a request; values with control characters or
+/// surrounding whitespace never reach a URL or argv; `\d` means ASCII digits.
+#[tokio::test]
+async fn parameter_values_cannot_move_a_request_or_smuggle_characters() {
+    let receiver = Receiver::start().await;
+    let clamp = "timeout_seconds = 5\nkind = \"http\"\nmethod = \"PUT\"\n\
+                 url = \"BASE/ok/clamp/{tenant}/budget?limit={limit}\"\n\n\
+                 [[action.param]]\nname = \"tenant\"\ndescription = \"Tenant id\"\npattern = '^[^/]+$'\n\n\
+                 [[action.param]]\nname = \"limit\"\ndescription = \"Limit in USD\"\npattern = '^\\d{1,6}$'\n";
+    let echo = "timeout_seconds = 5\nkind = \"exec\"\nargv = [\"/usr/bin/printf\", \"%s\", \"{tenant}\"]\n\n\
+                [[action.param]]\nname = \"tenant\"\ndescription = \"Tenant id\"\npattern = '^[^/]+$'\n";
+    let actions = action("clamp", r#"["ops"]"#, true, false, clamp)
+        + &action("echo", r#"["ops"]"#, true, false, echo);
+    let room = Room::open(&actions.replace("BASE", &receiver.url()), "").await;
+    let id = room.declare().await;
+    let clamp_with = |tenant: &str, limit: &str| json!({"tenant": tenant, "limit": limit});
+    for (tenant, limit) in [
+        ("..", "50"),
+        (".", "50"),
+        ("%2e%2e", "50"),
+        ("acme\r", "50"),
+        ("\tacme", "50"),
+        ("acme\u{0B}", "50"),
+        ("\u{0C}acme", "50"),
+        ("acme\u{85}", "50"),
+        ("acme", "٥٠"),
+    ] {
+        let refused = room
+            .request(CAROL, &id, "clamp", clamp_with(tenant, limit))
+            .await;
+        let (code, message) = rejected(refused);
+        assert_eq!(code, "invalid", "{tenant:?} {limit:?}: {message}");
+    }
+    for tenant in ["acme\n", "\nacme", "acme\u{85}", " acme"] {
+        let refused = room
+            .request(CAROL, &id, "echo", json!({"tenant": tenant}))
+            .await;
+        assert_eq!(rejected(refused).0, "invalid", "{tenant:?}");
+    }
+    // A value that is escaped arrives exactly as previewed.
+    let run = room
+        .request(CAROL, &id, "clamp", clamp_with("acme.eu x~", "50"))
+        .await
+        .expect("requested");
+    let state = room.until(&id, "the run finishes", finished(run)).await;
+    let seen = receiver.wait_for(1).await;
+    let warroom::incident::action::Request::Http { url, .. } =
+        &state.run(run).expect("the run").preview
+    else {
+        panic!("an http preview");
+    };
+    let previewed = url
+        .strip_prefix(&receiver.url())
+        .expect("the receiver's URL");
+    assert_eq!(previewed, "/ok/clamp/acme.eu%20x~/budget?limit=50");
+    let paths: Vec<&str> = seen.iter().map(|s| s.path.as_str()).collect();
+    assert_eq!(paths, [previewed], "only the good request, byte for byte");
+    assert_eq!(state.action_runs.len(), 1, "refused requests leave no run");
+    room.stop().await;
+}
