@@ -14,6 +14,7 @@ use warroom::incident::state::{RunOutcome, RunStatus};
 
 const API_TOKEN: &str = "tok-7f3a9c-api-very-secret";
 const EXEC_TOKEN: &str = "exec-4d2b-secret-value";
+const FORMS_TOKEN: &str = "frm/9Zq+tok=secret-value.v2";
 
 /// Sets every test's secret once, before any hub of this binary reads one.
 fn environment() {
@@ -22,6 +23,7 @@ fn environment() {
         for (name, value) in [
             ("WR_AH_API_TOKEN", API_TOKEN),
             ("WR_AH_EXEC_TOKEN", EXEC_TOKEN),
+            ("WR_AH_FORMS_TOKEN", FORMS_TOKEN),
         ] {
             // SAFETY: std serializes its own environment access; nothing in these
             // tests reads the environment through libc while this runs.
@@ -514,5 +516,92 @@ async fn parameter_values_cannot_move_a_request_or_smuggle_characters() {
     let paths: Vec<&str> = seen.iter().map(|s| s.path.as_str()).collect();
     assert_eq!(paths, [previewed], "only the good request, byte for byte");
     assert_eq!(state.action_runs.len(), 1, "refused requests leave no run");
+    room.stop().await;
+}
+
+/// Security report item 6: a target that echoes a secret URL-encoded, upper-cased,
+/// split, base64'd or hex'd, or that echoes the path of a `${NAME}` URL, gets none of
+/// it into the log or the live stream an observer sees.
+#[tokio::test]
+async fn no_echo_of_a_secret_is_kept_or_streamed() {
+    environment();
+    let receiver = Receiver::start().await;
+    let hook_path = "/lost/T0AB12/B0CD34/xyzSECRETxyz";
+    let hook = format!("{}{hook_path}?k=v4lu3s", receiver.url());
+    // A name only this test reads, set before its hub starts.
+    // SAFETY: std serializes its own environment access; nothing in these tests reads
+    // the environment through libc while this runs.
+    unsafe { std::env::set_var("WR_AH_HOOK_URL", &hook) };
+    let forms = "timeout_seconds = 5\nkind = \"http\"\nmethod = \"POST\"\nurl = \"BASE/forms\"\n\
+                 headers = { Authorization = \"Bearer ${WR_AH_FORMS_TOKEN}\" }\n";
+    let lost =
+        "timeout_seconds = 5\nkind = \"http\"\nmethod = \"POST\"\nurl = \"${WR_AH_HOOK_URL}\"\n";
+    let actions = action("forms", r#"["ops"]"#, true, false, forms)
+        + &action("lost", r#"["ops"]"#, false, false, lost);
+    let room = Room::open(&actions.replace("BASE", &receiver.url()), "").await;
+    let id = room.declare().await;
+    // An observer watches live from before the runs.
+    let mut olga = room.client(OLGA).await;
+    within("subscribe", olga.load(&id))
+        .await
+        .expect("subscribes");
+    let echoed = room
+        .request(CAROL, &id, "forms", json!({}))
+        .await
+        .expect("requested");
+    let failed = room
+        .request(CAROL, &id, "lost", json!({}))
+        .await
+        .expect("requested");
+    let mut streamed = String::new();
+    let mut finished_runs = 0;
+    while finished_runs < 2 {
+        let frame = within("a live event", olga.next()).await.expect("a frame");
+        let text = serde_json::to_string(&frame).expect("JSON");
+        finished_runs += usize::from(text.contains("action_finished"));
+        streamed.push_str(&text);
+    }
+    olga.close().await;
+    let state = room
+        .until(&id, "both runs finish", |s| {
+            finished(echoed)(s) && finished(failed)(s)
+        })
+        .await;
+    let echo = state.run(echoed).expect("the run");
+    assert_eq!(echo.status, RunStatus::Finished(RunOutcome::Succeeded));
+    assert_eq!(
+        echo.excerpt.matches("${WR_AH_FORMS_TOKEN}").count(),
+        echo_forms(FORMS_TOKEN).len(),
+        "one name per echoed form:\n{}",
+        echo.excerpt
+    );
+    let lost = state.run(failed).expect("the run");
+    assert_eq!(lost.result_status, Some(404));
+    assert!(
+        lost.excerpt.contains("Cannot POST ${WR_AH_HOOK_URL}"),
+        "{}",
+        lost.excerpt
+    );
+    let stored = [
+        room.log_text(&id),
+        serde_json::to_string(&state).expect("JSON"),
+        streamed,
+    ];
+    let mut leaks: Vec<String> = echo_forms(FORMS_TOKEN);
+    // The six base64 forms come last; each may keep the few edge characters that
+    // depend on its prefix or padding, never its middle.
+    let base64_from = leaks.len() - 6;
+    for form in &mut leaks[base64_from..] {
+        *form = form.chars().skip(8).take(form.len() - 12).collect();
+    }
+    leaks.extend(["T0AB12", "B0CD34", "xyzSECRETxyz", "v4lu3s"].map(String::from));
+    for text in &stored {
+        for leak in &leaks {
+            assert!(
+                !text.contains(leak.as_str()),
+                "`{leak}` was kept or streamed"
+            );
+        }
+    }
     room.stop().await;
 }

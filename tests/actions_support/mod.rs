@@ -57,8 +57,9 @@ impl Seen {
 
 /// A local HTTP server standing in for the systems actions and channels talk to.
 /// Paths: `/fail` 500, `/bad` 400, `/slow` answers after [`SLOW`], `/flaky` 500 until
-/// [`Receiver::heal`], `/echo` 200 with the Authorization header in the body,
-/// anything else 200 `ok`.
+/// [`Receiver::heal`], `/echo` 200 with the Authorization header in the body, `/forms`
+/// 200 with the bearer token in every encoding of [`echo_forms`], `/lost` 404
+/// "Cannot POST <path and query>" (as Express answers), anything else 200 `ok`.
 #[derive(Clone)]
 pub struct Receiver {
     pub addr: SocketAddr,
@@ -111,8 +112,50 @@ async fn answer(
             StatusCode::OK,
             format!("accepted; you sent {}", authorization.unwrap_or_default()),
         ),
+        "forms" => {
+            let auth = authorization.unwrap_or_default();
+            let token = auth.strip_prefix("Bearer ").unwrap_or(&auth);
+            (StatusCode::OK, echo_forms(token).join("\n"))
+        }
+        "lost" => (StatusCode::NOT_FOUND, format!("Cannot {method} {path}")),
         _ => (StatusCode::OK, "ok".to_string()),
     }
+}
+
+/// `secret` as a careless target might echo it: as is, upper-cased, percent-encoded in
+/// both hex cases, split across lines, base64 (standard and URL-safe, embedded at each
+/// of the three alignments), hex in both cases.
+pub fn echo_forms(secret: &str) -> Vec<String> {
+    use base64::Engine;
+    use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+    let percent = |upper: bool| -> String {
+        secret
+            .bytes()
+            .map(|b| match (b.is_ascii_alphanumeric(), upper) {
+                (true, _) => char::from(b).to_string(),
+                (false, true) => format!("%{b:02X}"),
+                (false, false) => format!("%{b:02x}"),
+            })
+            .collect()
+    };
+    let hex: String = secret.bytes().map(|b| format!("{b:02x}")).collect();
+    let half = secret.len() / 2;
+    let mut forms = vec![
+        secret.to_string(),
+        secret.to_uppercase(),
+        percent(true),
+        percent(false),
+        format!("{}\n{}", &secret[..half], &secret[half..]),
+        format!("{}\r\n  {}", &secret[..3], &secret[3..]),
+        hex.to_uppercase(),
+        hex,
+    ];
+    for prefix in ["", "u:", "user:"] {
+        let plain = format!("{prefix}{secret}");
+        forms.push(STANDARD.encode(&plain));
+        forms.push(URL_SAFE_NO_PAD.encode(&plain));
+    }
+    forms
 }
 
 impl Receiver {

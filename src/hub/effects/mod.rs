@@ -13,6 +13,7 @@ mod excerpt;
 mod exec;
 mod http;
 mod jobs;
+mod redact;
 mod run;
 
 pub use jobs::{DeliveryJob, Job, RunJob, Update, jobs_for, recover};
