@@ -250,6 +250,27 @@ mod tests {
     }
 
     #[test]
+    fn every_shipped_example_url_is_sent_as_shown() {
+        use crate::incident::action::{Piece, parse};
+        #[derive(serde::Deserialize)]
+        struct File {
+            action: Vec<ActionSpec>,
+        }
+        let file: File =
+            toml::from_str(include_str!("../../../assets/actions.example.toml")).unwrap();
+        for url in file.action.iter().filter_map(|a| a.url.as_deref()) {
+            let filled: String = parse(url)
+                .into_iter()
+                .map(|piece| match piece {
+                    Piece::Text(text) => text,
+                    Piece::Placeholder(_) | Piece::Secret(_) => "acme-eu".to_string(),
+                })
+                .collect();
+            assert_eq!(sent_as_shown(&filled), Ok(()), "{filled}");
+        }
+    }
+
+    #[test]
     fn only_https_or_plain_http_to_loopback() {
         for ok in [
             "https://hooks.example/x",
