@@ -401,3 +401,34 @@ fn the_catalog_reaches_the_console_and_an_empty_hub_says_so() {
         &["this hub has no containment actions configured"],
     );
 }
+
+/// Security report item 14: local mode takes anyone's name from `--as`, so it refuses
+/// the two-person rule outright (request and approval), naming `warroom serve`.
+#[test]
+fn local_mode_refuses_two_person_actions_and_names_warroom_serve() {
+    let home = tempfile::tempdir().expect("temp dir");
+    let config = home.path().join("warroom.toml");
+    std::fs::write(home.path().join("actions.toml"), EXAMPLE).expect("writes");
+    std::fs::write(&config, "actions = \"actions.toml\"\n").expect("writes");
+    let data = home.path().join("data");
+    let config = format!("--config {}", config.display());
+    let local = |who: &str, line: String| {
+        let prefix = format!("--data {} --as {who} --role commander", data.display());
+        warroom(home.path(), &words(&format!("{prefix} {line}")))
+    };
+    let id = local("alice", "declare --title Local".into()).ok();
+    let id = id.trim();
+    let isolate = format!("act {id} isolate_tenant --param tenant=acme {config}");
+    local("alice", isolate.clone()).refused(&["two-person approval", "warroom serve"]);
+    // Whatever run number, from whoever: approval needs a hub with tokens.
+    local("mallory", format!("approve {id} 5")).refused(&["two-person approval", "warroom serve"]);
+    // A dry run needs no approval, and an action without the rule still runs.
+    has(
+        &local("alice", format!("{isolate} --dry-run")).ok(),
+        &["nothing was sent"],
+    );
+    let runs = local("alice", format!("runs {id}")).ok();
+    let lines: Vec<&str> = runs.lines().filter(|l| l.starts_with('#')).collect();
+    assert_eq!(lines.len(), 1, "only the dry run was recorded: {runs}");
+    has(lines[0], &["dry run"]);
+}

@@ -189,6 +189,48 @@ async fn a_failed_delivery_is_recorded_and_a_retry_delivers_it() {
     room.stop().await;
 }
 
+/// Security report item 6: a channel whose whole URL is a `${NAME}` secret (a Slack
+/// webhook) answered by an Express-style "Cannot POST <path>" 404 keeps no part of the
+/// URL in the delivery's detail.
+#[tokio::test]
+async fn a_secret_webhook_url_leaves_no_part_in_a_failed_delivery() {
+    let receiver = Receiver::start().await;
+    let hook = format!(
+        "{}/lost/services/T0AB12/B0CD34/xyzSECRETxyz?k=v4lu3s",
+        receiver.url()
+    );
+    // A name only this test reads, set before its hub starts.
+    // SAFETY: std serializes its own environment access; nothing in these tests reads
+    // the environment through libc while this runs.
+    unsafe { std::env::set_var("WR_AD_LOST_URL", &hook) };
+    let config = "[[channel]]\nname = \"slack\"\nkind = \"slack\"\nurl = \"${WR_AD_LOST_URL}\"\n";
+    let room = Room::open("", config).await;
+    let id = room.declare().await;
+    let seq = room
+        .send(ALICE, &id, publish(&["slack"]))
+        .await
+        .expect("published");
+    let state = room
+        .until(&id, "the delivery fails", delivered(seq, 1))
+        .await;
+    let slack = &state.published_at_seq(seq).expect("the update").deliveries["slack"];
+    assert_eq!(slack.ok, Some(false));
+    assert!(
+        slack
+            .detail
+            .starts_with("HTTP 404: Cannot POST ${WR_AD_LOST_URL}"),
+        "{}",
+        slack.detail
+    );
+    let kept = [room.log_text(&id), slack.detail.clone()];
+    for text in &kept {
+        for part in ["T0AB12", "B0CD34", "xyzSECRETxyz", "v4lu3s", "/services/"] {
+            assert!(!text.contains(part), "`{part}` was kept: {text}");
+        }
+    }
+    room.stop().await;
+}
+
 #[tokio::test]
 async fn start_up_settles_runs_and_deliveries_a_stopped_hub_left_unfinished() {
     let receiver = Receiver::start().await;

@@ -14,6 +14,7 @@ use warroom::incident::state::{RunOutcome, RunStatus};
 
 const API_TOKEN: &str = "tok-7f3a9c-api-very-secret";
 const EXEC_TOKEN: &str = "exec-4d2b-secret-value";
+const FORMS_TOKEN: &str = "frm/9Zq+tok=secret-value.v2";
 
 /// Sets every test's secret once, before any hub of this binary reads one.
 fn environment() {
@@ -22,6 +23,7 @@ fn environment() {
         for (name, value) in [
             ("WR_AH_API_TOKEN", API_TOKEN),
             ("WR_AH_EXEC_TOKEN", EXEC_TOKEN),
+            ("WR_AH_FORMS_TOKEN", FORMS_TOKEN),
         ] {
             // SAFETY: std serializes its own environment access; nothing in these
             // tests reads the environment through libc while this runs.
@@ -380,5 +382,226 @@ async fn an_approval_under_a_changed_definition_never_runs() {
         found.excerpt
     );
     assert!(receiver.seen().is_empty());
+    room.stop().await;
+}
+
+/// The escalation chain from the security report, through the real hub: seats govern
+/// the record, the token's roles govern production, and an observer is never seated.
+#[tokio::test]
+async fn a_seat_never_grants_an_action_and_an_observer_is_never_seated() {
+    let receiver = Receiver::start().await;
+    let ops_exec = action(
+        "ops_exec",
+        r#"["ops"]"#,
+        true,
+        false,
+        "timeout_seconds = 5\nkind = \"exec\"\nargv = [\"/usr/bin/true\"]",
+    );
+    let isolate = action(
+        "isolate",
+        r#"["commander", "security"]"#,
+        false,
+        true,
+        "timeout_seconds = 5\nkind = \"http\"\nmethod = \"POST\"\nurl = \"BASE/ok/isolate\"\n",
+    );
+    let actions = [
+        http_action("clamp", true, 5, "/ok/clamp"),
+        ops_exec,
+        isolate,
+    ]
+    .concat();
+    let room = Room::open(&actions.replace("BASE", &receiver.url()), "").await;
+    // A responder token declares and so commands the record.
+    let id = room.declare_as(RITA).await;
+    let steer = json!({"type": "set_severity", "severity": "SEV1"});
+    room.send(RITA, &id, steer)
+        .await
+        .expect("rita steers the record");
+    // The commander seat does not grant a ["commander", "ops"] action.
+    let (code, message) = rejected(room.request(RITA, &id, "clamp", json!({})).await);
+    assert_eq!(code, "forbidden", "{message}");
+    assert!(message.contains("token"), "{message}");
+    // Seating herself as ops lead is allowed (the record) but opens no ops action.
+    let seat =
+        |role: &str, person: &str| json!({"type": "assign_role", "role": role, "person": person});
+    room.send(RITA, &id, seat("ops", "rita"))
+        .await
+        .expect("rita seats herself");
+    let (code, _) = rejected(room.request(RITA, &id, "ops_exec", json!({})).await);
+    assert_eq!(code, "forbidden");
+    // An observer can never be seated, by a seated commander or a real one.
+    for token in [RITA, ALICE] {
+        let (code, message) = rejected(room.send(token, &id, seat("security", " olga ")).await);
+        assert_eq!(code, "forbidden", "{message}");
+        assert!(message.contains("observer"), "{message}");
+    }
+    // A two-person request by the commander token: neither the observer nor the
+    // seated responder may approve it; nothing is sent.
+    let run = room
+        .request(ALICE, &id, "isolate", json!({}))
+        .await
+        .expect("alice requests");
+    let approve = json!({"type": "approve_action", "run": run});
+    for token in [OLGA, RITA] {
+        let (code, message) = rejected(room.send(token, &id, approve.clone()).await);
+        assert_eq!(code, "forbidden", "{message}");
+    }
+    let state = State::replay(&room.events(&id).await);
+    assert_eq!(state.holder(warroom::incident::Role::Security), None);
+    assert_eq!(
+        state.run(run).expect("run").status,
+        RunStatus::AwaitingApproval
+    );
+    assert!(receiver.seen().is_empty(), "nothing reached production");
+    assert_eq!(state.action_runs.len(), 1, "refused requests leave no run");
+    room.stop().await;
+}
+
+/// Security report items 7 and 12: what the receiver gets is byte-for-byte the
+/// previewed path; `.`/`..` never move a request; values with control characters or
+/// surrounding whitespace never reach a URL or argv; `\d` means ASCII digits.
+#[tokio::test]
+async fn parameter_values_cannot_move_a_request_or_smuggle_characters() {
+    let receiver = Receiver::start().await;
+    let clamp = "timeout_seconds = 5\nkind = \"http\"\nmethod = \"PUT\"\n\
+                 url = \"BASE/ok/clamp/{tenant}/budget?limit={limit}\"\n\n\
+                 [[action.param]]\nname = \"tenant\"\ndescription = \"Tenant id\"\npattern = '^[^/]+$'\n\n\
+                 [[action.param]]\nname = \"limit\"\ndescription = \"Limit in USD\"\npattern = '^\\d{1,6}$'\n";
+    let echo = "timeout_seconds = 5\nkind = \"exec\"\nargv = [\"/usr/bin/printf\", \"%s\", \"{tenant}\"]\n\n\
+                [[action.param]]\nname = \"tenant\"\ndescription = \"Tenant id\"\npattern = '^[^/]+$'\n";
+    let actions = action("clamp", r#"["ops"]"#, true, false, clamp)
+        + &action("echo", r#"["ops"]"#, true, false, echo);
+    let room = Room::open(&actions.replace("BASE", &receiver.url()), "").await;
+    let id = room.declare().await;
+    let clamp_with = |tenant: &str, limit: &str| json!({"tenant": tenant, "limit": limit});
+    for (tenant, limit) in [
+        ("..", "50"),
+        (".", "50"),
+        ("%2e%2e", "50"),
+        ("acme\r", "50"),
+        ("\tacme", "50"),
+        ("acme\u{0B}", "50"),
+        ("\u{0C}acme", "50"),
+        ("acme\u{85}", "50"),
+        ("acme", "٥٠"),
+    ] {
+        let refused = room
+            .request(CAROL, &id, "clamp", clamp_with(tenant, limit))
+            .await;
+        let (code, message) = rejected(refused);
+        assert_eq!(code, "invalid", "{tenant:?} {limit:?}: {message}");
+    }
+    for tenant in ["acme\n", "\nacme", "acme\u{85}", " acme"] {
+        let refused = room
+            .request(CAROL, &id, "echo", json!({"tenant": tenant}))
+            .await;
+        assert_eq!(rejected(refused).0, "invalid", "{tenant:?}");
+    }
+    // A value that is escaped arrives exactly as previewed.
+    let run = room
+        .request(CAROL, &id, "clamp", clamp_with("acme.eu x~", "50"))
+        .await
+        .expect("requested");
+    let state = room.until(&id, "the run finishes", finished(run)).await;
+    let seen = receiver.wait_for(1).await;
+    let warroom::incident::action::Request::Http { url, .. } =
+        &state.run(run).expect("the run").preview
+    else {
+        panic!("an http preview");
+    };
+    let previewed = url
+        .strip_prefix(&receiver.url())
+        .expect("the receiver's URL");
+    assert_eq!(previewed, "/ok/clamp/acme.eu%20x~/budget?limit=50");
+    let paths: Vec<&str> = seen.iter().map(|s| s.path.as_str()).collect();
+    assert_eq!(paths, [previewed], "only the good request, byte for byte");
+    assert_eq!(state.action_runs.len(), 1, "refused requests leave no run");
+    room.stop().await;
+}
+
+/// Security report item 6: a target that echoes a secret URL-encoded, upper-cased,
+/// split, base64'd or hex'd, or that echoes the path of a `${NAME}` URL, gets none of
+/// it into the log or the live stream an observer sees.
+#[tokio::test]
+async fn no_echo_of_a_secret_is_kept_or_streamed() {
+    environment();
+    let receiver = Receiver::start().await;
+    let hook_path = "/lost/T0AB12/B0CD34/xyzSECRETxyz";
+    let hook = format!("{}{hook_path}?k=v4lu3s", receiver.url());
+    // A name only this test reads, set before its hub starts.
+    // SAFETY: std serializes its own environment access; nothing in these tests reads
+    // the environment through libc while this runs.
+    unsafe { std::env::set_var("WR_AH_HOOK_URL", &hook) };
+    let forms = "timeout_seconds = 5\nkind = \"http\"\nmethod = \"POST\"\nurl = \"BASE/forms\"\n\
+                 headers = { Authorization = \"Bearer ${WR_AH_FORMS_TOKEN}\" }\n";
+    let lost =
+        "timeout_seconds = 5\nkind = \"http\"\nmethod = \"POST\"\nurl = \"${WR_AH_HOOK_URL}\"\n";
+    let actions = action("forms", r#"["ops"]"#, true, false, forms)
+        + &action("lost", r#"["ops"]"#, false, false, lost);
+    let room = Room::open(&actions.replace("BASE", &receiver.url()), "").await;
+    let id = room.declare().await;
+    // An observer watches live from before the runs.
+    let mut olga = room.client(OLGA).await;
+    within("subscribe", olga.load(&id))
+        .await
+        .expect("subscribes");
+    let echoed = room
+        .request(CAROL, &id, "forms", json!({}))
+        .await
+        .expect("requested");
+    let failed = room
+        .request(CAROL, &id, "lost", json!({}))
+        .await
+        .expect("requested");
+    let mut streamed = String::new();
+    let mut finished_runs = 0;
+    while finished_runs < 2 {
+        let frame = within("a live event", olga.next()).await.expect("a frame");
+        let text = serde_json::to_string(&frame).expect("JSON");
+        finished_runs += usize::from(text.contains("action_finished"));
+        streamed.push_str(&text);
+    }
+    olga.close().await;
+    let state = room
+        .until(&id, "both runs finish", |s| {
+            finished(echoed)(s) && finished(failed)(s)
+        })
+        .await;
+    let echo = state.run(echoed).expect("the run");
+    assert_eq!(echo.status, RunStatus::Finished(RunOutcome::Succeeded));
+    assert_eq!(
+        echo.excerpt.matches("${WR_AH_FORMS_TOKEN}").count(),
+        echo_forms(FORMS_TOKEN).len(),
+        "one name per echoed form:\n{}",
+        echo.excerpt
+    );
+    let lost = state.run(failed).expect("the run");
+    assert_eq!(lost.result_status, Some(404));
+    assert!(
+        lost.excerpt.contains("Cannot POST ${WR_AH_HOOK_URL}"),
+        "{}",
+        lost.excerpt
+    );
+    let stored = [
+        room.log_text(&id),
+        serde_json::to_string(&state).expect("JSON"),
+        streamed,
+    ];
+    let mut leaks: Vec<String> = echo_forms(FORMS_TOKEN);
+    // The six base64 forms come last; each may keep the few edge characters that
+    // depend on its prefix or padding, never its middle.
+    let base64_from = leaks.len() - 6;
+    for form in &mut leaks[base64_from..] {
+        *form = form.chars().skip(8).take(form.len() - 12).collect();
+    }
+    leaks.extend(["T0AB12", "B0CD34", "xyzSECRETxyz", "v4lu3s"].map(String::from));
+    for text in &stored {
+        for leak in &leaks {
+            assert!(
+                !text.contains(leak.as_str()),
+                "`{leak}` was kept or streamed"
+            );
+        }
+    }
     room.stop().await;
 }

@@ -440,6 +440,7 @@ fn templates_and_roles_are_listed() {
 
     let roles = room.ok(&["roles"]);
     assert!(roles.contains("Observers are read-only"), "{roles}");
+    assert!(roles.contains("seats never do"), "{roles}");
     let steer = line_with(&roles, "change title, severity and status");
     assert!(steer.trim_end().ends_with("commander"), "{steer}");
 }

@@ -878,3 +878,127 @@ fn deliveries_are_recorded_retried_and_restart_the_update_clock() {
         RejectCode::NotFound
     );
 }
+
+/// The escalation chain from the security report: a `responder` token declares (and so
+/// commands the record), seats itself ops, seats an observer as security; none of it
+/// reaches production, which only the token's own roles govern.
+#[test]
+fn seats_govern_the_record_and_never_grant_containment_actions() {
+    use std::collections::BTreeMap;
+    use warroom::incident::state::RunStatus;
+    let mut sim = Sim {
+        state: State::default(),
+        events: Vec::new(),
+        runbooks: with_actions(Sim::declared(Severity::Sev2, None)).runbooks,
+    };
+    let ops_only: warroom::incident::action::ActionSpec = toml::from_str(
+        "id = \"ops_exec\"\ntitle = \"Ops only\"\ndescription = \"D\"\nroles = [\"ops\"]\n\
+         confirm = true\ntwo_person = false\nidempotent = true\ntimeout_seconds = 1\n\
+         kind = \"exec\"\nargv = [\"/usr/bin/true\"]\n",
+    )
+    .unwrap();
+    sim.runbooks.actions.push(ops_only);
+    let rita = Actor::new("rita", [Role::Responder]);
+    sim.ok(
+        &rita,
+        Command::Declare {
+            id: "INC-2".into(),
+            title: "Escalation".into(),
+            severity: Severity::Sev2,
+            playbook: None,
+            summary: None,
+        },
+        t0(),
+    );
+    // The declarer takes command of the record: she steers severity…
+    assert_eq!(sim.state.holder(Role::Commander), Some("rita"));
+    sim.ok(
+        &rita,
+        Command::SetSeverity {
+            severity: Severity::Sev1,
+            reason: None,
+        },
+        t0(),
+    );
+    // …but the commander seat does not grant a ["commander", "ops"] action.
+    let clamp = Command::RequestAction {
+        action: "clamp_tenant_budget".into(),
+        params: BTreeMap::from([
+            ("tenant".to_string(), "acme".to_string()),
+            ("limit_usd".to_string(), "50".to_string()),
+        ]),
+        dry_run: false,
+    };
+    assert_eq!(sim.rejected(&rita, clamp.clone()), RejectCode::Forbidden);
+    // Seating herself as ops lead is a record change; the ops-only action stays closed.
+    sim.ok(
+        &rita,
+        Command::AssignRole {
+            role: Role::Ops,
+            person: "rita".into(),
+        },
+        t0(),
+    );
+    let ops_exec = || Command::RequestAction {
+        action: "ops_exec".into(),
+        params: BTreeMap::new(),
+        dry_run: false,
+    };
+    assert_eq!(sim.rejected(&rita, ops_exec()), RejectCode::Forbidden);
+    // A dry run previews production: it too needs the token's role.
+    let dry = Command::RequestAction {
+        action: "ops_exec".into(),
+        params: BTreeMap::new(),
+        dry_run: true,
+    };
+    assert_eq!(sim.rejected(&rita, dry), RejectCode::Forbidden);
+    // The hub refuses to seat an observer (it knows tokens; see tests/actions_hub.rs);
+    // should a log hold such a seat anyway, it grants the observer nothing at all.
+    sim.ok(
+        &rita,
+        Command::AssignRole {
+            role: Role::Security,
+            person: "olive".into(),
+        },
+        t0(),
+    );
+    let dana = Actor::new("dana", [Role::Security]);
+    let isolate = Command::RequestAction {
+        action: "isolate_tenant".into(),
+        params: BTreeMap::from([("tenant".to_string(), "acme".to_string())]),
+        dry_run: false,
+    };
+    let events = sim.ok(&dana, isolate, t0());
+    let run = events.last().unwrap().seq;
+    assert_eq!(
+        sim.rejected(&olive(), Command::ApproveAction { run }),
+        RejectCode::Forbidden
+    );
+    let deny = || Command::DenyAction {
+        run,
+        reason: "no".into(),
+    };
+    assert_eq!(sim.rejected(&olive(), deny()), RejectCode::Forbidden);
+    let note = Command::AddNote {
+        kind: EntryKind::Note,
+        text: "I am security now".into(),
+    };
+    assert_eq!(sim.rejected(&olive(), note), RejectCode::Forbidden);
+    // Rita's seats (commander, ops) do not let her approve or deny either.
+    assert_eq!(
+        sim.rejected(&rita, Command::ApproveAction { run }),
+        RejectCode::Forbidden
+    );
+    assert_eq!(sim.rejected(&rita, deny()), RejectCode::Forbidden);
+    assert_eq!(
+        sim.state.run(run).unwrap().status,
+        RunStatus::AwaitingApproval
+    );
+    // A second security token approves; ops tokens still request ops actions.
+    let erin = Actor::new("erin", [Role::Security]);
+    sim.ok(&erin, Command::ApproveAction { run }, t0());
+    assert_eq!(sim.state.run(run).unwrap().status, RunStatus::Ready);
+    let carol = Actor::new("carol", [Role::Ops]);
+    sim.ok(&carol, ops_exec(), t0());
+    sim.ok(&carol, clamp, t0());
+}

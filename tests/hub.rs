@@ -856,9 +856,20 @@ async fn health_and_metrics_report_what_happened() {
     let room = Room::open().await;
     let (incident, declared) = room.declare("Metrics").await;
     let mut olga = room.client(OLGA, Some(&incident)).await;
-    let (status, body) = room.get("/health").await;
+    // The declaring client's close reaches the hub a moment after `close` returns:
+    // wait (bounded) for its session to end before reading the gauge.
+    let settled = async {
+        loop {
+            let (status, body) = room.get("/health").await;
+            let health: Value = serde_json::from_str(&body).expect("JSON");
+            if status != 200 || health["connections"] == 1 {
+                return (status, health);
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    };
+    let (status, health) = within("one connection left", settled).await;
     assert_eq!(status, 200);
-    let health: Value = serde_json::from_str(&body).expect("JSON");
     let version = env!("CARGO_PKG_VERSION");
     let expected = json!({"ok": true, "version": version, "incidents": 1, "connections": 1});
     assert_eq!(health, expected);

@@ -2,7 +2,9 @@
 //! a hub, so for `act`, `approve`, `publish` and `retry` on a local data directory the
 //! CLI starts a short-lived hub in this process (loopback, a one-off token, the local
 //! config's actions and channels), sends the command through it like any client, waits
-//! for the outcome, and shuts it down. Same runner, same log, same rules.
+//! for the outcome, and shuts it down. Same runner, same log, same rules — except the
+//! two-person rule, which local mode refuses: its identities are whatever `--as` says,
+//! so "a different responder" would mean nothing.
 
 use super::args::CliCommand;
 use super::backend::{Backend, CliError};
@@ -36,6 +38,10 @@ pub fn run(
     out: &mut dyn Write,
 ) -> Result<(), CliError> {
     let failed = |e: String| CliError::Failed(e);
+    // Only two-person runs await approval, so `approve` is always one.
+    if matches!(command, CliCommand::Approve { .. }) {
+        return Err(failed(TWO_PERSON_NEEDS_A_HUB.to_string()));
+    }
     let config_path = match command {
         CliCommand::Act {
             config: Some(path), ..
@@ -46,6 +52,9 @@ pub fn run(
     let effects = config
         .apply_to(&mut runbooks)
         .map_err(|e| failed(e.to_string()))?;
+    if requests_two_person(command, &runbooks) {
+        return Err(failed(TWO_PERSON_NEEDS_A_HUB.to_string()));
+    }
     let token = new_token().map_err(|e| failed(format!("no randomness from the OS: {e}")))?;
     let auth =
         Authenticator::default().with_token(&token, &actor.name, actor.roles.iter().copied());
@@ -73,6 +82,23 @@ pub fn run(
         .block_on(hub.shutdown())
         .map_err(|e| failed(e.to_string()));
     result.and(stopped)
+}
+
+/// Why local mode cannot do two-person approval, and what to do instead.
+pub const TWO_PERSON_NEEDS_A_HUB: &str = "two-person approval needs authenticated responders, and local mode takes anyone's name from --as: run `warroom serve` and give each responder a token (`warroom token new`), then request and approve with --hub and --token";
+
+/// A real request of a two-person action. Local mode refuses it, like `approve`,
+/// before anything starts: with identities from `--as`, one person could request as
+/// alice and approve as mallory. (A dry run needs no approval, so it is allowed.)
+fn requests_two_person(command: &CliCommand, runbooks: &Runbooks) -> bool {
+    match command {
+        CliCommand::Act {
+            action,
+            dry_run: false,
+            ..
+        } => runbooks.action(action).is_some_and(|spec| spec.two_person),
+        _ => false,
+    }
 }
 
 /// Waits until what the command started has an outcome, and prints it.

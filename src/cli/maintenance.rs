@@ -110,7 +110,7 @@ pub(super) fn check(dir: Option<&PathBuf>, out: &mut dyn Write) -> Result<ExitCo
 pub(super) fn print_roles(out: &mut dyn Write) -> Result<(), CliError> {
     emit(
         out,
-        "Who may do what (a responder's roles: those their token grants, plus seats held in the incident)\n",
+        "Who may do what to the incident record (a responder's roles: those their token grants, plus seats held in the incident)\n",
     )?;
     for (permission, roles) in PERMISSIONS {
         let names: Vec<&str> = roles.iter().map(|r| r.id()).collect();
@@ -121,6 +121,6 @@ pub(super) fn print_roles(out: &mut dyn Write) -> Result<(), CliError> {
     }
     emit(
         out,
-        "\nObservers are read-only. Anyone but an observer may take command when nobody holds it.",
+        "\nContainment actions (request, approve, deny) touch production: each action names its own roles, and only the roles your token grants count — seats never do.\nObservers are read-only and can never be seated. Anyone but an observer may take command when nobody holds it; whoever declares an incident takes command of its record.",
     )
 }

@@ -3,7 +3,7 @@
 //! throttle that slows down and counts repeated failures.
 
 use super::config::ResponderEntry;
-use crate::incident::{Actor, Role};
+use crate::incident::{Actor, Command, RejectCode, Rejection, Role};
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -63,6 +63,37 @@ impl Authenticator {
 
     pub fn is_empty(&self) -> bool {
         self.entries.is_empty()
+    }
+
+    /// True when `name` is a responder of this hub whose every token grants only
+    /// observer. Such a person may never be seated: `decide` only sees the assignee's
+    /// name, so the hub, which knows the tokens, refuses it before `decide` runs.
+    pub fn is_observer_only(&self, name: &str) -> bool {
+        let mut tokens = self
+            .entries
+            .iter()
+            .filter(|(_, actor)| actor.name == name)
+            .peekable();
+        tokens.peek().is_some()
+            && tokens.all(|(_, actor)| actor.roles.iter().all(|r| *r == Role::Observer))
+    }
+
+    /// Why this hub refuses `command` before deciding it, if it does: seating an
+    /// observer (see [`Authenticator::is_observer_only`]).
+    pub fn refuse(&self, command: &Command) -> Option<Rejection> {
+        let Command::AssignRole { role, person } = command else {
+            return None;
+        };
+        let person = person.trim();
+        self.is_observer_only(person).then(|| {
+            Rejection::new(
+                RejectCode::Forbidden,
+                format!(
+                    "{person} is an observer on this hub and can never hold a seat: an observer may not be made {}",
+                    role.title().to_lowercase()
+                ),
+            )
+        })
     }
 
     /// The actor a token belongs to. Compares against every entry in constant time per
@@ -133,6 +164,26 @@ mod tests {
         );
         assert!(auth.authenticate(&b).is_none());
         assert!(auth.authenticate("").is_none());
+    }
+
+    #[test]
+    fn only_a_responder_with_nothing_but_observer_tokens_is_refused_a_seat() {
+        let auth = Authenticator::default()
+            .with_token("a", "olga", [Role::Observer])
+            .with_token("b", "sam", [Role::Observer])
+            .with_token("c", "sam", [Role::Ops])
+            .with_token("d", "rita", [Role::Responder]);
+        let seat = |person: &str| Command::AssignRole {
+            role: Role::Security,
+            person: person.into(),
+        };
+        let refused = auth.refuse(&seat(" olga ")).expect("refused");
+        assert_eq!(refused.code, RejectCode::Forbidden);
+        // Another token of the same name grants more; unknown names are not tokens'.
+        for person in ["sam", "rita", "someone-without-a-token"] {
+            assert!(auth.refuse(&seat(person)).is_none(), "{person}");
+        }
+        assert!(auth.refuse(&Command::Acknowledge).is_none());
     }
 
     #[test]

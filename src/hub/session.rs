@@ -498,6 +498,11 @@ async fn execute(
     incident: Option<String>,
     command: Command,
 ) -> HubFrame {
+    if let Some(refused) = hub.auth.refuse(&command) {
+        let code = RejectReason::from(refused.code);
+        hub.metrics.rejected(code);
+        return reject(&id, code, refused.message);
+    }
     let submission = Submission {
         actor,
         command,

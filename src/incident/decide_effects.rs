@@ -1,12 +1,16 @@
 //! `decide` for the commands that act on the world through the hub: requesting,
 //! approving and recording containment action runs, and recording comms deliveries.
-//! The permission rules here: an action's own `roles` say who may request and approve
-//! it; the requester never approves their own run; outcomes and deliveries are
-//! recorded only by the hub's runner (an automation), never by a person.
+//! The permission rules here: an action's own `roles` say who may request, approve and
+//! deny it, checked against the roles the actor's credentials grant
+//! ([`production_roles`]) — never against seats held in the incident; the requester
+//! never approves their own run; outcomes and deliveries are recorded only by the
+//! hub's runner (an automation), never by a person. Retrying a delivery re-sends a
+//! published update, which is the comms record, so it follows the comms rule (seats
+//! count) like publishing does.
 
 use super::action::Context;
 use super::command::{Actor, Command};
-use super::decide::{RejectCode, Rejection, effective_roles};
+use super::decide::{RejectCode, Rejection, is_observer_only, production_roles, record_roles};
 use super::event::EventKind;
 use super::limits::{NOTE_MAX_CHARS, check_name};
 use super::role::{Permission, Role, permits};
@@ -92,7 +96,7 @@ pub fn decide(
             }])
         }),
         Command::RetryDelivery { published, channel } => {
-            if !permits(&effective_roles(state, actor), Permission::PublishComms) {
+            if !permits(&record_roles(state, actor), Permission::PublishComms) {
                 return Some(Err(forbidden(format!(
                     "{} may not retry deliveries: that needs commander or comms",
                     actor.name
@@ -129,6 +133,20 @@ fn runner_only(actor: &Actor) -> Result<(), Rejection> {
     }
 }
 
+/// True when the actor's credentials grant one of an action's `roles`. An observer
+/// never may, even should an action (or an old log) name the role.
+fn may_touch_production(actor: &Actor, roles: &[Role]) -> bool {
+    let granted = production_roles(actor);
+    !is_observer_only(granted)
+        && roles
+            .iter()
+            .any(|r| *r != Role::Observer && granted.contains(r))
+}
+
+fn role_list(roles: &[Role]) -> String {
+    roles.iter().map(|r| r.id()).collect::<Vec<_>>().join(", ")
+}
+
 fn no_run(run: u64) -> Rejection {
     Rejection::not_found(format!("no action run #{run} in this incident"))
 }
@@ -156,16 +174,12 @@ fn request(
             ))
         }
     })?;
-    let roles = effective_roles(state, actor);
-    if roles.contains(&Role::Observer) && roles.len() == 1
-        || !spec.roles.iter().any(|r| roles.contains(r))
-    {
-        let allowed: Vec<&str> = spec.roles.iter().map(|r| r.id()).collect();
+    if !may_touch_production(actor, &spec.roles) {
         return Err(forbidden(format!(
-            "{} may not request {}: that needs one of {}",
+            "{} may not request {}: that needs one of {} granted by their token (seats in the incident do not count for actions)",
             actor.name,
             spec.title,
-            allowed.join(", ")
+            role_list(&spec.roles)
         )));
     }
     for (name, value) in params {
@@ -215,14 +229,13 @@ fn approve(
             actor.name
         )));
     }
-    let roles = effective_roles(state, actor);
-    if !found.roles.iter().any(|r| roles.contains(r)) {
-        let allowed: Vec<&str> = found.roles.iter().map(|r| r.id()).collect();
+    if !may_touch_production(actor, &found.roles) {
+        let verb = if deny.is_some() { "deny" } else { "approve" };
         return Err(forbidden(format!(
-            "{} may not approve {}: that needs one of {}",
+            "{} may not {verb} {}: that needs one of {} granted by their token (seats in the incident do not count for actions)",
             actor.name,
             found.title,
-            allowed.join(", ")
+            role_list(&found.roles)
         )));
     }
     Ok(vec![match deny {

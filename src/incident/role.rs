@@ -1,8 +1,13 @@
 //! Incident roles and the one permission table that says who may do what.
 //!
-//! A responder's effective roles in an incident are the roles their token grants plus
-//! the roles the commander assigned them in that incident (assigning someone comms lead
-//! lets them publish). `decide` checks every command against [`PERMISSIONS`].
+//! Two layers. **The incident record** (severity, status, comms, checklist, notes): a
+//! responder's roles are the roles their token grants plus the seats the commander gave
+//! them in that incident (seating someone comms lead lets them publish); `decide`
+//! checks these commands against [`PERMISSIONS`]. **Production** (requesting,
+//! approving or denying a containment action): only the roles the token grants count,
+//! checked against the action's own `roles` — a seat never does, because whoever
+//! declares becomes commander and hands out seats. An observer can do neither and is
+//! never seated.
 
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;

@@ -11,7 +11,7 @@ use super::panes::{
     timeline::TimelinePane,
 };
 use super::theme::Theme;
-use crate::incident::decide::effective_roles;
+use crate::incident::decide::record_roles;
 use crate::incident::{Actor, Command, Event, Role, Runbooks, State};
 use crate::net::{ConnectionState, SyncEvent};
 use crate::protocol::Identity;
@@ -165,7 +165,7 @@ impl App {
             name: self.me.name.clone(),
             roles: self.me.roles.clone(),
         };
-        effective_roles(&self.state, &actor)
+        record_roles(&self.state, &actor)
     }
 
     /// Runs `f` with a view context and the pane `kind`, split-borrowing the app.
@@ -178,6 +178,7 @@ impl App {
             now: self.now,
             me: &self.me.name,
             roles: &roles,
+            granted: &self.me.roles,
             number: self
                 .visible_panes()
                 .iter()

@@ -35,6 +35,7 @@ pub fn render(app: &mut App, frame: &mut Frame) {
             now: app.now,
             me: &app.me.name,
             roles: &roles,
+            granted: &app.me.roles,
             number: 0,
         };
         let link = Link {
@@ -63,6 +64,7 @@ pub fn render(app: &mut App, frame: &mut Frame) {
             now: app.now,
             me: &app.me.name,
             roles: &roles,
+            granted: &app.me.roles,
             number,
         };
         app.panes

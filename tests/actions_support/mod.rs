@@ -28,6 +28,7 @@ pub const BOB: &str = "tok-bob-scribe";
 pub const CAROL: &str = "tok-carol-ops";
 pub const DAVE: &str = "tok-dave-ops";
 pub const OLGA: &str = "tok-olga-observer";
+pub const RITA: &str = "tok-rita-responder";
 pub const LIMIT: Duration = Duration::from_secs(20);
 /// How long the receiver's `/slow` path takes to answer.
 pub const SLOW: Duration = Duration::from_secs(30);
@@ -56,8 +57,9 @@ impl Seen {
 
 /// A local HTTP server standing in for the systems actions and channels talk to.
 /// Paths: `/fail` 500, `/bad` 400, `/slow` answers after [`SLOW`], `/flaky` 500 until
-/// [`Receiver::heal`], `/echo` 200 with the Authorization header in the body,
-/// anything else 200 `ok`.
+/// [`Receiver::heal`], `/echo` 200 with the Authorization header in the body, `/forms`
+/// 200 with the bearer token in every encoding of [`echo_forms`], `/lost` 404
+/// "Cannot POST <path and query>" (as Express answers), anything else 200 `ok`.
 #[derive(Clone)]
 pub struct Receiver {
     pub addr: SocketAddr,
@@ -110,8 +112,50 @@ async fn answer(
             StatusCode::OK,
             format!("accepted; you sent {}", authorization.unwrap_or_default()),
         ),
+        "forms" => {
+            let auth = authorization.unwrap_or_default();
+            let token = auth.strip_prefix("Bearer ").unwrap_or(&auth);
+            (StatusCode::OK, echo_forms(token).join("\n"))
+        }
+        "lost" => (StatusCode::NOT_FOUND, format!("Cannot {method} {path}")),
         _ => (StatusCode::OK, "ok".to_string()),
     }
+}
+
+/// `secret` as a careless target might echo it: as is, upper-cased, percent-encoded in
+/// both hex cases, split across lines, base64 (standard and URL-safe, embedded at each
+/// of the three alignments), hex in both cases.
+pub fn echo_forms(secret: &str) -> Vec<String> {
+    use base64::Engine;
+    use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+    let percent = |upper: bool| -> String {
+        secret
+            .bytes()
+            .map(|b| match (b.is_ascii_alphanumeric(), upper) {
+                (true, _) => char::from(b).to_string(),
+                (false, true) => format!("%{b:02X}"),
+                (false, false) => format!("%{b:02x}"),
+            })
+            .collect()
+    };
+    let hex: String = secret.bytes().map(|b| format!("{b:02x}")).collect();
+    let half = secret.len() / 2;
+    let mut forms = vec![
+        secret.to_string(),
+        secret.to_uppercase(),
+        percent(true),
+        percent(false),
+        format!("{}\n{}", &secret[..half], &secret[half..]),
+        format!("{}\r\n  {}", &secret[..3], &secret[3..]),
+        hex.to_uppercase(),
+        hex,
+    ];
+    for prefix in ["", "u:", "user:"] {
+        let plain = format!("{prefix}{secret}");
+        forms.push(STANDARD.encode(&plain));
+        forms.push(URL_SAFE_NO_PAD.encode(&plain));
+    }
+    forms
 }
 
 impl Receiver {
@@ -219,7 +263,8 @@ impl Room {
             .with_token(BOB, "bob", [Role::Scribe])
             .with_token(CAROL, "carol", [Role::Ops])
             .with_token(DAVE, "dave", [Role::Ops])
-            .with_token(OLGA, "olga", [Role::Observer]);
+            .with_token(OLGA, "olga", [Role::Observer])
+            .with_token(RITA, "rita", [Role::Responder]);
         let options = HubOptions {
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
             data: warroom::engine::DataDir::new(dir.path().join("data")),
@@ -256,11 +301,16 @@ impl Room {
     }
 
     pub async fn declare(&self) -> String {
-        let mut alice = self.client(ALICE).await;
+        self.declare_as(ALICE).await
+    }
+
+    /// Declares an incident as `token`'s holder (who takes its commander seat).
+    pub async fn declare_as(&self, token: &str) -> String {
+        let mut client = self.client(token).await;
         let declare = json!({"type": "declare", "title": "Checkout errors", "severity": "SEV2"});
         let command: Command = serde_json::from_value(declare).expect("a command");
-        let declared = within("declare", alice.command(None, command)).await;
-        alice.close().await;
+        let declared = within("declare", client.command(None, command)).await;
+        client.close().await;
         declared.expect("declared").0
     }
 

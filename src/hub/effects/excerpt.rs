@@ -1,6 +1,7 @@
 //! What the hub keeps of a response body or a process's output: a bounded excerpt with
-//! every secret value that was used replaced by `${NAME}`, and error messages that
-//! never carry a URL (a URL may be, or contain, a secret).
+//! every secret value that was used replaced by `${NAME}` (in each form `redact`
+//! lists), and error messages that never carry a URL (a URL may be, or contain, a
+//! secret).
 
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncReadExt};
@@ -11,34 +12,8 @@ pub const EXCERPT_CHARS: usize = 2_000;
 /// rest is drained and dropped so a chatty process never blocks on a full pipe.
 pub const READ_CAP: usize = 16 * 1024;
 
-/// Secret values that were used, by name: `(NAME, value)`.
-pub type Secrets = [(String, String)];
-
-/// `text` with every secret value replaced by `${NAME}`.
-pub fn redact(text: &str, secrets: &Secrets) -> String {
-    let mut sorted: Vec<&(String, String)> =
-        secrets.iter().filter(|(_, v)| !v.is_empty()).collect();
-    // Longest first: a secret that contains another must be replaced whole.
-    sorted.sort_by_key(|(_, v)| std::cmp::Reverse(v.len()));
-    let mut out = text.to_string();
-    for (name, value) in sorted {
-        out = out.replace(value.as_str(), &format!("${{{name}}}"));
-    }
-    out
-}
-
-/// Removes a trailing start of any secret (left where a read stopped at [`READ_CAP`]).
-fn cut_partial(text: &mut String, secrets: &Secrets) {
-    for (_, value) in secrets {
-        let longest = (1..value.len())
-            .rev()
-            .filter(|&k| value.is_char_boundary(k))
-            .find(|&k| text.ends_with(&value[..k]));
-        if let Some(k) = longest {
-            text.truncate(text.len() - k);
-        }
-    }
-}
+use super::redact::cut_partial;
+pub use super::redact::{Secrets, redact};
 
 /// The excerpt kept in the log: redacted, then at most [`EXCERPT_CHARS`] characters.
 /// `truncated`: the raw bytes stopped at [`READ_CAP`].

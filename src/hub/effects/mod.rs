@@ -13,6 +13,7 @@ mod excerpt;
 mod exec;
 mod http;
 mod jobs;
+mod redact;
 mod run;
 
 pub use jobs::{DeliveryJob, Job, RunJob, Update, jobs_for, recover};
@@ -136,6 +137,31 @@ pub(crate) fn url_allowed(url: &str) -> Result<(), String> {
     }
 }
 
+/// Refuses a URL the HTTP client would send with another path or query than the one
+/// rendered, previewed and confirmed: the client resolves `.`/`..` segments, encodes
+/// characters a URL may not hold and drops a `#fragment`. Parameter values can no
+/// longer cause that (they are escaped and dot segments are refused), so this catches
+/// a template or a `${NAME}` URL that would. The message never repeats the URL.
+pub(crate) fn sent_as_shown(url: &str) -> Result<(), String> {
+    let Ok(parsed) = reqwest::Url::parse(url) else {
+        return Err("the url is not a valid URL".to_string());
+    };
+    let changed = || {
+        Err("the request would be sent to another path than the one shown and confirmed (the HTTP client rewrites this URL); nothing was sent".to_string())
+    };
+    if parsed.fragment().is_some() {
+        return changed();
+    }
+    let path = crate::incident::action::url_path(url);
+    // The fragment was refused above, so the query runs to the end.
+    let shown_query = url.split_once('?').map(|(_, query)| query);
+    let shown_path = if path.is_empty() { "/" } else { path };
+    if parsed.path() != shown_path || parsed.query() != shown_query {
+        return changed();
+    }
+    Ok(())
+}
+
 /// Starts the runner. It stops taking jobs when `stop` turns true, waits up to
 /// [`DRAIN`] for jobs in flight, and abandons the rest.
 pub fn spawn(
@@ -180,7 +206,7 @@ pub fn spawn(
 
 #[cfg(test)]
 mod tests {
-    use super::{missing_variables, url_allowed};
+    use super::{missing_variables, sent_as_shown, url_allowed};
     use crate::incident::action::ActionSpec;
 
     #[test]
@@ -198,6 +224,50 @@ mod tests {
         ))
         .unwrap();
         assert_eq!(missing_variables(&exec), ["WR_UNIT_UNSET_ENV"]);
+    }
+
+    #[test]
+    fn what_is_sent_is_the_url_as_shown() {
+        for same in [
+            "https://p.example/clamp/acme.eu/budget",
+            "https://p.example/t/a.b%20c?note=a%2Fb&x=..",
+            "https://p.example",
+            "https://p.example?x=1",
+        ] {
+            assert_eq!(sent_as_shown(same), Ok(()), "{same}");
+        }
+        for rewritten in [
+            "https://p.example/clamp/../budget",
+            "https://p.example/clamp/%2e%2e/budget",
+            "https://p.example/a/./b",
+            "https://p.example/a b",
+            "https://p.example/a\\b",
+            "https://p.example/a#frag",
+        ] {
+            let refused = sent_as_shown(rewritten).expect_err(rewritten);
+            assert!(!refused.contains("p.example"), "{refused}");
+        }
+    }
+
+    #[test]
+    fn every_shipped_example_url_is_sent_as_shown() {
+        use crate::incident::action::{Piece, parse};
+        #[derive(serde::Deserialize)]
+        struct File {
+            action: Vec<ActionSpec>,
+        }
+        let file: File =
+            toml::from_str(include_str!("../../../assets/actions.example.toml")).unwrap();
+        for url in file.action.iter().filter_map(|a| a.url.as_deref()) {
+            let filled: String = parse(url)
+                .into_iter()
+                .map(|piece| match piece {
+                    Piece::Text(text) => text,
+                    Piece::Placeholder(_) | Piece::Secret(_) => "acme-eu".to_string(),
+                })
+                .collect();
+            assert_eq!(sent_as_shown(&filled), Ok(()), "{filled}");
+        }
     }
 
     #[test]

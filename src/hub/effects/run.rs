@@ -99,6 +99,7 @@ fn prepare(runner: &Runner, job: &RunJob) -> Result<Prepared, String> {
     let mut secrets = used.into_inner();
     if let Request::Http { url, .. } = &request {
         super::url_allowed(url)?;
+        super::sent_as_shown(url)?;
     }
     let mut env = Vec::new();
     if let Request::Exec { env: names, .. } = &request {

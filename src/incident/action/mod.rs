@@ -3,6 +3,10 @@
 //! declared patterns, and rendering of the exact request. Pure: secrets stay as
 //! `${NAME}` unless the caller (the hub's runner) supplies their values.
 
+mod param;
+
+pub use param::{is_dot_segment, url_path};
+
 use super::role::Role;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -33,6 +37,11 @@ pub struct ParamSpec {
     pub name: String,
     pub description: String,
     pub pattern: String,
+    /// `true`: the pattern's classes (`\d`, `\w`, `\s`, `(?i)`) are Unicode-aware.
+    /// Default `false`: ASCII only, so `\d` means `[0-9]`. Left out of the fingerprint
+    /// when false, so definitions written before it existed keep theirs.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub unicode: bool,
 }
 
 /// One action as written in the hub's actions file (`docs/ACTIONS.md`).
@@ -140,6 +149,12 @@ pub enum ActionError {
         description: String,
         value: String,
         pattern: String,
+    },
+    #[error("parameter `{name}` ({description}): the value {problem}")]
+    BadValue {
+        name: String,
+        description: String,
+        problem: String,
     },
     #[error("parameter `{0}` is missing")]
     MissingParam(String),
@@ -327,8 +342,10 @@ impl ActionSpec {
         self.params.iter().find(|p| p.name == name)
     }
 
-    /// Every declared parameter present, nothing extra, each value matching its whole
-    /// pattern. Nothing is substituted before this passes.
+    /// Every declared parameter present, nothing extra, each value free of control and
+    /// invisible characters and of surrounding whitespace, and matching its whole
+    /// pattern (ASCII unless the parameter sets `unicode`). Nothing is substituted
+    /// before this passes.
     pub fn validate(&self, params: &BTreeMap<String, String>) -> Result<(), ActionError> {
         if let Some(extra) = params.keys().find(|k| self.param(k).is_none()) {
             return Err(ActionError::UnknownParam(extra.clone()));
@@ -337,12 +354,8 @@ impl ActionSpec {
             let value = params
                 .get(&param.name)
                 .ok_or_else(|| ActionError::MissingParam(param.name.clone()))?;
-            let anchored = format!("^(?:{})$", param.pattern);
-            let regex = regex::Regex::new(&anchored).map_err(|e| ActionError::BadPattern {
-                name: param.name.clone(),
-                error: e.to_string(),
-            })?;
-            if !regex.is_match(value) {
+            param::check_characters(param, value)?;
+            if !param::compile(param)?.is_match(value.as_bytes()) {
                 return Err(ActionError::BadParam {
                     name: param.name.clone(),
                     description: param.description.clone(),
@@ -364,12 +377,9 @@ impl ActionSpec {
         match self.kind {
             ActionKind::Http => {
                 let method = self.method.clone().unwrap_or_else(|| "POST".into());
-                let url = fill(
-                    self.url.as_deref().unwrap_or_default(),
-                    Escape::Url,
-                    context,
-                    secrets,
-                )?;
+                let template = self.url.as_deref().unwrap_or_default();
+                let url = fill(template, Escape::Url, context, secrets)?;
+                param::check_url_path(&url, template, &self.params, context.params)?;
                 let format = self.body_format.unwrap_or_default();
                 let mut headers = Vec::new();
                 for (name, value) in &self.headers {
@@ -460,6 +470,19 @@ impl ActionSpec {
             ));
         }
         if let Some(url) = &self.url {
+            // A literal `.` or `..` segment would be resolved away before sending.
+            let sample: String = parse(url)
+                .into_iter()
+                .map(|piece| match piece {
+                    Piece::Text(text) => text,
+                    Piece::Placeholder(_) | Piece::Secret(_) => "x".to_string(),
+                })
+                .collect();
+            if url_path(&sample).split(['/', '\\']).any(is_dot_segment) {
+                return invalid(
+                    "url has a `.` or `..` path segment, which would be resolved before sending: write the path it means".into(),
+                );
+            }
             let local = is_loopback_http(url);
             if !url.starts_with("https://") && !url.starts_with("${") && !local {
                 return invalid(
@@ -521,10 +544,7 @@ impl ActionSpec {
                     param.name
                 ));
             }
-            regex::Regex::new(&param.pattern).map_err(|e| ActionError::BadPattern {
-                name: param.name.clone(),
-                error: e.to_string(),
-            })?;
+            param::compile(param)?;
         }
         Ok(())
     }

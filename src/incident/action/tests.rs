@@ -46,11 +46,18 @@ fn parameters_must_match_their_whole_pattern() {
         .unwrap();
     let ok = BTreeMap::from([("tenant".to_string(), "acme-eu".to_string())]);
     action.validate(&ok).unwrap();
-    for bad in ["; rm -rf /", "acme/../globex", "tenant/*", "ACME", " acme"] {
+    for bad in ["; rm -rf /", "acme/../globex", "tenant/*", "ACME"] {
         let params = BTreeMap::from([("tenant".to_string(), bad.to_string())]);
         assert!(
             matches!(action.validate(&params), Err(ActionError::BadParam { .. })),
             "{bad}"
+        );
+    }
+    for bad in [" acme", "acme\n", "acme\u{85}"] {
+        let params = BTreeMap::from([("tenant".to_string(), bad.to_string())]);
+        assert!(
+            matches!(action.validate(&params), Err(ActionError::BadValue { .. })),
+            "{bad:?}"
         );
     }
     assert!(matches!(
@@ -123,4 +130,72 @@ fn load_checks_catch_mistakes() {
         action.check(),
         Err(ActionError::SecretNotAllowed(_))
     ));
+    let dotted = url_action("https://p.example/a/%2e%2E/{v}", "^[a-z]+$");
+    let refused = dotted.check().unwrap_err().to_string();
+    assert!(refused.contains("`..`"), "{refused}");
+}
+
+/// A test action: `url` with one parameter `v` whose pattern is `pattern`.
+fn url_action(url: &str, pattern: &str) -> ActionSpec {
+    toml::from_str(&format!(
+        "id = \"a\"\ntitle = \"A\"\ndescription = \"D\"\nroles = [\"ops\"]\nconfirm = true\n\
+         two_person = false\nidempotent = true\ntimeout_seconds = 1\nkind = \"http\"\n\
+         method = \"PUT\"\nurl = \"{url}\"\n\n[[param]]\nname = \"v\"\n\
+         description = \"The value\"\npattern = '{pattern}'\n"
+    ))
+    .unwrap()
+}
+
+fn render_with(action: &ActionSpec, value: &str) -> Result<Request, ActionError> {
+    let params = BTreeMap::from([("v".to_string(), value.to_string())]);
+    action.validate(&params)?;
+    let context = Context {
+        incident_id: "INC-1",
+        actor: "alice",
+        severity: "SEV1",
+        params: &params,
+    };
+    action.render(&context, None)
+}
+
+#[test]
+fn dot_segments_never_reach_a_url_path() {
+    let action = url_action("https://p.example/clamp/{v}/budget?note={v}", "^[^/]+$");
+    for dot in [".", "..", "%2e", "%2E%2e", ".%2e"] {
+        let refused = render_with(&action, dot);
+        assert!(
+            matches!(&refused, Err(ActionError::BadValue { name, .. }) if name == "v"),
+            "{dot}: {refused:?}"
+        );
+    }
+    let Ok(Request::Http { url, .. }) = render_with(&action, "acme.eu") else {
+        panic!("a normal value renders");
+    };
+    assert_eq!(url, "https://p.example/clamp/acme.eu/budget?note=acme.eu");
+    // In the query a dot is just a dot; a literal `..` in the template is refused too.
+    let query = url_action("https://p.example/x?v={v}", "^[^/]+$");
+    assert!(render_with(&query, "..").is_ok());
+    let literal = url_action("https://p.example/a/../{v}", "^[^/]+$");
+    assert!(matches!(
+        render_with(&literal, "acme"),
+        Err(ActionError::Invalid(_))
+    ));
+}
+
+#[test]
+fn digits_are_ascii_unless_the_parameter_says_unicode() {
+    let action = url_action("https://p.example/budget/{v}", r"^\d{1,6}$");
+    assert!(render_with(&action, "50").is_ok());
+    assert!(matches!(
+        render_with(&action, "٥٠"),
+        Err(ActionError::BadParam { .. })
+    ));
+    let mut unicode = action.clone();
+    unicode.params[0].unicode = true;
+    assert!(render_with(&unicode, "٥٠").is_ok());
+    // Opting in changes the definition, so its fingerprint; leaving it out does not
+    // change a definition written before the option existed.
+    assert_ne!(unicode.fingerprint(), action.fingerprint());
+    let json = serde_json::to_string(&action).unwrap();
+    assert!(!json.contains("unicode"), "{json}");
 }

@@ -30,8 +30,12 @@ pub struct ViewCtx<'a> {
     pub now: DateTime<Utc>,
     /// Your name, as the hub knows you.
     pub me: &'a str,
-    /// Your effective roles in this incident (granted plus seats).
+    /// Your roles for the incident record: granted plus seats (see
+    /// `incident::decide::record_roles`).
     pub roles: &'a BTreeSet<Role>,
+    /// The roles your token grants: the only ones that count for containment actions
+    /// (`incident::decide::production_roles`).
+    pub granted: &'a BTreeSet<Role>,
     /// The pane's number in the current layout (what the digit keys jump to).
     pub number: usize,
 }

@@ -80,10 +80,11 @@ fn joined(roles: &[Role]) -> String {
     roles.iter().map(|r| r.id()).collect::<Vec<_>>().join(", ")
 }
 
-/// False only when we know our roles and none of `roles` is among them (before the
-/// hub's welcome the roles are empty, and the hub stays the judge).
+/// False only when we know our roles and our token grants none of `roles` (seats do
+/// not count for actions; before the hub's welcome the roles are empty, and the hub
+/// stays the judge).
 fn may(roles: &[Role], ctx: &ViewCtx) -> bool {
-    ctx.roles.is_empty() || roles.iter().any(|r| ctx.roles.contains(r))
+    ctx.granted.is_empty() || roles.iter().any(|r| ctx.granted.contains(r))
 }
 
 /// Columns inside the confirmation dialog (`view.rs` draws it 78 wide). Wrapped here

@@ -77,6 +77,7 @@ fn with<R>(
         now: now(),
         me,
         roles: &roles,
+        granted: &roles,
         number: 5,
     };
     f(&ctx)

@@ -196,7 +196,7 @@ fn action_details(spec: &ActionSpec, ctx: &ViewCtx) -> Vec<Line<'static>> {
     if spec.confirm {
         head.push(Span::styled(" · confirm first", muted));
     }
-    let you = match joined(&ctx.roles.iter().copied().collect::<Vec<_>>()) {
+    let you = match joined(&ctx.granted.iter().copied().collect::<Vec<_>>()) {
         mine if mine.is_empty() => "no role".to_string(),
         mine => mine,
     };

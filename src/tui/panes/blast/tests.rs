@@ -81,6 +81,7 @@ impl Fixture {
             now: t(30),
             me: "alice",
             roles,
+            granted: roles,
             number: 3,
         }
     }

@@ -62,6 +62,7 @@ impl Fixture {
             now: t(11),
             me: "alice",
             roles,
+            granted: roles,
             number: 2,
         }
     }

@@ -72,6 +72,7 @@ fn with<R>(state: &State, rb: &Runbooks, now: i64, f: impl FnOnce(&ViewCtx) -> R
         now: t(now),
         me: "carol",
         roles: &roles,
+        granted: &roles,
         number: 4,
     };
     f(&ctx)
