@@ -982,6 +982,7 @@ fn seats_govern_the_record_and_never_grant_containment_actions() {
     let note = Command::AddNote {
         kind: EntryKind::Note,
         text: "I am security now".into(),
+        typed_at: None,
     };
     assert_eq!(sim.rejected(&olive(), note), RejectCode::Forbidden);
     // Rita's seats (commander, ops) do not let her approve or deny either.
