@@ -198,6 +198,8 @@ fn console(
         config,
         look: look(cli),
         incident,
+        token: cli.global.token.clone(),
+        user: cli.global.user.clone(),
     })
     .map_err(CliError::Failed)?;
     Ok(ExitCode::SUCCESS)

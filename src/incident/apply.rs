@@ -36,6 +36,7 @@ impl State {
                 kind,
                 text,
                 correction: None,
+                earlier: Vec::new(),
             });
         }
     }
@@ -118,7 +119,9 @@ impl State {
                 if let Ok(i) = self.timeline.binary_search_by_key(entry, |e| e.seq)
                     && let Some(target) = self.timeline.get_mut(i)
                 {
-                    target.correction = Some(correction);
+                    if let Some(previous) = target.correction.replace(correction) {
+                        target.earlier.push(previous);
+                    }
                 }
                 None
             }

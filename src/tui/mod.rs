@@ -3,14 +3,19 @@
 //! and `layout` are data; `run` owns the terminal and the event loop.
 
 pub mod app;
+pub mod composer;
+pub mod editing;
 pub mod keymap;
 pub mod layout;
 pub mod lobby;
 pub mod modal;
 mod palette;
 pub mod panes;
+pub mod reader;
 pub mod run;
 pub mod start;
 pub mod terminal;
 pub mod theme;
+mod typing;
 pub mod view;
+pub mod wrap;
