@@ -82,16 +82,20 @@ impl Sandbox {
         self.path("tmp")
     }
 
+    /// The variables set for everything started here; `USER` only when the sandbox
+    /// has a user (an empty one stands for a session without `$USER`).
     fn vars(&self) -> Vec<(&'static str, String)> {
         let path = |p: PathBuf| p.display().to_string();
-        vec![
-            ("USER", self.user.clone()),
+        let user = Some(("USER", self.user.clone())).filter(|_| !self.user.is_empty());
+        user.into_iter()
+            .chain([
             ("XDG_CONFIG_HOME", path(self.path("config"))),
             ("WARROOM_DATA", path(self.data())),
             ("TMPDIR", path(self.tmp())),
             ("LANG", "C.UTF-8".into()),
             ("LC_ALL", "C.UTF-8".into()),
-        ]
+        ])
+        .collect()
     }
 
     /// Applies the sandbox's environment to `command`: every `WARROOM_*` of the
@@ -100,7 +104,8 @@ impl Sandbox {
     fn apply(&self, command: &mut Command) {
         for (key, _) in std::env::vars_os() {
             let name = key.to_string_lossy();
-            if name.starts_with("WARROOM_") || SCRUB.contains(&name.as_ref()) {
+            let unnamed = self.user.is_empty() && (name == "USER" || name == "LOGNAME");
+            if name.starts_with("WARROOM_") || SCRUB.contains(&name.as_ref()) || unnamed {
                 command.env_remove(&key);
             }
         }
@@ -129,6 +134,9 @@ impl Sandbox {
         }
         text.push_str("unset WARROOM_HUB WARROOM_TOKEN WARROOM_CATALOG WARROOM_USER ");
         text.push_str("WARROOM_CONFIG WARROOM_THEME WARROOM_LOG NO_COLOR\n");
+        if self.user.is_empty() {
+            text.push_str("unset USER LOGNAME\n");
+        }
         text.push_str(&format!(
             "cd {}\n",
             sh_quote(&self.tmp().display().to_string())
@@ -1238,4 +1246,41 @@ fn long_notes_wrap_at_220x60_and_enter_shows_one_in_full() {
     tmux.expect(w, "the detail closed", STEP, |s| !s.contains("Author:  kim"));
     tmux.keys(w, &["q"]);
     tmux.assert_exited_cleanly(&console, "INC-DEMO-1");
+}
+
+/// With `$USER` unset, the console on an embedded hub names you by the responder token
+/// you give it, and without one by the name the CLI uses (`local`), never "you".
+#[test]
+fn without_user_the_console_names_you_by_your_token() {
+    let sandbox = Sandbox::new("");
+    let config = sandbox.path("warroom.toml");
+    let config_arg = config.display().to_string();
+    let args = [
+        "token", "new", "--name", "dana", "--role", "scribe", "--config", &config_arg,
+    ];
+    let token = ok(&sandbox, &args).stdout.trim().to_string();
+    let with_token = sandbox.console_script(
+        "token",
+        &["console", "--config", &config_arg, "--token", &token],
+    );
+    // Wide enough for the lobby's whole header line.
+    let tmux = Tmux::start(&sandbox, 220, 36, &with_token);
+    let w = with_token.window.as_str();
+    tmux.expect(w, "the lobby naming dana", START, |s| {
+        s.contains("Declare an incident") && s.contains("you: dana")
+    });
+    tmux.keys(w, &["Escape"]);
+    tmux.assert_exited_cleanly(&with_token, "you: dana");
+
+    let without = sandbox.console_script("plain", &["console", "--config", &config_arg]);
+    tmux.open(&without);
+    let w = without.window.as_str();
+    let screen = tmux.expect(w, "the lobby", START, |s| s.contains("Declare an incident"));
+    assert!(
+        screen.contains("you: local") && !screen.contains("you: you"),
+        "{}",
+        framed(&screen)
+    );
+    tmux.keys(w, &["Escape"]);
+    tmux.assert_exited_cleanly(&without, "you: local");
 }

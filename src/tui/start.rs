@@ -52,21 +52,22 @@ pub fn local_user(named: Option<&str>) -> String {
 /// The token the embedded console connects with: the responder token you gave
 /// (`--token`, `$WARROOM_TOKEN`) when this hub's config knows it, so the console
 /// names you by that token's name and roles; else a fresh one for `name` with every
-/// seat, which the authenticator then also accepts.
+/// seat, which the authenticator then also accepts. The flag says it was minted here
+/// (only a minted token is saved for a second console: yours stays where you keep it).
 fn console_token(
     auth: Authenticator,
     given: Option<&str>,
     name: &str,
-) -> Result<(Authenticator, String), String> {
+) -> Result<(Authenticator, String, bool), String> {
     if let Some(token) = given.filter(|t| auth.authenticate(t).is_some()) {
-        return Ok((auth, token.trim().to_string()));
+        return Ok((auth, token.trim().to_string(), false));
     }
     if given.is_some() {
         tracing::warn!("the given token is not one of this hub's responders; using a local one");
     }
     let token = new_token().map_err(|e| format!("no randomness from the OS: {e}"))?;
     let auth = auth.with_token(&token, name, LOCAL_ROLES);
-    Ok((auth, token))
+    Ok((auth, token, true))
 }
 
 /// Logs go to a file beside the data, never to the console's terminal.
@@ -154,11 +155,13 @@ pub fn embedded(options: EmbeddedOptions) -> Result<(), String> {
     let effects = config.apply_to(&mut runbooks).map_err(|e| e.to_string())?;
     let user = local_user(options.user.as_deref());
     let responders = Authenticator::new(&config.responders);
-    let (auth, token) = console_token(responders, options.token.as_deref(), &user)?;
+    let (auth, token, minted) = console_token(responders, options.token.as_deref(), &user)?;
     let runtime = runtime()?;
     runtime.block_on(async {
         let hub = start_local_hub(options.data.clone(), runbooks, auth, None, effects).await?;
-        let token_file = save_token(options.data.root(), &token);
+        let token_file = minted
+            .then(|| save_token(options.data.root(), &token))
+            .flatten();
         let url = format!("http://{}", hub.addr);
         let header = match &token_file {
             Some(path) => format!(
@@ -347,11 +350,14 @@ mod tests {
             token_sha256: crate::hub::auth::token_hash(&token),
         };
         let auth = Authenticator::new(&[entry]);
-        let (auth_known, used) = console_token(auth.clone(), Some(&token), "local").unwrap();
+        let (auth_known, used, minted) =
+            console_token(auth.clone(), Some(&token), "local").unwrap();
         assert_eq!(used, token);
+        assert!(!minted, "a token you gave is never written to disk");
         assert_eq!(auth_known.authenticate(&used).unwrap().name, "dana");
 
-        let (auth_other, used) = console_token(auth, Some("wrt_nope"), "kim").unwrap();
+        let (auth_other, used, minted) = console_token(auth, Some("wrt_nope"), "kim").unwrap();
+        assert!(minted);
         assert_ne!(used, "wrt_nope");
         let actor = auth_other.authenticate(&used).unwrap();
         assert_eq!(actor.name, "kim");
