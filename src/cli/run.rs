@@ -49,7 +49,10 @@ fn local_actor(cli: &Cli) -> Result<Actor, CliError> {
         .global
         .user
         .clone()
+        .filter(|n| !n.trim().is_empty())
         .or_else(|| std::env::var("USER").ok())
+        .filter(|n| !n.trim().is_empty())
+        .or_else(|| std::env::var("LOGNAME").ok())
         .filter(|n| !n.trim().is_empty())
         .unwrap_or_else(|| "local".to_string());
     if name.starts_with("system:") {

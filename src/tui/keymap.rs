@@ -1,6 +1,8 @@
 //! Keys as data: every binding has a context and a description, so the help overlay
-//! (`?`) is generated from this table and resolution is plain, tested code. Only keys
-//! that survive tmux and SSH: no reliance on Shift+Enter, F-keys or Ctrl+arrows.
+//! (`?`, drawn by `reader.rs`) is generated from this table and resolution is plain,
+//! tested code. A key bound everywhere means the same in every pane (tested), which is
+//! why the compose keys `n`, `d`, `a` are global. Only keys that survive tmux and SSH:
+//! no reliance on Shift+Enter, F-keys or Ctrl+arrows.
 
 use crate::incident::CellState;
 use crate::incident::role::Permission;
@@ -475,15 +477,6 @@ pub fn permission(action: Action) -> Option<Permission> {
         Action::Publish | Action::RetryDelivery => Permission::PublishComms,
         _ => return None,
     })
-}
-
-/// Bindings to show in help for `context` (its own, then the global ones).
-pub fn help_for(context: Context) -> impl Iterator<Item = &'static Binding> {
-    KEYMAP.iter().filter(move |b| b.context == context).chain(
-        KEYMAP
-            .iter()
-            .filter(move |b| b.context == Context::Global && context != Context::Global),
-    )
 }
 
 #[cfg(test)]

@@ -1,6 +1,8 @@
 //! The war-room console: a ratatui app rendered from the incident's state. `app` holds
 //! state and `update`; `view` draws; `panes/` has one file per pane; `keymap`, `theme`
-//! and `layout` are data; `run` owns the terminal and the event loop.
+//! and `layout` are data; `composer` and `typing` are the note composer every pane
+//! opens, `editing` the keys every text input shares, `reader` the scrolling help and
+//! detail overlays; `run` owns the terminal and the event loop.
 
 pub mod app;
 pub mod composer;
