@@ -2,7 +2,7 @@
 //! pickers, confirmations and read-only detail views. Their state lives here;
 //! `view.rs` draws them (`reader.rs` the scrolling ones).
 
-use super::keymap::Action;
+use super::keymap::{Action, Context};
 use super::panes::{Detail, Picker, Prompt};
 use crate::incident::Command;
 use ratatui_textarea::TextArea;
@@ -39,7 +39,8 @@ pub enum Modal {
 /// What a palette entry does.
 #[derive(Debug, Clone, PartialEq)]
 pub enum PaletteRun {
-    Action(Action),
+    /// A key's action, run in the pane whose binding it is (`Global`: where focus is).
+    Action(Context, Action),
     Command(Command),
     /// Run (or dry-run) one of the hub's containment actions by id.
     Containment {

@@ -126,7 +126,7 @@ impl App {
                     binding.description,
                     binding.keys.first().map_or(String::new(), |k| k.label())
                 ),
-                run: PaletteRun::Action(binding.action),
+                run: PaletteRun::Action(binding.context, binding.action),
             });
         }
         for (name, _) in layout::BUILT_IN {
@@ -208,23 +208,18 @@ impl App {
 
     fn run_palette(&mut self, run: PaletteRun) -> Vec<Effect> {
         match run {
-            PaletteRun::Action(action) => {
+            PaletteRun::Action(context, action) => {
                 // Pane actions go to the pane they belong to.
-                if let Some(binding) = keymap::KEYMAP
-                    .iter()
-                    .find(|b| b.action == action && b.context != Context::Global)
-                {
-                    let kind = match binding.context {
-                        Context::Timeline => Some(PaneKind::Timeline),
-                        Context::Checklist => Some(PaneKind::Checklist),
-                        Context::Blast => Some(PaneKind::Blast),
-                        Context::Comms => Some(PaneKind::Comms),
-                        Context::Actions => Some(PaneKind::Actions),
-                        Context::Global => None,
-                    };
-                    if let Some(kind) = kind.filter(|k| self.visible_panes().contains(k)) {
-                        self.focus = kind;
-                    }
+                let kind = match context {
+                    Context::Timeline => Some(PaneKind::Timeline),
+                    Context::Checklist => Some(PaneKind::Checklist),
+                    Context::Blast => Some(PaneKind::Blast),
+                    Context::Comms => Some(PaneKind::Comms),
+                    Context::Actions => Some(PaneKind::Actions),
+                    Context::Global => None,
+                };
+                if let Some(kind) = kind.filter(|k| self.visible_panes().contains(k)) {
+                    self.focus = kind;
                 }
                 self.on_action(action)
             }

@@ -200,6 +200,7 @@ fn visible_lines(
         placed.reverse();
     } else {
         let selected = pane.selected.min(count - 1);
+        pane.selected = selected;
         // The earliest first entry that still shows the selection in full.
         let selected_lines = lines_of(selected);
         let (mut earliest, mut above) = (selected, selected_lines.len());
