@@ -25,8 +25,7 @@ fn now() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 22, 5, 0, 0).unwrap()
 }
 
-static RUNBOOKS: LazyLock<Arc<Runbooks>> =
-    LazyLock::new(|| Arc::new(catalog::embedded().unwrap()));
+static RUNBOOKS: LazyLock<Arc<Runbooks>> = LazyLock::new(|| Arc::new(catalog::embedded().unwrap()));
 static DEMO: LazyLock<Vec<Event>> = LazyLock::new(|| warroom::demo::events(&RUNBOOKS, now()));
 
 fn app(layout: &str, roles: &[Role]) -> App {
@@ -136,7 +135,10 @@ fn blast_prompts_start_empty_or_with_their_text_selected() {
     type_text(&mut app, "hooli2");
     app.update(code(KeyCode::Enter));
     let (offered, _) = prompt_text(&app);
-    assert_eq!(app.update(code(KeyCode::Enter)), suspected("hooli2", &offered));
+    assert_eq!(
+        app.update(code(KeyCode::Enter)),
+        suspected("hooli2", &offered)
+    );
     app.update(key('t'));
     type_text(&mut app, "acme2");
     app.update(code(KeyCode::Enter));
@@ -224,7 +226,10 @@ fn in_the_compact_layout_the_composer_opens_over_the_pane_you_are_in() {
     app.update(key('n'));
     type_text(&mut app, "same RLS leak as acme");
     let text = screen(&mut app, 80, 24);
-    assert!(text.contains("3  Blast radius"), "still on the blast tab:\n{text}");
+    assert!(
+        text.contains("3  Blast radius"),
+        "still on the blast tab:\n{text}"
+    );
     assert!(text.contains("new note — Enter sends"), "{text}");
     assert!(text.contains("same RLS leak as acme"), "{text}");
     assert!(text.contains("Enter send · Ctrl-J new line"), "{text}");
@@ -375,7 +380,10 @@ fn help_shows_every_section_and_stops_at_its_end() {
     screen(&mut app, 80, 24);
     app.update(key('?'));
     let first = screen(&mut app, 80, 24);
-    assert!(first.contains("Everywhere") && first.contains("↓ more"), "{first}");
+    assert!(
+        first.contains("Everywhere") && first.contains("↓ more"),
+        "{first}"
+    );
     (0..300).for_each(|_| drop(app.update(code(KeyCode::Down))));
     let end = screen(&mut app, 80, 24);
     assert!(end.contains("tabs as spaces"), "the last row shows:\n{end}");
@@ -385,7 +393,14 @@ fn help_shows_every_section_and_stops_at_its_end() {
     let up = screen(&mut app, 80, 24);
     assert_ne!(up, end);
     assert!(up.contains("↓ more"), "{up}");
-    for section in ["Timeline", "Checklist", "Blast radius", "Comms", "Actions", "While typing"] {
+    for section in [
+        "Timeline",
+        "Checklist",
+        "Blast radius",
+        "Comms",
+        "Actions",
+        "While typing",
+    ] {
         app.update(key('?'));
         let mut seen = false;
         for _ in 0..40 {
@@ -403,7 +418,10 @@ fn enter_on_a_checklist_item_shows_it_and_space_ticks() {
     screen(&mut app, 160, 48);
     app.update(key('2'));
     (0..3).for_each(|_| drop(app.update(key('j'))));
-    assert!(app.update(code(KeyCode::Enter)).is_empty(), "Enter never ticks");
+    assert!(
+        app.update(code(KeyCode::Enter)).is_empty(),
+        "Enter never ticks"
+    );
     let text = screen(&mut app, 160, 48);
     assert!(text.contains("Checklist item 4"), "{text}");
     assert!(text.contains("Owner:") && text.contains("Due:"), "{text}");
@@ -428,7 +446,9 @@ fn palette_labels(app: &mut App, query: &str) -> Vec<String> {
     app.update(key(':'));
     type_text(app, query);
     let labels = match &app.modal {
-        Some(Modal::Palette(palette)) => palette.matches().iter().map(|e| e.label.clone()).collect(),
+        Some(Modal::Palette(palette)) => {
+            palette.matches().iter().map(|e| e.label.clone()).collect()
+        }
         _ => panic!("no palette"),
     };
     app.update(code(KeyCode::Esc));
@@ -445,7 +465,9 @@ fn the_palette_follows_your_roles_and_finds_containment_actions_by_name() {
     ops.update(Msg::Sync(catalog.clone()));
     let freeze = palette_labels(&mut ops, "freeze");
     assert!(
-        freeze.iter().any(|l| l.starts_with("Run action: Freeze deploys")),
+        freeze
+            .iter()
+            .any(|l| l.starts_with("Run action: Freeze deploys")),
         "{freeze:?}"
     );
     // Running it from the palette asks exactly as `r` on the actions pane does.
@@ -453,13 +475,24 @@ fn the_palette_follows_your_roles_and_finds_containment_actions_by_name() {
     type_text(&mut ops, "run action freeze");
     let effects = ops.update(code(KeyCode::Enter));
     assert!(
-        effects.is_empty() && matches!(ops.modal, Some(Modal::Confirm { .. } | Modal::Prompt { .. })),
+        effects.is_empty()
+            && matches!(
+                ops.modal,
+                Some(Modal::Confirm { .. } | Modal::Prompt { .. })
+            ),
         "{effects:?}"
     );
 
     let mut observer = app_as("olga", "commander", &[Role::Observer]);
     observer.update(Msg::Sync(catalog));
-    for query in ["severity", "status", "freeze", "assign", "write a note", "mark"] {
+    for query in [
+        "severity",
+        "status",
+        "freeze",
+        "assign",
+        "write a note",
+        "mark",
+    ] {
         let found = palette_labels(&mut observer, query);
         assert!(found.is_empty(), "an observer is offered {found:?}");
     }
@@ -475,4 +508,18 @@ fn a_paste_never_acts_on_a_confirmation_or_a_detail() {
     assert!(matches!(app.modal, Some(Modal::Detail { .. })));
     assert!(app.update(Msg::Paste("y\n".into())).is_empty());
     assert!(matches!(app.modal, Some(Modal::Detail { .. })));
+}
+
+#[test]
+fn a_pane_key_run_from_the_palette_acts_in_its_own_pane() {
+    let mut app = app("commander", &[Role::Commander]);
+    screen(&mut app, 160, 48);
+    app.update(key(':'));
+    type_text(&mut app, "checklist item in full");
+    assert!(app.update(code(KeyCode::Enter)).is_empty());
+    assert_eq!(app.focus, PaneKind::Checklist);
+    assert!(
+        matches!(&app.modal, Some(Modal::Detail { detail, .. }) if detail.title.starts_with("Checklist item")),
+        "the checklist's Enter, not the timeline's"
+    );
 }

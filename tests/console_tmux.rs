@@ -89,13 +89,13 @@ impl Sandbox {
         let user = Some(("USER", self.user.clone())).filter(|_| !self.user.is_empty());
         user.into_iter()
             .chain([
-            ("XDG_CONFIG_HOME", path(self.path("config"))),
-            ("WARROOM_DATA", path(self.data())),
-            ("TMPDIR", path(self.tmp())),
-            ("LANG", "C.UTF-8".into()),
-            ("LC_ALL", "C.UTF-8".into()),
-        ])
-        .collect()
+                ("XDG_CONFIG_HOME", path(self.path("config"))),
+                ("WARROOM_DATA", path(self.data())),
+                ("TMPDIR", path(self.tmp())),
+                ("LANG", "C.UTF-8".into()),
+                ("LC_ALL", "C.UTF-8".into()),
+            ])
+            .collect()
     }
 
     /// Applies the sandbox's environment to `command`: every `WARROOM_*` of the
@@ -1067,7 +1067,11 @@ fn blast_prompts_start_empty_and_typed_sentences_are_notes_from_any_pane() {
         tmux.keys(w, &["t"]);
         let screen = tmux.expect(w, "the tenant prompt", STEP, |s| s.contains("New tenant"));
         let input = prompt_input(&screen, "New tenant");
-        assert!(input.is_empty(), "the tenant prompt starts with {input:?}:\n{}", framed(&screen));
+        assert!(
+            input.is_empty(),
+            "the tenant prompt starts with {input:?}:\n{}",
+            framed(&screen)
+        );
         tmux.type_text(w, tenant);
         tmux.expect(w, "the typed tenant", STEP, |s| {
             prompt_input(s, "New tenant") == tenant
@@ -1078,12 +1082,16 @@ fn blast_prompts_start_empty_and_typed_sentences_are_notes_from_any_pane() {
         });
         tmux.type_text(w, region);
         let title = format!("Region where {tenant} is hit");
-        tmux.expect(w, "the typed region, replacing the offered one", STEP, |s| {
-            prompt_input(s, &title) == region
-        });
+        tmux.expect(
+            w,
+            "the typed region, replacing the offered one",
+            STEP,
+            |s| prompt_input(s, &title) == region,
+        );
         tmux.keys(w, &["Enter"]);
         wait_log(&sandbox, start, "the new cell", |new| {
-            new.iter().any(|e| e["tenant"] == tenant && e["region"] == region)
+            new.iter()
+                .any(|e| e["tenant"] == tenant && e["region"] == region)
         });
     }
 
@@ -1099,13 +1107,17 @@ fn blast_prompts_start_empty_and_typed_sentences_are_notes_from_any_pane() {
             s.contains(&format!("new {kind} — Enter sends"))
         });
         // Every letter here is a key of the actions pane or the checklist.
-        let sentence = format!("same RLS leak: dry run, approve or deny? x o p {}", notes.len());
+        let sentence = format!(
+            "same RLS leak: dry run, approve or deny? x o p {}",
+            notes.len()
+        );
         tmux.type_text(w, &sentence);
         tmux.expect(w, "the typed sentence", STEP, |s| s.contains(&sentence));
         tmux.keys(w, &["Enter"]);
         let from = start;
         wait_log(&sandbox, from, "the note", |new| {
-            new.iter().any(|e| e["text"] == sentence.as_str() && e["kind"] == kind)
+            new.iter()
+                .any(|e| e["text"] == sentence.as_str() && e["kind"] == kind)
         });
         tmux.keys(w, &["Escape"]);
         tmux.expect(w, "focus back where the composer was opened", STEP, |s| {
@@ -1152,21 +1164,29 @@ fn a_paste_lands_as_text_and_ctrl_j_breaks_the_line() {
             && s.contains("line two    with tab")
     });
     let lines: Vec<&str> = screen.lines().collect();
-    let one = lines.iter().position(|l| l.contains("line one")).unwrap_or(0);
+    let one = lines
+        .iter()
+        .position(|l| l.contains("line one"))
+        .unwrap_or(0);
     assert!(
-        lines.get(one + 1).is_some_and(|l| l.contains("line two    with tab")),
+        lines
+            .get(one + 1)
+            .is_some_and(|l| l.contains("line two    with tab")),
         "the pasted line break is a line break:\n{}",
         framed(&screen)
     );
-    assert_eq!(demo_log(&sandbox).len(), start, "nothing is sent by a paste");
+    assert_eq!(
+        demo_log(&sandbox).len(),
+        start,
+        "nothing is sent by a paste"
+    );
 
     tmux.keys(w, &["Tab"]);
     tmux.expect(w, "the decision kind", STEP, |s| s.contains("new decision"));
     tmux.keys(w, &["Enter"]);
     wait_log(&sandbox, start, "the pasted decision", |new| {
-        new.iter().any(|e| {
-            e["kind"] == "decision" && e["text"] == "line one\nline two    with tab"
-        })
+        new.iter()
+            .any(|e| e["kind"] == "decision" && e["text"] == "line one\nline two    with tab")
     });
     tmux.expect(w, "the composer back to a note", STEP, |s| {
         s.contains("new note — Enter sends")
@@ -1204,7 +1224,9 @@ fn long_notes_wrap_at_220x60_and_enter_shows_one_in_full() {
     let words: Vec<String> = (0..40).map(|i| format!("word{i:02}")).collect();
     let note = format!("{} end-of-note", words.join(" "));
     tmux.keys(w, &["n"]);
-    tmux.expect(w, "the composer", STEP, |s| s.contains("new note — Enter sends"));
+    tmux.expect(w, "the composer", STEP, |s| {
+        s.contains("new note — Enter sends")
+    });
     tmux.type_text(w, &note);
     tmux.keys(w, &["Enter"]);
     wait_log(&sandbox, start, "the long note", |new| {
@@ -1215,7 +1237,11 @@ fn long_notes_wrap_at_220x60_and_enter_shows_one_in_full() {
         !s.contains("Enter sends") && s.contains("end-of-note")
     });
     for word in &words {
-        assert!(screen.contains(word.as_str()), "{word} is not shown:\n{}", framed(&screen));
+        assert!(
+            screen.contains(word.as_str()),
+            "{word} is not shown:\n{}",
+            framed(&screen)
+        );
     }
     let first = screen.lines().find(|l| l.contains("word00")).unwrap_or("");
     assert!(
@@ -1241,9 +1267,15 @@ fn long_notes_wrap_at_220x60_and_enter_shows_one_in_full() {
         .lines()
         .find_map(|l| l.split("Time:    ").nth(1))
         .unwrap_or("");
-    assert!(time.contains(" UTC"), "a UTC time: {time:?}\n{}", framed(&screen));
+    assert!(
+        time.contains(" UTC"),
+        "a UTC time: {time:?}\n{}",
+        framed(&screen)
+    );
     tmux.keys(w, &["Escape"]);
-    tmux.expect(w, "the detail closed", STEP, |s| !s.contains("Author:  kim"));
+    tmux.expect(w, "the detail closed", STEP, |s| {
+        !s.contains("Author:  kim")
+    });
     tmux.keys(w, &["q"]);
     tmux.assert_exited_cleanly(&console, "INC-DEMO-1");
 }
@@ -1256,7 +1288,14 @@ fn without_user_the_console_names_you_by_your_token() {
     let config = sandbox.path("warroom.toml");
     let config_arg = config.display().to_string();
     let args = [
-        "token", "new", "--name", "dana", "--role", "scribe", "--config", &config_arg,
+        "token",
+        "new",
+        "--name",
+        "dana",
+        "--role",
+        "scribe",
+        "--config",
+        &config_arg,
     ];
     let token = ok(&sandbox, &args).stdout.trim().to_string();
     let with_token = sandbox.console_script(

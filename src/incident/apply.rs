@@ -118,10 +118,9 @@ impl State {
                 };
                 if let Ok(i) = self.timeline.binary_search_by_key(entry, |e| e.seq)
                     && let Some(target) = self.timeline.get_mut(i)
+                    && let Some(previous) = target.correction.replace(correction)
                 {
-                    if let Some(previous) = target.correction.replace(correction) {
-                        target.earlier.push(previous);
-                    }
+                    target.earlier.push(previous);
                 }
                 None
             }

@@ -5,12 +5,12 @@
 use super::keymap::{self, Action};
 use super::layout::{self, Layout, PaneKind};
 use super::modal::{self, Modal};
-use super::reader;
 use super::panes::{Pane, Purpose, Reaction, ViewCtx};
 use super::panes::{
     actions::ActionsPane, blast::BlastPane, checklist::ChecklistPane, comms::CommsPane,
     timeline::TimelinePane,
 };
+use super::reader;
 use super::theme::Theme;
 use crate::incident::decide::effective_roles;
 use crate::incident::{Actor, Command, EntryKind, Event, Role, Runbooks, State};

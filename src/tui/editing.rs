@@ -25,11 +25,17 @@ pub const KEYS: &[(&str, &str)] = &[
     ),
     ("Esc / Ctrl-C", "close (the note composer keeps your draft)"),
     ("Ctrl-U", "delete to the start of the line"),
-    ("Ctrl-W / Alt-Backspace", "delete the word before the cursor"),
+    (
+        "Ctrl-W / Alt-Backspace",
+        "delete the word before the cursor",
+    ),
     ("Ctrl-K", "delete to the end of the line"),
     ("Home / Ctrl-A", "start of the line"),
     ("End / Ctrl-E", "end of the line"),
-    ("← → ↑ ↓", "move (an arrow keeps prefilled text; typing replaces it)"),
+    (
+        "← → ↑ ↓",
+        "move (an arrow keeps prefilled text; typing replaces it)",
+    ),
     (
         "paste",
         "lands as text: line breaks kept (spaces in one-line prompts), tabs as spaces",
@@ -244,10 +250,7 @@ mod tests {
             pasted("line one\r\nline two\twith tab", true),
             ("line one\nline two    with tab".to_string(), false)
         );
-        assert_eq!(
-            pasted("one\ntwo\n", false),
-            ("one two".to_string(), false)
-        );
+        assert_eq!(pasted("one\ntwo\n", false), ("one two".to_string(), false));
         assert_eq!(pasted("a\u{7}b\u{1b}[0m", true).0, "ab[0m");
         let (long, cut) = pasted(&"x".repeat(PASTE_MAX_CHARS + 5), true);
         assert!(cut);

@@ -464,9 +464,7 @@ pub fn resolve(context: Context, event: &KeyEvent) -> Option<Action> {
 /// containment action needs that action's roles).
 pub fn permission(action: Action) -> Option<Permission> {
     Some(match action {
-        Action::ComposeNote | Action::ComposeDecision | Action::ComposeAction => {
-            Permission::Write
-        }
+        Action::ComposeNote | Action::ComposeDecision | Action::ComposeAction => Permission::Write,
         Action::Correct => Permission::Write,
         Action::ToggleItem => Permission::TickChecklist,
         Action::AddItem | Action::AssignItem | Action::ApplyPlaybook => Permission::EditChecklist,

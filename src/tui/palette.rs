@@ -102,7 +102,10 @@ impl App {
             }
             for (verb, dry_run) in [("Run", false), ("Dry run", true)] {
                 entries.push(PaletteEntry {
-                    label: format!("{verb} action: {} ({}) — {}", spec.title, spec.id, spec.description),
+                    label: format!(
+                        "{verb} action: {} ({}) — {}",
+                        spec.title, spec.id, spec.description
+                    ),
                     run: PaletteRun::Containment {
                         action: spec.id.clone(),
                         dry_run,

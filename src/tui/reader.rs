@@ -79,7 +79,9 @@ impl Page {
                 self.title.clone(),
                 theme.style(Meaning::Title).add_modifier(Modifier::BOLD),
             ))
-            .title_bottom(Line::from(Span::styled(more, theme.style(Meaning::Muted))).right_aligned());
+            .title_bottom(
+                Line::from(Span::styled(more, theme.style(Meaning::Muted))).right_aligned(),
+            );
         Clear.render(self.rect, buf);
         let start = usize::from(scroll);
         let end = (start + usize::from(self.viewport())).min(self.lines.len());
@@ -173,7 +175,11 @@ pub fn detail(theme: &Theme, detail: &Detail, area: Rect) -> Page {
         .map(|row| Line::from(Span::styled(row, theme.style(Meaning::Text))))
         .collect();
     let height = u16::try_from(lines.len() + 2).unwrap_or(u16::MAX);
-    let rect = centered(area, width, height.min(area.height.saturating_sub(2)).max(3));
+    let rect = centered(
+        area,
+        width,
+        height.min(area.height.saturating_sub(2)).max(3),
+    );
     Page {
         rect,
         title: format!(" {} — ↑↓ scroll · any other key closes ", detail.title),
@@ -203,7 +209,11 @@ mod tests {
         for binding in keymap::KEYMAP {
             let first = wrap::wrap(binding.description, 40, 40);
             let start = first[0].split(' ').next().unwrap_or("");
-            assert!(all.contains(start), "{:?} missing:\n{all}", binding.description);
+            assert!(
+                all.contains(start),
+                "{:?} missing:\n{all}",
+                binding.description
+            );
             for key in binding.keys {
                 assert!(all.contains(&key.label()), "{} missing", key.label());
             }

@@ -21,10 +21,10 @@ pub fn wrap(text: &str, first: usize, rest: usize) -> Vec<String> {
             let w: usize = word.chars().map(width).sum();
             if i > 0 {
                 // The space before this word, unless the row breaks here.
-                if used > 0 && used + 1 + w > room(&rows) && w <= rest {
-                    rows.push(std::mem::take(&mut row));
-                    used = 0;
-                } else if used + 1 > room(&rows) {
+                // A word that fits a row of its own starts one; a longer word is
+                // cut anyway, so it starts here if the space fits.
+                let word_moves = used > 0 && used + 1 + w > room(&rows) && w <= rest;
+                if word_moves || used + 1 > room(&rows) {
                     rows.push(std::mem::take(&mut row));
                     used = 0;
                 } else {

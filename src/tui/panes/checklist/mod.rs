@@ -144,7 +144,9 @@ impl Pane for ChecklistPane {
             Action::Select => {
                 return match self.current(state) {
                     Some(index) => Reaction::Detail(detail(ctx, index)),
-                    None => Reaction::Toast("no items yet — o adds one, p applies a playbook".into()),
+                    None => {
+                        Reaction::Toast("no items yet — o adds one, p applies a playbook".into())
+                    }
                 };
             }
             Action::AssignItem => return self.assign(ctx),

@@ -263,7 +263,10 @@ fn enter_shows_the_item_in_full_and_space_ticks() {
     };
     assert_eq!(done.title, "Checklist item 1");
     let all = done.lines.join("\n");
-    assert!(all.contains("Done:    ticked by bob at 2026-11-20 09:03:00 UTC"), "{all}");
+    assert!(
+        all.contains("Done:    ticked by bob at 2026-11-20 09:03:00 UTC"),
+        "{all}"
+    );
     assert!(all.contains("Group:   First 15 minutes"), "{all}");
     pane.on_action(Action::Down, &ctx);
     let Reaction::Detail(open) = pane.on_action(Action::Select, &ctx) else {
@@ -283,7 +286,10 @@ fn enter_shows_the_item_in_full_and_space_ticks() {
         Reaction::Send(Command::Tick { .. })
     ));
     assert_eq!(
-        crate::tui::keymap::resolve(Context::Checklist, &ratatui::crossterm::event::KeyEvent::from(ratatui::crossterm::event::KeyCode::Enter)),
+        crate::tui::keymap::resolve(
+            Context::Checklist,
+            &ratatui::crossterm::event::KeyEvent::from(ratatui::crossterm::event::KeyCode::Enter)
+        ),
         Some(Action::Select)
     );
 }

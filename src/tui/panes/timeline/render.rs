@@ -104,8 +104,9 @@ pub(super) fn render(
     block.render(area, buf);
 
     // The composer takes what it needs, leaving at least one row of entries.
-    let editor_height = (pane.editor.as_ref())
-        .map_or(0, |e| e.height(inner.width).min(inner.height.saturating_sub(1)));
+    let editor_height = (pane.editor.as_ref()).map_or(0, |e| {
+        e.height(inner.width).min(inner.height.saturating_sub(1))
+    });
     let [list_area, editor_area] =
         Layout::vertical([Constraint::Min(1), Constraint::Length(editor_height)]).areas(inner);
     let lines = if count == 0 {
@@ -244,11 +245,13 @@ fn visible_lines(
     let mut lines: Vec<Line<'static>> = Vec::with_capacity(used);
     for (position, entry) in placed {
         let selected = highlight && position == pane.selected;
-        lines.extend(
-            entry
-                .into_iter()
-                .map(|line| if selected { line.style(selection) } else { line }),
-        );
+        lines.extend(entry.into_iter().map(|line| {
+            if selected {
+                line.style(selection)
+            } else {
+                line
+            }
+        }));
     }
     // Following, the newest entry ends on the last row: cut the oldest entry's top.
     if pane.follow && lines.len() > rows {

@@ -84,7 +84,9 @@ fn inner_rows(text: &str) -> Vec<String> {
         .map(|l| {
             let chars: Vec<char> = l.chars().collect();
             let end = chars.len().saturating_sub(1).max(1);
-            chars.get(1..end).map_or(String::new(), |c| c.iter().collect())
+            chars
+                .get(1..end)
+                .map_or(String::new(), |c| c.iter().collect())
         })
         .collect()
 }
@@ -115,7 +117,10 @@ fn long_entries_wrap_under_the_text_column() {
 fn w_shows_one_line_per_entry() {
     let fx = Fixture::new(&[]);
     let mut pane = TimelinePane::default();
-    assert_eq!(pane.on_action(Action::ToggleWrap, &fx.ctx()), Reaction::None);
+    assert_eq!(
+        pane.on_action(Action::ToggleWrap, &fx.ctx()),
+        Reaction::None
+    );
     let (text, _) = screen(&mut pane, &fx.ctx(), 72, 14);
     let row = text.lines().find(|l| l.contains("acme sees")).unwrap();
     assert!(row.contains('…'), "{text}");
@@ -130,7 +135,12 @@ fn w_shows_one_line_per_entry() {
 fn enter_shows_the_entry_in_full_with_every_correction() {
     let mut fx = Fixture::new(&[]);
     let bob = Actor::new("bob", [Role::Scribe]);
-    let at = fx.state.timeline.iter().position(|e| e.text == LONG).unwrap();
+    let at = fx
+        .state
+        .timeline
+        .iter()
+        .position(|e| e.text == LONG)
+        .unwrap();
     let seq = fx.state.timeline[at].seq;
     for (minute, text) in [(5, "first fix"), (6, "second fix\nwith a second line")] {
         let correct = Command::CorrectNote {
@@ -183,12 +193,19 @@ fn scrolling_keeps_the_selection_in_full_view() {
     screen(&mut pane, &ctx, 60, 16);
     let count = fx.state.timeline.len();
     for step in 0..count + 3 {
-        let action = if step < count { Action::Up } else { Action::Down };
+        let action = if step < count {
+            Action::Up
+        } else {
+            Action::Down
+        };
         pane.on_action(action, &ctx);
         let (text, buf) = screen(&mut pane, &ctx, 60, 16);
         let entry = &fx.state.timeline[pane.selected];
         let head = format!("{} alice", entry.at.format("%H:%M:%S"));
-        assert!(text.contains(&head), "step {step}: {head} not shown:\n{text}");
+        assert!(
+            text.contains(&head),
+            "step {step}: {head} not shown:\n{text}"
+        );
         // Every row of the selected entry is highlighted and on screen.
         let height = super::render::entry_lines(entry, &fx.theme, 58, false).len();
         let selection = fx.theme.style(crate::tui::theme::Meaning::Selection);
