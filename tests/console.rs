@@ -124,6 +124,8 @@ fn typing_a_note_sends_it_and_keeps_the_editor_open() {
     );
     // The editor stays open for the next note; Tab switches the kind.
     app.update(code(KeyCode::Tab));
+    let text = screen(&mut app, 160, 48);
+    assert!(text.contains("new decision"), "{text}");
     type_text(&mut app, "roll back");
     let effects = app.update(code(KeyCode::Enter));
     assert_eq!(
@@ -134,8 +136,9 @@ fn typing_a_note_sends_it_and_keeps_the_editor_open() {
             typed_at: None,
         })]
     );
+    // A decision is deliberate: the next entry is a note again.
     let text = screen(&mut app, 160, 48);
-    assert!(text.contains("new decision"), "{text}");
+    assert!(text.contains("new note"), "{text}");
 }
 
 #[test]

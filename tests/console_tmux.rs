@@ -82,16 +82,20 @@ impl Sandbox {
         self.path("tmp")
     }
 
+    /// The variables set for everything started here; `USER` only when the sandbox
+    /// has a user (an empty one stands for a session without `$USER`).
     fn vars(&self) -> Vec<(&'static str, String)> {
         let path = |p: PathBuf| p.display().to_string();
-        vec![
-            ("USER", self.user.clone()),
-            ("XDG_CONFIG_HOME", path(self.path("config"))),
-            ("WARROOM_DATA", path(self.data())),
-            ("TMPDIR", path(self.tmp())),
-            ("LANG", "C.UTF-8".into()),
-            ("LC_ALL", "C.UTF-8".into()),
-        ]
+        let user = Some(("USER", self.user.clone())).filter(|_| !self.user.is_empty());
+        user.into_iter()
+            .chain([
+                ("XDG_CONFIG_HOME", path(self.path("config"))),
+                ("WARROOM_DATA", path(self.data())),
+                ("TMPDIR", path(self.tmp())),
+                ("LANG", "C.UTF-8".into()),
+                ("LC_ALL", "C.UTF-8".into()),
+            ])
+            .collect()
     }
 
     /// Applies the sandbox's environment to `command`: every `WARROOM_*` of the
@@ -100,7 +104,8 @@ impl Sandbox {
     fn apply(&self, command: &mut Command) {
         for (key, _) in std::env::vars_os() {
             let name = key.to_string_lossy();
-            if name.starts_with("WARROOM_") || SCRUB.contains(&name.as_ref()) {
+            let unnamed = self.user.is_empty() && (name == "USER" || name == "LOGNAME");
+            if name.starts_with("WARROOM_") || SCRUB.contains(&name.as_ref()) || unnamed {
                 command.env_remove(&key);
             }
         }
@@ -129,6 +134,9 @@ impl Sandbox {
         }
         text.push_str("unset WARROOM_HUB WARROOM_TOKEN WARROOM_CATALOG WARROOM_USER ");
         text.push_str("WARROOM_CONFIG WARROOM_THEME WARROOM_LOG NO_COLOR\n");
+        if self.user.is_empty() {
+            text.push_str("unset USER LOGNAME\n");
+        }
         text.push_str(&format!(
             "cd {}\n",
             sh_quote(&self.tmp().display().to_string())
@@ -323,6 +331,19 @@ impl<'a> Tmux<'a> {
         let target = Self::target(window);
         if let Err(e) = self.run(&["send-keys", "-t", &target, "-l", text]) {
             panic!("send-keys -l {text:?}: {e}");
+        }
+    }
+
+    /// A bracketed paste of `text` (tmux adds the paste brackets because the console
+    /// asked for them; without them this would arrive as typed keys).
+    fn paste(&self, window: &str, text: &str) {
+        if let Err(e) = self.run(&["set-buffer", "-b", "wr-test", "--", text]) {
+            panic!("set-buffer: {e}");
+        }
+        let target = Self::target(window);
+        let pasted = self.run(&["paste-buffer", "-p", "-d", "-b", "wr-test", "-t", &target]);
+        if let Err(e) = pasted {
+            panic!("paste-buffer: {e}");
         }
     }
 
@@ -533,6 +554,66 @@ fn demo_dirs(tmp: &Path) -> Vec<String> {
                 .collect()
         })
         .unwrap_or_default()
+}
+
+/// The events in the running demo's log (its throw-away data directory in `$TMPDIR`).
+fn demo_log(sandbox: &Sandbox) -> Vec<serde_json::Value> {
+    let Some(dir) = demo_dirs(&sandbox.tmp()).pop() else {
+        return Vec::new();
+    };
+    let log = sandbox.tmp().join(dir).join("incidents/INC-DEMO-1.jsonl");
+    std::fs::read_to_string(log)
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .map(|mut line| line["event"].take())
+        .collect()
+}
+
+/// Polls the demo's log until `ready` holds for the events after the first `from`.
+fn wait_log(
+    sandbox: &Sandbox,
+    from: usize,
+    what: &str,
+    ready: impl Fn(&[serde_json::Value]) -> bool,
+) -> Vec<serde_json::Value> {
+    let deadline = Instant::now() + STEP;
+    loop {
+        let events = demo_log(sandbox);
+        let new = events.get(from..).unwrap_or_default();
+        if ready(new) {
+            return new.to_vec();
+        }
+        if Instant::now() >= deadline {
+            panic!("no {what} in the demo's log within {STEP:?}; new events: {new:#?}");
+        }
+        std::thread::sleep(POLL);
+    }
+}
+
+fn event_type(event: &serde_json::Value) -> &str {
+    event["type"].as_str().unwrap_or("")
+}
+
+/// The row under the line holding `title` (a one-line prompt's input), inside its border.
+fn prompt_input<'s>(screen: &'s str, title: &str) -> &'s str {
+    let mut lines = screen.lines();
+    lines.find(|l| l.contains(title));
+    let row = lines.next().unwrap_or("");
+    let inside = match (row.find('║'), row.rfind('║')) {
+        (Some(a), Some(b)) if a < b => &row[a + '║'.len_utf8()..b],
+        _ => row,
+    };
+    inside.trim()
+}
+
+/// Waits for the demo console to be live; returns how many events its log holds.
+fn demo_live(tmux: &Tmux, sandbox: &Sandbox, w: &str) -> usize {
+    tmux.expect(w, "demo header", START, |s| {
+        let head = header_line(s);
+        head.contains("SEV1") && head.contains("INC-DEMO-1") && head.contains("● live")
+    });
+    demo_log(sandbox).len()
 }
 
 // ---------------------------------------------------------------------------------
@@ -965,4 +1046,280 @@ fn declaring_from_the_lobby_of_an_empty_embedded_hub() {
         .find(|l| l.starts_with(&id))
         .unwrap_or_else(|| panic!("`warroom list` lacks {id}:\n{listed}"));
     assert!(row.contains("SEV1") && row.contains(&title), "{row}");
+}
+
+/// Item 1 and 2 of the SEV1 trial: the blast radius's prompts start empty (or with the
+/// offered region selected, so typing replaces it), and a sentence typed after the
+/// compose key on the actions pane or the checklist is one note, never commands.
+#[test]
+fn blast_prompts_start_empty_and_typed_sentences_are_notes_from_any_pane() {
+    let sandbox = Sandbox::new("kim");
+    let console = sandbox.console_script("typing", &["demo"]);
+    let tmux = Tmux::start(&sandbox, 120, 36, &console);
+    let w = console.window.as_str();
+    let start = demo_live(&tmux, &sandbox, w);
+
+    tmux.keys(w, &["3"]);
+    tmux.expect(w, "the blast radius focused", STEP, |s| {
+        s.contains("┏ 3  Blast radius")
+    });
+    for (tenant, region) in [("initech2", "us-west-2"), ("hooli2", "eu-central-1")] {
+        tmux.keys(w, &["t"]);
+        let screen = tmux.expect(w, "the tenant prompt", STEP, |s| s.contains("New tenant"));
+        let input = prompt_input(&screen, "New tenant");
+        assert!(
+            input.is_empty(),
+            "the tenant prompt starts with {input:?}:\n{}",
+            framed(&screen)
+        );
+        tmux.type_text(w, tenant);
+        tmux.expect(w, "the typed tenant", STEP, |s| {
+            prompt_input(s, "New tenant") == tenant
+        });
+        tmux.keys(w, &["Enter"]);
+        tmux.expect(w, "the region prompt", STEP, |s| {
+            s.contains(&format!("Region where {tenant} is hit"))
+        });
+        tmux.type_text(w, region);
+        let title = format!("Region where {tenant} is hit");
+        tmux.expect(
+            w,
+            "the typed region, replacing the offered one",
+            STEP,
+            |s| prompt_input(s, &title) == region,
+        );
+        tmux.keys(w, &["Enter"]);
+        wait_log(&sandbox, start, "the new cell", |new| {
+            new.iter()
+                .any(|e| e["tenant"] == tenant && e["region"] == region)
+        });
+    }
+
+    let mut notes = Vec::new();
+    for (pane, title, compose, kind) in [
+        ("4", "┏ 4  Actions", "n", "note"),
+        ("2", "┏ 2  Checklist", "d", "decision"),
+    ] {
+        tmux.keys(w, &[pane]);
+        tmux.expect(w, "the pane focused", STEP, |s| s.contains(title));
+        tmux.keys(w, &[compose]);
+        tmux.expect(w, "the composer", STEP, |s| {
+            s.contains(&format!("new {kind} — Enter sends"))
+        });
+        // Every letter here is a key of the actions pane or the checklist.
+        let sentence = format!(
+            "same RLS leak: dry run, approve or deny? x o p {}",
+            notes.len()
+        );
+        tmux.type_text(w, &sentence);
+        tmux.expect(w, "the typed sentence", STEP, |s| s.contains(&sentence));
+        tmux.keys(w, &["Enter"]);
+        let from = start;
+        wait_log(&sandbox, from, "the note", |new| {
+            new.iter()
+                .any(|e| e["text"] == sentence.as_str() && e["kind"] == kind)
+        });
+        tmux.keys(w, &["Escape"]);
+        tmux.expect(w, "focus back where the composer was opened", STEP, |s| {
+            s.contains(title) && !s.contains("Enter sends")
+        });
+        notes.push(sentence);
+    }
+
+    let new = wait_log(&sandbox, start, "all four events", |new| new.len() >= 4);
+    let types: Vec<&str> = new.iter().map(event_type).collect();
+    assert_eq!(
+        types,
+        ["cell_set", "cell_set", "note_added", "note_added"],
+        "exactly the two cells and the two notes, nothing else: {new:#?}"
+    );
+    let regions: Vec<&str> = new.iter().filter_map(|e| e["region"].as_str()).collect();
+    assert_eq!(regions, ["us-west-2", "eu-central-1"]);
+    tmux.expect(w, "the hub acknowledged everything", STEP, |s| {
+        !header_line(s).contains("sending")
+    });
+    tmux.keys(w, &["q"]);
+    tmux.assert_exited_cleanly(&console, "INC-DEMO-1");
+}
+
+/// Item 3: a bracketed paste lands in the composer as text (line breaks kept, the tab
+/// as spaces) and nothing is sent until Enter; Ctrl-J breaks a line; after a decision
+/// the composer is back to a note.
+#[test]
+fn a_paste_lands_as_text_and_ctrl_j_breaks_the_line() {
+    let sandbox = Sandbox::new("kim");
+    let console = sandbox.console_script("paste", &["demo"]);
+    let tmux = Tmux::start(&sandbox, 120, 36, &console);
+    let w = console.window.as_str();
+    let start = demo_live(&tmux, &sandbox, w);
+
+    tmux.keys(w, &["3"]);
+    tmux.expect(w, "the blast radius focused", STEP, |s| {
+        s.contains("┏ 3  Blast radius")
+    });
+    tmux.paste(w, "line one\nline two\twith tab");
+    let screen = tmux.expect(w, "the paste in the composer", STEP, |s| {
+        s.contains("new note — Enter sends")
+            && s.contains("line one")
+            && s.contains("line two    with tab")
+    });
+    let lines: Vec<&str> = screen.lines().collect();
+    let one = lines
+        .iter()
+        .position(|l| l.contains("line one"))
+        .unwrap_or(0);
+    assert!(
+        lines
+            .get(one + 1)
+            .is_some_and(|l| l.contains("line two    with tab")),
+        "the pasted line break is a line break:\n{}",
+        framed(&screen)
+    );
+    assert_eq!(
+        demo_log(&sandbox).len(),
+        start,
+        "nothing is sent by a paste"
+    );
+
+    tmux.keys(w, &["Tab"]);
+    tmux.expect(w, "the decision kind", STEP, |s| s.contains("new decision"));
+    tmux.keys(w, &["Enter"]);
+    wait_log(&sandbox, start, "the pasted decision", |new| {
+        new.iter()
+            .any(|e| e["kind"] == "decision" && e["text"] == "line one\nline two    with tab")
+    });
+    tmux.expect(w, "the composer back to a note", STEP, |s| {
+        s.contains("new note — Enter sends")
+    });
+
+    tmux.type_text(w, "first");
+    tmux.keys(w, &["C-j"]);
+    tmux.type_text(w, "second");
+    tmux.expect(w, "two typed lines", STEP, |s| {
+        s.contains("second") && !s.contains("firstsecond")
+    });
+    tmux.keys(w, &["Enter"]);
+    let new = wait_log(&sandbox, start, "the two-line note", |new| {
+        new.iter().any(|e| e["text"] == "first\nsecond")
+    });
+    assert_eq!(new.len(), 2, "one event per Enter: {new:#?}");
+    tmux.keys(w, &["Escape"]);
+    tmux.expect(w, "the composer closed", STEP, |s| {
+        !s.contains("Enter sends") && !header_line(s).contains("sending")
+    });
+    tmux.keys(w, &["q"]);
+    tmux.assert_exited_cleanly(&console, "INC-DEMO-1");
+}
+
+/// Item 6: at 220x60 a long note wraps under the text column and is read in full;
+/// `w` shows one line per entry; Enter shows the entry with author, UTC time and kind.
+#[test]
+fn long_notes_wrap_at_220x60_and_enter_shows_one_in_full() {
+    let sandbox = Sandbox::new("kim");
+    let console = sandbox.console_script("wrap", &["demo"]);
+    let tmux = Tmux::start(&sandbox, 220, 60, &console);
+    let w = console.window.as_str();
+    let start = demo_live(&tmux, &sandbox, w);
+
+    let words: Vec<String> = (0..40).map(|i| format!("word{i:02}")).collect();
+    let note = format!("{} end-of-note", words.join(" "));
+    tmux.keys(w, &["n"]);
+    tmux.expect(w, "the composer", STEP, |s| {
+        s.contains("new note — Enter sends")
+    });
+    tmux.type_text(w, &note);
+    tmux.keys(w, &["Enter"]);
+    wait_log(&sandbox, start, "the long note", |new| {
+        new.iter().any(|e| e["text"] == note.as_str())
+    });
+    tmux.keys(w, &["Escape"]);
+    let screen = tmux.expect(w, "the whole note on the timeline", STEP, |s| {
+        !s.contains("Enter sends") && s.contains("end-of-note")
+    });
+    for word in &words {
+        assert!(
+            screen.contains(word.as_str()),
+            "{word} is not shown:\n{}",
+            framed(&screen)
+        );
+    }
+    let first = screen.lines().find(|l| l.contains("word00")).unwrap_or("");
+    assert!(
+        timeline_row(first, "kim", "word00").is_some() && !first.contains("end-of-note"),
+        "the note starts on its own row and wraps:\n{}",
+        framed(&screen)
+    );
+
+    tmux.keys(w, &["w"]);
+    tmux.expect(w, "one line per entry", STEP, |s| {
+        s.contains("one line — w wraps") && s.contains("word00") && !s.contains("end-of-note")
+    });
+    tmux.keys(w, &["w"]);
+    tmux.expect(w, "wrapped again", STEP, |s| {
+        !s.contains("one line — w wraps") && s.contains("end-of-note")
+    });
+
+    tmux.keys(w, &["Enter"]);
+    let screen = tmux.expect(w, "the entry in full", STEP, |s| {
+        s.contains("Author:  kim") && s.contains("Kind:    note")
+    });
+    let time = screen
+        .lines()
+        .find_map(|l| l.split("Time:    ").nth(1))
+        .unwrap_or("");
+    assert!(
+        time.contains(" UTC"),
+        "a UTC time: {time:?}\n{}",
+        framed(&screen)
+    );
+    tmux.keys(w, &["Escape"]);
+    tmux.expect(w, "the detail closed", STEP, |s| {
+        !s.contains("Author:  kim")
+    });
+    tmux.keys(w, &["q"]);
+    tmux.assert_exited_cleanly(&console, "INC-DEMO-1");
+}
+
+/// With `$USER` unset, the console on an embedded hub names you by the responder token
+/// you give it, and without one by the name the CLI uses (`local`), never "you".
+#[test]
+fn without_user_the_console_names_you_by_your_token() {
+    let sandbox = Sandbox::new("");
+    let config = sandbox.path("warroom.toml");
+    let config_arg = config.display().to_string();
+    let args = [
+        "token",
+        "new",
+        "--name",
+        "dana",
+        "--role",
+        "scribe",
+        "--config",
+        &config_arg,
+    ];
+    let token = ok(&sandbox, &args).stdout.trim().to_string();
+    let with_token = sandbox.console_script(
+        "token",
+        &["console", "--config", &config_arg, "--token", &token],
+    );
+    // Wide enough for the lobby's whole header line.
+    let tmux = Tmux::start(&sandbox, 220, 36, &with_token);
+    let w = with_token.window.as_str();
+    tmux.expect(w, "the lobby naming dana", START, |s| {
+        s.contains("Declare an incident") && s.contains("you: dana")
+    });
+    tmux.keys(w, &["Escape"]);
+    tmux.assert_exited_cleanly(&with_token, "you: dana");
+
+    let without = sandbox.console_script("plain", &["console", "--config", &config_arg]);
+    tmux.open(&without);
+    let w = without.window.as_str();
+    let screen = tmux.expect(w, "the lobby", START, |s| s.contains("Declare an incident"));
+    assert!(
+        screen.contains("you: local") && !screen.contains("you: you"),
+        "{}",
+        framed(&screen)
+    );
+    tmux.keys(w, &["Escape"]);
+    tmux.assert_exited_cleanly(&without, "you: local");
 }

@@ -50,7 +50,10 @@ fn local_actor(cli: &Cli) -> Result<Actor, CliError> {
         .global
         .user
         .clone()
+        .filter(|n| !n.trim().is_empty())
         .or_else(|| std::env::var("USER").ok())
+        .filter(|n| !n.trim().is_empty())
+        .or_else(|| std::env::var("LOGNAME").ok())
         .filter(|n| !n.trim().is_empty())
         .unwrap_or_else(|| "local".to_string());
     if name.starts_with("system:") {
@@ -199,6 +202,8 @@ fn console(
         config,
         look: look(cli),
         incident,
+        token: cli.global.token.clone(),
+        user: cli.global.user.clone(),
     })
     .map_err(CliError::Failed)?;
     Ok(ExitCode::SUCCESS)

@@ -40,6 +40,7 @@ impl State {
                     _ => None,
                 },
                 correction: None,
+                earlier: Vec::new(),
             });
         }
     }
@@ -121,8 +122,9 @@ impl State {
                 };
                 if let Ok(i) = self.timeline.binary_search_by_key(entry, |e| e.seq)
                     && let Some(target) = self.timeline.get_mut(i)
+                    && let Some(previous) = target.correction.replace(correction)
                 {
-                    target.correction = Some(correction);
+                    target.earlier.push(previous);
                 }
                 None
             }

@@ -138,6 +138,9 @@ pub struct TimelineEntry {
     /// The latest correction, which supersedes `text` when shown.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub correction: Option<Correction>,
+    /// Corrections superseded by a later one, oldest first (for the detail view).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub earlier: Vec<Correction>,
 }
 
 impl TimelineEntry {

@@ -10,9 +10,10 @@ use super::panes::{
     actions::ActionsPane, blast::BlastPane, checklist::ChecklistPane, comms::CommsPane,
     timeline::TimelinePane,
 };
+use super::reader;
 use super::theme::Theme;
 use crate::incident::decide::record_roles;
-use crate::incident::{Actor, Command, Event, Role, Runbooks, State};
+use crate::incident::{Actor, Command, EntryKind, Event, Role, Runbooks, State};
 use crate::net::{ConnectionState, SyncEvent};
 use crate::protocol::Identity;
 use chrono::{DateTime, Utc};
@@ -26,6 +27,8 @@ use std::sync::Arc;
 #[derive(Debug, Clone)]
 pub enum Msg {
     Key(KeyEvent),
+    /// A bracketed paste: text, never keys.
+    Paste(String),
     Resize(u16, u16),
     Tick(DateTime<Utc>),
     Sync(SyncEvent),
@@ -92,6 +95,9 @@ pub struct App {
     pub hub_label: String,
     /// Something changed since the last draw.
     pub dirty: bool,
+    /// The pane that had focus when the note composer opened, focused again when it
+    /// closes.
+    pub(super) composer_from: Option<PaneKind>,
 }
 
 impl App {
@@ -133,6 +139,7 @@ impl App {
             here: Vec::new(),
             hub_label: String::new(),
             dirty: true,
+            composer_from: None,
         }
     }
 
@@ -170,6 +177,15 @@ impl App {
 
     /// Runs `f` with a view context and the pane `kind`, split-borrowing the app.
     fn with_pane<R>(&mut self, kind: PaneKind, f: impl FnOnce(&mut dyn Pane, &ViewCtx) -> R) -> R {
+        self.with_panes(kind, |panes, ctx| f(panes.get(kind), ctx))
+    }
+
+    /// Runs `f` with the panes and a view context numbered for pane `kind`.
+    pub(super) fn with_panes<R>(
+        &mut self,
+        kind: PaneKind,
+        f: impl FnOnce(&mut Panes, &ViewCtx) -> R,
+    ) -> R {
         let roles = self.roles();
         let ctx = ViewCtx {
             state: &self.state,
@@ -185,7 +201,7 @@ impl App {
                 .position(|p| *p == kind)
                 .map_or(0, |i| i + 1),
         };
-        f(self.panes.get(kind), &ctx)
+        f(&mut self.panes, &ctx)
     }
 
     pub fn update(&mut self, msg: Msg) -> Vec<Effect> {
@@ -212,6 +228,7 @@ impl App {
                 Vec::new()
             }
             Msg::Key(key) => self.on_key(key),
+            Msg::Paste(text) => self.on_paste(&text),
         }
     }
 
@@ -238,6 +255,11 @@ impl App {
         }
     }
 
+    /// The whole screen, as the overlays are laid out on it.
+    pub fn screen(&self) -> ratatui::layout::Rect {
+        ratatui::layout::Rect::new(0, 0, self.size.0, self.size.1)
+    }
+
     /// Records a command sent under `id` (the event loop calls this after sending).
     pub fn sent(&mut self, id: String, command: &Command) {
         self.pending.insert(id, command.name().to_string());
@@ -246,6 +268,10 @@ impl App {
     fn on_key(&mut self, key: KeyEvent) -> Vec<Effect> {
         if self.modal.is_some() {
             return self.on_modal_key(key);
+        }
+        // The composer takes every key while open: typed text is never a command.
+        if self.panes.timeline.composing() {
+            return self.composer_key(key);
         }
         let focus = self.focus;
         if self.panes.get(focus).capturing() {
@@ -278,6 +304,9 @@ impl App {
                     self.focus = *pane;
                 }
             }
+            Action::ComposeNote => return self.compose(EntryKind::Note),
+            Action::ComposeDecision => return self.compose(EntryKind::Decision),
+            Action::ComposeAction => return self.compose(EntryKind::Action),
             other => {
                 let focus = self.focus;
                 let reaction = self.with_pane(focus, |pane, ctx| pane.on_action(other, ctx));
@@ -312,6 +341,10 @@ impl App {
             Reaction::Send(command) => vec![Effect::Send(command)],
             Reaction::Toast(text) => {
                 self.toast = Some(text);
+                Vec::new()
+            }
+            Reaction::Detail(detail) => {
+                self.modal = Some(Modal::Detail { detail, scroll: 0 });
                 Vec::new()
             }
             Reaction::Prompt(mut prompt) => {
@@ -363,21 +396,16 @@ impl App {
             || (key.code == KeyCode::Char('c') && key.modifiers.contains(KeyModifiers::CONTROL));
         match modal {
             Modal::Help { scroll } => {
-                self.modal = match key.code {
-                    KeyCode::Down | KeyCode::Char('j') => Some(Modal::Help {
-                        scroll: scroll.saturating_add(1),
-                    }),
-                    KeyCode::Up | KeyCode::Char('k') => Some(Modal::Help {
-                        scroll: scroll.saturating_sub(1),
-                    }),
-                    KeyCode::PageDown => Some(Modal::Help {
-                        scroll: scroll.saturating_add(10),
-                    }),
-                    KeyCode::PageUp => Some(Modal::Help {
-                        scroll: scroll.saturating_sub(10),
-                    }),
-                    _ => None,
-                };
+                let context = self.panes.get(self.focus).context();
+                let page = reader::help(&self.theme, context, self.screen());
+                self.modal = (page.on_key(scroll, &key)).map(|scroll| Modal::Help { scroll });
+                Vec::new()
+            }
+            Modal::Detail { detail, scroll } => {
+                let page = reader::detail(&self.theme, &detail, self.screen());
+                if let Some(scroll) = page.on_key(scroll, &key) {
+                    self.modal = Some(Modal::Detail { detail, scroll });
+                }
                 Vec::new()
             }
             Modal::QuitConfirm { detail } => match key.code {
@@ -413,11 +441,12 @@ impl App {
                 if escape {
                     return Vec::new();
                 }
-                if key.code == KeyCode::Enter {
-                    let value = input.lines().join(" ");
+                let multiline = prompt.purpose.multiline();
+                if key.code == KeyCode::Enter && !key.modifiers.contains(KeyModifiers::ALT) {
+                    let value = super::editing::text(&input, multiline);
                     return self.submit(prompt.owner, prompt.purpose, value);
                 }
-                input.input(key);
+                super::editing::edit(&mut input, key, multiline);
                 self.modal = Some(Modal::Prompt { prompt, input });
                 Vec::new()
             }

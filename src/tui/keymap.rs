@@ -1,8 +1,11 @@
 //! Keys as data: every binding has a context and a description, so the help overlay
-//! (`?`) is generated from this table and resolution is plain, tested code. Only keys
-//! that survive tmux and SSH: no reliance on Shift+Enter, F-keys or Ctrl+arrows.
+//! (`?`, drawn by `reader.rs`) is generated from this table and resolution is plain,
+//! tested code. A key bound everywhere means the same in every pane (tested), which is
+//! why the compose keys `n`, `d`, `a` are global. Only keys that survive tmux and SSH:
+//! no reliance on Shift+Enter, F-keys or Ctrl+arrows.
 
 use crate::incident::CellState;
+use crate::incident::role::Permission;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 /// Where a binding applies. Pane contexts are tried before `Global`.
@@ -48,10 +51,12 @@ pub enum Action {
     Top,
     Bottom,
     Select,
-    // Timeline
+    // The note composer (every pane)
     ComposeNote,
     ComposeDecision,
     ComposeAction,
+    // Timeline
+    ToggleWrap,
     Search,
     CycleFilter,
     Correct,
@@ -261,22 +266,28 @@ pub const KEYMAP: &[Binding] = &[
         "quit (asks if a note or draft is unsent)",
     ),
     bind(
-        Tl,
-        &[Key::ch('n'), Key::ch('i')],
+        G,
+        &[Key::ch('n')],
         Action::ComposeNote,
-        "write a note (the editor stays open: Enter sends, Esc closes)",
+        "write a note, from any pane (the editor stays open: Enter sends, Esc closes)",
     ),
     bind(
-        Tl,
+        G,
         &[Key::ch('d')],
         Action::ComposeDecision,
-        "record a decision",
+        "record a decision, from any pane",
+    ),
+    bind(
+        G,
+        &[Key::ch('a')],
+        Action::ComposeAction,
+        "record an action taken, from any pane",
     ),
     bind(
         Tl,
-        &[Key::ch('a')],
-        Action::ComposeAction,
-        "record an action taken",
+        &[Key::plain(KeyCode::Enter)],
+        Action::Select,
+        "show the entry in full: author, UTC time, kind, corrections",
     ),
     bind(Tl, &[Key::ch('/')], Action::Search, "search the timeline"),
     bind(
@@ -292,10 +303,22 @@ pub const KEYMAP: &[Binding] = &[
         "correct the selected entry (the original stays)",
     ),
     bind(
+        Tl,
+        &[Key::ch('w')],
+        Action::ToggleWrap,
+        "wrap entries ↔ one line each",
+    ),
+    bind(
         Ck,
         &[Key::ch(' '), Key::ch('x')],
         Action::ToggleItem,
         "tick / untick the selected item",
+    ),
+    bind(
+        Ck,
+        &[Key::plain(KeyCode::Enter)],
+        Action::Select,
+        "show the item in full: owner, due, who ticked it",
     ),
     bind(Ck, &[Key::ch('o')], Action::AddItem, "add an item"),
     bind(
@@ -324,7 +347,7 @@ pub const KEYMAP: &[Binding] = &[
     ),
     bind(
         Bl,
-        &[Key::ch('d')],
+        &[Key::ch('D')],
         Action::SetCell(CellState::Degraded),
         "mark degraded",
     ),
@@ -415,9 +438,9 @@ pub const KEYMAP: &[Binding] = &[
     ),
     bind(
         Ac,
-        &[Key::ch('d')],
+        &[Key::ch('p')],
         Action::DryRun,
-        "dry run: record exactly what it would send, send nothing",
+        "preview (dry run): record exactly what it would send, send nothing",
     ),
     bind(
         Ac,
@@ -450,13 +473,22 @@ pub fn resolve(context: Context, event: &KeyEvent) -> Option<Action> {
     find(Context::Global)
 }
 
-/// Bindings to show in help for `context` (its own, then the global ones).
-pub fn help_for(context: Context) -> impl Iterator<Item = &'static Binding> {
-    KEYMAP.iter().filter(move |b| b.context == context).chain(
-        KEYMAP
-            .iter()
-            .filter(move |b| b.context == Context::Global && context != Context::Global),
-    )
+/// The permission an action needs to change the incident, so the palette can leave
+/// out what your roles forbid. `None`: moving around, or checked per action (running a
+/// containment action needs that action's roles).
+pub fn permission(action: Action) -> Option<Permission> {
+    Some(match action {
+        Action::ComposeNote | Action::ComposeDecision | Action::ComposeAction => Permission::Write,
+        Action::Correct => Permission::Write,
+        Action::ToggleItem => Permission::TickChecklist,
+        Action::AddItem | Action::AssignItem | Action::ApplyPlaybook => Permission::EditChecklist,
+        Action::SetCell(_) | Action::AddTenant | Action::AddRegion | Action::AddService => {
+            Permission::EditBlastRadius
+        }
+        Action::SaveDraft => Permission::DraftComms,
+        Action::Publish | Action::RetryDelivery => Permission::PublishComms,
+        _ => return None,
+    })
 }
 
 #[cfg(test)]
@@ -468,17 +500,50 @@ mod tests {
     }
 
     #[test]
-    fn pane_bindings_win_over_global_ones() {
+    fn pane_bindings_apply_in_their_pane_only() {
         assert_eq!(
-            resolve(Context::Timeline, &key('d')),
-            Some(Action::ComposeDecision)
-        );
-        assert_eq!(
-            resolve(Context::Blast, &key('d')),
+            resolve(Context::Blast, &key('D')),
             Some(Action::SetCell(CellState::Degraded))
         );
-        assert_eq!(resolve(Context::Checklist, &key('d')), None);
+        assert_eq!(resolve(Context::Actions, &key('D')), Some(Action::Deny));
+        assert_eq!(resolve(Context::Checklist, &key('D')), None);
         assert_eq!(resolve(Context::Checklist, &key('j')), Some(Action::Down));
+    }
+
+    #[test]
+    fn compose_keys_mean_the_same_in_every_pane() {
+        let panes = [
+            Context::Timeline,
+            Context::Checklist,
+            Context::Blast,
+            Context::Comms,
+            Context::Actions,
+        ];
+        for context in panes {
+            assert_eq!(resolve(context, &key('n')), Some(Action::ComposeNote));
+            assert_eq!(resolve(context, &key('d')), Some(Action::ComposeDecision));
+            assert_eq!(resolve(context, &key('a')), Some(Action::ComposeAction));
+        }
+    }
+
+    /// A key bound everywhere means one thing everywhere: a pane may describe what it
+    /// does there (Enter), never make it do something else.
+    #[test]
+    fn no_pane_rebinds_a_global_key() {
+        for global in KEYMAP.iter().filter(|b| b.context == Context::Global) {
+            for pane in KEYMAP.iter().filter(|b| b.context != Context::Global) {
+                for k in pane.keys {
+                    assert!(
+                        !global.keys.contains(k) || global.action == pane.action,
+                        "{} is global ({:?}) but {:?} binds it to {:?}",
+                        k.label(),
+                        global.action,
+                        pane.context,
+                        pane.action
+                    );
+                }
+            }
+        }
     }
 
     #[test]

@@ -105,8 +105,19 @@ impl<'a> Lobby<'a> {
                 .terminal
                 .draw(|frame| self.render(frame))
                 .map_err(|e| e.to_string())?;
-            let Some(Msg::Key(key)) = input.recv().await else {
-                continue;
+            let key = match input.recv().await {
+                Some(Msg::Key(key)) => key,
+                // A pasted title lands as text, on one line.
+                Some(Msg::Paste(text)) => {
+                    if let Step::Title(title) = &mut self.step {
+                        let (text, _) = super::editing::pasted(&text, false);
+                        let room = crate::incident::limits::TITLE_MAX_CHARS
+                            .saturating_sub(title.chars().count());
+                        title.extend(text.chars().take(room));
+                    }
+                    continue;
+                }
+                _ => continue,
             };
             let ctrl_c =
                 key.code == KeyCode::Char('c') && key.modifiers.contains(KeyModifiers::CONTROL);

@@ -1,16 +1,23 @@
 //! The war-room console: a ratatui app rendered from the incident's state. `app` holds
 //! state and `update`; `view` draws; `panes/` has one file per pane; `keymap`, `theme`
-//! and `layout` are data; `run` owns the terminal and the event loop.
+//! and `layout` are data; `composer` and `typing` are the note composer every pane
+//! opens, `editing` the keys every text input shares, `reader` the scrolling help and
+//! detail overlays; `run` owns the terminal and the event loop.
 
 pub mod app;
+pub mod composer;
+pub mod editing;
 pub mod keymap;
 pub mod layout;
 pub mod lobby;
 pub mod modal;
 mod palette;
 pub mod panes;
+pub mod reader;
 pub mod run;
 pub mod start;
 pub mod terminal;
 pub mod theme;
+mod typing;
 pub mod view;
+pub mod wrap;

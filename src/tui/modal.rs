@@ -1,8 +1,9 @@
-//! Overlays that take the keyboard for a moment: help, the command palette, one-line
-//! prompts, pickers and confirmations. Their state lives here; `view.rs` draws them.
+//! Overlays that take the keyboard for a moment: help, the command palette, prompts,
+//! pickers, confirmations and read-only detail views. Their state lives here;
+//! `view.rs` draws them (`reader.rs` the scrolling ones).
 
-use super::keymap::Action;
-use super::panes::{Picker, Prompt};
+use super::keymap::{Action, Context};
+use super::panes::{Detail, Picker, Prompt};
 use crate::incident::Command;
 use ratatui_textarea::TextArea;
 
@@ -28,13 +29,24 @@ pub enum Modal {
     QuitConfirm {
         detail: String,
     },
+    /// Something shown in full (an entry, a checklist item), scrolled by `scroll` rows.
+    Detail {
+        detail: Detail,
+        scroll: u16,
+    },
 }
 
 /// What a palette entry does.
 #[derive(Debug, Clone, PartialEq)]
 pub enum PaletteRun {
-    Action(Action),
+    /// A key's action, run in the pane whose binding it is (`Global`: where focus is).
+    Action(Context, Action),
     Command(Command),
+    /// Run (or dry-run) one of the hub's containment actions by id.
+    Containment {
+        action: String,
+        dry_run: bool,
+    },
     Layout(String),
     Theme(String),
     AssignRole(crate::incident::Role),
@@ -81,8 +93,7 @@ pub fn picker_matches<'a>(picker: &'a Picker, filter: &str) -> Vec<&'a (String, 
         .collect()
 }
 
+/// A prompt's input: `initial` selected, so typing replaces it (`editing::prefilled`).
 pub fn single_line(initial: &str) -> TextArea<'static> {
-    let mut input = TextArea::new(vec![initial.to_string()]);
-    input.move_cursor(ratatui_textarea::CursorMove::End);
-    input
+    super::editing::prefilled(initial)
 }

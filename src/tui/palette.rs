@@ -1,6 +1,8 @@
 //! The command palette's behaviour: which entries it offers for the incident as it
-//! stands (`open_palette`), how keys move through and filter it, and what running an
-//! entry does. The `Palette` type itself lives in `modal.rs`; `view.rs` draws it.
+//! stands and your roles (`open_palette`: what your roles forbid is left out, and the
+//! hub's containment actions are there by name), how keys move through and filter it,
+//! and what running an entry does. The `Palette` type itself lives in `modal.rs`;
+//! `view.rs` draws it.
 
 use super::app::{App, Effect};
 use super::keymap::{self, Action, Context};
@@ -8,12 +10,14 @@ use super::layout::{self, Layout, PaneKind};
 use super::modal::{self, Modal, Palette, PaletteEntry, PaletteRun};
 use super::panes::{Purpose, Reaction};
 use super::theme::Theme;
-use crate::incident::{Command, Role, Severity, Status};
+use crate::incident::role::permits;
+use crate::incident::{Actor, Command, RejectCode, Role, Severity, Status, decide};
 use ratatui::crossterm::event::{KeyCode, KeyEvent};
 use std::collections::BTreeSet;
 
 impl App {
     pub(super) fn open_palette(&mut self) {
+        let roles = self.roles();
         let mut entries = Vec::new();
         let state = &self.state;
         for severity in Severity::ALL {
@@ -91,8 +95,31 @@ impl App {
                 }),
             });
         }
+        for spec in &self.runbooks.actions {
+            let may = self.me.roles.is_empty() || spec.roles.iter().any(|r| roles.contains(r));
+            if !may {
+                continue;
+            }
+            for (verb, dry_run) in [("Run", false), ("Dry run", true)] {
+                entries.push(PaletteEntry {
+                    label: format!(
+                        "{verb} action: {} ({}) — {}",
+                        spec.title, spec.id, spec.description
+                    ),
+                    run: PaletteRun::Containment {
+                        action: spec.id.clone(),
+                        dry_run,
+                    },
+                });
+            }
+        }
         for binding in keymap::KEYMAP {
             if matches!(binding.action, Action::Palette | Action::Focus(_)) {
+                continue;
+            }
+            let forbidden = keymap::permission(binding.action)
+                .is_some_and(|p| !roles.is_empty() && !permits(&roles, p));
+            if forbidden {
                 continue;
             }
             entries.push(PaletteEntry {
@@ -102,7 +129,7 @@ impl App {
                     binding.description,
                     binding.keys.first().map_or(String::new(), |k| k.label())
                 ),
-                run: PaletteRun::Action(binding.action),
+                run: PaletteRun::Action(binding.context, binding.action),
             });
         }
         for (name, _) in layout::BUILT_IN {
@@ -117,11 +144,35 @@ impl App {
                 run: PaletteRun::Theme(name.to_string()),
             });
         }
+        entries.retain(|e| self.allowed(&e.run, &roles));
         self.modal = Some(Modal::Palette(Palette {
             input: modal::single_line(""),
             entries,
             selected: 0,
         }));
+    }
+
+    /// False for a command the hub would refuse for your roles (asked of `decide`,
+    /// the rules the hub applies) and for assigning seats without the right to.
+    /// Before the hub's welcome the roles are unknown and everything is offered.
+    fn allowed(&self, run: &PaletteRun, roles: &BTreeSet<Role>) -> bool {
+        if self.me.roles.is_empty() {
+            return true;
+        }
+        match run {
+            PaletteRun::Command(command) => {
+                let actor = Actor {
+                    name: self.me.name.clone(),
+                    roles: self.me.roles.clone(),
+                };
+                let verdict = decide(&self.state, &actor, command, self.now, &self.runbooks, None);
+                !matches!(verdict, Err(r) if r.code == RejectCode::Forbidden)
+            }
+            PaletteRun::AssignRole(_) => {
+                permits(roles, crate::incident::role::Permission::AssignRoles)
+            }
+            _ => true,
+        }
     }
 
     /// Keys while the palette is open: move, filter, or run the selected entry.
@@ -149,8 +200,9 @@ impl App {
                 };
             }
             _ => {
-                palette.input.input(key);
-                palette.selected = 0;
+                if super::editing::edit(&mut palette.input, key, false) {
+                    palette.selected = 0;
+                }
             }
         }
         self.modal = Some(Modal::Palette(palette));
@@ -159,27 +211,31 @@ impl App {
 
     fn run_palette(&mut self, run: PaletteRun) -> Vec<Effect> {
         match run {
-            PaletteRun::Action(action) => {
+            PaletteRun::Action(context, action) => {
                 // Pane actions go to the pane they belong to.
-                if let Some(binding) = keymap::KEYMAP
-                    .iter()
-                    .find(|b| b.action == action && b.context != Context::Global)
-                {
-                    let kind = match binding.context {
-                        Context::Timeline => Some(PaneKind::Timeline),
-                        Context::Checklist => Some(PaneKind::Checklist),
-                        Context::Blast => Some(PaneKind::Blast),
-                        Context::Comms => Some(PaneKind::Comms),
-                        Context::Actions => Some(PaneKind::Actions),
-                        Context::Global => None,
-                    };
-                    if let Some(kind) = kind.filter(|k| self.visible_panes().contains(k)) {
-                        self.focus = kind;
-                    }
+                let kind = match context {
+                    Context::Timeline => Some(PaneKind::Timeline),
+                    Context::Checklist => Some(PaneKind::Checklist),
+                    Context::Blast => Some(PaneKind::Blast),
+                    Context::Comms => Some(PaneKind::Comms),
+                    Context::Actions => Some(PaneKind::Actions),
+                    Context::Global => None,
+                };
+                if let Some(kind) = kind.filter(|k| self.visible_panes().contains(k)) {
+                    self.focus = kind;
                 }
                 self.on_action(action)
             }
             PaletteRun::Command(command) => vec![Effect::Send(command)],
+            PaletteRun::Containment { action, dry_run } => {
+                if self.visible_panes().contains(&PaneKind::Actions) {
+                    self.focus = PaneKind::Actions;
+                }
+                let reaction = self.with_panes(PaneKind::Actions, |panes, ctx| {
+                    panes.actions.request(&action, dry_run, ctx)
+                });
+                self.react(Some(PaneKind::Actions), reaction)
+            }
             PaletteRun::Layout(name) => {
                 match Layout::select(&name, None) {
                     Ok(layout) => {

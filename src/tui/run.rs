@@ -68,6 +68,7 @@ fn spawn_input() -> mpsc::UnboundedReceiver<Msg> {
             let msgs = match term_event::read() {
                 Ok(TermEvent::Key(key)) if key.kind != KeyEventKind::Release => split_alt(key),
                 Ok(TermEvent::Resize(w, h)) => vec![Msg::Resize(w, h)],
+                Ok(TermEvent::Paste(text)) => vec![Msg::Paste(text)],
                 Ok(_) => continue,
                 Err(_) => break,
             };

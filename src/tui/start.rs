@@ -36,12 +36,38 @@ fn runtime() -> Result<tokio::runtime::Runtime, String> {
         .map_err(|e| format!("cannot start the async runtime: {e}"))
 }
 
-pub fn local_user() -> String {
-    std::env::var("WARROOM_USER")
-        .or_else(|_| std::env::var("USER"))
-        .ok()
-        .filter(|n| !n.trim().is_empty() && !n.starts_with("system:"))
-        .unwrap_or_else(|| "you".to_string())
+/// Your name on a hub this process starts: `named` (`--as`), else `$WARROOM_USER`,
+/// `$USER`, `$LOGNAME`; with none of them set, `local`, the name the CLI uses in local
+/// mode, so the console and the CLI agree on who wrote what. Never a pronoun.
+pub fn local_user(named: Option<&str>) -> String {
+    let env = |name: &str| std::env::var(name).ok();
+    let usable = |n: &String| !n.trim().is_empty() && !n.starts_with("system:");
+    (named.map(str::to_string).filter(usable))
+        .or_else(|| env("WARROOM_USER").filter(usable))
+        .or_else(|| env("USER").filter(usable))
+        .or_else(|| env("LOGNAME").filter(usable))
+        .map_or_else(|| "local".to_string(), |n| n.trim().to_string())
+}
+
+/// The token the embedded console connects with: the responder token you gave
+/// (`--token`, `$WARROOM_TOKEN`) when this hub's config knows it, so the console
+/// names you by that token's name and roles; else a fresh one for `name` with every
+/// seat, which the authenticator then also accepts. The flag says it was minted here
+/// (only a minted token is saved for a second console: yours stays where you keep it).
+fn console_token(
+    auth: Authenticator,
+    given: Option<&str>,
+    name: &str,
+) -> Result<(Authenticator, String, bool), String> {
+    if let Some(token) = given.filter(|t| auth.authenticate(t).is_some()) {
+        return Ok((auth, token.trim().to_string(), false));
+    }
+    if given.is_some() {
+        tracing::warn!("the given token is not one of this hub's responders; using a local one");
+    }
+    let token = new_token().map_err(|e| format!("no randomness from the OS: {e}"))?;
+    let auth = auth.with_token(&token, name, LOCAL_ROLES);
+    Ok((auth, token, true))
 }
 
 /// Logs go to a file beside the data, never to the console's terminal.
@@ -111,6 +137,10 @@ pub struct EmbeddedOptions {
     pub config: Option<PathBuf>,
     pub look: Look,
     pub incident: Option<String>,
+    /// A responder token from this hub's config to connect as (`--token`).
+    pub token: Option<String>,
+    /// Your name when no token is given (`--as`).
+    pub user: Option<String>,
 }
 
 /// `warroom`: embedded hub + lobby + console.
@@ -123,13 +153,15 @@ pub fn embedded(options: EmbeddedOptions) -> Result<(), String> {
     let config = HubConfig::load(&config_path).map_err(|e| e.to_string())?;
     let mut runbooks = options.runbooks.clone();
     let effects = config.apply_to(&mut runbooks).map_err(|e| e.to_string())?;
-    let token = new_token().map_err(|e| format!("no randomness from the OS: {e}"))?;
-    let user = local_user();
-    let auth = Authenticator::new(&config.responders).with_token(&token, &user, LOCAL_ROLES);
+    let user = local_user(options.user.as_deref());
+    let responders = Authenticator::new(&config.responders);
+    let (auth, token, minted) = console_token(responders, options.token.as_deref(), &user)?;
     let runtime = runtime()?;
     runtime.block_on(async {
         let hub = start_local_hub(options.data.clone(), runbooks, auth, None, effects).await?;
-        let token_file = save_token(options.data.root(), &token);
+        let token_file = minted
+            .then(|| save_token(options.data.root(), &token))
+            .flatten();
         let url = format!("http://{}", hub.addr);
         let header = match &token_file {
             Some(path) => format!(
@@ -209,7 +241,7 @@ async fn demo_hub(runbooks: &Runbooks) -> Result<(RunningHub, String, PathBuf), 
     drop(log);
     log_to_file(&dir);
     let token = new_token().map_err(|e| e.to_string())?;
-    let auth = Authenticator::default().with_token(&token, &local_user(), LOCAL_ROLES);
+    let auth = Authenticator::default().with_token(&token, &local_user(None), LOCAL_ROLES);
     let hub = start_local_hub(
         data,
         runbooks,
@@ -301,5 +333,41 @@ async fn session(
             let _ = std::fs::remove_dir_all(&dir);
             result
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::hub::config::ResponderEntry;
+
+    #[test]
+    fn a_known_token_names_you_and_an_unknown_one_gets_a_local_token() {
+        let token = new_token().unwrap();
+        let entry = ResponderEntry {
+            name: "dana".into(),
+            roles: vec![Role::Scribe],
+            token_sha256: crate::hub::auth::token_hash(&token),
+        };
+        let auth = Authenticator::new(&[entry]);
+        let (auth_known, used, minted) =
+            console_token(auth.clone(), Some(&token), "local").unwrap();
+        assert_eq!(used, token);
+        assert!(!minted, "a token you gave is never written to disk");
+        assert_eq!(auth_known.authenticate(&used).unwrap().name, "dana");
+
+        let (auth_other, used, minted) = console_token(auth, Some("wrt_nope"), "kim").unwrap();
+        assert!(minted);
+        assert_ne!(used, "wrt_nope");
+        let actor = auth_other.authenticate(&used).unwrap();
+        assert_eq!(actor.name, "kim");
+        assert!(actor.roles.contains(&Role::Commander));
+    }
+
+    #[test]
+    fn a_name_given_wins_and_nothing_is_called_you() {
+        assert_eq!(local_user(Some(" lee ")), "lee");
+        assert_ne!(local_user(None), "you");
+        assert_ne!(local_user(Some("system:runner")), "system:runner");
     }
 }

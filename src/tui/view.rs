@@ -3,11 +3,12 @@
 //! scroll positions the panes keep.
 
 use super::app::App;
-use super::keymap::{self, Context};
+use super::keymap::Context;
 use super::layout::PaneKind;
 use super::modal::{self, Modal};
 use super::panes::header::{self, Link};
-use super::panes::{ViewCtx, ellipsize};
+use super::panes::{Pane, ViewCtx, ellipsize};
+use super::reader;
 use super::theme::Meaning;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Flex, Layout, Rect};
@@ -55,6 +56,7 @@ pub fn render(app: &mut App, frame: &mut Frame) {
         body
     };
     let placed = app.current_layout().arrange(body, Some(app.focus));
+    let timeline_placed = placed.iter().any(|(kind, _)| *kind == PaneKind::Timeline);
     for (kind, rect) in placed {
         let number = visible.iter().position(|p| *p == kind).map_or(0, |i| i + 1);
         let ctx = ViewCtx {
@@ -71,8 +73,28 @@ pub fn render(app: &mut App, frame: &mut Frame) {
             .get(kind)
             .render(&ctx, rect, frame.buffer_mut(), kind == app.focus);
     }
+    if !timeline_placed && app.panes.timeline.composing() {
+        render_composer_overlay(app, body, frame);
+    }
     render_status(app, status, frame);
     render_modal(app, area, frame);
+}
+
+/// The note composer over the foot of the body, when the timeline is not on screen.
+fn render_composer_overlay(app: &mut App, body: Rect, frame: &mut Frame) {
+    let Some(height) = (app.panes.timeline.editor.as_ref()).map(|e| e.height(body.width)) else {
+        return;
+    };
+    let height = height.min(body.height);
+    let rect = Rect {
+        y: body.bottom().saturating_sub(height),
+        height,
+        ..body
+    };
+    Clear.render(rect, frame.buffer_mut());
+    app.panes
+        .timeline
+        .render_composer(&app.theme, rect, frame.buffer_mut());
 }
 
 fn render_tabs(app: &App, visible: &[PaneKind], area: Rect, frame: &mut Frame) {
@@ -101,7 +123,11 @@ fn render_status(app: &mut App, area: Rect, frame: &mut Frame) {
             theme.style(Meaning::Warn).add_modifier(Modifier::BOLD),
         )),
         None => {
-            let hint = app.panes.get(app.focus).hint();
+            // While the composer is open its keys are the ones that matter.
+            let hint = match app.panes.timeline.composing() {
+                true => app.panes.timeline.hint(),
+                false => app.panes.get(app.focus).hint(),
+            };
             let tail = "  ? help  : palette  Tab pane  q quit";
             let room = width.saturating_sub(tail.chars().count());
             Line::from(vec![
@@ -148,36 +174,12 @@ fn render_modal(app: &mut App, area: Rect, frame: &mut Frame) {
     };
     match modal {
         Modal::Help { scroll } => {
-            let rect = centered(area, 76, area.height.saturating_sub(2));
-            let mut lines = Vec::new();
-            let mut current = None;
-            for binding in keymap::help_for(focus_context) {
-                if current != Some(binding.context) {
-                    current = Some(binding.context);
-                    lines.push(Line::from(Span::styled(
-                        binding.context.title(),
-                        theme.style(Meaning::Title).add_modifier(Modifier::BOLD),
-                    )));
-                }
-                let keys: Vec<String> = binding.keys.iter().map(|k| k.label()).collect();
-                lines.push(Line::from(vec![
-                    Span::styled(
-                        format!("  {:<14}", keys.join(" / ")),
-                        theme.style(Meaning::Focus),
-                    ),
-                    Span::styled(binding.description, theme.style(Meaning::Text)),
-                ]));
-            }
-            let block = Block::default()
-                .borders(Borders::ALL)
-                .border_type(BorderType::Double)
-                .border_style(theme.style(Meaning::Focus))
-                .title(" Keys — ↑↓ scroll, any other key closes ");
-            Clear.render(rect, frame.buffer_mut());
-            Paragraph::new(lines)
-                .block(block)
-                .scroll((*scroll, 0))
-                .render(rect, frame.buffer_mut());
+            let page = reader::help(&theme, focus_context, area);
+            page.render(*scroll, &theme, frame.buffer_mut());
+        }
+        Modal::Detail { detail, scroll } => {
+            let page = reader::detail(&theme, detail, area);
+            page.render(*scroll, &theme, frame.buffer_mut());
         }
         Modal::Palette(palette) => {
             let rect = centered(area, 78, area.height.saturating_sub(4).max(6));
@@ -216,7 +218,13 @@ fn render_modal(app: &mut App, area: Rect, frame: &mut Frame) {
             Paragraph::new(lines).render(list, frame.buffer_mut());
         }
         Modal::Prompt { prompt, input } => {
-            let rect = centered(area, 70, 3);
+            // A correction may have several lines: show up to six of them.
+            let rows = if prompt.purpose.multiline() {
+                u16::try_from(input.lines().len()).unwrap_or(6).clamp(1, 6)
+            } else {
+                1
+            };
+            let rect = centered(area, 70, rows + 2);
             Clear.render(rect, frame.buffer_mut());
             input.set_block(
                 Block::default()
@@ -226,6 +234,7 @@ fn render_modal(app: &mut App, area: Rect, frame: &mut Frame) {
                     .title(format!(" {} — Enter ok, Esc cancel ", prompt.title)),
             );
             input.set_cursor_line_style(ratatui::style::Style::default());
+            input.set_selection_style(theme.style(Meaning::Selection));
             (&*input).render(rect, frame.buffer_mut());
         }
         Modal::Picker {

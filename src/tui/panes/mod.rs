@@ -58,6 +58,16 @@ pub enum Reaction {
     },
     /// A short message in the status line.
     Toast(String),
+    /// Show something in full, read-only (a timeline entry, a checklist item).
+    Detail(Detail),
+}
+
+/// A read-only view of one thing in full: a title and lines of text (wrapped to the
+/// dialog's width when drawn, scrolled when longer than the screen).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Detail {
+    pub title: String,
+    pub lines: Vec<String>,
 }
 
 /// Why a prompt or picker was opened; the pane that opened it knows what to do with it.
@@ -84,12 +94,21 @@ pub enum Purpose {
     Other(String),
 }
 
+impl Purpose {
+    /// Whether the answer may hold line breaks (Ctrl-J types one): a correction
+    /// replaces a note, which may have several lines.
+    pub fn multiline(&self) -> bool {
+        matches!(self, Purpose::Correct(_))
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Prompt {
     /// The pane to hand the answer to; `None` for the console itself (palette).
     pub owner: Option<PaneKind>,
     pub purpose: Purpose,
     pub title: String,
+    /// Shown selected, so the first key typed replaces it and an arrow keeps it.
     pub initial: String,
 }
 
@@ -112,6 +131,10 @@ pub trait Pane {
         false
     }
     fn on_key(&mut self, _key: KeyEvent, _ctx: &ViewCtx) -> Reaction {
+        Reaction::None
+    }
+    /// Pasted text while `capturing`; the pane puts it in its open editor as text.
+    fn on_paste(&mut self, _text: &str) -> Reaction {
         Reaction::None
     }
     /// The answer to a prompt or picker this pane opened.

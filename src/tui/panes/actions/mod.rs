@@ -2,7 +2,7 @@
 //! the playbooks applied to this incident first, then the rest — with who may request
 //! them, and below them this incident's action runs and where each stands. `r` requests
 //! the selected action (asking for its parameters, checked here before anything is
-//! sent, then showing exactly what will be sent), `d` asks for a dry run, `A` approves
+//! sent, then showing exactly what will be sent), `p` asks for a dry run, `A` approves
 //! and `D` denies a two-person run someone else requested. The hub runs the actions;
 //! every outcome comes back as an event.
 
@@ -198,6 +198,20 @@ impl ActionsPane {
         self.next_param(spec, ctx, None)
     }
 
+    /// Requests action `id` (from the palette): selects it, then as `r` or `p` would.
+    pub fn request(&mut self, id: &str, dry_run: bool, ctx: &ViewCtx) -> Reaction {
+        let found = items(ctx)
+            .iter()
+            .position(|item| matches!(item, Item::Action { spec, .. } if spec.id == id));
+        match found {
+            Some(at) => {
+                self.selected = at;
+                self.start(ctx, dry_run)
+            }
+            None => Reaction::Toast(format!("this hub has no action `{id}`")),
+        }
+    }
+
     /// Asks for the next parameter, or (all given) confirms or sends the request.
     fn next_param(
         &mut self,
@@ -360,7 +374,7 @@ impl Pane for ActionsPane {
     }
 
     fn hint(&self) -> &'static str {
-        "↑↓ select · r run · d dry run · A approve · D deny (runs awaiting approval)"
+        "↑↓ select · r run · p preview (dry run) · A approve · D deny (runs awaiting approval)"
     }
 
     fn on_action(&mut self, action: Action, ctx: &ViewCtx) -> Reaction {

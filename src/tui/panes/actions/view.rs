@@ -349,7 +349,7 @@ pub(super) fn render(
         return;
     };
     let (details, keys) = match item {
-        Item::Action { spec, .. } => (action_details(spec, ctx), " r run · d dry run "),
+        Item::Action { spec, .. } => (action_details(spec, ctx), " r run · p dry run "),
         Item::Run(run) if run.status == RunStatus::AwaitingApproval => {
             (run_details(run, ctx), " A approve · D deny ")
         }

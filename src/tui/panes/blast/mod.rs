@@ -34,7 +34,7 @@ const MIN_COLUMN: usize = 9;
 const MAX_COLUMN: usize = 14;
 /// The keys for each state, shown under the grid when there is room (the status line
 /// is too short at 80 columns to list them all).
-const KEYS: &str = "o ok  s suspected  d degraded  x down  i isolated  r recovered  u unknown";
+const KEYS: &str = "o ok  s suspected  D degraded  x down  i isolated  r recovered  u unknown";
 
 #[derive(Default)]
 pub struct BlastPane {
@@ -193,7 +193,7 @@ impl Pane for BlastPane {
     }
 
     fn hint(&self) -> &'static str {
-        "o/s/d/x/i/r/u mark (keys under the grid) · t tenant · e region · v service · E rename · X remove"
+        "o/s/D/x/i/r/u mark (keys under the grid) · t tenant · e region · v service · E rename · X remove"
     }
 
     fn on_action(&mut self, action: Action, ctx: &ViewCtx) -> Reaction {

@@ -21,7 +21,7 @@ use ratatui::style::Modifier;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Scrollbar, ScrollbarOrientation, ScrollbarState};
 use ratatui::widgets::{StatefulWidget, Widget};
-use rows::{Row, item_line, rows, seconds_left};
+use rows::{Row, detail, item_line, rows, seconds_left};
 
 #[derive(Default)]
 pub struct ChecklistPane {
@@ -121,7 +121,7 @@ impl Pane for ChecklistPane {
     }
 
     fn hint(&self) -> &'static str {
-        "Space/x tick · o add · r assign · p playbook · ↑↓ PgUp/PgDn g/G move"
+        "Space/x tick · Enter details · o add · r assign · p playbook · ↑↓ PgUp/PgDn g/G move"
     }
 
     fn on_action(&mut self, action: Action, ctx: &ViewCtx) -> Reaction {
@@ -140,7 +140,15 @@ impl Pane for ChecklistPane {
             Action::PageDown => self.move_by(state, page),
             Action::Top => self.move_by(state, isize::MIN),
             Action::Bottom => self.move_by(state, isize::MAX),
-            Action::ToggleItem | Action::Select => return self.toggle(state),
+            Action::ToggleItem => return self.toggle(state),
+            Action::Select => {
+                return match self.current(state) {
+                    Some(index) => Reaction::Detail(detail(ctx, index)),
+                    None => {
+                        Reaction::Toast("no items yet — o adds one, p applies a playbook".into())
+                    }
+                };
+            }
             Action::AssignItem => return self.assign(ctx),
             Action::ApplyPlaybook => return self.playbooks(ctx),
             Action::AddItem => {

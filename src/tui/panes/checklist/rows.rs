@@ -1,10 +1,10 @@
 //! The checklist's display rows: items grouped under their source with a done count,
-//! each open item's deadline (due, due soon, overdue), and the line that shows one item
-//! with its number, phase, owner and status.
+//! each open item's deadline (due, due soon, overdue), the line that shows one item
+//! with its number, phase, owner and status, and the item in full (Enter).
 
 use crate::incident::state::ChecklistItem;
 use crate::incident::{Role, State};
-use crate::tui::panes::{ViewCtx, cell, ellipsize};
+use crate::tui::panes::{Detail, ViewCtx, cell, ellipsize};
 use crate::tui::theme::Meaning;
 use chrono::{DateTime, Duration, Utc};
 use ratatui::style::Modifier;
@@ -142,4 +142,49 @@ pub(super) fn item_line(
         Span::raw(" "),
         Span::styled(format!("{status:>STATUS_WIDTH$}"), status_style),
     ])
+}
+
+/// Item `index` in full: its text, group and phase, who owns it, when it is due, who
+/// ticked it and when.
+pub(super) fn detail(ctx: &ViewCtx, index: usize) -> Detail {
+    let (state, item) = (ctx.state, &ctx.state.checklist[index]);
+    let mut lines: Vec<String> = item.text.split('\n').map(str::to_string).collect();
+    lines.push(String::new());
+    let mut group = format!("Group:   {}", item.group);
+    if let Some(phase) = item.phase {
+        group.push_str(&format!(" · {}", phase.title().to_lowercase()));
+    }
+    lines.push(group);
+    lines.push(match item.role {
+        Some(role) => match state.holder(role) {
+            Some(person) => format!("Owner:   {} ({role}) — {person}", role.title()),
+            None => format!("Owner:   {} ({role}) — nobody holds it yet", role.title()),
+        },
+        None => "Owner:   nobody (r assigns a role)".into(),
+    });
+    let deadline = (item.within_minutes)
+        .zip(state.declared_at)
+        .map(|(m, at)| at + Duration::minutes(i64::from(m)));
+    lines.push(match (deadline, seconds_left(item, state, ctx.now)) {
+        (None, _) => "Due:     no deadline".into(),
+        (Some(at), Some(s)) if s < 0 => format!(
+            "Due:     {} — OVERDUE by {}",
+            at.format("%H:%M UTC"),
+            minutes(-s)
+        ),
+        (Some(at), Some(s)) => format!("Due:     {} — in {}", at.format("%H:%M UTC"), minutes(s)),
+        (Some(at), None) => format!("Due:     {}", at.format("%H:%M UTC")),
+    });
+    lines.push(match &item.done {
+        Some(tick) => format!(
+            "Done:    ticked by {} at {}",
+            tick.by,
+            tick.at.format("%Y-%m-%d %H:%M:%S UTC")
+        ),
+        None => "Done:    not yet — Space ticks it".into(),
+    });
+    Detail {
+        title: format!("Checklist item {}", index + 1),
+        lines,
+    }
 }

@@ -122,7 +122,7 @@ fn toggles_by_id_and_moves_past_group_headers() {
     pane.on_action(Action::Down, &ctx);
     let declare = "first_15_minutes.declare".into();
     assert_eq!(
-        send(&mut pane, Action::Select, &ctx),
+        send(&mut pane, Action::ToggleItem, &ctx),
         Command::Tick { item: declare }
     );
     // Twelve down from the top is the playbook's first step, past its header.
@@ -253,4 +253,44 @@ fn snapshots() {
         insta::assert_snapshot!("checklist_78x17", screen(&mut pane, &ctx, 78, 17).0);
         insta::assert_snapshot!("checklist_100x30", screen(&mut pane, &ctx, 100, 30).0);
     });
+}
+
+#[test]
+fn enter_shows_the_item_in_full_and_space_ticks() {
+    let fx = Fixture::new([Role::Commander]);
+    let (ctx, mut pane) = (fx.ctx(), ChecklistPane::default());
+    let Reaction::Detail(done) = pane.on_action(Action::Select, &ctx) else {
+        panic!("Enter shows the item");
+    };
+    assert_eq!(done.title, "Checklist item 1");
+    let all = done.lines.join("\n");
+    assert!(
+        all.contains("Done:    ticked by bob at 2026-11-20 09:03:00 UTC"),
+        "{all}"
+    );
+    assert!(all.contains("Group:   First 15 minutes"), "{all}");
+    pane.on_action(Action::Down, &ctx);
+    let Reaction::Detail(open) = pane.on_action(Action::Select, &ctx) else {
+        panic!("Enter shows the item");
+    };
+    let all = open.lines.join("\n");
+    for wanted in [
+        "Owner:   Incident commander (commander) — alice",
+        "Due:     09:05 UTC — OVERDUE by 6m",
+        "Done:    not yet — Space ticks it",
+    ] {
+        assert!(all.contains(wanted), "{wanted:?}:\n{all}");
+    }
+    // Space (ToggleItem) still ticks, and Enter never does.
+    assert!(matches!(
+        pane.on_action(Action::ToggleItem, &ctx),
+        Reaction::Send(Command::Tick { .. })
+    ));
+    assert_eq!(
+        crate::tui::keymap::resolve(
+            Context::Checklist,
+            &ratatui::crossterm::event::KeyEvent::from(ratatui::crossterm::event::KeyCode::Enter)
+        ),
+        Some(Action::Select)
+    );
 }

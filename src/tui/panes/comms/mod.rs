@@ -267,12 +267,27 @@ impl Pane for CommsPane {
         (!names.is_empty()).then(|| format!("unsaved comms draft{s}: {}", names.join(", ")))
     }
 
+    fn on_paste(&mut self, text: &str) -> Reaction {
+        match self.editor.as_mut() {
+            Some((editor, _)) => {
+                let cut = crate::tui::editing::paste(editor, text, true);
+                crate::tui::typing::paste_reaction(cut)
+            }
+            None => Reaction::None,
+        }
+    }
+
     fn on_key(&mut self, key: KeyEvent, ctx: &ViewCtx) -> Reaction {
         let Some((editor, start)) = self.editor.as_mut() else {
             return Reaction::None;
         };
         if key.code != KeyCode::Esc {
-            editor.input(key);
+            // A draft is prose over several lines: Enter breaks the line here.
+            if key.code == KeyCode::Enter {
+                editor.insert_newline();
+            } else {
+                crate::tui::editing::edit(editor, key, true);
+            }
             return Reaction::None;
         }
         let text = editor.lines().join("\n");
