@@ -135,6 +135,11 @@ pub struct TimelineEntry {
     /// The latest correction, which supersedes `text` when shown.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub correction: Option<Correction>,
+    /// A change to the incident itself (declared, title, severity, status, a seat),
+    /// which views show as prominently as people's entries. Derived from the event
+    /// kind, so not exported.
+    #[serde(skip)]
+    pub milestone: bool,
 }
 
 impl TimelineEntry {
