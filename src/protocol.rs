@@ -372,10 +372,16 @@ mod tests {
         else {
             panic!("not an incident_changed frame");
         };
-        assert_eq!((item.id.as_str(), item.severity), ("INC-2", Some(Severity::Sev1)));
+        assert_eq!(
+            (item.id.as_str(), item.severity),
+            ("INC-2", Some(Severity::Sev1))
+        );
         assert_eq!(previous.map(|p| p.severity), Some(Some(Severity::Sev3)));
         // A newer hub's frame is skipped, a broken known one is still an error.
-        assert_eq!(HubFrame::parse(r#"{"type":"weather","sunny":true}"#).unwrap(), None);
+        assert_eq!(
+            HubFrame::parse(r#"{"type":"weather","sunny":true}"#).unwrap(),
+            None
+        );
         assert!(HubFrame::parse(r#"{"type":"ack","id":1}"#).is_err());
         assert!(HubFrame::parse("not json").is_err());
         // watch_incidents is left out unless set, so older hubs see the same hello.

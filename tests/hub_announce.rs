@@ -119,7 +119,10 @@ async fn watchers_hear_declares_and_changes_of_every_incident_and_others_hear_no
     else {
         panic!("{news:?}");
     };
-    assert_eq!((item.id.as_str(), item.severity), (second.as_str(), Some(Severity::Sev3)));
+    assert_eq!(
+        (item.id.as_str(), item.severity),
+        (second.as_str(), Some(Severity::Sev3))
+    );
 
     // A note is not news; an escalation is, with what it was before.
     let note = json!({"type": "add_note", "kind": "note", "text": "looking"});

@@ -133,7 +133,11 @@ const MOST_OVERDUE: usize = 3;
 /// Open checklist items in a few lines: how many, how many overdue, how many each
 /// owning role has, and the most overdue by name (a status update, not the checklist).
 fn open_items_summary(state: &State, now: DateTime<Utc>) -> String {
-    let open: Vec<_> = state.checklist.iter().filter(|i| i.done.is_none()).collect();
+    let open: Vec<_> = state
+        .checklist
+        .iter()
+        .filter(|i| i.done.is_none())
+        .collect();
     if open.is_empty() {
         return "- none".into();
     }
@@ -146,7 +150,7 @@ fn open_items_summary(state: &State, now: DateTime<Utc>) -> String {
         .iter()
         .filter_map(|i| Some((overdue_by(i)?, *i)))
         .collect();
-    overdue.sort_by(|a, b| b.0.cmp(&a.0));
+    overdue.sort_by_key(|(late, _)| std::cmp::Reverse(*late));
     let mut owners: Vec<(String, usize)> = Vec::new();
     for item in &open {
         let owner = item

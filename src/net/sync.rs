@@ -5,9 +5,9 @@
 //! the UI, and the hub's catalog of actions and channels whenever it arrives.
 
 use super::client::{HubClient, NetError, new_command_id};
+use crate::engine::IncidentSummary;
 use crate::incident::action::ActionSpec;
 use crate::incident::{Command, Event};
-use crate::engine::IncidentSummary;
 use crate::protocol::{ClientFrame, HubFrame, Identity, PreviousSummary, RejectReason};
 use std::collections::VecDeque;
 use std::time::Duration;

@@ -345,11 +345,17 @@ mod tests {
         for meaning in meanings {
             let fg = theme.style(meaning).fg.unwrap_or(Color::Reset);
             if let Some(contrast) = contrast_on_white(fg) {
-                assert!(contrast >= 4.5, "{meaning:?} is {fg:?}: {contrast:.2}:1 on white");
+                assert!(
+                    contrast >= 4.5,
+                    "{meaning:?} is {fg:?}: {contrast:.2}:1 on white"
+                );
             }
         }
         let border = theme.style(Meaning::Border).fg.unwrap_or(Color::Reset);
-        assert!(contrast_on_white(border).is_none_or(|c| c >= 3.0), "{border:?}");
+        assert!(
+            contrast_on_white(border).is_none_or(|c| c >= 3.0),
+            "{border:?}"
+        );
     }
 
     #[test]
