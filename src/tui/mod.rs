@@ -3,6 +3,8 @@
 //! and `layout` are data; `run` owns the terminal and the event loop.
 
 pub mod app;
+mod dialog;
+pub mod incidents;
 pub mod keymap;
 pub mod layout;
 pub mod lobby;

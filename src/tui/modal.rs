@@ -1,9 +1,11 @@
 //! Overlays that take the keyboard for a moment: help, the command palette, one-line
 //! prompts, pickers and confirmations. Their state lives here; `view.rs` draws them.
 
+use super::incidents::Destination;
 use super::keymap::Action;
 use super::panes::{Picker, Prompt};
 use crate::incident::Command;
+use ratatui::crossterm::event::KeyCode;
 use ratatui_textarea::TextArea;
 
 pub enum Modal {
@@ -20,14 +22,33 @@ pub enum Modal {
         selected: usize,
         filter: String,
     },
+    /// "Are you sure?" with the exact text; scrolls, its answer keys always shown.
     Confirm {
         title: String,
         detail: String,
         command: Command,
+        scroll: u16,
     },
+    /// Unsent work would be left behind by quitting (`to` is `None`) or by going to
+    /// another incident or the lobby.
     QuitConfirm {
         detail: String,
+        scroll: u16,
+        to: Option<Destination>,
     },
+}
+
+/// A dialog's scroll offset after a key (the view clamps it to the text).
+pub fn scrolled(scroll: u16, key: KeyCode) -> u16 {
+    match key {
+        KeyCode::Down | KeyCode::Char('j') => scroll.saturating_add(1),
+        KeyCode::Up | KeyCode::Char('k') => scroll.saturating_sub(1),
+        KeyCode::PageDown | KeyCode::Char(' ') => scroll.saturating_add(10),
+        KeyCode::PageUp => scroll.saturating_sub(10),
+        KeyCode::Home | KeyCode::Char('g') => 0,
+        KeyCode::End | KeyCode::Char('G') => u16::MAX,
+        _ => scroll,
+    }
 }
 
 /// What a palette entry does.
