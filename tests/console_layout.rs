@@ -652,7 +652,9 @@ fn the_switcher_lists_incidents_worst_first_and_goes_there_or_to_the_lobby() {
     app.update(key('L'));
     let shown = screen(&mut app, 120, 40);
     assert!(
-        shown.contains("← Lobby") && shown.contains("(this console)"),
+        shown.contains("← Lobby")
+            && shown.contains("(this console)")
+            && shown.contains("Enter picks · Esc cancels"),
         "{shown}"
     );
     let lines: Vec<&str> = shown.lines().collect();

@@ -125,14 +125,19 @@ fn centered(area: Rect, width: u16, height: u16) -> Rect {
     cell
 }
 
-fn overlay_block(theme: &super::theme::Theme, title: String) -> Block<'static> {
+/// A picker's box, its title fitted to `width` columns.
+fn overlay_block(theme: &super::theme::Theme, title: String, width: u16) -> Block<'static> {
+    let title = Span::styled(
+        title,
+        theme.style(Meaning::Title).add_modifier(Modifier::BOLD),
+    );
     Block::default()
         .borders(Borders::ALL)
         .border_type(BorderType::Double)
         .border_style(theme.style(Meaning::Focus))
-        .title(Span::styled(
-            title,
-            theme.style(Meaning::Title).add_modifier(Modifier::BOLD),
+        .title(fit_line(
+            Line::from(title),
+            usize::from(width.saturating_sub(2)),
         ))
 }
 
@@ -244,7 +249,13 @@ fn render_modal(app: &mut App, area: Rect, frame: &mut Frame) {
             } else {
                 format!(" {} — “{filter}” ", picker.title)
             };
-            let block = overlay_block(&theme, title);
+            let room = usize::from(rect.width.saturating_sub(2));
+            let keys = Span::styled(
+                " ↑↓ choose · Enter picks · Esc cancels ",
+                theme.style(Meaning::Warn).add_modifier(Modifier::BOLD),
+            );
+            let block = overlay_block(&theme, title, rect.width)
+                .title_bottom(fit_line(Line::from(keys), room));
             let inner = block.inner(rect);
             block.render(rect, frame.buffer_mut());
             let rows = usize::from(inner.height);
