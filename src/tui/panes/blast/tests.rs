@@ -282,3 +282,16 @@ fn snapshots() {
         insta::assert_snapshot!("blast_100x30", screen(&mut pane, &ctx, 100, 30).0);
     });
 }
+
+#[test]
+fn a_narrow_pane_ends_its_title_and_legend_in_an_ellipsis() {
+    let fx = Fixture::new(vec![]);
+    let (text, _) = screen(&mut BlastPane::default(), &fx.ctx(), 34, 12);
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(
+        lines[0].contains("3  Blast radius 2/3 tenants") && lines[0].ends_with("…┓"),
+        "{text}"
+    );
+    let legend = lines.iter().find(|l| l.contains("cells")).unwrap();
+    assert!(legend.ends_with("…┃"), "{text}");
+}
