@@ -4,7 +4,7 @@
 
 use crate::engine::IncidentSummary;
 use crate::incident::action::ActionSpec;
-use crate::incident::{Command, RejectCode, Role};
+use crate::incident::{Command, RejectCode, Role, Severity, Status};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
 
@@ -33,6 +33,11 @@ pub enum ClientFrame {
         /// Send events after this seq (0: all of them).
         #[serde(default)]
         since_seq: u64,
+        /// Also hear about every incident on the hub: an `incident_changed` frame
+        /// whenever one is declared or its title, severity or status changes. Hubs
+        /// that predate the field ignore it.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        watch_incidents: bool,
     },
     /// Switch this connection's subscription to another incident.
     Subscribe {
@@ -128,12 +133,63 @@ pub enum HubFrame {
         incident: String,
         here: Vec<String>,
     },
+    /// Only to connections that said `watch_incidents` in their hello: an incident was
+    /// declared (`previous` is null) or its title, severity or status changed
+    /// (`previous` holds them as they were).
+    IncidentChanged {
+        item: IncidentSummary,
+        previous: Option<PreviousSummary>,
+    },
     /// Sent just before the hub closes the connection, with the same reason.
     Error {
         code: CloseReason,
         message: String,
     },
 }
+
+/// What an `incident_changed` frame says an incident was before the change.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PreviousSummary {
+    pub title: String,
+    pub severity: Option<Severity>,
+    pub status: Status,
+}
+
+impl HubFrame {
+    /// Parses a hub frame; `Ok(None)` for a well-formed frame of a type this client
+    /// does not know (a newer hub's additive frame), which clients skip.
+    pub fn parse(text: &str) -> Result<Option<HubFrame>, serde_json::Error> {
+        match serde_json::from_str::<HubFrame>(text) {
+            Ok(frame) => Ok(Some(frame)),
+            Err(error) => {
+                #[derive(Deserialize)]
+                struct Tagged {
+                    #[serde(rename = "type")]
+                    kind: String,
+                }
+                match serde_json::from_str::<Tagged>(text) {
+                    Ok(tagged) if !KNOWN_HUB_FRAMES.contains(&tagged.kind.as_str()) => Ok(None),
+                    _ => Err(error),
+                }
+            }
+        }
+    }
+}
+
+/// The `type` of every hub frame this version knows.
+const KNOWN_HUB_FRAMES: &[&str] = &[
+    "welcome",
+    "catalog",
+    "subscribed",
+    "synced",
+    "event",
+    "ack",
+    "reject",
+    "incidents",
+    "presence",
+    "incident_changed",
+    "error",
+];
 
 /// Why a command or frame was refused. The domain's codes plus the protocol's own.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -268,7 +324,8 @@ mod tests {
                 protocol: 1,
                 token: "t".into(),
                 incident: Some("INC-1".into()),
-                since_seq: 4
+                since_seq: 4,
+                watch_incidents: false,
             }
         );
         let cmd: ClientFrame = serde_json::from_str(
@@ -306,6 +363,36 @@ mod tests {
         let again: HubFrame =
             serde_json::from_str(&serde_json::to_string(&frame).unwrap()).unwrap();
         assert_eq!(again, frame);
+    }
+
+    #[test]
+    fn incident_changed_has_the_documented_shape_and_unknown_frames_are_skipped() {
+        let text = r#"{"type":"incident_changed","item":{"id":"INC-2","title":"Checkout 500s","severity":"SEV1","status":"investigating","declared_at":"2026-03-14T09:40:11Z","commander":null,"events":3},"previous":{"title":"Checkout 500s","severity":"SEV3","status":"investigating"}}"#;
+        let Some(HubFrame::IncidentChanged { item, previous }) = HubFrame::parse(text).unwrap()
+        else {
+            panic!("not an incident_changed frame");
+        };
+        assert_eq!(
+            (item.id.as_str(), item.severity),
+            ("INC-2", Some(Severity::Sev1))
+        );
+        assert_eq!(previous.map(|p| p.severity), Some(Some(Severity::Sev3)));
+        // A newer hub's frame is skipped, a broken known one is still an error.
+        assert_eq!(
+            HubFrame::parse(r#"{"type":"weather","sunny":true}"#).unwrap(),
+            None
+        );
+        assert!(HubFrame::parse(r#"{"type":"ack","id":1}"#).is_err());
+        assert!(HubFrame::parse("not json").is_err());
+        // watch_incidents is left out unless set, so older hubs see the same hello.
+        let hello = ClientFrame::Hello {
+            protocol: 1,
+            token: "t".into(),
+            incident: None,
+            since_seq: 0,
+            watch_incidents: false,
+        };
+        assert!(!serde_json::to_string(&hello).unwrap().contains("watch"));
     }
 
     #[test]

@@ -752,14 +752,15 @@ impl Drop for Hub {
 fn demo_shows_every_pane_takes_a_note_and_quits_cleanly() {
     let sandbox = Sandbox::new("kim");
     let console = sandbox.console_script("demo", &["demo"]);
-    let tmux = Tmux::start(&sandbox, 120, 36, &console);
+    let tmux = Tmux::start(&sandbox, 160, 48, &console);
     let w = console.window.as_str();
 
     let screen = tmux.expect(w, "demo header", START, |s| {
         let head = header_line(s);
         head.contains("SEV1") && head.contains("INC-DEMO-1") && head.contains("● live")
     });
-    // The commander layout: four panes, the timeline focused.
+    // The commander layout: four panes (comms on a tab behind actions), the timeline
+    // focused, each pane numbered with its fixed digit.
     let frames = pane_frames(&screen);
     assert_eq!(
         frames.len(),
@@ -771,7 +772,7 @@ fn demo_shows_every_pane_takes_a_note_and_quits_cleanly() {
         (1, "Timeline"),
         (2, "Checklist"),
         (3, "Blast radius"),
-        (4, "Actions"),
+        (5, "Actions"),
     ] {
         let want = format!("{number}  {title}");
         assert!(
@@ -1275,6 +1276,302 @@ fn long_notes_wrap_at_220x60_and_enter_shows_one_in_full() {
     tmux.keys(w, &["Escape"]);
     tmux.expect(w, "the detail closed", STEP, |s| {
         !s.contains("Author:  kim")
+    });
+    tmux.keys(w, &["q"]);
+    tmux.assert_exited_cleanly(&console, "INC-DEMO-1");
+}
+
+// ---------------------------------------------------------------------------------
+// News of other incidents, the header's clocks and presence, the publish dialog.
+// ---------------------------------------------------------------------------------
+
+/// A `warroom token new` for `name` with `role`, written to `config`.
+fn new_token(sandbox: &Sandbox, config: &Path, name: &str, role: &str) -> String {
+    let config = config.display().to_string();
+    let args = [
+        "token", "new", "--name", name, "--role", role, "--config", &config,
+    ];
+    let token = ok(sandbox, &args).stdout.trim().to_string();
+    assert!(token.starts_with("wrt_"), "a token for {name}: {token:?}");
+    token
+}
+
+/// `POST path` to the hub with a bearer token over a plain socket; the answer's body.
+fn post(hub: &Hub, path: &str, token: &str, body: &str) -> String {
+    use std::io::Write;
+    let addr = hub.url.trim_start_matches("http://");
+    let mut socket = std::net::TcpStream::connect(addr).expect("the hub accepts");
+    socket.set_read_timeout(Some(STEP)).expect("a read timeout");
+    let request = format!(
+        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    socket.write_all(request.as_bytes()).expect("sent");
+    let mut response = String::new();
+    socket.read_to_string(&mut response).expect("an answer");
+    let (head, body) = response.split_once("\r\n\r\n").unwrap_or((&response, ""));
+    assert!(head.contains(" 200 "), "{response}");
+    body.to_string()
+}
+
+/// The line the banner about another incident is on, if any.
+fn banner(screen: &str) -> Option<&str> {
+    screen.lines().find(|l| l.contains('⚑'))
+}
+
+#[test]
+fn an_alert_declared_incident_is_announced_in_an_open_console_and_reachable_by_key() {
+    let sandbox = Sandbox::new("ops");
+    let config = sandbox.path("warroom.toml");
+    let alice = new_token(&sandbox, &config, "alice", "commander");
+    let intake = new_token(&sandbox, &config, "alertmanager", "ops");
+    let hub = Hub::start(&sandbox, &config);
+    let url = hub.url.as_str();
+    let title = unique("Checkout 500s");
+    let args = [
+        "declare",
+        "--title",
+        &title,
+        "--severity",
+        "SEV3",
+        "--hub",
+        url,
+        "--token",
+        &alice,
+    ];
+    let first = ok(&sandbox, &args).stdout.trim().to_string();
+
+    let console = sandbox.console_script(
+        "alice",
+        &["join", url, "--token", &alice, "--incident", &first],
+    );
+    let tmux = Tmux::start(&sandbox, 100, 30, &console);
+    let w = console.window.as_str();
+    tmux.expect(w, "alice's console, live", START, |s| {
+        header_line(s).contains(&first) && header_line(s).contains("● live")
+    });
+
+    // Alertmanager fires: the hub declares a SEV1 of its own.
+    let summary = unique("Payments API 5xx");
+    let payload = serde_json::json!({
+        "version": "4", "groupKey": format!("{{}}:{{alertname=\"{summary}\"}}"),
+        "status": "firing", "receiver": "warroom",
+        "groupLabels": {"alertname": "PaymentsErrors"},
+        "commonLabels": {"alertname": "PaymentsErrors", "severity": "critical"},
+        "commonAnnotations": {"summary": summary},
+        "alerts": [{"status": "firing", "labels": {"alertname": "PaymentsErrors"},
+                    "annotations": {}, "startsAt": "2026-01-01T00:00:00Z",
+                    "endsAt": "0001-01-01T00:00:00Z", "fingerprint": "f1"}],
+    });
+    let answer = post(
+        &hub,
+        "/api/v1/alerts/alertmanager",
+        &intake,
+        &payload.to_string(),
+    );
+    let declared_at = Instant::now();
+    let answer: serde_json::Value = serde_json::from_str(&answer).expect("JSON");
+    let second = answer["incident"]
+        .as_str()
+        .expect("an incident id")
+        .to_string();
+    let shown = tmux.wait_for(w, |s| banner(s).is_some_and(|b| b.contains(&second)), STEP);
+    let latency = declared_at.elapsed();
+    let screen = shown.unwrap_or_else(|screen| {
+        panic!(
+            "no banner for {second}; the screen was:\n{}",
+            framed(&screen)
+        )
+    });
+    let line = banner(&screen).unwrap_or_default();
+    assert!(
+        line.contains("SEV1 declared") && line.contains("J jump"),
+        "{line:?}"
+    );
+    assert!(
+        latency < LIVE_BOUND,
+        "the banner took {} ms:\n{}",
+        latency.as_millis(),
+        framed(&screen)
+    );
+
+    // J goes there; L lists both, worst first, and goes back; L, Enter: the lobby.
+    tmux.keys(w, &["J"]);
+    tmux.expect(w, "the announced incident", START, |s| {
+        header_line(s).contains(&second) && header_line(s).contains("● live") && banner(s).is_none()
+    });
+    tmux.keys(w, &["L"]);
+    let screen = tmux.expect(w, "the switcher", STEP, |s| {
+        s.contains("← Lobby") && s.contains(&first) && s.contains(&second)
+    });
+    let row = |id: &str| screen.lines().position(|l| l.contains(id)).unwrap_or(0);
+    assert!(
+        row(&second) < row(&first),
+        "SEV1 before SEV3:\n{}",
+        framed(&screen)
+    );
+    tmux.type_text(w, &first);
+    tmux.keys(w, &["Enter"]);
+    tmux.expect(w, "the first incident again", START, |s| {
+        header_line(s).contains(&first) && header_line(s).contains("● live")
+    });
+    tmux.keys(w, &["L"]);
+    tmux.expect(w, "the switcher", STEP, |s| s.contains("← Lobby"));
+    tmux.keys(w, &["Enter"]);
+    tmux.expect(w, "the lobby", START, |s| {
+        s.contains("Incidents")
+            && s.contains(&first)
+            && s.contains(&second)
+            && s.contains("n declare new")
+    });
+    tmux.keys(w, &["q"]);
+    tmux.assert_exited_cleanly(&console, &first);
+    drop(tmux);
+    drop(hub);
+}
+
+#[test]
+fn at_80x24_the_header_wraps_clocks_and_counts_who_is_here() {
+    let sandbox = Sandbox::new("ops");
+    let config = sandbox.path("warroom.toml");
+    let people = ["alexandra", "bartholomew", "carolina"];
+    let tokens: Vec<String> = people
+        .iter()
+        .map(|name| new_token(&sandbox, &config, name, "commander"))
+        .collect();
+    let hub = Hub::start(&sandbox, &config);
+    let url = hub.url.as_str();
+    let title = unique("PII in exports");
+    let args = [
+        "declare",
+        "--title",
+        &title,
+        "--severity",
+        "SEV1",
+        "--hub",
+        url,
+        "--token",
+        &tokens[0],
+    ];
+    let id = ok(&sandbox, &args).stdout.trim().to_string();
+    for flag in ["personal_data_breach", "nis2_significant"] {
+        ok(
+            &sandbox,
+            &["flag", &id, flag, "--hub", url, "--token", &tokens[0]],
+        );
+    }
+    let consoles: Vec<Console> = people
+        .iter()
+        .zip(&tokens)
+        .map(|(name, token)| {
+            sandbox.console_script(name, &["join", url, "--token", token, "--incident", &id])
+        })
+        .collect();
+    let tmux = Tmux::start(&sandbox, 80, 24, &consoles[0]);
+    for console in &consoles[1..] {
+        tmux.open(console);
+    }
+    let w = consoles[0].window.as_str();
+    let screen = tmux.expect(w, "three here, and two lines of clocks", START, |s| {
+        let lines: Vec<&str> = s.lines().collect();
+        lines.len() > 4
+            && lines[1].contains("3 here")
+            && lines[2].starts_with('⏱')
+            && lines[3].starts_with('⏱')
+    });
+    let lines: Vec<&str> = screen.lines().collect();
+    assert!(lines[1].contains("you: alexandra"), "{}", framed(&screen));
+    let clocks = format!("{} {}", lines[2], lines[3]);
+    let order = [
+        "Next stakeholder update",
+        "Early warning",
+        "Notify the supervisory authority in",
+    ];
+    let at: Vec<Option<usize>> = order.iter().map(|c| clocks.find(c)).collect();
+    assert!(
+        at.iter().all(Option::is_some) && at.windows(2).all(|p| p[0] < p[1]),
+        "every clock whole, most urgent first: {at:?}\n{}",
+        framed(&screen)
+    );
+    for line in &lines[..4] {
+        assert!(
+            line.chars().count() < 80 || line.ends_with('…') || line.ends_with("● live"),
+            "a header line cut without …: {line:?}"
+        );
+    }
+    for console in &consoles {
+        tmux.keys(&console.window, &["q"]);
+        tmux.assert_exited_cleanly(console, &id);
+    }
+    drop(tmux);
+    drop(hub);
+}
+
+#[test]
+fn the_publish_dialog_scrolls_and_keeps_its_answer_keys_at_80x24() {
+    let sandbox = Sandbox::new("kim");
+    let console = sandbox.console_script("publish", &["demo"]);
+    let tmux = Tmux::start(&sandbox, 80, 24, &console);
+    let w = console.window.as_str();
+    tmux.expect(w, "demo header", START, |s| {
+        header_line(s).contains("INC-DEMO-1") && header_line(s).contains("● live")
+    });
+    tmux.keys(w, &["4"]);
+    tmux.expect(w, "the comms pane", STEP, |s| {
+        pane_frames(s)
+            .first()
+            .is_some_and(|f| f.starts_with("4  Comms"))
+    });
+    for _ in 0..5 {
+        tmux.keys(w, &["j"]);
+    }
+    tmux.expect(w, "the internal update selected", STEP, |s| {
+        s.contains("Enter opens “Internal: status update”")
+    });
+    tmux.keys(w, &["Enter", "f"]);
+    for (field, answer) in [
+        ("current_state", "contained"),
+        ("in_progress", "verifying the rollback"),
+        ("eta", "unknown: still verifying"),
+    ] {
+        tmux.expect(w, field, STEP, |s| s.contains(&format!("⟨{field}⟩")));
+        tmux.type_text(w, answer);
+        tmux.expect(w, "the typed answer", STEP, |s| s.contains(answer));
+        tmux.keys(w, &["Enter"]);
+    }
+    tmux.expect(w, "the fields filled", STEP, |s| !s.contains("⟨eta⟩"));
+    tmux.keys(w, &["P"]);
+    let first = tmux.expect(w, "the publish dialog", STEP, |s| {
+        s.contains("Publish Internal: status update") && s.contains("lines 1–")
+    });
+    let keys = |s: &str| {
+        s.lines()
+            .any(|l| l.contains("y: yes, do it") && l.contains("n / Esc: no"))
+    };
+    assert!(keys(&first), "the answer keys:\n{}", framed(&first));
+    assert!(
+        !first.contains("Commander: alice"),
+        "the end of the text needs scrolling:\n{}",
+        framed(&first)
+    );
+    tmux.keys(w, &["PageDown", "PageDown", "PageDown"]);
+    let last = tmux.expect(w, "the end of the update", STEP, |s| {
+        s.contains("Commander: alice") && !s.contains("lines 1–")
+    });
+    assert!(
+        keys(&last),
+        "the answer keys after scrolling:\n{}",
+        framed(&last)
+    );
+    assert!(
+        last.contains(" open, ") && last.contains(" overdue"),
+        "the checklist summarised:\n{}",
+        framed(&last)
+    );
+    tmux.keys(w, &["y"]);
+    tmux.expect(w, "the update published", STEP, |s| {
+        s.contains("last: Internal: status update") && !s.contains("y: yes, do it")
     });
     tmux.keys(w, &["q"]);
     tmux.assert_exited_cleanly(&console, "INC-DEMO-1");

@@ -250,6 +250,11 @@ impl Actor {
                         tracing::warn!(incident = %self.id, "the runner has stopped; a run or delivery waits for the next start");
                     }
                 }
+                // Before the answers, so whoever reads the summary after an ack (a
+                // `list`, the registry's announcements) sees this batch.
+                if let Ok(mut summary) = self.summary.write() {
+                    *summary = summarize(&self.incident);
+                }
                 for (outcome, reply) in committed.outcomes.into_iter().zip(replies) {
                     let answer = match outcome {
                         Outcome::Applied(events) => {
@@ -266,9 +271,6 @@ impl Actor {
                         Outcome::Rejected(rejection) => CommandReply::Rejected(rejection),
                     };
                     let _ = reply.send(answer);
-                }
-                if let Ok(mut summary) = self.summary.write() {
-                    *summary = summarize(&self.incident);
                 }
             }
             Err(error) => {

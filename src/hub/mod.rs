@@ -6,6 +6,7 @@
 
 mod actor;
 mod alerts;
+mod announce;
 pub mod auth;
 pub mod config;
 pub mod effects;

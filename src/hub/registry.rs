@@ -31,6 +31,8 @@ pub struct Registry {
     presence: Mutex<HashMap<String, std::collections::BTreeMap<String, usize>>>,
     /// Where every incident actor sends the runs and deliveries it commits.
     jobs: JobSender,
+    /// Tells watching connections about declares and severity/status changes.
+    pub announcer: super::announce::Announcer,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -82,7 +84,14 @@ impl Registry {
                 .map_err(RegistryError::Thread)?;
             incidents.insert(id, handle);
         }
+        let announcer = super::announce::Announcer::default();
+        for handle in incidents.values() {
+            if let Ok(summary) = handle.summary.read() {
+                announcer.known(&summary);
+            }
+        }
         Ok(Registry {
+            announcer,
             data,
             runbooks,
             metrics,
@@ -147,11 +156,14 @@ impl Registry {
                 "the incident is shutting down".into(),
             ));
         }
-        Some(
-            answer
-                .await
-                .unwrap_or_else(|_| CommandReply::StorageFailed("the incident stopped".into())),
-        )
+        let reply = answer
+            .await
+            .unwrap_or_else(|_| CommandReply::StorageFailed("the incident stopped".into()));
+        // The actor updates the summary before it answers.
+        if let (CommandReply::Applied { .. }, Some(summary)) = (&reply, self.summary(id)) {
+            self.announcer.observe(&summary);
+        }
+        Some(reply)
     }
 
     pub async fn subscribe(&self, id: &str, since_seq: u64) -> Option<Subscription> {
@@ -209,8 +221,12 @@ impl Registry {
             self.jobs.clone(),
         )
         .map_err(RegistryError::Thread)?;
+        let summary = handle.summary.clone();
         if let Ok(mut map) = self.incidents.write() {
             map.insert(id.clone(), handle);
+        }
+        if let Ok(summary) = summary.read() {
+            self.announcer.observe(&summary);
         }
         if let (Some(command_id), Ok(mut map)) = (command_id, self.declared_by_command.lock()) {
             map.insert(command_id, (id.clone(), seq));

@@ -143,6 +143,7 @@ pub async fn run(socket: WebSocket, peer: SocketAddr, hub: Arc<HubState>) {
         token,
         incident,
         since_seq,
+        watch_incidents,
     }) = serde_json::from_str::<ClientFrame>(&text)
     else {
         close(
@@ -201,6 +202,8 @@ pub async fn run(socket: WebSocket, peer: SocketAddr, hub: Arc<HubState>) {
         }
     }
 
+    // Watching starts before the subscription, so nothing declared meanwhile is missed.
+    let mut announcements = watch_incidents.then(|| hub.registry.announcer.watch());
     let mut live: Option<Live> = None;
     if let Some(id) = incident {
         match subscribe(&hub, &mut sink, &actor.name, &id, since_seq).await {
@@ -273,6 +276,11 @@ pub async fn run(socket: WebSocket, peer: SocketAddr, hub: Arc<HubState>) {
             }
             Some(frame) = pending.next(), if !pending.is_empty() => {
                 if !send_frame(&mut sink, &frame).await {
+                    break;
+                }
+            }
+            frame = super::announce::next(&mut announcements) => {
+                if !send(&mut sink, frame.as_ref()).await {
                     break;
                 }
             }

@@ -29,6 +29,15 @@ impl State {
         }
         let line = self.apply_kind(event);
         if let Some((kind, text)) = line {
+            let milestone = matches!(
+                event.kind,
+                EventKind::Declared { .. }
+                    | EventKind::TitleChanged { .. }
+                    | EventKind::SeverityChanged { .. }
+                    | EventKind::StatusChanged { .. }
+                    | EventKind::RoleAssigned { .. }
+                    | EventKind::RoleReleased { .. }
+            );
             self.timeline.push(TimelineEntry {
                 seq: event.seq,
                 at: event.at,
@@ -41,6 +50,7 @@ impl State {
                 },
                 correction: None,
                 earlier: Vec::new(),
+                milestone,
             });
         }
     }

@@ -181,6 +181,7 @@ pub fn built_in(
                 lines
             }
         }
+        "open_items_summary" => open_items_summary(state, now),
         "open_items" => {
             let open: Vec<String> = state
                 .checklist
@@ -197,6 +198,64 @@ pub fn built_in(
         _ => return None,
     };
     Some(value)
+}
+
+/// The most overdue items named in `open_items_summary`.
+const MOST_OVERDUE: usize = 3;
+
+/// Open checklist items in a few lines: how many, how many overdue, how many each
+/// owning role has, and the most overdue by name (a status update, not the checklist).
+fn open_items_summary(state: &State, now: DateTime<Utc>) -> String {
+    let open: Vec<_> = state
+        .checklist
+        .iter()
+        .filter(|i| i.done.is_none())
+        .collect();
+    if open.is_empty() {
+        return "- none".into();
+    }
+    let overdue_by = |item: &&super::state::ChecklistItem| {
+        let within = chrono::Duration::minutes(i64::from(item.within_minutes?));
+        let late = now - (state.declared_at? + within);
+        (late > chrono::Duration::zero()).then_some(late)
+    };
+    let mut overdue: Vec<_> = open
+        .iter()
+        .filter_map(|i| Some((overdue_by(i)?, *i)))
+        .collect();
+    overdue.sort_by_key(|(late, _)| std::cmp::Reverse(*late));
+    let mut owners: Vec<(String, usize)> = Vec::new();
+    for item in &open {
+        let owner = item
+            .role
+            .map_or("unassigned".to_string(), |r| r.title().to_lowercase());
+        match owners.iter_mut().find(|(o, _)| *o == owner) {
+            Some((_, n)) => *n += 1,
+            None => owners.push((owner, 1)),
+        }
+    }
+    owners.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    let owners: Vec<String> = owners.iter().map(|(o, n)| format!("{o} {n}")).collect();
+    let mut out = format!(
+        "- {} open, {} overdue\n- by owner: {}",
+        open.len(),
+        overdue.len(),
+        owners.join(", ")
+    );
+    for (late, item) in overdue.iter().take(MOST_OVERDUE) {
+        out.push_str(&format!(
+            "\n- overdue {}: {}",
+            format_duration(*late),
+            item.text
+        ));
+    }
+    if overdue.len() > MOST_OVERDUE {
+        out.push_str(&format!(
+            "\n- and {} more overdue (see the checklist)",
+            overdue.len() - MOST_OVERDUE
+        ));
+    }
+    out
 }
 
 /// `- 04:15 UTC alice: text` per entry, multi-line texts indented.

@@ -141,6 +141,11 @@ pub struct TimelineEntry {
     /// Corrections superseded by a later one, oldest first (for the detail view).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub earlier: Vec<Correction>,
+    /// A change to the incident itself (declared, title, severity, status, a seat),
+    /// which views show as prominently as people's entries. Derived from the event
+    /// kind, so not exported.
+    #[serde(skip)]
+    pub milestone: bool,
 }
 
 impl TimelineEntry {

@@ -34,6 +34,7 @@ pub const BUILT_IN_PLACEHOLDERS: &[&str] = &[
     "timeline",
     "decisions",
     "open_items",
+    "open_items_summary",
 ];
 
 /// Who a template speaks to.

@@ -125,6 +125,19 @@ impl HubClient {
         incident: Option<&str>,
         since_seq: u64,
     ) -> Result<HubClient, NetError> {
+        HubClient::connect_watching(hub, token, incident, since_seq, false).await
+    }
+
+    /// [`HubClient::connect`], also asking (`watch_incidents`) for an
+    /// `incident_changed` frame whenever any incident on the hub is declared or changes
+    /// title, severity or status.
+    pub async fn connect_watching(
+        hub: &str,
+        token: &str,
+        incident: Option<&str>,
+        since_seq: u64,
+        watch_incidents: bool,
+    ) -> Result<HubClient, NetError> {
         let url = ws_url(hub);
         let (socket, _) =
             tokio_tungstenite::connect_async(&url)
@@ -148,6 +161,7 @@ impl HubClient {
                 token: token.to_string(),
                 incident: incident.map(str::to_string),
                 since_seq,
+                watch_incidents,
             })
             .await?;
         match client.read().await? {
@@ -184,8 +198,12 @@ impl HubClient {
             let message = self.socket.next().await;
             match message {
                 Some(Ok(Message::Text(text))) => {
-                    let frame: HubFrame = serde_json::from_str(&text)
-                        .map_err(|e| NetError::Protocol(format!("{e}: {text}")))?;
+                    // A frame type from a newer hub is skipped: new frames are additive.
+                    let Some(frame) = HubFrame::parse(&text)
+                        .map_err(|e| NetError::Protocol(format!("{e}: {text}")))?
+                    else {
+                        continue;
+                    };
                     if let HubFrame::Error { code, message } = frame {
                         last_error = Some((code, message));
                         continue;

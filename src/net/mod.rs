@@ -6,4 +6,4 @@ pub mod client;
 pub mod sync;
 
 pub use client::{HubClient, NetError, new_command_id, ws_url};
-pub use sync::{ConnectionState, SyncEvent, SyncHandle, SyncOptions};
+pub use sync::{ConnectionState, IncidentNews, SyncEvent, SyncHandle, SyncOptions};

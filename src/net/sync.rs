@@ -5,9 +5,10 @@
 //! the UI, and the hub's catalog of actions and channels whenever it arrives.
 
 use super::client::{HubClient, NetError, new_command_id};
+use crate::engine::IncidentSummary;
 use crate::incident::action::ActionSpec;
 use crate::incident::{Command, Event};
-use crate::protocol::{HubFrame, Identity, RejectReason};
+use crate::protocol::{ClientFrame, HubFrame, Identity, PreviousSummary, RejectReason};
 use std::collections::VecDeque;
 use std::time::Duration;
 use tokio::sync::mpsc;
@@ -63,10 +64,24 @@ pub enum SyncEvent {
     },
 }
 
-/// The owner's side: send commands, receive sync events.
+/// News about the hub's other incidents, with [`SyncOptions::watch_incidents`].
+#[derive(Debug, Clone, PartialEq)]
+pub enum IncidentNews {
+    /// Every incident on the hub, after each connect.
+    List(Vec<IncidentSummary>),
+    /// One was declared (`previous` is `None`) or changed title, severity or status.
+    Changed {
+        item: IncidentSummary,
+        previous: Option<PreviousSummary>,
+    },
+}
+
+/// The owner's side: send commands, receive sync events (and news of other incidents
+/// when watching).
 pub struct SyncHandle {
     commands: mpsc::UnboundedSender<(String, Command)>,
     pub events: mpsc::UnboundedReceiver<SyncEvent>,
+    pub news: mpsc::UnboundedReceiver<IncidentNews>,
     task: tokio::task::JoinHandle<()>,
 }
 
@@ -104,6 +119,9 @@ pub struct SyncOptions {
     pub since_seq: u64,
     pub min_backoff: Duration,
     pub max_backoff: Duration,
+    /// Also follow every incident's declares and title/severity/status changes
+    /// (delivered on [`SyncHandle::news`]).
+    pub watch_incidents: bool,
 }
 
 impl SyncOptions {
@@ -121,6 +139,7 @@ impl SyncOptions {
             // refused or unreachable address costs next to nothing, so never wait long.
             min_backoff: Duration::from_millis(200),
             max_backoff: Duration::from_secs(1),
+            watch_incidents: false,
         }
     }
 }
@@ -138,12 +157,24 @@ impl SyncOptions {
 pub fn spawn(options: SyncOptions) -> SyncHandle {
     let (commands, inbox) = mpsc::unbounded_channel();
     let (out, events) = mpsc::unbounded_channel();
-    let task = tokio::spawn(run(options, inbox, out));
+    let (news_out, news) = mpsc::unbounded_channel();
+    let channels = Channels {
+        out,
+        news: news_out,
+    };
+    let task = tokio::spawn(run(options, inbox, channels));
     SyncHandle {
         commands,
         events,
+        news,
         task,
     }
+}
+
+/// Where the task reports: sync events, and news of other incidents.
+struct Channels {
+    out: mpsc::UnboundedSender<SyncEvent>,
+    news: mpsc::UnboundedSender<IncidentNews>,
 }
 
 struct Outbox {
@@ -159,8 +190,9 @@ impl Outbox {
 async fn run(
     options: SyncOptions,
     mut inbox: mpsc::UnboundedReceiver<(String, Command)>,
-    out: mpsc::UnboundedSender<SyncEvent>,
+    channels: Channels,
 ) {
+    let out = &channels.out;
     let mut last_seq = options.since_seq;
     let mut outbox = Outbox {
         entries: VecDeque::new(),
@@ -173,7 +205,7 @@ async fn run(
             &mut last_seq,
             &mut outbox,
             &mut inbox,
-            &out,
+            &channels,
             &mut attempt,
         )
         .await
@@ -226,17 +258,23 @@ async fn session(
     last_seq: &mut u64,
     outbox: &mut Outbox,
     inbox: &mut mpsc::UnboundedReceiver<(String, Command)>,
-    out: &mpsc::UnboundedSender<SyncEvent>,
+    channels: &Channels,
     attempt: &mut u32,
 ) -> Result<(), NetError> {
-    let mut client = HubClient::connect(
+    let out = &channels.out;
+    let mut client = HubClient::connect_watching(
         &options.hub,
         &options.token,
         Some(&options.incident),
         *last_seq,
+        options.watch_incidents,
     )
     .await?;
     let _ = out.send(SyncEvent::Identity(client.you.clone()));
+    if options.watch_incidents {
+        // What exists now; `incident_changed` frames keep it current from here on.
+        client.send(&ClientFrame::List).await?;
+    }
     // Re-send everything not yet acknowledged, oldest first, with its original id.
     for (id, command) in outbox.entries.clone() {
         send(&mut client, &options.incident, &id, command).await?;
@@ -282,6 +320,12 @@ async fn session(
                     }
                     HubFrame::Presence { here, .. } => {
                         let _ = out.send(SyncEvent::Presence(here));
+                    }
+                    HubFrame::Incidents { items } => {
+                        let _ = channels.news.send(IncidentNews::List(items));
+                    }
+                    HubFrame::IncidentChanged { item, previous } => {
+                        let _ = channels.news.send(IncidentNews::Changed { item, previous });
                     }
                     HubFrame::Catalog { actions, channels } => {
                         catalog_seen = true;

@@ -2,6 +2,7 @@
 //! `update` changes UI state and returns [`Effect`]s (commands to send, quit). No I/O
 //! here, so the whole console is testable headless with a fixed clock.
 
+use super::incidents::{Banner, Destination};
 use super::keymap::{self, Action};
 use super::layout::{self, Layout, PaneKind};
 use super::modal::{self, Modal};
@@ -12,9 +13,10 @@ use super::panes::{
 };
 use super::reader;
 use super::theme::Theme;
+use crate::engine::IncidentSummary;
 use crate::incident::decide::record_roles;
 use crate::incident::{Actor, Command, EntryKind, Event, Role, Runbooks, State};
-use crate::net::{ConnectionState, SyncEvent};
+use crate::net::{ConnectionState, IncidentNews, SyncEvent};
 use crate::protocol::Identity;
 use chrono::{DateTime, Utc};
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
@@ -32,12 +34,16 @@ pub enum Msg {
     Resize(u16, u16),
     Tick(DateTime<Utc>),
     Sync(SyncEvent),
+    /// News about any incident on the hub (declares, severity and status changes).
+    News(IncidentNews),
 }
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Effect {
     Send(Command),
     Quit,
+    /// Leave this incident for another one or the lobby.
+    Switch(Destination),
 }
 
 pub struct Panes {
@@ -98,6 +104,13 @@ pub struct App {
     /// The pane that had focus when the note composer opened, focused again when it
     /// closes.
     pub(super) composer_from: Option<PaneKind>,
+    /// Panes by when they last had focus, most recent first: a tab split shows the
+    /// tab holding the earliest.
+    pub recent: Vec<PaneKind>,
+    /// Every incident on the hub, kept current by its news.
+    pub incidents: BTreeMap<String, IncidentSummary>,
+    /// Another incident was declared or escalated to SEV1/SEV2 and nobody looked yet.
+    pub banner: Option<Banner>,
 }
 
 impl App {
@@ -140,6 +153,9 @@ impl App {
             hub_label: String::new(),
             dirty: true,
             composer_from: None,
+            recent: vec![focus],
+            incidents: BTreeMap::new(),
+            banner: None,
         }
     }
 
@@ -163,8 +179,18 @@ impl App {
         }
     }
 
+    /// The panes of the layout in force, in Tab order. Every layout holds every pane
+    /// (some on tabs), so the digits always reach theirs.
     pub fn visible_panes(&self) -> Vec<PaneKind> {
         self.current_layout().panes()
+    }
+
+    /// Moves the focused pane to the front of [`App::recent`] (the view calls this).
+    pub fn remember_focus(&mut self) {
+        if self.recent.first() != Some(&self.focus) {
+            self.recent.retain(|p| *p != self.focus);
+            self.recent.insert(0, self.focus);
+        }
     }
 
     pub fn roles(&self) -> BTreeSet<Role> {
@@ -195,11 +221,7 @@ impl App {
             me: &self.me.name,
             roles: &roles,
             granted: &self.me.roles,
-            number: self
-                .visible_panes()
-                .iter()
-                .position(|p| *p == kind)
-                .map_or(0, |i| i + 1),
+            number: kind.number(),
         };
         f(&mut self.panes, &ctx)
     }
@@ -225,6 +247,10 @@ impl App {
             }
             Msg::Sync(event) => {
                 self.on_sync(event);
+                Vec::new()
+            }
+            Msg::News(news) => {
+                self.on_news(news);
                 Vec::new()
             }
             Msg::Key(key) => self.on_key(key),
@@ -299,14 +325,18 @@ impl App {
             Action::FocusPrev if !visible.is_empty() => {
                 self.focus = visible[(index + visible.len() - 1) % visible.len()];
             }
+            // Digits name pane kinds, the same in every layout: a pane on a hidden
+            // tab comes to the front.
             Action::Focus(n) => {
-                if let Some(pane) = visible.get(n) {
-                    self.focus = *pane;
+                if let Some(pane) = PaneKind::from_number(n + 1).filter(|p| visible.contains(p)) {
+                    self.focus = pane;
                 }
             }
             Action::ComposeNote => return self.compose(EntryKind::Note),
             Action::ComposeDecision => return self.compose(EntryKind::Decision),
             Action::ComposeAction => return self.compose(EntryKind::Action),
+            Action::SwitchIncident => return self.open_switcher(),
+            Action::JumpToAnnounced => return self.jump_to_announced(),
             other => {
                 let focus = self.focus;
                 let reaction = self.with_pane(focus, |pane, ctx| pane.on_action(other, ctx));
@@ -316,20 +346,27 @@ impl App {
         Vec::new()
     }
 
-    fn quit(&mut self) -> Vec<Effect> {
-        let unsent: Vec<String> = self.panes.all().iter().filter_map(|p| p.unsent()).collect();
-        if unsent.is_empty() && self.pending.is_empty() {
-            return vec![Effect::Quit];
-        }
-        let mut detail = unsent;
+    /// What leaving now would abandon: unsent notes and drafts, unconfirmed commands.
+    pub(super) fn unsent_work(&self) -> Vec<String> {
+        let mut detail: Vec<String> = self.panes.all().iter().filter_map(|p| p.unsent()).collect();
         if !self.pending.is_empty() {
             detail.push(format!(
                 "{} command(s) not yet confirmed by the hub",
                 self.pending.len()
             ));
         }
+        detail
+    }
+
+    fn quit(&mut self) -> Vec<Effect> {
+        let detail = self.unsent_work();
+        if detail.is_empty() {
+            return vec![Effect::Quit];
+        }
         self.modal = Some(Modal::QuitConfirm {
             detail: detail.join("\n"),
+            scroll: 0,
+            to: None,
         });
         Vec::new()
     }
@@ -371,6 +408,7 @@ impl App {
                     title,
                     detail,
                     command,
+                    scroll: 0,
                 });
                 Vec::new()
             }
@@ -408,13 +446,17 @@ impl App {
                 }
                 Vec::new()
             }
-            Modal::QuitConfirm { detail } => match key.code {
-                KeyCode::Char('y') | KeyCode::Char('Y') => vec![Effect::Quit],
+            Modal::QuitConfirm { detail, scroll, to } => match key.code {
+                KeyCode::Char('y') | KeyCode::Char('Y') => match to {
+                    Some(to) => vec![Effect::Switch(to)],
+                    None => vec![Effect::Quit],
+                },
                 _ if escape || matches!(key.code, KeyCode::Char('n') | KeyCode::Char('N')) => {
                     Vec::new()
                 }
-                _ => {
-                    self.modal = Some(Modal::QuitConfirm { detail });
+                code => {
+                    let scroll = modal::scrolled(scroll, code);
+                    self.modal = Some(Modal::QuitConfirm { detail, scroll, to });
                     Vec::new()
                 }
             },
@@ -422,17 +464,19 @@ impl App {
                 title,
                 detail,
                 command,
+                scroll,
             } => match key.code {
                 KeyCode::Char('y') | KeyCode::Char('Y') => vec![Effect::Send(command)],
                 _ if escape || matches!(key.code, KeyCode::Char('n') | KeyCode::Char('N')) => {
                     self.toast = Some("cancelled".into());
                     Vec::new()
                 }
-                _ => {
+                code => {
                     self.modal = Some(Modal::Confirm {
                         title,
                         detail,
                         command,
+                        scroll: modal::scrolled(scroll, code),
                     });
                     Vec::new()
                 }

@@ -40,7 +40,12 @@ pub enum Action {
     Palette,
     FocusNext,
     FocusPrev,
+    /// Pane number n+1: 1 timeline, 2 checklist, 3 blast, 4 comms, 5 actions.
     Focus(usize),
+    /// The incident switcher: every incident on the hub, and the lobby.
+    SwitchIncident,
+    /// To the incident the banner announces.
+    JumpToAnnounced,
     Cancel,
     Up,
     Down,
@@ -194,11 +199,33 @@ pub const KEYMAP: &[Binding] = &[
         Action::FocusPrev,
         "previous pane",
     ),
-    bind(G, &[Key::ch('1')], Action::Focus(0), "go to pane 1"),
-    bind(G, &[Key::ch('2')], Action::Focus(1), "go to pane 2"),
-    bind(G, &[Key::ch('3')], Action::Focus(2), "go to pane 3"),
-    bind(G, &[Key::ch('4')], Action::Focus(3), "go to pane 4"),
-    bind(G, &[Key::ch('5')], Action::Focus(4), "go to pane 5"),
+    bind(
+        G,
+        &[Key::ch('1')],
+        Action::Focus(0),
+        "timeline (in every layout)",
+    ),
+    bind(G, &[Key::ch('2')], Action::Focus(1), "checklist"),
+    bind(G, &[Key::ch('3')], Action::Focus(2), "blast radius"),
+    bind(G, &[Key::ch('4')], Action::Focus(3), "comms"),
+    bind(
+        G,
+        &[Key::ch('5')],
+        Action::Focus(4),
+        "actions (a pane on a hidden tab comes to the front)",
+    ),
+    bind(
+        G,
+        &[Key::ch('L')],
+        Action::SwitchIncident,
+        "switch incident (worst first) or go to the lobby",
+    ),
+    bind(
+        G,
+        &[Key::ch('J')],
+        Action::JumpToAnnounced,
+        "jump to the incident the banner announces",
+    ),
     bind(
         G,
         &[Key::ch('k'), Key::plain(KeyCode::Up)],

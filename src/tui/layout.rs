@@ -1,10 +1,21 @@
 //! Layouts: trees of rows, columns and tabs with pane kinds and ratios, read from
 //! `layouts/*.toml` (embedded; user overrides in `<config dir>/warroom/layouts/`). One per
 //! role, plus `compact`, which the console switches to below 100x30.
+//!
+//! Every pane kind has a number (the digit that jumps to it, the same in every layout)
+//! and a minimum useful size. A layout that leaves a pane kind out gets it as an extra
+//! tab, so every digit works everywhere. A row or column split that cannot give each
+//! child its minimum at the current size is shown as tabs instead of crushing them:
+//! one child at a time under a one-line tab bar, the one holding the most recently
+//! focused pane.
 
 use crate::catalog::line_column;
 use crate::incident::Role;
-use ratatui::layout::{Constraint, Direction, Layout as Splitter, Rect};
+use ratatui::layout::Rect;
+
+mod arrange;
+use arrange::place;
+pub use arrange::{Arranged, TabBar};
 use serde::Deserialize;
 use std::path::Path;
 
@@ -30,6 +41,44 @@ pub enum PaneKind {
 }
 
 impl PaneKind {
+    /// In digit order.
+    pub const ALL: [PaneKind; 5] = [
+        PaneKind::Timeline,
+        PaneKind::Checklist,
+        PaneKind::Blast,
+        PaneKind::Comms,
+        PaneKind::Actions,
+    ];
+
+    /// The digit that jumps to this pane: the same in every layout and at every size.
+    pub fn number(self) -> usize {
+        match self {
+            PaneKind::Timeline => 1,
+            PaneKind::Checklist => 2,
+            PaneKind::Blast => 3,
+            PaneKind::Comms => 4,
+            PaneKind::Actions => 5,
+        }
+    }
+
+    pub fn from_number(number: usize) -> Option<PaneKind> {
+        PaneKind::ALL.into_iter().find(|k| k.number() == number)
+    }
+
+    /// The smallest (columns, rows), borders included, at which the pane is still
+    /// useful: the timeline shows 60 characters of each entry beside its time, author
+    /// and kind; a checklist item about 30 beside its owner and deadline; the blast
+    /// grid three regions; comms a readable draft; actions a list and its detail.
+    pub fn min_size(self) -> (u16, u16) {
+        match self {
+            PaneKind::Timeline => (90, 8),
+            PaneKind::Checklist => (70, 7),
+            PaneKind::Blast => (44, 7),
+            PaneKind::Comms => (60, 8),
+            PaneKind::Actions => (50, 7),
+        }
+    }
+
     pub fn title(self) -> &'static str {
         match self {
             PaneKind::Timeline => "Timeline",
@@ -114,7 +163,7 @@ impl Layout {
         check(&root, source, &error)?;
         Ok(Layout {
             name: parsed.name,
-            root,
+            root: with_every_pane(root),
         })
     }
 
@@ -149,11 +198,12 @@ impl Layout {
         out
     }
 
-    /// Where each visible pane goes inside `area`. In a `tabs` split only `active` (or
-    /// the first child) is shown.
-    pub fn arrange(&self, area: Rect, active: Option<PaneKind>) -> Vec<(PaneKind, Rect)> {
-        let mut out = Vec::new();
-        place(&self.root, area, active, &mut out);
+    /// Where each shown pane and tab bar goes inside `area`. `recent` lists pane kinds,
+    /// most recently focused first: each tab split shows the child holding the earliest
+    /// of them (else its first child).
+    pub fn arrange(&self, area: Rect, recent: &[PaneKind]) -> Arranged {
+        let mut out = Arranged::default();
+        place(&self.root, area, recent, &mut out);
         out
     }
 }
@@ -222,36 +272,30 @@ fn contains(node: &Node, pane: PaneKind) -> bool {
     node.pane == Some(pane) || node.node.iter().any(|c| contains(c, pane))
 }
 
-fn place(node: &Node, area: Rect, active: Option<PaneKind>, out: &mut Vec<(PaneKind, Rect)>) {
-    if let Some(pane) = node.pane {
-        out.push((pane, area));
-        return;
-    }
-    let direction = match node.direction {
-        Some(Split::Tabs) => {
-            let shown = active
-                .and_then(|a| node.node.iter().find(|c| contains(c, a)))
-                .or_else(|| node.node.first());
-            if let Some(child) = shown {
-                place(child, area, active, out);
-            }
-            return;
-        }
-        Some(Split::Rows) => Direction::Vertical,
-        _ => Direction::Horizontal,
-    };
-    let total: u32 = node.node.iter().map(|c| u32::from(c.ratio)).sum();
-    let constraints: Vec<Constraint> = node
-        .node
-        .iter()
-        .map(|c| Constraint::Ratio(u32::from(c.ratio), total.max(1)))
+/// `root`, plus a tab for each pane kind it leaves out.
+fn with_every_pane(root: Node) -> Node {
+    let mut present = Vec::new();
+    collect(&root, &mut present);
+    let missing: Vec<Node> = PaneKind::ALL
+        .into_iter()
+        .filter(|k| !present.contains(k))
+        .map(|pane| Node {
+            pane: Some(pane),
+            direction: None,
+            ratio: 1,
+            node: Vec::new(),
+        })
         .collect();
-    let areas = Splitter::default()
-        .direction(direction)
-        .constraints(constraints)
-        .split(area);
-    for (child, rect) in node.node.iter().zip(areas.iter()) {
-        place(child, *rect, active, out);
+    if missing.is_empty() {
+        return root;
+    }
+    let mut children = vec![root];
+    children.extend(missing);
+    Node {
+        pane: None,
+        direction: Some(Split::Tabs),
+        ratio: 1,
+        node: children,
     }
 }
 
@@ -271,14 +315,29 @@ mod tests {
     }
 
     #[test]
-    fn arrange_splits_by_ratio_and_tabs_show_one() {
-        let layout = Layout::built_in("commander").unwrap();
-        let placed = layout.arrange(Rect::new(0, 0, 90, 30), None);
-        assert_eq!(placed.len(), 4);
-        assert_eq!(placed[0], (PaneKind::Timeline, Rect::new(0, 0, 50, 30)));
-        let compact = Layout::built_in("compact").unwrap();
-        let placed = compact.arrange(Rect::new(0, 0, 80, 20), Some(PaneKind::Blast));
-        assert_eq!(placed, vec![(PaneKind::Blast, Rect::new(0, 0, 80, 20))]);
+    fn every_layout_holds_every_pane_and_digits_name_the_same_pane() {
+        for (name, _) in BUILT_IN {
+            let layout = Layout::built_in(name).unwrap();
+            let mut panes = layout.panes();
+            panes.sort_by_key(|p| p.number());
+            assert_eq!(panes, PaneKind::ALL, "{name}");
+        }
+        // A user layout that leaves panes out gets them as tabs.
+        let source = "name = \"mine\"\ndirection = \"columns\"\n[[node]]\npane = \"timeline\"\n";
+        let mine = Layout::parse(source, "mine.toml").unwrap();
+        assert_eq!(mine.panes().len(), 5);
+        let placed = mine.arrange(Rect::new(0, 0, 120, 30), &[PaneKind::Comms]);
+        assert_eq!(
+            placed.panes,
+            vec![(PaneKind::Comms, Rect::new(0, 1, 120, 29))]
+        );
+        assert_eq!(
+            placed.tab_bars[0].tabs[placed.tab_bars[0].shown],
+            [PaneKind::Comms]
+        );
+        for n in 1..=5 {
+            assert_eq!(PaneKind::from_number(n).map(PaneKind::number), Some(n));
+        }
     }
 
     #[test]

@@ -6,7 +6,9 @@
 
 pub mod app;
 pub mod composer;
+mod dialog;
 pub mod editing;
+pub mod incidents;
 pub mod keymap;
 pub mod layout;
 pub mod lobby;

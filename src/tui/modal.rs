@@ -2,9 +2,11 @@
 //! pickers, confirmations and read-only detail views. Their state lives here;
 //! `view.rs` draws them (`reader.rs` the scrolling ones).
 
+use super::incidents::Destination;
 use super::keymap::{Action, Context};
 use super::panes::{Detail, Picker, Prompt};
 use crate::incident::Command;
+use ratatui::crossterm::event::KeyCode;
 use ratatui_textarea::TextArea;
 
 pub enum Modal {
@@ -21,19 +23,38 @@ pub enum Modal {
         selected: usize,
         filter: String,
     },
+    /// "Are you sure?" with the exact text; scrolls, its answer keys always shown.
     Confirm {
         title: String,
         detail: String,
         command: Command,
+        scroll: u16,
     },
+    /// Unsent work would be left behind by quitting (`to` is `None`) or by going to
+    /// another incident or the lobby.
     QuitConfirm {
         detail: String,
+        scroll: u16,
+        to: Option<Destination>,
     },
     /// Something shown in full (an entry, a checklist item), scrolled by `scroll` rows.
     Detail {
         detail: Detail,
         scroll: u16,
     },
+}
+
+/// A dialog's scroll offset after a key (the view clamps it to the text).
+pub fn scrolled(scroll: u16, key: KeyCode) -> u16 {
+    match key {
+        KeyCode::Down | KeyCode::Char('j') => scroll.saturating_add(1),
+        KeyCode::Up | KeyCode::Char('k') => scroll.saturating_sub(1),
+        KeyCode::PageDown | KeyCode::Char(' ') => scroll.saturating_add(10),
+        KeyCode::PageUp => scroll.saturating_sub(10),
+        KeyCode::Home | KeyCode::Char('g') => 0,
+        KeyCode::End | KeyCode::Char('G') => u16::MAX,
+        _ => scroll,
+    }
 }
 
 /// What a palette entry does.

@@ -267,6 +267,9 @@ impl App {
 
     /// Answers to prompts the console itself opened (from the palette).
     pub(super) fn submit_to_app(&mut self, purpose: Purpose, value: String) -> Vec<Effect> {
+        if let Some(effects) = self.switch_chosen(&purpose, &value) {
+            return effects;
+        }
         let Purpose::Other(what) = purpose else {
             return Vec::new();
         };

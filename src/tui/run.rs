@@ -4,6 +4,7 @@
 //! is handled, then the screen is drawn once, and only if something changed.
 
 use super::app::{App, Effect, Msg};
+use super::incidents::Destination;
 use super::layout::{self, Layout};
 use super::terminal::{Term, TerminalGuard};
 use super::theme::Theme;
@@ -88,14 +89,21 @@ pub struct Target<'a> {
     pub me: Identity,
 }
 
-/// Runs the console on the target incident until the user quits.
+/// How a console ended: the user quit, or chose another incident or the lobby.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Exit {
+    Quit,
+    Switch(Destination),
+}
+
+/// Runs the console on the target incident until the user quits or leaves it.
 pub async fn console(
     guard: &mut TerminalGuard,
     input: &mut mpsc::UnboundedReceiver<Msg>,
     runbooks: Arc<Runbooks>,
     look: &Look,
     target: Target<'_>,
-) -> Result<(), String> {
+) -> Result<Exit, String> {
     let Target {
         hub,
         token,
@@ -108,7 +116,9 @@ pub async fn console(
     app.hub_label = hub.to_string();
     let size = guard.terminal.size().map_err(|e| e.to_string())?;
     app.update(Msg::Resize(size.width, size.height));
-    let mut sync = net::sync::spawn(SyncOptions::new(hub, token, incident));
+    let mut options = SyncOptions::new(hub, token, incident);
+    options.watch_incidents = true;
+    let mut sync = net::sync::spawn(options);
     let mut tick = tokio::time::interval(Duration::from_millis(250));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let stop = stop_signal();
@@ -120,6 +130,7 @@ pub async fn console(
         let first = tokio::select! {
             Some(msg) = input.recv() => msg,
             Some(event) = sync.events.recv() => Msg::Sync(event),
+            Some(news) = sync.news.recv() => Msg::News(news),
             _ = tick.tick() => Msg::Tick(Utc::now()),
             _ = &mut stop => {
                 tracing::info!("console stopped by a signal");
@@ -133,6 +144,9 @@ pub async fn console(
         while let Ok(event) = sync.events.try_recv() {
             batch.push(Msg::Sync(event));
         }
+        while let Ok(news) = sync.news.try_recv() {
+            batch.push(Msg::News(news));
+        }
         let mut dirty = false;
         for msg in batch {
             for effect in app.update(msg) {
@@ -144,7 +158,12 @@ pub async fn console(
                     Effect::Quit => {
                         tracing::info!("console quit by the user");
                         sync.stop();
-                        return Ok(());
+                        return Ok(Exit::Quit);
+                    }
+                    Effect::Switch(to) => {
+                        tracing::info!(?to, "console left the incident");
+                        sync.stop();
+                        return Ok(Exit::Switch(to));
                     }
                 }
             }
@@ -153,7 +172,7 @@ pub async fn console(
         app.dirty = dirty;
     }
     sync.stop();
-    Ok(())
+    Ok(Exit::Quit)
 }
 
 fn draw(terminal: &mut Term, app: &mut App) -> Result<(), String> {

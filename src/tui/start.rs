@@ -3,8 +3,11 @@
 //! opens the lobby; `warroom demo` does the same on a throw-away copy of the demo
 //! incident; `warroom join URL --token T` opens a console on a remote hub.
 
+use super::app::Msg;
+use super::incidents::Destination;
 use super::lobby::{Choice, Lobby};
-use super::run::{self, Look};
+use super::run::{self, Exit, Look};
+use super::terminal::TerminalGuard;
 use crate::demo;
 use crate::engine::DataDir;
 use crate::hub::auth::{Authenticator, new_token};
@@ -12,10 +15,12 @@ use crate::hub::config::HubConfig;
 use crate::hub::{Effects, HubOptions, RunningHub, start_with};
 use crate::incident::{Role, Runbooks};
 use crate::net::HubClient;
+use crate::protocol::Identity;
 use crate::store::EventLog;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use tokio::sync::mpsc;
 
 /// Where the embedded hub listens first; if taken, any free loopback port.
 pub const EMBEDDED_LISTEN: &str = "127.0.0.1:7420";
@@ -274,7 +279,8 @@ pub fn join(
 }
 
 /// Lobby (unless an incident is named), then the console, on a terminal held for the
-/// whole session.
+/// whole session. From a console the responder can go to another incident or back to
+/// the lobby (`L`), so this loops until they quit.
 async fn session(
     url: &str,
     token: &str,
@@ -289,6 +295,7 @@ async fn session(
         .map_err(|e| e.to_string())?;
     let me = client.you.clone();
     let items = client.list().await.map_err(|e| e.to_string())?;
+    client.close().await;
     if let Some(id) = &incident
         && !items.iter().any(|i| &i.id == id)
     {
@@ -297,41 +304,100 @@ async fn session(
         ));
     }
     let (mut guard, mut input) = run::enter()?;
-    let chosen = match incident {
-        Some(id) => Choice::Open(id),
-        None => {
-            let theme = look.theme()?;
-            let header = format!("{header} · you: {}", me.name);
-            Lobby::new(&runbooks, &theme, items, demo_available, header)
-                .run(&mut guard, &mut input, &mut client)
-                .await?
+    let hub = Hub { url, token };
+    let lobby_header = format!("{header} · you: {}", me.name);
+    let mut next = incident.map(Choice::Open);
+    loop {
+        let chosen = match next.take() {
+            Some(choice) => choice,
+            None => {
+                let theme = look.theme()?;
+                let mut client = HubClient::connect(url, token, None, 0)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                let items = client.list().await.map_err(|e| e.to_string())?;
+                let lobby = Lobby::new(
+                    &runbooks,
+                    &theme,
+                    items,
+                    demo_available,
+                    lobby_header.clone(),
+                );
+                let chosen = lobby.run(&mut guard, &mut input, &mut client).await?;
+                client.close().await;
+                chosen
+            }
+        };
+        let mut screen = Screen {
+            guard: &mut guard,
+            input: &mut input,
+            runbooks: &runbooks,
+            look,
+            me: &me,
+        };
+        let exit = match chosen {
+            Choice::Quit => return Ok(()),
+            Choice::Open(id) => screen.consoles(&hub, id).await?,
+            Choice::Demo => {
+                let (demo, demo_token, dir) = demo_hub(&runbooks).await?;
+                let demo_url = format!("http://{}", demo.addr);
+                let on_demo = Hub {
+                    url: &demo_url,
+                    token: &demo_token,
+                };
+                let exit = screen.consoles(&on_demo, demo::DEMO_ID.to_string()).await;
+                let _ = demo.shutdown().await;
+                let _ = std::fs::remove_dir_all(&dir);
+                exit?
+            }
+        };
+        match exit {
+            Exit::Switch(Destination::Lobby) => next = None,
+            // `consoles` follows switches between incidents itself.
+            Exit::Quit | Exit::Switch(Destination::Incident(_)) => return Ok(()),
         }
-    };
-    client.close().await;
-    match chosen {
-        Choice::Quit => Ok(()),
-        Choice::Open(id) => {
+    }
+}
+
+/// A hub and the token for it.
+struct Hub<'a> {
+    url: &'a str,
+    token: &'a str,
+}
+
+/// What every console of a session shares.
+struct Screen<'a> {
+    guard: &'a mut TerminalGuard,
+    input: &'a mut mpsc::UnboundedReceiver<Msg>,
+    runbooks: &'a Arc<Runbooks>,
+    look: &'a Look,
+    me: &'a Identity,
+}
+
+impl Screen<'_> {
+    /// Consoles on `hub`, starting with incident `first` and following the responder
+    /// from incident to incident, until they quit or ask for the lobby.
+    async fn consoles(&mut self, hub: &Hub<'_>, first: String) -> Result<Exit, String> {
+        let mut incident = first;
+        loop {
             let target = run::Target {
-                hub: url,
-                token,
-                incident: &id,
-                me,
+                hub: hub.url,
+                token: hub.token,
+                incident: &incident,
+                me: self.me.clone(),
             };
-            run::console(&mut guard, &mut input, runbooks, look, target).await
-        }
-        Choice::Demo => {
-            let (hub, demo_token, dir) = demo_hub(&runbooks).await?;
-            let demo_url = format!("http://{}", hub.addr);
-            let target = run::Target {
-                hub: &demo_url,
-                token: &demo_token,
-                incident: demo::DEMO_ID,
-                me,
-            };
-            let result = run::console(&mut guard, &mut input, runbooks, look, target).await;
-            let _ = hub.shutdown().await;
-            let _ = std::fs::remove_dir_all(&dir);
-            result
+            let exit = run::console(
+                self.guard,
+                self.input,
+                self.runbooks.clone(),
+                self.look,
+                target,
+            )
+            .await?;
+            match exit {
+                Exit::Switch(Destination::Incident(next)) => incident = next,
+                other => return Ok(other),
+            }
         }
     }
 }

@@ -291,6 +291,73 @@ mod tests {
         );
     }
 
+    /// Contrast against white (WCAG), with xterm's values for the named colours.
+    fn contrast_on_white(color: Color) -> Option<f64> {
+        let (r, g, b) = match color {
+            Color::Reset => return None,
+            Color::Rgb(r, g, b) => (r, g, b),
+            Color::Black => (0, 0, 0),
+            Color::Red => (205, 0, 0),
+            Color::Green => (0, 205, 0),
+            Color::Yellow => (205, 205, 0),
+            Color::Blue => (0, 0, 238),
+            Color::Magenta => (205, 0, 205),
+            Color::Cyan => (0, 205, 205),
+            Color::Gray => (229, 229, 229),
+            Color::DarkGray => (127, 127, 127),
+            Color::LightRed => (255, 0, 0),
+            Color::LightGreen => (0, 255, 0),
+            Color::LightYellow => (255, 255, 0),
+            Color::LightBlue => (92, 92, 255),
+            Color::LightMagenta => (255, 0, 255),
+            Color::LightCyan => (0, 255, 255),
+            Color::White => (255, 255, 255),
+            Color::Indexed(_) => return Some(0.0),
+        };
+        let linear = |c: u8| {
+            let c = f64::from(c) / 255.0;
+            if c <= 0.039_28 {
+                c / 12.92
+            } else {
+                ((c + 0.055) / 1.055).powf(2.4)
+            }
+        };
+        let l = 0.2126 * linear(r) + 0.7152 * linear(g) + 0.0722 * linear(b);
+        Some(1.05 / (l + 0.05))
+    }
+
+    #[test]
+    fn the_light_theme_draws_nothing_in_light_grey_or_other_pale_colours() {
+        let theme = Theme::built_in("light").unwrap();
+        let mut meanings = vec![
+            Meaning::Text,
+            Meaning::Muted,
+            Meaning::Focus,
+            Meaning::Title,
+            Meaning::Ok,
+            Meaning::Warn,
+            Meaning::Danger,
+            Meaning::Info,
+        ];
+        meanings.extend(Severity::ALL.map(Meaning::Severity));
+        meanings.extend(CellState::ALL.map(Meaning::Cell));
+        meanings.extend(EntryKind::ALL.map(Meaning::Kind));
+        for meaning in meanings {
+            let fg = theme.style(meaning).fg.unwrap_or(Color::Reset);
+            if let Some(contrast) = contrast_on_white(fg) {
+                assert!(
+                    contrast >= 4.5,
+                    "{meaning:?} is {fg:?}: {contrast:.2}:1 on white"
+                );
+            }
+        }
+        let border = theme.style(Meaning::Border).fg.unwrap_or(Color::Reset);
+        assert!(
+            contrast_on_white(border).is_none_or(|c| c >= 3.0),
+            "{border:?}"
+        );
+    }
+
     #[test]
     fn unknown_theme_lists_the_choices() {
         let err = Theme::select("neon", None, false).unwrap_err().to_string();

@@ -19,8 +19,12 @@ impl App {
     /// layout only the focused pane is).
     pub fn timeline_on_screen(&self) -> bool {
         let (w, h) = self.size;
+        // The focused pane first, as the next draw will remember it.
+        let mut recent = vec![self.focus];
+        recent.extend(self.recent.iter().filter(|p| **p != self.focus));
         (self.current_layout())
-            .arrange(Rect::new(0, 0, w, h), Some(self.focus))
+            .arrange(Rect::new(0, 0, w, h), &recent)
+            .panes
             .iter()
             .any(|(kind, _)| *kind == PaneKind::Timeline)
     }

@@ -1,64 +1,66 @@
-//! Draws the whole console from the app: header, the layout's panes, the status line
-//! with key hints, and any overlay on top. Nothing here changes state except list
-//! scroll positions the panes keep.
+//! Draws the whole console from the app: the banner announcing another incident (when
+//! there is one), the header, the layout's panes and tab bars, the note composer over
+//! the body when the timeline is not on screen, the status line with key hints, and
+//! any overlay on top. Nothing here changes state except list scroll positions the
+//! panes keep.
 
 use super::app::App;
+use super::dialog::Dialog;
+use super::incidents;
 use super::keymap::Context;
-use super::layout::PaneKind;
+use super::layout::{PaneKind, TabBar};
 use super::modal::{self, Modal};
 use super::panes::header::{self, Link};
-use super::panes::{Pane, ViewCtx, ellipsize};
+use super::panes::{Pane, ViewCtx, ellipsize, fit_line};
 use super::reader;
 use super::theme::Meaning;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Flex, Layout, Rect};
 use ratatui::style::Modifier;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, BorderType, Borders, Clear, Paragraph, Widget, Wrap};
+use ratatui::widgets::{Block, BorderType, Borders, Clear, Paragraph, Widget};
 
 pub fn render(app: &mut App, frame: &mut Frame) {
     let area = frame.area();
     app.size = (area.width, area.height);
-    let [head, body, status] = Layout::vertical([
-        Constraint::Length(header::HEIGHT),
+    app.remember_focus();
+    let roles = app.roles();
+    let link = Link {
+        connection: &app.connection,
+        pending: app.pending.len(),
+        hub: &app.hub_label,
+        here: &app.here,
+    };
+    let ctx = ViewCtx {
+        state: &app.state,
+        runbooks: &app.runbooks,
+        theme: &app.theme,
+        now: app.now,
+        me: &app.me.name,
+        roles: &roles,
+        granted: &app.me.roles,
+        number: 0,
+    };
+    let head_h = header::height(&ctx, &link, area.width);
+    let banner_h = u16::from(app.banner.is_some());
+    let [banner, head, body, status] = Layout::vertical([
+        Constraint::Length(banner_h),
+        Constraint::Length(head_h),
         Constraint::Min(3),
         Constraint::Length(1),
     ])
     .areas(area);
-    let roles = app.roles();
-    let visible = app.visible_panes();
-    let compact = app.current_layout().name == "compact";
-    {
-        let ctx = ViewCtx {
-            state: &app.state,
-            runbooks: &app.runbooks,
-            theme: &app.theme,
-            now: app.now,
-            me: &app.me.name,
-            roles: &roles,
-            granted: &app.me.roles,
-            number: 0,
-        };
-        let link = Link {
-            connection: &app.connection,
-            pending: app.pending.len(),
-            hub: &app.hub_label,
-            here: &app.here,
-        };
-        header::render(&ctx, &link, head, frame.buffer_mut());
+    header::render(&ctx, &link, head, frame.buffer_mut());
+    incidents::render_banner(app, banner, frame.buffer_mut());
+    let placed = app.current_layout().arrange(body, &app.recent);
+    for bar in &placed.tab_bars {
+        render_tabs(app, bar, frame);
     }
-    let body = if compact {
-        let [tabs, rest] =
-            Layout::vertical([Constraint::Length(1), Constraint::Min(1)]).areas(body);
-        render_tabs(app, &visible, tabs, frame);
-        rest
-    } else {
-        body
-    };
-    let placed = app.current_layout().arrange(body, Some(app.focus));
-    let timeline_placed = placed.iter().any(|(kind, _)| *kind == PaneKind::Timeline);
-    for (kind, rect) in placed {
-        let number = visible.iter().position(|p| *p == kind).map_or(0, |i| i + 1);
+    let timeline_placed = placed
+        .panes
+        .iter()
+        .any(|(kind, _)| *kind == PaneKind::Timeline);
+    for (kind, rect) in placed.panes {
         let ctx = ViewCtx {
             state: &app.state,
             runbooks: &app.runbooks,
@@ -67,7 +69,7 @@ pub fn render(app: &mut App, frame: &mut Frame) {
             me: &app.me.name,
             roles: &roles,
             granted: &app.me.roles,
-            number,
+            number: kind.number(),
         };
         app.panes
             .get(kind)
@@ -97,21 +99,27 @@ fn render_composer_overlay(app: &mut App, body: Rect, frame: &mut Frame) {
         .render_composer(&app.theme, rect, frame.buffer_mut());
 }
 
-fn render_tabs(app: &App, visible: &[PaneKind], area: Rect, frame: &mut Frame) {
+/// A tab split's bar: each tab's panes with their digits, the shown tab highlighted.
+fn render_tabs(app: &App, bar: &TabBar, frame: &mut Frame) {
     let theme = &app.theme;
     let mut spans = Vec::new();
-    for (i, kind) in visible.iter().enumerate() {
-        let style = if *kind == app.focus {
+    for (i, tab) in bar.tabs.iter().enumerate() {
+        let label: Vec<String> = tab
+            .iter()
+            .map(|kind| format!("{} {}", kind.number(), kind.title()))
+            .collect();
+        let style = if i == bar.shown {
             theme
                 .style(Meaning::Focus)
                 .add_modifier(Modifier::REVERSED | Modifier::BOLD)
         } else {
             theme.style(Meaning::Muted)
         };
-        spans.push(Span::styled(format!(" {} {} ", i + 1, kind.title()), style));
+        spans.push(Span::styled(format!(" {} ", label.join(" · ")), style));
         spans.push(Span::raw(" "));
     }
-    Paragraph::new(Line::from(spans)).render(area, frame.buffer_mut());
+    let line = fit_line(Line::from(spans), usize::from(bar.area.width));
+    Paragraph::new(line).render(bar.area, frame.buffer_mut());
 }
 
 fn render_status(app: &mut App, area: Rect, frame: &mut Frame) {
@@ -149,14 +157,19 @@ fn centered(area: Rect, width: u16, height: u16) -> Rect {
     cell
 }
 
-fn overlay_block(theme: &super::theme::Theme, title: String) -> Block<'static> {
+/// A picker's box, its title fitted to `width` columns.
+fn overlay_block(theme: &super::theme::Theme, title: String, width: u16) -> Block<'static> {
+    let title = Span::styled(
+        title,
+        theme.style(Meaning::Title).add_modifier(Modifier::BOLD),
+    );
     Block::default()
         .borders(Borders::ALL)
         .border_type(BorderType::Double)
         .border_style(theme.style(Meaning::Focus))
-        .title(Span::styled(
-            title,
-            theme.style(Meaning::Title).add_modifier(Modifier::BOLD),
+        .title(fit_line(
+            Line::from(title),
+            usize::from(width.saturating_sub(2)),
         ))
 }
 
@@ -251,7 +264,13 @@ fn render_modal(app: &mut App, area: Rect, frame: &mut Frame) {
             } else {
                 format!(" {} — “{filter}” ", picker.title)
             };
-            let block = overlay_block(&theme, title);
+            let room = usize::from(rect.width.saturating_sub(2));
+            let keys = Span::styled(
+                " ↑↓ choose · Enter picks · Esc cancels ",
+                theme.style(Meaning::Warn).add_modifier(Modifier::BOLD),
+            );
+            let block = overlay_block(&theme, title, rect.width)
+                .title_bottom(fit_line(Line::from(keys), room));
             let inner = block.inner(rect);
             block.render(rect, frame.buffer_mut());
             let rows = usize::from(inner.height);
@@ -273,63 +292,38 @@ fn render_modal(app: &mut App, area: Rect, frame: &mut Frame) {
                 .collect();
             Paragraph::new(lines).render(inner, frame.buffer_mut());
         }
-        Modal::Confirm { title, detail, .. } => {
-            // Height after wrapping at the dialog's inner width, so the yes/no line
-            // is never pushed out of view by long lines.
-            let inner = usize::from(area.width.min(78).saturating_sub(2)).max(1);
-            let lines: usize = detail
-                .lines()
-                .map(|l| {
-                    unicode_width::UnicodeWidthStr::width(l)
-                        .div_ceil(inner)
-                        .max(1)
-                })
-                .sum();
-            let height = u16::try_from(lines + 4).unwrap_or(u16::MAX);
-            let rect = centered(area, 78, height.min(area.height));
-            Clear.render(rect, frame.buffer_mut());
-            let mut text: Vec<Line> = detail
-                .lines()
-                .map(|l| Line::from(Span::raw(l.to_string())))
-                .collect();
-            text.push(Line::from(""));
-            text.push(Line::from(Span::styled(
-                "y: yes, do it   n / Esc: no",
-                theme.style(Meaning::Warn).add_modifier(Modifier::BOLD),
-            )));
-            let block = Block::default()
-                .borders(Borders::ALL)
-                .border_type(BorderType::Double)
-                .border_style(theme.style(Meaning::Warn))
-                .title(format!(" {title} "));
-            Paragraph::new(text)
-                .block(block)
-                .wrap(Wrap { trim: false })
-                .render(rect, frame.buffer_mut());
+        Modal::Confirm {
+            title,
+            detail,
+            scroll,
+            ..
+        } => {
+            let text = theme.style(Meaning::Text);
+            Dialog {
+                title,
+                lines: detail.lines().map(|l| (l.to_string(), text)).collect(),
+                keys: "y: yes, do it · n / Esc: no",
+                border: Meaning::Warn,
+                width: 78,
+            }
+            .render(area, frame.buffer_mut(), &theme, scroll);
         }
-        Modal::QuitConfirm { detail } => {
-            let rect = centered(
-                area,
-                70,
-                (detail.lines().count() as u16 + 5).min(area.height),
-            );
-            Clear.render(rect, frame.buffer_mut());
-            let mut text = vec![Line::from("You still have:")];
-            text.extend(detail.lines().map(|l| Line::from(format!("  • {l}"))));
-            text.push(Line::from(""));
-            text.push(Line::from(Span::styled(
-                "Quit anyway? y: quit   n / Esc: stay",
-                theme.style(Meaning::Warn).add_modifier(Modifier::BOLD),
-            )));
-            let block = Block::default()
-                .borders(Borders::ALL)
-                .border_type(BorderType::Double)
-                .border_style(theme.style(Meaning::Danger))
-                .title(" Unsent work ");
-            Paragraph::new(text)
-                .block(block)
-                .wrap(Wrap { trim: false })
-                .render(rect, frame.buffer_mut());
+        Modal::QuitConfirm { detail, scroll, to } => {
+            let text = theme.style(Meaning::Text);
+            let mut lines = vec![("You still have:".to_string(), text)];
+            lines.extend(detail.lines().map(|l| (format!("  • {l}"), text)));
+            let (title, keys) = match to {
+                None => ("Unsent work", "Quit anyway? y: quit · n / Esc: stay"),
+                Some(_) => ("Unsent work", "Leave anyway? y: leave · n / Esc: stay"),
+            };
+            Dialog {
+                title,
+                lines,
+                keys,
+                border: Meaning::Danger,
+                width: 70,
+            }
+            .render(area, frame.buffer_mut(), &theme, scroll);
         }
     }
 }

@@ -1,9 +1,10 @@
 //! The header: incident id and title, severity in its colour, status, elapsed time, who
-//! holds which seat, who is here, the link to the hub, and the most urgent clocks,
-//! which turn warning, then overdue.
+//! holds which seat, who is here (a count when the names do not fit), the link to the
+//! hub, and the clocks, most urgent first, which turn warning, then overdue. Clocks that
+//! do not fit on the third line wrap onto a fourth; nothing is cut without `…`.
 
 use super::ViewCtx;
-use super::ellipsize;
+use super::{ellipsize, fit_line};
 use crate::incident::Role;
 use crate::incident::clocks::{self, ClockState, format_duration};
 use crate::net::ConnectionState;
@@ -22,13 +23,13 @@ pub struct Link<'a> {
     pub here: &'a [String],
 }
 
-/// Rows the header takes.
+/// Rows the header takes when the clocks fit on one line.
 pub const HEIGHT: u16 = 3;
 
-pub fn render(ctx: &ViewCtx, link: &Link, area: Rect, buf: &mut Buffer) {
+/// The header's lines at `width`.
+fn lines(ctx: &ViewCtx, link: &Link, width: usize) -> Vec<Line<'static>> {
     let theme = ctx.theme;
     let state = ctx.state;
-    let width = usize::from(area.width);
 
     // Line 1: SEV · id · status · elapsed · title … connection
     let mut first = Vec::new();
@@ -97,8 +98,17 @@ pub fn render(ctx: &ViewCtx, link: &Link, area: Rect, buf: &mut Buffer) {
         theme.style(link_meaning).add_modifier(Modifier::BOLD),
     ));
 
-    // Line 2: seats and who is here.
-    let mut second = Vec::new();
+    let second = seats_and_presence(ctx, link, width);
+    let mut lines = vec![fit_line(Line::from(first), width), second];
+    lines.extend(clock_lines(ctx, width));
+    lines
+}
+
+/// Who holds each seat, who is here (a count when the names do not fit) and you.
+fn seats_and_presence(ctx: &ViewCtx, link: &Link, width: usize) -> Line<'static> {
+    let theme = ctx.theme;
+    let state = ctx.state;
+    let mut seats = Vec::new();
     for role in [
         Role::Commander,
         Role::Scribe,
@@ -114,40 +124,58 @@ pub fn render(ctx: &ViewCtx, link: &Link, area: Rect, buf: &mut Buffer) {
             Role::Security => "Sec",
             _ => "",
         };
-        second.push(Span::styled(
+        seats.push(Span::styled(
             format!("{short} "),
             theme.style(Meaning::Muted),
         ));
         match state.holder(role) {
-            Some(who) => second.push(Span::styled(
+            Some(who) => seats.push(Span::styled(
                 who.to_string(),
                 theme.style(Meaning::Text).add_modifier(Modifier::BOLD),
             )),
             None if role == Role::Commander => {
-                second.push(Span::styled("none!", theme.style(Meaning::Danger)))
+                seats.push(Span::styled("none!", theme.style(Meaning::Danger)))
             }
-            None => second.push(Span::styled("—", theme.style(Meaning::Muted))),
+            None => seats.push(Span::styled("—", theme.style(Meaning::Muted))),
         }
-        second.push(Span::raw("  "));
+        seats.push(Span::raw("  "));
     }
-    if !link.here.is_empty() {
-        second.push(Span::styled("here ", theme.style(Meaning::Muted)));
-        second.push(Span::styled(
-            link.here.join(", "),
-            theme.style(Meaning::Info),
-        ));
+    let you = Span::styled(format!("you: {}", ctx.me), theme.style(Meaning::Muted));
+    let named = |spans: &mut Vec<Span<'static>>| {
+        if !link.here.is_empty() {
+            spans.push(Span::styled("here ", theme.style(Meaning::Muted)));
+            spans.push(Span::styled(
+                link.here.join(", "),
+                theme.style(Meaning::Info),
+            ));
+            spans.push(Span::raw("  "));
+        }
+    };
+    let mut full = seats.clone();
+    named(&mut full);
+    full.push(you.clone());
+    if line_width(&full) <= width || link.here.len() < 2 {
+        return fit_line(Line::from(full), width);
     }
-    second.push(Span::styled(
-        format!("  you: {}", ctx.me),
-        theme.style(Meaning::Muted),
+    // The names do not fit: how many are here says enough.
+    let mut counted = seats;
+    counted.push(Span::styled(
+        format!("{} here", link.here.len()),
+        theme.style(Meaning::Info),
     ));
+    counted.push(Span::raw("  "));
+    counted.push(you);
+    fit_line(Line::from(counted), width)
+}
 
-    // Line 3: the most urgent clocks.
-    let mut third = Vec::new();
-    for clock in clocks::compute(state, ctx.runbooks, ctx.now)
+/// The clocks still running, most urgent first, packed into one line and wrapped onto
+/// a second; what does not fit even then is counted at the end.
+fn clock_lines(ctx: &ViewCtx, width: usize) -> Vec<Line<'static>> {
+    let theme = ctx.theme;
+    let mut chunks = Vec::new();
+    for clock in clocks::compute(ctx.state, ctx.runbooks, ctx.now)
         .into_iter()
         .filter(|c| c.state != ClockState::Met)
-        .take(4)
     {
         let (meaning, mark) = match clock.state {
             ClockState::Overdue => (Meaning::Danger, "OVERDUE "),
@@ -164,19 +192,71 @@ pub fn render(ctx: &ViewCtx, link: &Link, area: Rect, buf: &mut Buffer) {
         if clock.state == ClockState::Overdue {
             style = style.add_modifier(Modifier::BOLD | Modifier::REVERSED);
         }
-        third.push(Span::styled(
-            format!("⏱ {mark}{} {when}", clock.label),
+        chunks.push(Span::styled(
+            ellipsize(&format!("⏱ {mark}{} {when}", clock.label), width),
             style,
         ));
-        third.push(Span::raw("   "));
     }
-    if third.is_empty() {
-        third.push(Span::styled(
+    if chunks.is_empty() {
+        return vec![Line::from(Span::styled(
             "no clocks running",
             theme.style(Meaning::Muted),
+        ))];
+    }
+    const GAP: &str = "   ";
+    let total = chunks.len();
+    let mut lines: Vec<Vec<Span<'static>>> = vec![Vec::new()];
+    let mut placed = 0;
+    for chunk in chunks {
+        // The last line keeps room to say how many did not fit.
+        let more = if lines.len() == CLOCK_LINES && placed + 1 < total {
+            format!("{GAP}+{} more", total - placed - 1).len()
+        } else {
+            0
+        };
+        let count = lines.len();
+        let Some(line) = lines.last_mut() else { break };
+        let gap = if line.is_empty() { 0 } else { GAP.len() };
+        if line_width(line) + gap + chunk.width() + more <= width || line.is_empty() {
+            if gap > 0 {
+                line.push(Span::raw(GAP));
+            }
+            line.push(chunk);
+            placed += 1;
+        } else if count < CLOCK_LINES {
+            lines.push(vec![chunk]);
+            placed += 1;
+        } else {
+            break;
+        }
+    }
+    if placed < total
+        && let Some(line) = lines.last_mut()
+    {
+        line.push(Span::styled(
+            format!("{GAP}+{} more", total - placed),
+            theme.style(Meaning::Warn),
         ));
     }
+    lines
+        .into_iter()
+        .map(|spans| fit_line(Line::from(spans), width))
+        .collect()
+}
 
-    let lines = vec![Line::from(first), Line::from(second), Line::from(third)];
+/// Lines of clocks at most.
+const CLOCK_LINES: usize = 2;
+
+fn line_width(spans: &[Span]) -> usize {
+    spans.iter().map(|s| s.width()).sum()
+}
+
+/// The header's rows at this width: 3, or 4 when the clocks wrap.
+pub fn height(ctx: &ViewCtx, link: &Link, width: u16) -> u16 {
+    u16::try_from(lines(ctx, link, usize::from(width)).len()).unwrap_or(HEIGHT)
+}
+
+pub fn render(ctx: &ViewCtx, link: &Link, area: Rect, buf: &mut Buffer) {
+    let lines = lines(ctx, link, usize::from(area.width));
     Paragraph::new(lines).render(area, buf);
 }

@@ -19,7 +19,7 @@ use ratatui::crossterm::event::KeyEvent;
 use ratatui::layout::Rect;
 use ratatui::style::Modifier;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, BorderType, Borders};
+use ratatui::widgets::{Block, BorderType, Borders, Widget};
 use std::collections::BTreeSet;
 
 /// Everything a pane may read while rendering or reacting.
@@ -153,13 +153,14 @@ pub trait Pane {
 }
 
 /// The frame every pane draws in: title with its number, focus shown by border style.
+/// The title is fitted to the frame's width when drawn, ending in `…` if cut.
 pub fn frame<'a>(
     theme: &Theme,
     number: usize,
     title: &str,
     extra: Option<Span<'a>>,
     focused: bool,
-) -> Block<'a> {
+) -> PaneFrame<'a> {
     let border = if focused {
         theme.style(Meaning::Focus).add_modifier(Modifier::BOLD)
     } else {
@@ -183,15 +184,39 @@ pub fn frame<'a>(
         spans.push(extra);
         spans.push(Span::raw(" "));
     }
-    Block::default()
+    let block = Block::default()
         .borders(Borders::ALL)
         .border_type(if focused {
             BorderType::Thick
         } else {
             BorderType::Plain
         })
-        .border_style(border)
-        .title(Line::from(spans))
+        .border_style(border);
+    PaneFrame {
+        block,
+        title: Line::from(spans),
+    }
+}
+
+/// A pane's bordered block and its title, fitted to the width it is drawn at.
+pub struct PaneFrame<'a> {
+    block: Block<'a>,
+    title: Line<'a>,
+}
+
+impl<'a> PaneFrame<'a> {
+    pub fn inner(&self, area: Rect) -> Rect {
+        self.block.inner(area)
+    }
+}
+
+impl Widget for PaneFrame<'_> {
+    fn render(self, area: Rect, buf: &mut Buffer) {
+        let room = usize::from(area.width.saturating_sub(2));
+        self.block
+            .title(fit_line(self.title, room))
+            .render(area, buf);
+    }
 }
 
 /// Cuts `text` to `width` columns, ending with an ellipsis when it had to cut.
@@ -215,6 +240,35 @@ pub fn ellipsize(text: &str, width: usize) -> String {
     }
     out.push('…');
     out
+}
+
+/// A styled line cut to `width` columns, ending with an ellipsis (in the style of the
+/// span it cut) when it had to cut.
+pub fn fit_line<'a>(line: Line<'a>, width: usize) -> Line<'a> {
+    use unicode_width::UnicodeWidthStr;
+    if line.width() <= width {
+        return line;
+    }
+    let mut spans = Vec::new();
+    let mut used = 0;
+    for span in line.spans {
+        let w = span.content.width();
+        if used + w < width {
+            used += w;
+            spans.push(span);
+            continue;
+        }
+        // This span holds the last column: cut it there, with the ellipsis.
+        let room = width - used;
+        let text = ellipsize(&format!("{}…", span.content), room);
+        spans.push(Span::styled(text, span.style));
+        break;
+    }
+    Line {
+        spans,
+        style: line.style,
+        alignment: line.alignment,
+    }
 }
 
 /// `text` cut to `width` columns and padded to exactly `width`.

@@ -9,7 +9,7 @@ mod grid;
 mod tests;
 mod view;
 
-use super::{Pane, Picker, Prompt, Purpose, Reaction, ViewCtx, ellipsize, frame, refuse};
+use super::{Pane, Picker, Prompt, Purpose, Reaction, ViewCtx, ellipsize, fit_line, frame, refuse};
 use crate::incident::blast::{BlastAxis, BlastRadius};
 use crate::incident::limits::check_name;
 use crate::incident::role::Permission;
@@ -366,6 +366,8 @@ impl Pane for BlastPane {
             lines.extend(std::iter::repeat_n(Line::default(), gap));
             lines.push(Line::from(Span::styled(ellipsize(KEYS, width), muted)));
         }
+        // Whatever the width, a cut line (the legend, a long service) ends in `…`.
+        let lines: Vec<Line> = lines.into_iter().map(|l| fit_line(l, width)).collect();
         Paragraph::new(lines).render(inner, buf);
         if scrolls {
             let pinned_h = pinned_h as u16;

@@ -336,3 +336,16 @@ fn e_renames_and_x_removes_the_name_under_the_cursor() {
         }
     );
 }
+
+#[test]
+fn a_narrow_pane_ends_its_title_and_legend_in_an_ellipsis() {
+    let fx = Fixture::new(vec![]);
+    let (text, _) = screen(&mut BlastPane::default(), &fx.ctx(), 34, 12);
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(
+        lines[0].contains("3  Blast radius 2/3 tenants") && lines[0].ends_with("…┓"),
+        "{text}"
+    );
+    let legend = lines.iter().find(|l| l.contains("cells")).unwrap();
+    assert!(legend.ends_with("…┃"), "{text}");
+}

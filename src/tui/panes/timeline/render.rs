@@ -48,10 +48,12 @@ pub(super) fn entry_lines(
     if entry.kind == EntryKind::Decision {
         kind_style = kind_style.add_modifier(Modifier::BOLD);
     }
-    let text_style = if entry.kind == EntryKind::System {
-        theme.style(Meaning::Muted)
-    } else {
-        theme.style(Meaning::Text)
+    // Severity, status, title and seat changes stand out; other system entries (ticks,
+    // cells, alerts) stay quiet.
+    let text_style = match (entry.kind, entry.milestone) {
+        (EntryKind::System, true) => theme.style(Meaning::Info),
+        (EntryKind::System, false) => theme.style(Meaning::Muted),
+        _ => theme.style(Meaning::Text),
     };
     let mut text = entry.current_text().to_string();
     if entry.correction.is_some() {
