@@ -5,6 +5,7 @@ use super::backend::CliError;
 use super::run::emit;
 use crate::catalog;
 use crate::incident::role::PERMISSIONS;
+use crate::incident::safe_text::neutralise;
 use crate::store;
 use std::io::Write;
 use std::path::PathBuf;
@@ -38,7 +39,8 @@ pub(super) fn verify(file: &std::path::Path, out: &mut dyn Write) -> Result<Exit
             Ok(ExitCode::SUCCESS)
         }
         Err(error) => {
-            eprintln!("warroom: {}: {error}", file.display());
+            let message = format!("{}: {error}", file.display());
+            eprintln!("warroom: {}", neutralise(&message));
             Ok(ExitCode::FAILURE)
         }
     }

@@ -79,7 +79,8 @@ fn hub_and_token(cli: &Cli) -> Result<Option<(String, String)>, CliError> {
 
 /// Runs the command line; returns the exit code for success paths that are not 0.
 pub fn run(cli: Cli) -> Result<ExitCode, CliError> {
-    let out = &mut std::io::stdout().lock();
+    // Every byte printed for a person is neutralised (see `output`).
+    let out = &mut super::output::Safe::new(std::io::stdout().lock());
     let Some(command) = &cli.command else {
         if std::io::IsTerminal::is_terminal(&std::io::stdout())
             && std::io::IsTerminal::is_terminal(&std::io::stdin())
@@ -491,9 +492,7 @@ pub fn dispatch(
         CliCommand::List { json } => {
             let summaries = backend.list()?;
             let text = if *json {
-                serde_json::to_string_pretty(&summaries)
-                    .map_err(|e| CliError::Failed(e.to_string()))?
-                    + "\n"
+                super::output::json_pretty(&summaries)? + "\n"
             } else {
                 show::list(&summaries)
             };

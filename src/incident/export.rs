@@ -4,8 +4,9 @@
 
 use super::clocks::{self, Clock};
 use super::event::Event;
-use super::render::{Metrics, render};
+use super::render::{Markup, Metrics, render_as};
 use super::runbook::{FieldValues, Runbooks};
+use super::safe_text::{escape_json, neutralise};
 use super::state::State;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -37,6 +38,8 @@ pub enum ExportError {
     MissingTemplate(&'static str),
     #[error("could not encode the export as JSON: {0}")]
     Json(String),
+    #[error("could not write the export as CSV: {0}")]
+    Csv(String),
 }
 
 /// The templates a Markdown export renders, in order.
@@ -49,11 +52,16 @@ pub fn export(
     format: ExportFormat,
     now: DateTime<Utc>,
 ) -> Result<String, ExportError> {
-    match format {
-        ExportFormat::Markdown => markdown(state, runbooks, now),
-        ExportFormat::Json => json(state, events, runbooks, now),
-        ExportFormat::Csv => Ok(csv(state)),
-    }
+    // The log keeps what people typed verbatim; what leaves here is safe to open in a
+    // terminal (see `safe_text`).
+    let text = match format {
+        ExportFormat::Markdown => markdown(state, runbooks, now)?,
+        ExportFormat::Json => {
+            return Ok(escape_json(&json(state, events, runbooks, now)?).into_owned());
+        }
+        ExportFormat::Csv => csv(state)?,
+    };
+    Ok(neutralise(&text).into_owned())
 }
 
 fn markdown(state: &State, runbooks: &Runbooks, now: DateTime<Utc>) -> Result<String, ExportError> {
@@ -62,7 +70,8 @@ fn markdown(state: &State, runbooks: &Runbooks, now: DateTime<Utc>) -> Result<St
         let template = runbooks
             .template(id)
             .ok_or(ExportError::MissingTemplate(id))?;
-        let rendered = render(template, state, runbooks, &FieldValues::new(), now);
+        let fields = FieldValues::new();
+        let rendered = render_as(Markup::Markdown, template, state, runbooks, &fields, now);
         parts.push(rendered.text.trim_end().to_string());
     }
     Ok(parts.join("\n\n---\n\n") + "\n")
@@ -96,27 +105,46 @@ fn json(
 }
 
 /// RFC 4180 CSV of the timeline: seq, UTC time, author, kind, text (corrections win).
-fn csv(state: &State) -> String {
-    let mut out = String::from("seq,at_utc,author,kind,text,corrected\n");
+/// What people typed is neutralised and made formula-safe, cell by cell.
+fn csv(state: &State) -> Result<String, ExportError> {
+    let mut writer = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::Any(b'\n'))
+        .from_writer(Vec::new());
+    let failed = |e: csv::Error| ExportError::Csv(e.to_string());
+    writer
+        .write_record(["seq", "at_utc", "author", "kind", "text", "corrected"])
+        .map_err(failed)?;
     for entry in &state.timeline {
-        out.push_str(&format!(
-            "{},{},{},{},{},{}\n",
-            entry.seq,
-            entry.at.format("%Y-%m-%dT%H:%M:%SZ"),
-            csv_field(&entry.author),
-            entry.kind,
-            csv_field(entry.current_text()),
-            entry.correction.is_some()
-        ));
+        writer
+            .write_record([
+                entry.seq.to_string().as_str(),
+                &entry.at.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+                &csv_cell(&entry.author),
+                entry.kind.id(),
+                &csv_cell(entry.current_text()),
+                if entry.correction.is_some() {
+                    "true"
+                } else {
+                    "false"
+                },
+            ])
+            .map_err(failed)?;
     }
-    out
+    let bytes = writer
+        .into_inner()
+        .map_err(|e| ExportError::Csv(e.error().to_string()))?;
+    String::from_utf8(bytes).map_err(|e| ExportError::Csv(e.to_string()))
 }
 
-fn csv_field(text: &str) -> String {
-    if text.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", text.replace('"', "\"\""))
+/// A cell a spreadsheet shows as the text typed: dangerous characters as visible
+/// escapes, and a cell that would start a formula (`=`, `+`, `-`, `@`, TAB or CR, as
+/// OWASP lists them) prefixed with `'`, which spreadsheets take as "this is text".
+fn csv_cell(text: &str) -> String {
+    let text = neutralise(text);
+    if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{text}")
     } else {
-        text.to_string()
+        text.into_owned()
     }
 }
 
@@ -125,10 +153,22 @@ mod tests {
     use super::*;
 
     #[test]
-    fn csv_quotes_what_needs_quoting() {
-        assert_eq!(csv_field("plain"), "plain");
-        assert_eq!(csv_field("a,b"), "\"a,b\"");
-        assert_eq!(csv_field("say \"hi\"\nok"), "\"say \"\"hi\"\"\nok\"");
+    fn cells_that_would_start_a_formula_are_text() {
+        for formula in [
+            "=HYPERLINK(\"http://evil.example\")",
+            "+1",
+            "-2+3",
+            "@SUM(A1)",
+            "\tx",
+        ] {
+            assert_eq!(csv_cell(formula), format!("'{formula}"));
+        }
+        assert_eq!(
+            csv_cell("\rx"),
+            "\\u{d}x",
+            "a CR is neutralised before it can start one"
+        );
+        assert_eq!(csv_cell("rolled back; 5xx -50%"), "rolled back; 5xx -50%");
     }
 
     #[test]

@@ -10,6 +10,7 @@ pub mod modal;
 mod palette;
 pub mod panes;
 pub mod run;
+pub mod safe_cells;
 pub mod start;
 pub mod terminal;
 pub mod theme;

@@ -71,6 +71,7 @@ pub fn render(app: &mut App, frame: &mut Frame) {
     }
     render_status(app, status, frame);
     render_modal(app, area, frame);
+    super::safe_cells::clean(frame.buffer_mut());
 }
 
 fn render_tabs(app: &App, visible: &[PaneKind], area: Rect, frame: &mut Frame) {
