@@ -525,7 +525,8 @@ pub fn dispatch(
             let text = export(&state, &events, backend.runbooks(), format, now)
                 .map_err(|e| CliError::Failed(e.to_string()))?;
             match output {
-                Some(path) => std::fs::write(path, text).map_err(|e| {
+                // The export holds the incident's details: owner-only, like its log.
+                Some(path) => crate::store::private::write(path, text.as_bytes()).map_err(|e| {
                     CliError::Failed(format!("cannot write {}: {e}", path.display()))
                 })?,
                 None => write_all(out, &text)?,

@@ -33,6 +33,7 @@ mod chain;
 mod commit;
 mod error;
 mod event_log;
+pub mod private;
 mod scan;
 mod verify;
 

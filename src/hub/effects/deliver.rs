@@ -157,9 +157,14 @@ async fn write_outbox(channel: &ChannelConfig, update: &Update) -> (bool, String
 /// Writes `dir/name` whole or not at all (temporary file, fsync, rename, fsync dir), so
 /// a tool watching the outbox never reads half an update.
 fn write_synced(dir: &Path, name: &str, bytes: &[u8]) -> std::io::Result<()> {
-    std::fs::create_dir_all(dir)?;
+    crate::store::private::create_dir_all(dir)?;
     let temporary = dir.join(format!(".{name}.tmp"));
-    let mut file = std::fs::File::create(&temporary)?;
+    let mut file = crate::store::private::file_options()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .open(&temporary)?;
+    crate::store::private::restrict(&file)?;
     file.write_all(bytes)?;
     file.sync_all()?;
     drop(file);
