@@ -367,16 +367,16 @@ fn newcomer_flow_from_declare_to_export() {
 
     let csv = room.ok(&["export", &id, "--format", "csv"]);
     let lines: Vec<&str> = csv.lines().collect();
-    assert_eq!(lines[0], "seq,at_utc,author,kind,text,corrected");
+    assert_eq!(lines[0], "seq,at_utc,author,kind,text,corrected,log_head");
     assert_eq!(lines.len(), 1 + timeline.len(), "{csv}");
     for (line, entry) in lines[1..].iter().zip(timeline) {
         assert!(line.starts_with(&format!("{},", entry["seq"])), "{line}");
     }
     assert!(
-        csv.contains(",alice,note,\"acme sees globex invoices, via the export API\",false\n"),
+        csv.contains(",alice,note,\"acme sees globex invoices, via the export API\",false,"),
         "a text with a comma is quoted:\n{csv}"
     );
-    assert!(csv.contains(",alice,decision,Disable the shared export cache,false\n"));
+    assert!(csv.contains(",alice,decision,Disable the shared export cache,false,"));
 
     let list = room.ok(&["list"]);
     assert_eq!(list.lines().count(), 2, "{list}");

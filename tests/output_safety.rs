@@ -289,6 +289,24 @@ fn hostile_text_is_neutralised_in_every_view_and_kept_verbatim_in_the_log() {
         }
     }
 
+    // Through a hub too, the export names the head it was read at, and the hub's log
+    // extends it.
+    let exported: Value =
+        serde_json::from_slice(&hub.run(&["export", id, "--format", "json"])).expect("json");
+    let head = format!(
+        "{}:{}",
+        exported["head"]["seq"],
+        exported["head"]["hash"]
+            .as_str()
+            .expect("a head from the hub")
+    );
+    let log = hub.log(id);
+    let verified = warroom(
+        hub.dir.path(),
+        &["verify", log.to_str().expect("utf-8"), "--head", &head],
+    );
+    assert!(String::from_utf8_lossy(&verified).contains("unchanged"));
+
     let events: Value = serde_json::from_slice(&hub.run(&["status", id, "--json"])).expect("json");
     let last = events["events"].as_array().expect("events").len();
     let last_mark = format!("#{last:<5}");

@@ -90,7 +90,9 @@ pub fn run(cli: Cli) -> Result<ExitCode, CliError> {
         return overview(&cli, out);
     };
     match command {
-        CliCommand::Verify { file } => return super::maintenance::verify(file, out),
+        CliCommand::Verify { file, head } => {
+            return super::maintenance::verify(file, head.as_deref(), out);
+        }
         CliCommand::Check { dir } => return super::maintenance::check(dir.as_ref(), out),
         CliCommand::Roles => {
             super::maintenance::print_roles(out)?;
@@ -351,10 +353,18 @@ pub fn dispatch(
             json,
             ..
         } => {
-            let (state, events) = backend.load(incident)?;
+            let (state, events, head) = backend.load_with_head(incident)?;
             let text = if *json {
-                export(&state, &events, backend.runbooks(), ExportFormat::Json, now)
-                    .map_err(|e| CliError::Failed(e.to_string()))?
+                let runbooks = backend.runbooks();
+                export(
+                    &state,
+                    &events,
+                    head.as_ref(),
+                    runbooks,
+                    ExportFormat::Json,
+                    now,
+                )
+                .map_err(|e| CliError::Failed(e.to_string()))?
             } else {
                 show::status(&state, backend.runbooks(), now)
             };
@@ -521,9 +531,16 @@ pub fn dispatch(
             output,
         } => {
             let format: ExportFormat = parse(format)?;
-            let (state, events) = backend.load(incident)?;
-            let text = export(&state, &events, backend.runbooks(), format, now)
-                .map_err(|e| CliError::Failed(e.to_string()))?;
+            let (state, events, head) = backend.load_with_head(incident)?;
+            let text = export(
+                &state,
+                &events,
+                head.as_ref(),
+                backend.runbooks(),
+                format,
+                now,
+            )
+            .map_err(|e| CliError::Failed(e.to_string()))?;
             match output {
                 // The export holds the incident's details: owner-only, like its log.
                 Some(path) => crate::store::private::write(path, text.as_bytes()).map_err(|e| {

@@ -32,6 +32,21 @@ impl std::str::FromStr for ExportFormat {
     }
 }
 
+/// The log's head an export was made from: the seq of the last event it includes and
+/// the chain hash of that event's line. Written `SEQ:HASH`, which
+/// `warroom verify LOG --head SEQ:HASH` checks a copy of the log against.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct LogHead {
+    pub seq: u64,
+    pub hash: String,
+}
+
+impl std::fmt::Display for LogHead {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}", self.seq, self.hash)
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ExportError {
     #[error("the catalog has no `{0}` template, which this export needs")]
@@ -45,9 +60,12 @@ pub enum ExportError {
 /// The templates a Markdown export renders, in order.
 pub const MARKDOWN_TEMPLATES: [&str; 2] = ["incident_ticket", "postmortem"];
 
+/// Exports the incident as `format`. Every format states `head`, the log head the
+/// state and events were read at (`None`: the source did not say, e.g. an older hub).
 pub fn export(
     state: &State,
     events: &[Event],
+    head: Option<&LogHead>,
     runbooks: &Runbooks,
     format: ExportFormat,
     now: DateTime<Utc>,
@@ -55,16 +73,32 @@ pub fn export(
     // The log keeps what people typed verbatim; what leaves here is safe to open in a
     // terminal (see `safe_text`).
     let text = match format {
-        ExportFormat::Markdown => markdown(state, runbooks, now)?,
+        ExportFormat::Markdown => markdown(state, head, runbooks, now)?,
         ExportFormat::Json => {
-            return Ok(escape_json(&json(state, events, runbooks, now)?).into_owned());
+            return Ok(escape_json(&json(state, events, head, runbooks, now)?).into_owned());
         }
-        ExportFormat::Csv => csv(state)?,
+        ExportFormat::Csv => csv(state, head)?,
     };
     Ok(neutralise(&text).into_owned())
 }
 
-fn markdown(state: &State, runbooks: &Runbooks, now: DateTime<Utc>) -> Result<String, ExportError> {
+/// The line under a Markdown export that names its head.
+fn head_note(head: Option<&LogHead>) -> String {
+    match head {
+        Some(head) => format!(
+            "_Exported from the incident log at head `{head}` (seq {}). Check a copy of the log against this document with `warroom verify LOG --head {head}`._",
+            head.seq
+        ),
+        None => "_Exported without a log head: its source did not say which (a hub older than this warroom). Export from the data directory to get one._".to_string(),
+    }
+}
+
+fn markdown(
+    state: &State,
+    head: Option<&LogHead>,
+    runbooks: &Runbooks,
+    now: DateTime<Utc>,
+) -> Result<String, ExportError> {
     let mut parts = Vec::new();
     for id in MARKDOWN_TEMPLATES {
         let template = runbooks
@@ -74,12 +108,15 @@ fn markdown(state: &State, runbooks: &Runbooks, now: DateTime<Utc>) -> Result<St
         let rendered = render_as(Markup::Markdown, template, state, runbooks, &fields, now);
         parts.push(rendered.text.trim_end().to_string());
     }
+    parts.push(head_note(head));
     Ok(parts.join("\n\n---\n\n") + "\n")
 }
 
 #[derive(Serialize)]
 struct JsonExport<'a> {
     exported_at: DateTime<Utc>,
+    /// `null` when the source did not say.
+    head: Option<&'a LogHead>,
     incident: &'a State,
     metrics: Metrics,
     clocks: Vec<Clock>,
@@ -89,11 +126,13 @@ struct JsonExport<'a> {
 fn json(
     state: &State,
     events: &[Event],
+    head: Option<&LogHead>,
     runbooks: &Runbooks,
     now: DateTime<Utc>,
 ) -> Result<String, ExportError> {
     let export = JsonExport {
         exported_at: now,
+        head,
         incident: state,
         metrics: Metrics::of(state),
         clocks: clocks::compute(state, runbooks, now),
@@ -104,15 +143,26 @@ fn json(
         .map_err(|e| ExportError::Json(e.to_string()))
 }
 
-/// RFC 4180 CSV of the timeline: seq, UTC time, author, kind, text (corrections win).
-/// What people typed is neutralised and made formula-safe, cell by cell.
-fn csv(state: &State) -> Result<String, ExportError> {
+/// RFC 4180 CSV of the timeline: seq, UTC time, author, kind, text (corrections win),
+/// and on every row the log head it was exported at (empty when unknown), so a row
+/// copied elsewhere still names its witness. What people typed is neutralised and
+/// made formula-safe, cell by cell.
+fn csv(state: &State, head: Option<&LogHead>) -> Result<String, ExportError> {
+    let head = head.map(LogHead::to_string).unwrap_or_default();
     let mut writer = csv::WriterBuilder::new()
         .terminator(csv::Terminator::Any(b'\n'))
         .from_writer(Vec::new());
     let failed = |e: csv::Error| ExportError::Csv(e.to_string());
     writer
-        .write_record(["seq", "at_utc", "author", "kind", "text", "corrected"])
+        .write_record([
+            "seq",
+            "at_utc",
+            "author",
+            "kind",
+            "text",
+            "corrected",
+            "log_head",
+        ])
         .map_err(failed)?;
     for entry in &state.timeline {
         writer
@@ -127,6 +177,7 @@ fn csv(state: &State) -> Result<String, ExportError> {
                 } else {
                     "false"
                 },
+                &head,
             ])
             .map_err(failed)?;
     }
