@@ -323,7 +323,7 @@ fn tempdir() -> Result<std::path::PathBuf, String> {
     getrandom::fill(&mut bytes).map_err(|e| e.to_string())?;
     let name: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
     let dir = std::env::temp_dir().join(format!("warroom-bench-{name}"));
-    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+    crate::store::private::create_dir_all(&dir).map_err(|e| e.to_string())?;
     Ok(dir)
 }
 

@@ -4,6 +4,7 @@
 use clap::Parser;
 use std::process::ExitCode;
 use warroom::cli::{Cli, CliError, run};
+use warroom::incident::safe_text::neutralise;
 
 fn main() -> ExitCode {
     // Panics still get color-eyre's report; ordinary errors are one line each.
@@ -13,12 +14,13 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match run(cli) {
         Ok(code) => code,
+        // Messages may quote what someone typed, or what a hub answered.
         Err(CliError::Usage(message)) => {
-            eprintln!("warroom: {message}");
+            eprintln!("warroom: {}", neutralise(&message));
             ExitCode::from(2)
         }
         Err(error) => {
-            eprintln!("warroom: {error}");
+            eprintln!("warroom: {}", neutralise(&error.to_string()));
             ExitCode::FAILURE
         }
     }

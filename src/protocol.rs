@@ -103,10 +103,14 @@ pub enum HubFrame {
         from_seq: u64,
         to_seq: u64,
     },
-    /// Every event up to `seq` has been sent; what follows is live.
+    /// Every event up to `seq` has been sent; what follows is live. `head` is the chain
+    /// hash of event `seq`'s log line (the log's head then), so a client can state the
+    /// head what it shows was read at, e.g. in an export. Absent from older hubs.
     Synced {
         incident: String,
         seq: u64,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        head: Option<String>,
     },
     Event {
         incident: String,

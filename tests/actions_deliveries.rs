@@ -120,7 +120,12 @@ async fn a_published_update_reaches_slack_a_webhook_and_the_outbox() {
         ("POST", format!("/slack/{SLACK_TOKEN}"))
     );
     assert_eq!(slack.headers["content-type"], "application/json");
-    assert_eq!(slack.json(), json!({"text": TEXT}));
+    let slack_body = slack.json();
+    assert_eq!(slack_body["text"], TEXT);
+    let metadata = &slack_body["metadata"];
+    assert_eq!(metadata["event_type"], "warroom_update");
+    assert_eq!(metadata["event_payload"]["incident"], id.as_str());
+    assert_eq!(metadata["event_payload"]["published_seq"], seq);
     let hook = seen
         .iter()
         .find(|s| s.path == "/hook")
@@ -128,10 +133,26 @@ async fn a_published_update_reaches_slack_a_webhook_and_the_outbox() {
     let body = hook.json();
     let at: DateTime<Utc> = serde_json::from_value(body["published_at"].clone()).expect("a time");
     assert_eq!(at, update.at);
+    let head = &body["head"];
     let expected = json!({"incident": id, "title": "Checkout errors", "severity": "SEV2",
         "status": "investigating", "template": "internal_update", "audience": "internal",
-        "text": TEXT, "published_at": body["published_at"], "by": "alice"});
+        "text": TEXT, "published_at": body["published_at"], "by": "alice", "head": head});
     assert_eq!(body, expected);
+    // The head is an outside witness of the log up to the update itself.
+    let head_seq = head["seq"].as_u64().expect("a head seq");
+    let head_hash = head["hash"].as_str().expect("a head hash");
+    assert!(head_seq >= seq, "the head covers the publish: {head}");
+    assert_eq!(
+        (
+            &metadata["event_payload"]["head_seq"],
+            &metadata["event_payload"]["head_hash"]
+        ),
+        (&head["seq"], &head["hash"]),
+        "slack holds the same witness"
+    );
+    let recorded: warroom::store::Head = format!("{head_seq}:{head_hash}").parse().expect("a head");
+    let log = warroom::engine::DataDir::new(room.dir.path().join("data")).log_path(&id);
+    warroom::store::verify_head(&log, &recorded).expect("the log extends the delivered head");
     let outbox = room.dir.path().join("outbox").join(&file);
     let text = std::fs::read_to_string(outbox).expect("the outbox file");
     assert_eq!(text, format!("{TEXT}\n"));

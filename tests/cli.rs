@@ -367,16 +367,16 @@ fn newcomer_flow_from_declare_to_export() {
 
     let csv = room.ok(&["export", &id, "--format", "csv"]);
     let lines: Vec<&str> = csv.lines().collect();
-    assert_eq!(lines[0], "seq,at_utc,author,kind,text,corrected");
+    assert_eq!(lines[0], "seq,at_utc,author,kind,text,corrected,log_head");
     assert_eq!(lines.len(), 1 + timeline.len(), "{csv}");
     for (line, entry) in lines[1..].iter().zip(timeline) {
         assert!(line.starts_with(&format!("{},", entry["seq"])), "{line}");
     }
     assert!(
-        csv.contains(",alice,note,\"acme sees globex invoices, via the export API\",false\n"),
+        csv.contains(",alice,note,\"acme sees globex invoices, via the export API\",false,"),
         "a text with a comma is quoted:\n{csv}"
     );
-    assert!(csv.contains(",alice,decision,Disable the shared export cache,false\n"));
+    assert!(csv.contains(",alice,decision,Disable the shared export cache,false,"));
 
     let list = room.ok(&["list"]);
     assert_eq!(list.lines().count(), 2, "{list}");
@@ -922,4 +922,92 @@ fn render_refuses_an_unknown_field_naming_the_real_ones() {
         &["render", &id, "status_identified", "--set", "bogus=1"],
         &["bogus", "symptom", "fix_in_progress"],
     );
+}
+
+/// Runs the binary through `sh` with `umask 022` (the common default that made every
+/// file 0644): the test harness sets the umask, the product must not depend on it.
+#[cfg(unix)]
+fn under_umask_022(room: &Room, config: &Path, args: &[&str]) -> String {
+    let output = Command::new("/bin/sh")
+        .args(["-c", "umask 022; exec \"$0\" \"$@\"", BIN, "--data"])
+        .arg(room.data())
+        .args(["--as", "alice"])
+        .args(args)
+        .env_remove("WARROOM_CATALOG")
+        .env("XDG_CONFIG_HOME", room.path().join("config"))
+        .env_remove("WARROOM_DATA")
+        .env_remove("WARROOM_USER")
+        .env_remove("WARROOM_HUB")
+        .env_remove("WARROOM_TOKEN")
+        .env("WARROOM_CONFIG", config)
+        .output()
+        .expect("run warroom through sh");
+    assert!(
+        output.status.success(),
+        "`{}` failed:\n{}",
+        args.join(" "),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).expect("utf-8 stdout")
+}
+
+#[cfg(unix)]
+#[test]
+fn everything_written_is_the_owners_only_under_umask_022() {
+    use std::os::unix::fs::PermissionsExt;
+    let room = Room::new();
+    let etc = room.path().join("etc");
+    let config = etc.join("warroom.toml");
+    let config_arg = config.to_str().expect("utf-8 path");
+    under_umask_022(
+        &room,
+        &config,
+        &[
+            "token", "new", "--name", "bob", "--role", "scribe", "--config", config_arg,
+        ],
+    );
+    let mut file = fs::OpenOptions::new()
+        .append(true)
+        .open(&config)
+        .expect("the config");
+    std::io::Write::write_all(
+        &mut file,
+        b"\n[[channel]]\nname = \"box\"\nkind = \"outbox\"\ndir = \"outbox\"\n",
+    )
+    .expect("a channel");
+    let id = under_umask_022(&room, &config, &["declare", "--title", "Modes"]);
+    let id = id.trim();
+    under_umask_022(&room, &config, &["note", id, "private detail"]);
+    let set = [
+        "--set",
+        "current_state=a",
+        "--set",
+        "in_progress=b",
+        "--set",
+        "eta=c",
+    ];
+    let mut publish = vec!["publish", id, "--template", "internal_update"];
+    publish.extend_from_slice(&set);
+    publish.extend_from_slice(&["--channel", "box"]);
+    under_umask_022(&room, &config, &publish);
+    let export = room.path().join("postmortem.md");
+    let export_arg = export.to_str().expect("utf-8 path");
+    under_umask_022(&room, &config, &["export", id, "-o", export_arg]);
+
+    let mode = |path: &Path| {
+        let meta = fs::metadata(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        meta.permissions().mode() & 0o777
+    };
+    let outbox = etc.join("outbox");
+    let delivered: Vec<PathBuf> = fs::read_dir(&outbox)
+        .expect("the outbox")
+        .map(|e| e.expect("an entry").path())
+        .collect();
+    assert_eq!(delivered.len(), 1, "{delivered:?}");
+    for dir in [&room.data(), &room.incidents(), &etc, &outbox] {
+        assert_eq!(mode(dir), 0o700, "{}", dir.display());
+    }
+    for file in [&room.log(id), &config, &delivered[0], &export] {
+        assert_eq!(mode(file), 0o600, "{}", file.display());
+    }
 }

@@ -268,3 +268,61 @@ fn monochrome_theme_draws_no_colour() {
         );
     }
 }
+
+/// A note full of characters that steer terminals or change widths: the screen holds
+/// none of them and the timeline's right border stays in its column on every row.
+#[test]
+fn hostile_characters_in_a_note_never_reach_the_screen() {
+    let mut app = app("commander", &[Role::Commander]);
+    let rb = catalog::embedded().unwrap();
+    let bob = warroom::incident::Actor::new("bob", [Role::Scribe]);
+    let text = "zwj a\u{200d}b\u{200d}c 👩\u{200d}💻 bidi \u{202e}gnp.exe\u{202c} osc \u{1b}]0;t\u{7} c1 \u{9b}2J zw\u{200b}\u{feff}end";
+    let events = warroom::incident::decide(
+        &app.state,
+        &bob,
+        &Command::AddNote {
+            kind: EntryKind::Note,
+            text: text.into(),
+            typed_at: None,
+        },
+        now(),
+        &rb,
+        None,
+    )
+    .unwrap();
+    app.update(Msg::Sync(SyncEvent::Event(events[0].clone())));
+    let mut terminal = Terminal::new(TestBackend::new(160, 48)).unwrap();
+    app.update(Msg::Resize(160, 48));
+    terminal
+        .draw(|frame| view::render(&mut app, frame))
+        .unwrap();
+    let buffer = terminal.backend().buffer();
+    let screen = terminal.backend().to_string();
+    assert!(screen.contains("zwj abc"), "the note is shown:\n{screen}");
+    let dangerous: Vec<(u16, u16, String)> = buffer
+        .content
+        .iter()
+        .enumerate()
+        .filter(|(_, cell)| {
+            cell.symbol()
+                .chars()
+                .any(warroom::incident::safe_text::is_dangerous)
+        })
+        .map(|(i, cell)| {
+            let (x, y) = buffer.pos_of(i);
+            (x, y, cell.symbol().escape_unicode().to_string())
+        })
+        .collect();
+    assert!(dangerous.is_empty(), "on screen: {dangerous:?}");
+    // Drawn as a terminal does (a wide symbol covers the cells after it), no row is
+    // wider than the screen, so no border is pushed out.
+    for y in 0..48 {
+        let (mut x, mut width) = (0, 0);
+        while x < 160 {
+            let drawn = unicode_width::UnicodeWidthStr::width(buffer[(x, y)].symbol());
+            width += drawn;
+            x += u16::try_from(drawn.max(1)).unwrap();
+        }
+        assert!(width <= 160, "row {y} draws {width} columns");
+    }
+}

@@ -4,7 +4,7 @@
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use warroom::catalog;
 use warroom::cli::show;
-use warroom::incident::export::{ExportFormat, export};
+use warroom::incident::export::{ExportFormat, LogHead, export};
 use warroom::incident::{
     Actor, CellState, Command, EntryKind, Event, Role, Severity, State, Status, decide,
 };
@@ -136,16 +136,42 @@ fn status_view() {
     insta::assert_snapshot!(show::status(&state, &rb, t(100)));
 }
 
+/// A head as the log would report it (the exports only state it).
+fn head(events: &[warroom::incident::Event]) -> LogHead {
+    LogHead {
+        seq: events.len() as u64,
+        hash: "ab".repeat(32),
+    }
+}
+
 #[test]
 fn markdown_export_ticket_and_postmortem() {
     let (state, events) = incident();
     let rb = catalog::embedded().unwrap();
-    insta::assert_snapshot!(export(&state, &events, &rb, ExportFormat::Markdown, t(100)).unwrap());
+    let head = Some(head(&events));
+    let md = export(
+        &state,
+        &events,
+        head.as_ref(),
+        &rb,
+        ExportFormat::Markdown,
+        t(100),
+    );
+    insta::assert_snapshot!(md.unwrap());
 }
 
 #[test]
 fn csv_export() {
     let (state, events) = incident();
     let rb = catalog::embedded().unwrap();
-    insta::assert_snapshot!(export(&state, &events, &rb, ExportFormat::Csv, t(100)).unwrap());
+    let head = Some(head(&events));
+    let csv = export(
+        &state,
+        &events,
+        head.as_ref(),
+        &rb,
+        ExportFormat::Csv,
+        t(100),
+    );
+    insta::assert_snapshot!(csv.unwrap());
 }

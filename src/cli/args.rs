@@ -361,8 +361,14 @@ pub enum CliCommand {
         #[command(subcommand)]
         what: BenchWhat,
     },
-    /// Verify an incident log's hash chain.
-    Verify { file: PathBuf },
+    /// Verify an incident log's hash chain; with --head, that it extends a head recorded
+    /// earlier (printed by `verify`, stated in every export and delivered update).
+    Verify {
+        file: PathBuf,
+        /// A head recorded earlier, as SEQ:HASH: the log must contain it unchanged.
+        #[arg(long, value_name = "SEQ:HASH")]
+        head: Option<String>,
+    },
     /// Validate a catalog directory (defaults to your override directory).
     Check { dir: Option<PathBuf> },
 }

@@ -3,6 +3,7 @@
 //! command behaves the same either way.
 
 use crate::engine::{DataDir, EngineError, IncidentSummary, Submission};
+use crate::incident::export::LogHead;
 use crate::incident::{Actor, Command, Event, Runbooks, State};
 use crate::protocol::Catalog;
 use chrono::Utc;
@@ -17,6 +18,9 @@ pub enum CliError {
     Failed(String),
 }
 
+/// An incident as loaded: its state, its events and the log head they were read at.
+pub type Loaded = (State, Vec<Event>, Option<LogHead>);
+
 pub trait Backend {
     fn runbooks(&self) -> &Runbooks;
     /// Declares an incident; returns its id and first events.
@@ -24,7 +28,13 @@ pub trait Backend {
     /// Submits one command to an incident; returns the events it caused.
     fn submit(&mut self, incident: &str, command: Command) -> Result<Vec<Event>, CliError>;
     /// The incident's current state and all its events.
-    fn load(&mut self, incident: &str) -> Result<(State, Vec<Event>), CliError>;
+    fn load(&mut self, incident: &str) -> Result<(State, Vec<Event>), CliError> {
+        let (state, events, _) = self.load_with_head(incident)?;
+        Ok((state, events))
+    }
+    /// [`Backend::load`], with the log head they were read at, for exports (`None`: a
+    /// hub too old to say).
+    fn load_with_head(&mut self, incident: &str) -> Result<Loaded, CliError>;
     fn list(&mut self) -> Result<Vec<IncidentSummary>, CliError>;
     /// The containment actions and delivery channels where the commands go: the hub's
     /// own, or (locally) those loaded from the hub configuration's actions file.
@@ -86,9 +96,10 @@ impl Backend for LocalBackend {
         Ok(opened.execute_one(submission, Utc::now(), &self.runbooks)?)
     }
 
-    fn load(&mut self, incident: &str) -> Result<(State, Vec<Event>), CliError> {
+    fn load_with_head(&mut self, incident: &str) -> Result<Loaded, CliError> {
         let opened = self.open(incident)?;
-        Ok((opened.state().clone(), opened.events().to_vec()))
+        let head = opened.head();
+        Ok((opened.state().clone(), opened.events().to_vec(), Some(head)))
     }
 
     fn list(&mut self) -> Result<Vec<IncidentSummary>, CliError> {

@@ -140,9 +140,7 @@ fn list(
 ) -> Result<(), CliError> {
     let catalog = backend.catalog()?;
     if json {
-        let text =
-            serde_json::to_string_pretty(&catalog).map_err(|e| CliError::Failed(e.to_string()))?;
-        return emit(out, &text);
+        return emit(out, &super::output::json_pretty(&catalog)?);
     }
     if catalog.actions.is_empty() {
         return emit(out, &no_actions(backend.is_hub(), config));
@@ -297,9 +295,7 @@ fn runs(
 ) -> Result<(), CliError> {
     let (state, _) = backend.load(incident)?;
     if json {
-        let text = serde_json::to_string_pretty(&state.action_runs)
-            .map_err(|e| CliError::Failed(e.to_string()))?;
-        return emit(out, &text);
+        return emit(out, &super::output::json_pretty(&state.action_runs)?);
     }
     emit(out, show::runs(&state.action_runs, incident).trim_end())
 }

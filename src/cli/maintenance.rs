@@ -5,43 +5,73 @@ use super::backend::CliError;
 use super::run::emit;
 use crate::catalog;
 use crate::incident::role::PERMISSIONS;
+use crate::incident::safe_text::neutralise;
 use crate::store;
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-pub(super) fn verify(file: &std::path::Path, out: &mut dyn Write) -> Result<ExitCode, CliError> {
-    match store::verify(file) {
-        Ok(report) => {
-            let range = match (&report.first_at, &report.last_at) {
-                (Some(first), Some(last)) => format!(", {first} … {last}"),
-                _ => String::new(),
-            };
-            emit(
-                out,
-                &format!(
-                    "ok: {} — {} events, chain intact{range}\nhead {}",
-                    file.display(),
-                    report.events,
-                    report.head_hash
-                ),
-            )?;
-            if let Some(torn) = report.torn_tail {
-                emit(
-                    out,
-                    &format!(
-                        "note: line {} is an unfinished write ({} bytes) from a crash; it was never acknowledged and is cut off when the incident is next opened",
-                        torn.line, torn.bytes
-                    ),
-                )?;
-            }
-            Ok(ExitCode::SUCCESS)
-        }
+pub(super) fn verify(
+    file: &std::path::Path,
+    head: Option<&str>,
+    out: &mut dyn Write,
+) -> Result<ExitCode, CliError> {
+    let recorded = head
+        .map(str::parse::<store::Head>)
+        .transpose()
+        .map_err(CliError::Usage)?;
+    let checked = match &recorded {
+        None => store::verify(file).map(|log| (log, None)),
+        Some(head) => store::verify_head(file, head).map(|r| (r.log, Some(r.after))),
+    };
+    let (report, after) = match checked {
+        Ok(checked) => checked,
         Err(error) => {
-            eprintln!("warroom: {}: {error}", file.display());
-            Ok(ExitCode::FAILURE)
+            let message = format!("{}: {error}", file.display());
+            eprintln!("warroom: {}", neutralise(&message));
+            return Ok(ExitCode::FAILURE);
         }
+    };
+    let range = match (&report.first_at, &report.last_at) {
+        (Some(first), Some(last)) => format!(", {first} … {last}"),
+        _ => String::new(),
+    };
+    let head = store::Head {
+        seq: report.last_seq.unwrap_or(0),
+        hash: report.head_hash.clone(),
+    };
+    emit(
+        out,
+        &format!(
+            "ok: {} — {} events, chain intact{range}\nhead {head}",
+            file.display(),
+            report.events,
+        ),
+    )?;
+    if let (Some(recorded), Some(after)) = (&recorded, after) {
+        let beyond = match after {
+            0 => "it ends there".to_string(),
+            1 => "1 event after it is vouched for by no witness yet".to_string(),
+            n => format!("{n} events after it are vouched for by no witness yet"),
+        };
+        emit(
+            out,
+            &format!(
+                "extends the recorded head {recorded} unchanged: every event up to seq {} is as the witness saw it; {beyond}",
+                recorded.seq
+            ),
+        )?;
     }
+    if let Some(torn) = report.torn_tail {
+        emit(
+            out,
+            &format!(
+                "note: line {} is an unfinished write ({} bytes) from a crash; it was never acknowledged and is cut off when the incident is next opened",
+                torn.line, torn.bytes
+            ),
+        )?;
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 pub(super) fn check(dir: Option<&PathBuf>, out: &mut dyn Write) -> Result<ExitCode, CliError> {

@@ -6,6 +6,7 @@ pub mod backend;
 pub mod effects;
 mod local_runner;
 mod maintenance;
+pub mod output;
 mod remote;
 mod run;
 mod serve;

@@ -1,7 +1,7 @@
 //! The `Backend` for `--hub URL --token T`: each command goes to the hub over the
 //! protocol and comes back as the same events a local data directory would produce.
 
-use super::backend::{Backend, CliError};
+use super::backend::{Backend, CliError, Loaded};
 use crate::engine::IncidentSummary;
 use crate::incident::{Command, Event, Runbooks, State};
 use crate::net::{HubClient, NetError, new_command_id};
@@ -80,14 +80,14 @@ impl Backend for RemoteBackend {
         })
     }
 
-    fn load(&mut self, incident: &str) -> Result<(State, Vec<Event>), CliError> {
+    fn load_with_head(&mut self, incident: &str) -> Result<Loaded, CliError> {
         self.runtime.block_on(async {
             let mut client = HubClient::connect(&self.hub, &self.token, None, 0)
                 .await
                 .map_err(net)?;
-            let events = client.load(incident).await.map_err(net)?;
+            let (events, head) = client.load_with_head(incident).await.map_err(net)?;
             client.close().await;
-            Ok((State::replay(&events), events))
+            Ok((State::replay(&events), events, head))
         })
     }
 

@@ -83,7 +83,8 @@ fn hub_and_token(cli: &Cli) -> Result<Option<(String, String)>, CliError> {
 
 /// Runs the command line; returns the exit code for success paths that are not 0.
 pub fn run(cli: Cli) -> Result<ExitCode, CliError> {
-    let out = &mut std::io::stdout().lock();
+    // Every byte printed for a person is neutralised (see `output`).
+    let out = &mut super::output::Safe::new(std::io::stdout().lock());
     let Some(command) = &cli.command else {
         if std::io::IsTerminal::is_terminal(&std::io::stdout())
             && std::io::IsTerminal::is_terminal(&std::io::stdin())
@@ -93,7 +94,9 @@ pub fn run(cli: Cli) -> Result<ExitCode, CliError> {
         return overview(&cli, out);
     };
     match command {
-        CliCommand::Verify { file } => return super::maintenance::verify(file, out),
+        CliCommand::Verify { file, head } => {
+            return super::maintenance::verify(file, head.as_deref(), out);
+        }
         CliCommand::Check { dir } => return super::maintenance::check(dir.as_ref(), out),
         CliCommand::Roles => {
             super::maintenance::print_roles(out)?;
@@ -357,10 +360,18 @@ pub fn dispatch(
             json,
             ..
         } => {
-            let (state, events) = backend.load(incident)?;
+            let (state, events, head) = backend.load_with_head(incident)?;
             let text = if *json {
-                export(&state, &events, backend.runbooks(), ExportFormat::Json, now)
-                    .map_err(|e| CliError::Failed(e.to_string()))?
+                let runbooks = backend.runbooks();
+                export(
+                    &state,
+                    &events,
+                    head.as_ref(),
+                    runbooks,
+                    ExportFormat::Json,
+                    now,
+                )
+                .map_err(|e| CliError::Failed(e.to_string()))?
             } else {
                 show::status(&state, backend.runbooks(), now)
             };
@@ -524,9 +535,7 @@ pub fn dispatch(
         CliCommand::List { json } => {
             let summaries = backend.list()?;
             let text = if *json {
-                serde_json::to_string_pretty(&summaries)
-                    .map_err(|e| CliError::Failed(e.to_string()))?
-                    + "\n"
+                super::output::json_pretty(&summaries)? + "\n"
             } else {
                 show::list(&summaries)
             };
@@ -555,11 +564,19 @@ pub fn dispatch(
             output,
         } => {
             let format: ExportFormat = parse(format)?;
-            let (state, events) = backend.load(incident)?;
-            let text = export(&state, &events, backend.runbooks(), format, now)
-                .map_err(|e| CliError::Failed(e.to_string()))?;
+            let (state, events, head) = backend.load_with_head(incident)?;
+            let text = export(
+                &state,
+                &events,
+                head.as_ref(),
+                backend.runbooks(),
+                format,
+                now,
+            )
+            .map_err(|e| CliError::Failed(e.to_string()))?;
             match output {
-                Some(path) => std::fs::write(path, text).map_err(|e| {
+                // The export holds the incident's details: owner-only, like its log.
+                Some(path) => crate::store::private::write(path, text.as_bytes()).map_err(|e| {
                     CliError::Failed(format!("cannot write {}: {e}", path.display()))
                 })?,
                 None => write_all(out, &text)?,

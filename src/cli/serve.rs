@@ -7,6 +7,7 @@ use crate::engine::DataDir;
 use crate::hub::auth::{Authenticator, new_token, token_hash};
 use crate::hub::config::{HubConfig, append_responder, default_path};
 use crate::hub::{HubOptions, start_with};
+use crate::incident::safe_text::{escape_json, neutralise};
 use crate::incident::{Event, Role, Runbooks, State};
 use crate::net::{ConnectionState, SyncEvent, SyncOptions};
 use std::io::Write;
@@ -186,10 +187,13 @@ pub fn tail(
                     match event {
                         SyncEvent::Event(event) => {
                             state.apply(&event);
+                            // JSON keeps decoding to the verbatim text; the sentence
+                            // shows escapes. Either way nothing reaches the terminal raw.
                             let line = if json {
-                                serde_json::to_string(&event).unwrap_or_default()
+                                let json = serde_json::to_string(&event).unwrap_or_default();
+                                escape_json(&json).into_owned()
                             } else {
-                                event_line(&event, &state)
+                                neutralise(&event_line(&event, &state)).into_owned()
                             };
                             let mut out = stdout.lock();
                             if writeln!(out, "{line}").and_then(|_| out.flush()).is_err() {
@@ -197,10 +201,10 @@ pub fn tail(
                             }
                         }
                         SyncEvent::State(ConnectionState::Offline { reason, .. }) => {
-                            return Err(CliError::Failed(reason));
+                            return Err(CliError::Failed(neutralise(&reason).into_owned()));
                         }
                         SyncEvent::State(ConnectionState::Reconnecting { attempt, reason, .. }) => {
-                            eprintln!("warroom: connection lost ({reason}); reconnecting (attempt {attempt})");
+                            eprintln!("warroom: connection lost ({}); reconnecting (attempt {attempt})", neutralise(&reason));
                         }
                         _ => {}
                     }

@@ -102,7 +102,7 @@ impl DataDir {
         runbooks: &Runbooks,
     ) -> Result<Incident, EngineError> {
         let dir = self.incidents_dir();
-        std::fs::create_dir_all(&dir).map_err(|cause| EngineError::Io {
+        crate::store::private::create_dir_all(&dir).map_err(|cause| EngineError::Io {
             path: dir.display().to_string(),
             cause,
         })?;

@@ -7,6 +7,7 @@ mod data_dir;
 
 pub use data_dir::{DataDir, IncidentSummary};
 
+use crate::incident::export::LogHead;
 use crate::incident::{Actor, Command, Event, Rejection, Runbooks, State, decide};
 use crate::store::{EventLog, LogRecord, StoreError, TornTail};
 use chrono::{DateTime, Utc};
@@ -123,6 +124,14 @@ impl Incident {
 
     pub fn head_hash(&self) -> &str {
         self.log.head_hash()
+    }
+
+    /// The log's head: the last event's seq and its line's chain hash.
+    pub fn head(&self) -> LogHead {
+        LogHead {
+            seq: self.log.len(),
+            hash: self.log.head_hash().to_string(),
+        }
     }
 
     /// Decides every submission in order (each sees the state left by the ones before),

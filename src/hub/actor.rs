@@ -46,6 +46,8 @@ pub struct Subscription {
     pub backlog: Vec<Arc<str>>,
     pub from_seq: u64,
     pub to_seq: u64,
+    /// The chain hash of event `to_seq` (the log's head when the backlog was taken).
+    pub head: String,
     pub live: broadcast::Receiver<Broadcast>,
 }
 
@@ -209,6 +211,7 @@ impl Actor {
                 backlog,
                 from_seq: since_seq.min(to_seq) + 1,
                 to_seq,
+                head: self.incident.head_hash().to_string(),
                 live: self.live.subscribe(),
             });
         }

@@ -203,7 +203,7 @@ pub fn append_responder(
         cause,
     };
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).map_err(write_err)?;
+        crate::store::private::create_dir_all(dir).map_err(write_err)?;
     }
     let existing = match std::fs::read_to_string(path) {
         Ok(text) => text,
@@ -226,7 +226,10 @@ pub fn append_responder(
         roles.join(", ")
     ));
     let tmp = path.with_extension("toml.tmp");
-    std::fs::write(&tmp, &text).map_err(write_err)?;
+    // It holds token hashes: owner-only, like everything warroom writes. The rename
+    // replaces the config, so it is 0600 from now on whatever it was.
+    let _ = std::fs::remove_file(&tmp);
+    crate::store::private::write(&tmp, text.as_bytes()).map_err(write_err)?;
     std::fs::rename(&tmp, path).map_err(write_err)?;
     Ok(())
 }

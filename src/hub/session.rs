@@ -373,6 +373,7 @@ async fn subscribe(
     let synced = HubFrame::Synced {
         incident: incident.to_string(),
         seq: subscription.to_seq,
+        head: Some(subscription.head.clone()),
     };
     if ok {
         send_frame(sink, &synced).await;

@@ -4,8 +4,9 @@
 
 use super::clocks::{self, Clock};
 use super::event::Event;
-use super::render::{Metrics, render};
+use super::render::{Markup, Metrics, render_as};
 use super::runbook::{FieldValues, Runbooks};
+use super::safe_text::{escape_json, neutralise};
 use super::state::State;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -31,46 +32,91 @@ impl std::str::FromStr for ExportFormat {
     }
 }
 
+/// The log's head an export was made from: the seq of the last event it includes and
+/// the chain hash of that event's line. Written `SEQ:HASH`, which
+/// `warroom verify LOG --head SEQ:HASH` checks a copy of the log against.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct LogHead {
+    pub seq: u64,
+    pub hash: String,
+}
+
+impl std::fmt::Display for LogHead {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}", self.seq, self.hash)
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ExportError {
     #[error("the catalog has no `{0}` template, which this export needs")]
     MissingTemplate(&'static str),
     #[error("could not encode the export as JSON: {0}")]
     Json(String),
+    #[error("could not write the export as CSV: {0}")]
+    Csv(String),
 }
 
 /// The templates a Markdown export renders, in order.
 pub const MARKDOWN_TEMPLATES: [&str; 2] = ["incident_ticket", "postmortem"];
 
+/// Exports the incident as `format`. Every format states `head`, the log head the
+/// state and events were read at (`None`: the source did not say, e.g. an older hub).
 pub fn export(
     state: &State,
     events: &[Event],
+    head: Option<&LogHead>,
     runbooks: &Runbooks,
     format: ExportFormat,
     now: DateTime<Utc>,
 ) -> Result<String, ExportError> {
-    match format {
-        ExportFormat::Markdown => markdown(state, runbooks, now),
-        ExportFormat::Json => json(state, events, runbooks, now),
-        ExportFormat::Csv => Ok(csv(state)),
+    // The log keeps what people typed verbatim; what leaves here is safe to open in a
+    // terminal (see `safe_text`).
+    let text = match format {
+        ExportFormat::Markdown => markdown(state, head, runbooks, now)?,
+        ExportFormat::Json => {
+            return Ok(escape_json(&json(state, events, head, runbooks, now)?).into_owned());
+        }
+        ExportFormat::Csv => csv(state, head)?,
+    };
+    Ok(neutralise(&text).into_owned())
+}
+
+/// The line under a Markdown export that names its head.
+fn head_note(head: Option<&LogHead>) -> String {
+    match head {
+        Some(head) => format!(
+            "_Exported from the incident log at head `{head}` (seq {}). Check a copy of the log against this document with `warroom verify LOG --head {head}`._",
+            head.seq
+        ),
+        None => "_Exported without a log head: its source did not say which (a hub older than this warroom). Export from the data directory to get one._".to_string(),
     }
 }
 
-fn markdown(state: &State, runbooks: &Runbooks, now: DateTime<Utc>) -> Result<String, ExportError> {
+fn markdown(
+    state: &State,
+    head: Option<&LogHead>,
+    runbooks: &Runbooks,
+    now: DateTime<Utc>,
+) -> Result<String, ExportError> {
     let mut parts = Vec::new();
     for id in MARKDOWN_TEMPLATES {
         let template = runbooks
             .template(id)
             .ok_or(ExportError::MissingTemplate(id))?;
-        let rendered = render(template, state, runbooks, &FieldValues::new(), now);
+        let fields = FieldValues::new();
+        let rendered = render_as(Markup::Markdown, template, state, runbooks, &fields, now);
         parts.push(rendered.text.trim_end().to_string());
     }
+    parts.push(head_note(head));
     Ok(parts.join("\n\n---\n\n") + "\n")
 }
 
 #[derive(Serialize)]
 struct JsonExport<'a> {
     exported_at: DateTime<Utc>,
+    /// `null` when the source did not say.
+    head: Option<&'a LogHead>,
     incident: &'a State,
     metrics: Metrics,
     clocks: Vec<Clock>,
@@ -80,11 +126,13 @@ struct JsonExport<'a> {
 fn json(
     state: &State,
     events: &[Event],
+    head: Option<&LogHead>,
     runbooks: &Runbooks,
     now: DateTime<Utc>,
 ) -> Result<String, ExportError> {
     let export = JsonExport {
         exported_at: now,
+        head,
         incident: state,
         metrics: Metrics::of(state),
         clocks: clocks::compute(state, runbooks, now),
@@ -95,28 +143,59 @@ fn json(
         .map_err(|e| ExportError::Json(e.to_string()))
 }
 
-/// RFC 4180 CSV of the timeline: seq, UTC time, author, kind, text (corrections win).
-fn csv(state: &State) -> String {
-    let mut out = String::from("seq,at_utc,author,kind,text,corrected\n");
+/// RFC 4180 CSV of the timeline: seq, UTC time, author, kind, text (corrections win),
+/// and on every row the log head it was exported at (empty when unknown), so a row
+/// copied elsewhere still names its witness. What people typed is neutralised and
+/// made formula-safe, cell by cell.
+fn csv(state: &State, head: Option<&LogHead>) -> Result<String, ExportError> {
+    let head = head.map(LogHead::to_string).unwrap_or_default();
+    let mut writer = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::Any(b'\n'))
+        .from_writer(Vec::new());
+    let failed = |e: csv::Error| ExportError::Csv(e.to_string());
+    writer
+        .write_record([
+            "seq",
+            "at_utc",
+            "author",
+            "kind",
+            "text",
+            "corrected",
+            "log_head",
+        ])
+        .map_err(failed)?;
     for entry in &state.timeline {
-        out.push_str(&format!(
-            "{},{},{},{},{},{}\n",
-            entry.seq,
-            entry.at.format("%Y-%m-%dT%H:%M:%SZ"),
-            csv_field(&entry.author),
-            entry.kind,
-            csv_field(entry.current_text()),
-            entry.correction.is_some()
-        ));
+        writer
+            .write_record([
+                entry.seq.to_string().as_str(),
+                &entry.at.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+                &csv_cell(&entry.author),
+                entry.kind.id(),
+                &csv_cell(entry.current_text()),
+                if entry.correction.is_some() {
+                    "true"
+                } else {
+                    "false"
+                },
+                &head,
+            ])
+            .map_err(failed)?;
     }
-    out
+    let bytes = writer
+        .into_inner()
+        .map_err(|e| ExportError::Csv(e.error().to_string()))?;
+    String::from_utf8(bytes).map_err(|e| ExportError::Csv(e.to_string()))
 }
 
-fn csv_field(text: &str) -> String {
-    if text.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", text.replace('"', "\"\""))
+/// A cell a spreadsheet shows as the text typed: dangerous characters as visible
+/// escapes, and a cell that would start a formula (`=`, `+`, `-`, `@`, TAB or CR, as
+/// OWASP lists them) prefixed with `'`, which spreadsheets take as "this is text".
+fn csv_cell(text: &str) -> String {
+    let text = neutralise(text);
+    if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{text}")
     } else {
-        text.to_string()
+        text.into_owned()
     }
 }
 
@@ -125,10 +204,22 @@ mod tests {
     use super::*;
 
     #[test]
-    fn csv_quotes_what_needs_quoting() {
-        assert_eq!(csv_field("plain"), "plain");
-        assert_eq!(csv_field("a,b"), "\"a,b\"");
-        assert_eq!(csv_field("say \"hi\"\nok"), "\"say \"\"hi\"\"\nok\"");
+    fn cells_that_would_start_a_formula_are_text() {
+        for formula in [
+            "=HYPERLINK(\"http://evil.example\")",
+            "+1",
+            "-2+3",
+            "@SUM(A1)",
+            "\tx",
+        ] {
+            assert_eq!(csv_cell(formula), format!("'{formula}"));
+        }
+        assert_eq!(
+            csv_cell("\rx"),
+            "\\u{d}x",
+            "a CR is neutralised before it can start one"
+        );
+        assert_eq!(csv_cell("rolled back; 5xx -50%"), "rolled back; 5xx -50%");
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! (see `template::BUILT_IN_PLACEHOLDERS`) and the post-mortem metrics.
 
 use super::clocks::{self, format_duration};
+use super::markdown;
 use super::role::Role;
 use super::runbook::{FieldValues, Runbooks};
 use super::state::{EntryKind, State};
@@ -16,8 +17,38 @@ pub struct Rendered {
     pub missing: Vec<String>,
 }
 
+/// How values that people typed are written into a template.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Markup {
+    /// As typed: comms updates are plain text.
+    Plain,
+    /// Escaped so they render as text in a Markdown document (see `markdown::text`).
+    Markdown,
+}
+
+impl Markup {
+    fn text(self, text: &str) -> String {
+        match self {
+            Markup::Plain => text.to_string(),
+            Markup::Markdown => markdown::text(text).into_owned(),
+        }
+    }
+}
+
 /// Renders `template` for `state` at `now`; `fields` supplies the person-filled values.
 pub fn render(
+    template: &Template,
+    state: &State,
+    runbooks: &Runbooks,
+    fields: &FieldValues,
+    now: DateTime<Utc>,
+) -> Rendered {
+    render_as(Markup::Plain, template, state, runbooks, fields, now)
+}
+
+/// [`render`], writing every value people typed in `markup`.
+pub fn render_as(
+    markup: Markup,
     template: &Template,
     state: &State,
     runbooks: &Runbooks,
@@ -28,8 +59,8 @@ pub fn render(
         fields
             .get(name)
             .filter(|v| !v.trim().is_empty())
-            .cloned()
-            .or_else(|| built_in(name, state, runbooks, now))
+            .map(|v| markup.text(v))
+            .or_else(|| built_in_as(markup, name, state, runbooks, now))
     });
     Rendered { text, missing }
 }
@@ -121,21 +152,34 @@ pub fn built_in(
     runbooks: &Runbooks,
     now: DateTime<Utc>,
 ) -> Option<String> {
-    let holder = |role: Role| state.holder(role).unwrap_or("unassigned").to_string();
+    built_in_as(Markup::Plain, name, state, runbooks, now)
+}
+
+/// [`built_in`] with what people typed (titles, names, notes, checklist items) written
+/// in `markup`; the structure around it (list markers, times) is the template's own.
+fn built_in_as(
+    markup: Markup,
+    name: &str,
+    state: &State,
+    runbooks: &Runbooks,
+    now: DateTime<Utc>,
+) -> Option<String> {
+    let typed = |text: &str| markup.text(text);
+    let holder = |role: Role| typed(state.holder(role).unwrap_or("unassigned"));
     let metrics = Metrics::of(state);
     let duration = |d: Option<chrono::Duration>| d.map_or("n/a".to_string(), format_duration);
     let value = match name {
         "incident_id" => state.id.clone(),
-        "title" => state.title.clone(),
+        "title" => typed(&state.title),
         // Unset, it stays a visible ⟨public_title⟩ marker that publishing refuses.
-        "public_title" => state.public_title.clone()?,
+        "public_title" => typed(state.public_title.as_deref()?),
         "severity" => state
             .severity
             .map_or("unset".into(), |s| s.code().to_string()),
         "severity_name" => state
             .severity
             .and_then(|s| runbooks.level(s))
-            .map_or("unset".into(), |l| l.name.clone()),
+            .map_or("unset".into(), |l| typed(&l.name)),
         "status" => state.status.title().to_string(),
         "declared_at" => state.declared_at.map_or("unknown".into(), utc),
         "resolved_at" => state.resolved_at.map_or("not yet resolved".into(), utc),
@@ -156,15 +200,24 @@ pub fn built_in(
                         .map_or(id.as_str(), |p| p.title.as_str())
                 })
                 .collect();
-            list_or(titles, "none")
+            typed(&list_or(titles, "none"))
         }
         // The scope: everything ever confirmed harmed, recovered included; what each
         // looks like now is separate (`tenants_now`, `services_now`).
-        "affected_tenants" => list_or(scope(&state.blast.scope_tenants), "none identified"),
-        "affected_regions" => list_or(scope(&state.blast.scope_regions), "none identified"),
-        "affected_services" => list_or(scope(&state.blast.scope_services), "none identified"),
-        "tenants_now" => list_or(as_strs(&state.blast.tenants_now()), "none named"),
-        "services_now" => list_or(as_strs(&state.blast.services_now()), "none named"),
+        "affected_tenants" => typed(&list_or(
+            scope(&state.blast.scope_tenants),
+            "none identified",
+        )),
+        "affected_regions" => typed(&list_or(
+            scope(&state.blast.scope_regions),
+            "none identified",
+        )),
+        "affected_services" => typed(&list_or(
+            scope(&state.blast.scope_services),
+            "none identified",
+        )),
+        "tenants_now" => typed(&list_or(as_strs(&state.blast.tenants_now()), "none named")),
+        "services_now" => typed(&list_or(as_strs(&state.blast.services_now()), "none named")),
         "next_update_at" => clocks::compute(state, runbooks, now)
             .into_iter()
             .find(|c| c.id == "next_update")
@@ -172,9 +225,9 @@ pub fn built_in(
         "time_to_acknowledge" => duration(metrics.time_to_acknowledge),
         "time_to_mitigate" => duration(metrics.time_to_mitigate),
         "time_to_resolve" => duration(metrics.time_to_resolve),
-        "timeline" => timeline_lines(state, |_| true),
+        "timeline" => timeline_lines(state, markup, |_| true),
         "decisions" => {
-            let lines = timeline_lines(state, |kind| kind == EntryKind::Decision);
+            let lines = timeline_lines(state, markup, |kind| kind == EntryKind::Decision);
             if lines.is_empty() {
                 "- none recorded".into()
             } else {
@@ -187,7 +240,7 @@ pub fn built_in(
                 .checklist
                 .iter()
                 .filter(|i| i.done.is_none())
-                .map(|i| format!("- [ ] {}", i.text))
+                .map(|i| format!("- [ ] {}", typed(&i.text)))
                 .collect();
             if open.is_empty() {
                 "- none".into()
@@ -259,13 +312,13 @@ fn open_items_summary(state: &State, now: DateTime<Utc>) -> String {
 }
 
 /// `- 04:15 UTC alice: text` per entry, multi-line texts indented.
-fn timeline_lines(state: &State, keep: impl Fn(EntryKind) -> bool) -> String {
+fn timeline_lines(state: &State, markup: Markup, keep: impl Fn(EntryKind) -> bool) -> String {
     let mut out = String::new();
     for entry in state.timeline.iter().filter(|e| keep(e.kind)) {
         if !out.is_empty() {
             out.push('\n');
         }
-        let text = entry.current_text().replace('\n', "\n  ");
+        let text = markup.text(entry.current_text()).replace('\n', "\n  ");
         let corrected = if entry.correction.is_some() {
             " (corrected)"
         } else {
@@ -274,7 +327,7 @@ fn timeline_lines(state: &State, keep: impl Fn(EntryKind) -> bool) -> String {
         out.push_str(&format!(
             "- {} {}: {text}{corrected}",
             entry.at.format("%Y-%m-%d %H:%M:%S UTC"),
-            entry.author
+            markup.text(&entry.author)
         ));
     }
     out

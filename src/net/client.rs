@@ -4,6 +4,7 @@
 //! arrives, in [`HubClient::catalog`].
 
 use crate::engine::IncidentSummary;
+use crate::incident::export::LogHead;
 use crate::incident::{Command, Event};
 use crate::protocol::{
     Catalog, ClientFrame, CloseReason, HubFrame, Identity, PROTOCOL_VERSION, RejectReason,
@@ -285,6 +286,15 @@ impl HubClient {
 
     /// Subscribes to `incident` from the start and returns every event up to `synced`.
     pub async fn load(&mut self, incident: &str) -> Result<Vec<Event>, NetError> {
+        Ok(self.load_with_head(incident).await?.0)
+    }
+
+    /// [`HubClient::load`], with the log head the hub read them at (`None` from a hub
+    /// too old to say).
+    pub async fn load_with_head(
+        &mut self,
+        incident: &str,
+    ) -> Result<(Vec<Event>, Option<LogHead>), NetError> {
         self.send(&ClientFrame::Subscribe {
             incident: incident.to_string(),
             since_seq: 0,
@@ -297,7 +307,13 @@ impl HubClient {
                     incident: from,
                     event,
                 } if from == incident => events.push(event),
-                HubFrame::Synced { incident: from, .. } if from == incident => return Ok(events),
+                HubFrame::Synced {
+                    incident: from,
+                    seq,
+                    head,
+                } if from == incident => {
+                    return Ok((events, head.map(|hash| LogHead { seq, hash })));
+                }
                 HubFrame::Reject { code, message, .. } => {
                     return Err(NetError::Rejected { code, message });
                 }

@@ -98,6 +98,30 @@ pub enum VerifyError {
     /// The file was read and is damaged.
     #[error(transparent)]
     Damaged(#[from] LineError),
+    /// The chain is intact but ends before the recorded head.
+    #[error(
+        "the log ends at seq {events}, before the recorded head {head}: its tail was cut \
+         off (or this copy is older than the witness)"
+    )]
+    HeadMissing {
+        /// Events in the log.
+        events: u64,
+        /// The recorded head, `SEQ:HASH`.
+        head: String,
+    },
+    /// The chain is intact but the event at the head's seq is not the one recorded.
+    #[error(
+        "the event at seq {seq} hashes to {found}, not to the recorded head {head}: the \
+         log was rewritten at or before seq {seq} (and re-hashed to look intact)"
+    )]
+    HeadMismatch {
+        /// The recorded head's seq.
+        seq: u64,
+        /// The hash the log has at that seq.
+        found: String,
+        /// The recorded head, `SEQ:HASH`.
+        head: String,
+    },
 }
 
 /// Why an [`EventLog`](super::EventLog) operation failed.

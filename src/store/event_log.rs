@@ -72,11 +72,12 @@ fn sync_parent(path: &Path) -> Result<(), StoreError> {
 }
 
 impl EventLog {
-    /// Creates a new, empty log at `path`, fails with [`StoreError::AlreadyExists`] if
-    /// anything is there, and fsyncs the file and its parent directory.
+    /// Creates a new, empty log at `path` (owner-only, see [`private`](super::private)),
+    /// fails with [`StoreError::AlreadyExists`] if anything is there, and fsyncs the
+    /// file and its parent directory.
     pub fn create(path: impl AsRef<Path>) -> Result<Self, StoreError> {
         let path = path.as_ref();
-        let file = OpenOptions::new()
+        let file = super::private::file_options()
             .read(true)
             .append(true)
             .create_new(true)
@@ -88,6 +89,7 @@ impl EventLog {
                 _ => io_error("create", path)(cause),
             })?;
         lock(&file, path)?;
+        super::private::restrict(&file).map_err(io_error("restrict", path))?;
         file.sync_all().map_err(io_error("sync", path))?;
         sync_parent(path)?;
         Ok(Self {

@@ -33,6 +33,7 @@ mod chain;
 mod commit;
 mod error;
 mod event_log;
+pub mod private;
 mod scan;
 mod verify;
 
@@ -40,7 +41,7 @@ pub use chain::GENESIS_PREV;
 pub use error::{Damage, LineError, StoreError, VerifyError};
 pub use event_log::{EventLog, Opened};
 pub use scan::TornTail;
-pub use verify::{VerifyReport, verify};
+pub use verify::{Head, HeadReport, VerifyReport, verify, verify_head};
 
 /// An event that can be stored in an [`EventLog`].
 ///

@@ -392,5 +392,6 @@ impl<'a> Lobby<'a> {
             );
         }
         frame.render_widget(Paragraph::new(foot), footer);
+        super::safe_cells::clean(frame.buffer_mut());
     }
 }

@@ -17,6 +17,7 @@ mod palette;
 pub mod panes;
 pub mod reader;
 pub mod run;
+pub mod safe_cells;
 pub mod start;
 pub mod terminal;
 pub mod theme;

@@ -77,8 +77,8 @@ fn console_token(
 
 /// Logs go to a file beside the data, never to the console's terminal.
 fn log_to_file(dir: &Path) {
-    let _ = std::fs::create_dir_all(dir);
-    let Ok(file) = std::fs::OpenOptions::new()
+    let _ = crate::store::private::create_dir_all(dir);
+    let Ok(file) = crate::store::private::file_options()
         .create(true)
         .append(true)
         .open(dir.join("warroom.log"))
@@ -98,11 +98,10 @@ fn log_to_file(dir: &Path) {
 /// this host can `warroom join` with it. The token is never shown on screen.
 fn save_token(dir: &Path, token: &str) -> Option<PathBuf> {
     let path = dir.join("console.token");
-    let mut options = std::fs::OpenOptions::new();
+    let mut options = crate::store::private::file_options();
     options.create(true).write(true).truncate(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
     let mut file = options.open(&path).ok()?;
+    crate::store::private::restrict(&file).ok()?;
     std::io::Write::write_all(&mut file, token.as_bytes()).ok()?;
     Some(path)
 }
@@ -233,7 +232,7 @@ async fn demo_hub(runbooks: &Runbooks) -> Result<(RunningHub, String, PathBuf), 
     let name: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
     let dir = std::env::temp_dir().join(format!("warroom-demo-{name}"));
     let data = DataDir::new(&dir);
-    std::fs::create_dir_all(data.incidents_dir())
+    crate::store::private::create_dir_all(&data.incidents_dir())
         .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
     let events = demo::events(runbooks, chrono::Utc::now());
     // The shipped example actions, so the demo's actions pane has real buttons. Their

@@ -80,6 +80,7 @@ pub fn render(app: &mut App, frame: &mut Frame) {
     }
     render_status(app, status, frame);
     render_modal(app, area, frame);
+    super::safe_cells::clean(frame.buffer_mut());
 }
 
 /// The note composer over the foot of the body, when the timeline is not on screen.

@@ -1,6 +1,6 @@
-//! Delivering one published update to one channel: `slack` gets `{"text": …}`,
-//! `webhook` gets the update with the incident's headline as JSON, `outbox` gets a file
-//! (fsync'd). Each ends in `RecordDelivery`, ok or not, whose detail never holds the
+//! Delivering one published update to one channel: `slack` gets `{"text": …}` with the
+//! log head in Slack's message `metadata`, `webhook` gets the update with the
+//! incident's headline and the log head as JSON, `outbox` gets a file (fsync'd). Each ends in `RecordDelivery`, ok or not, whose detail never holds the
 //! URL (it may be, or contain, a secret). Deliveries are not retried automatically:
 //! posting a status update twice is worse than a person pressing retry.
 
@@ -33,10 +33,7 @@ pub(super) async fn deliver(runner: &Runner, job: DeliveryJob) {
             format!("this hub has no channel `{}` any more", job.channel),
         ),
         Some(channel) => match channel.kind {
-            ChannelKind::Slack => {
-                let body = serde_json::json!({ "text": job.update.text });
-                post(runner, channel, &body).await
-            }
+            ChannelKind::Slack => post(runner, channel, &slack_body(&job.update)).await,
             ChannelKind::Webhook => post(runner, channel, &job.update).await,
             ChannelKind::Outbox => write_outbox(channel, &job.update).await,
         },
@@ -57,6 +54,23 @@ pub(super) async fn deliver(runner: &Runner, job: DeliveryJob) {
             tracing::error!(incident = %job.update.incident, published = job.update.seq, channel = %job.channel, ok, reply = ?other, "could not record a delivery");
         }
     }
+}
+
+/// What Slack receives: the text, and the head as message metadata (which Slack keeps
+/// with the message for apps, and does not show), so the channel holds a witness too.
+fn slack_body(update: &Update) -> serde_json::Value {
+    serde_json::json!({
+        "text": update.text,
+        "metadata": {
+            "event_type": "warroom_update",
+            "event_payload": {
+                "incident": update.incident,
+                "published_seq": update.seq,
+                "head_seq": update.head.seq,
+                "head_hash": update.head.hash,
+            },
+        },
+    })
 }
 
 /// The channel's URL with its `${NAME}` secrets filled in from the hub's environment,
@@ -157,9 +171,14 @@ async fn write_outbox(channel: &ChannelConfig, update: &Update) -> (bool, String
 /// Writes `dir/name` whole or not at all (temporary file, fsync, rename, fsync dir), so
 /// a tool watching the outbox never reads half an update.
 fn write_synced(dir: &Path, name: &str, bytes: &[u8]) -> std::io::Result<()> {
-    std::fs::create_dir_all(dir)?;
+    crate::store::private::create_dir_all(dir)?;
     let temporary = dir.join(format!(".{name}.tmp"));
-    let mut file = std::fs::File::create(&temporary)?;
+    let mut file = crate::store::private::file_options()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .open(&temporary)?;
+    crate::store::private::restrict(&file)?;
     file.write_all(bytes)?;
     file.sync_all()?;
     drop(file);

@@ -6,6 +6,7 @@
 use crate::engine::{EngineError, Incident, Outcome, Submission};
 use crate::incident::action::Request;
 use crate::incident::decide_effects::RUNNER;
+use crate::incident::export::LogHead;
 use crate::incident::state::{RunOutcome, RunStatus, Status};
 use crate::incident::template::Audience;
 use crate::incident::{Actor, Command, Event, EventKind, Role, Runbooks, Severity};
@@ -53,7 +54,10 @@ pub struct DeliveryJob {
 }
 
 /// A published update and the incident's headline when it was published: the body a
-/// `webhook` channel receives.
+/// `webhook` channel receives, with `head`, the log's head just after the event that
+/// asked for this delivery (the publish, or a retry) was committed. It is at or after
+/// the publish itself, so a receiver holding it can prove with
+/// `warroom verify LOG --head SEQ:HASH` that a log copy contains this update unchanged.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Update {
     pub incident: String,
@@ -65,6 +69,7 @@ pub struct Update {
     pub text: String,
     pub published_at: DateTime<Utc>,
     pub by: String,
+    pub head: LogHead,
     /// The publish event's seq.
     #[serde(skip)]
     pub seq: u64,
@@ -148,6 +153,7 @@ fn delivery_job(incident: &Incident, published: u64, channel: &str, trigger: u64
             text: found.text.clone(),
             published_at: found.at,
             by: found.by.clone(),
+            head: incident.head(),
             seq: published,
         },
     }))
