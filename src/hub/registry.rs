@@ -1,24 +1,37 @@
-//! The hub's incidents: one actor per incident, loaded from the data directory at
-//! start-up (replaying and verifying every log), created by `declare`, and reached by
-//! id. Declares are serialized here so ids never collide, and a re-sent declare (same
-//! command id) returns the incident it already created. Loading also settles action
-//! runs and deliveries a previous hub left unfinished (`effects::recover`).
+//! The hub's incidents, by id. Every incident has a small resident entry (`entry`); its
+//! actor runs only while it is in use and is opened on demand by [`Registry::submit`]
+//! and [`Registry::subscribe`]. At start-up every log is opened once — verified,
+//! replayed, what a previous hub left in flight settled (`effects::recover`), its
+//! summary, alert groups and declare command id kept — and closed again, so an idle hub
+//! holds no thread and no file per incident. A log that fails verification is
+//! quarantined (listed with the reason, never served, never modified) and the rest are
+//! served. Declares are serialized here so ids never collide, and a re-sent declare
+//! (same command id) returns the incident it already created.
 
-use super::actor::{self, CommandReply, IncidentHandle, Request, Subscription};
+use super::actor::{self, CommandReply, Context, Request, Subscription};
 use super::effects::{self, JobSender};
+use super::entry::{self, Entry, Slot};
 use super::metrics::Metrics;
-use crate::engine::{DataDir, EngineError, IncidentSummary, Submission};
+use crate::engine::{DataDir, EngineError, IncidentSummary, Submission, quarantine_reason};
 use crate::incident::{Runbooks, Status};
+use crate::protocol::RejectReason;
 use chrono::Utc;
 use std::collections::HashMap;
+use std::fs::{File, TryLockError};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
-use tokio::sync::oneshot;
+use std::time::Duration;
+use tokio::sync::{oneshot, watch};
+
+/// How often a request is tried when the incident keeps closing under it (a release
+/// racing the request): each try opens it again, so more than two means something is
+/// wrong (an actor that panics on it).
+const ATTEMPTS: usize = 4;
 
 pub struct Registry {
     data: DataDir,
-    runbooks: Arc<Runbooks>,
-    metrics: Arc<Metrics>,
-    incidents: RwLock<HashMap<String, IncidentHandle>>,
+    context: Context,
+    entries: RwLock<HashMap<String, Arc<Entry>>>,
     /// Declare command id → incident id (idempotent declares).
     declared_by_command: Mutex<HashMap<String, (String, u64)>>,
     /// Alertmanager groupKey → incident id.
@@ -29,8 +42,10 @@ pub struct Registry {
     pub alert_lock: tokio::sync::Mutex<()>,
     /// Who is subscribed to each incident: incident → name → connections.
     presence: Mutex<HashMap<String, std::collections::BTreeMap<String, usize>>>,
-    /// Where every incident actor sends the runs and deliveries it commits.
-    jobs: JobSender,
+    /// Set when the hub stops: from then on requests are answered `shutting_down`.
+    closing: AtomicBool,
+    /// Held for the hub's life: one hub per data directory (it is the only writer).
+    _hub_lock: File,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -39,31 +54,155 @@ pub enum RegistryError {
     Engine(#[from] EngineError),
     #[error("cannot start an incident thread: {0}")]
     Thread(std::io::Error),
+    #[error("another warroom hub already serves {0}: stop it first (one hub per data directory)")]
+    Busy(String),
+    #[error("cannot lock {path}: {cause}")]
+    Lock { path: String, cause: std::io::Error },
+}
+
+/// Why a request for an incident was not handed to it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Unavailable {
+    /// No incident has that id.
+    NoIncident,
+    /// Its log cannot be served; the reason.
+    Quarantined(String),
+    /// The hub is stopping: re-send after reconnecting.
+    ShuttingDown,
+    /// Opening it failed for a reason that may pass (out of file descriptors, the log
+    /// locked by another process): re-send later.
+    OpenFailed(String),
+}
+
+impl Unavailable {
+    pub fn message(&self, id: &str) -> String {
+        match self {
+            Unavailable::NoIncident => format!("no incident `{id}` on this hub"),
+            Unavailable::Quarantined(reason) => {
+                format!("incident `{id}` is quarantined: {reason}")
+            }
+            Unavailable::ShuttingDown => {
+                "the hub is shutting down; re-send after reconnecting".to_string()
+            }
+            Unavailable::OpenFailed(cause) => {
+                format!("incident `{id}` could not be opened ({cause}); re-send later")
+            }
+        }
+    }
+
+    /// The reject code a command gets: only a missing or quarantined incident is final.
+    pub fn reject_reason(&self) -> RejectReason {
+        match self {
+            Unavailable::NoIncident | Unavailable::Quarantined(_) => RejectReason::NoIncident,
+            Unavailable::ShuttingDown => RejectReason::ShuttingDown,
+            Unavailable::OpenFailed(_) => RejectReason::StorageFailed,
+        }
+    }
+}
+
+/// What start-up keeps of one incident besides its entry.
+struct Loaded {
+    entry: Entry,
+    declared_by: Option<(String, u64)>,
+    alert_groups: Vec<String>,
+}
+
+/// Takes the data directory's hub lock (`<data>/hub.lock`), creating the directory.
+fn lock_data_dir(data: &DataDir) -> Result<File, RegistryError> {
+    let path = data.root().join("hub.lock");
+    let failed = |cause| RegistryError::Lock {
+        path: path.display().to_string(),
+        cause,
+    };
+    std::fs::create_dir_all(data.root()).map_err(failed)?;
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(failed)?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(TryLockError::WouldBlock) => {
+            Err(RegistryError::Busy(data.root().display().to_string()))
+        }
+        Err(TryLockError::Error(cause)) => Err(failed(cause)),
+    }
 }
 
 impl Registry {
-    /// Opens every incident in `data` (a damaged log stops the hub with its line
-    /// number: serving a broken chain would hide tampering), settling what a previous
-    /// hub left in flight before anyone can see it.
+    /// Opens every incident in `data` once (see the module doc) and closes it again.
     pub fn load(
         data: DataDir,
         runbooks: Arc<Runbooks>,
         metrics: Arc<Metrics>,
         jobs: JobSender,
+        idle: Duration,
     ) -> Result<Registry, RegistryError> {
-        let mut incidents = HashMap::new();
+        let hub_lock = lock_data_dir(&data)?;
+        let mut entries = HashMap::new();
         let mut declared_by_command = HashMap::new();
         let mut alert_groups = HashMap::new();
         for id in data.ids()? {
-            let mut incident = data.open(&id)?;
-            if let Some(torn) = incident.torn_tail() {
-                tracing::warn!(incident = %id, line = torn.line, bytes = torn.bytes, "cut off an unfinished write left by a crash (never acknowledged)");
+            let loaded = match Registry::load_one(&data, &id, &runbooks, &metrics) {
+                Ok(loaded) => loaded,
+                Err(error) => match quarantine_reason(&error) {
+                    Some(reason) => {
+                        tracing::error!(incident = %id, %error, "quarantined: this incident is not served; the others are");
+                        let entry = Entry::new(
+                            IncidentSummary::quarantined(&id, reason.clone()),
+                            Slot::Quarantined(reason),
+                        );
+                        entries.insert(id, Arc::new(entry));
+                        continue;
+                    }
+                    None => return Err(error.into()),
+                },
+            };
+            if let Some(command_id) = loaded.declared_by {
+                declared_by_command.insert(command_id.0, (id.clone(), command_id.1));
             }
-            let settled = effects::recover(&mut incident, &runbooks)?;
-            metrics
-                .events_appended
-                .fetch_add(settled as u64, std::sync::atomic::Ordering::Relaxed);
-            if let Some(command_id) = incident.events().first().and_then(|e| e.command_id.clone()) {
+            for group in loaded.alert_groups {
+                alert_groups.insert(group, id.clone());
+            }
+            entries.insert(id, Arc::new(loaded.entry));
+        }
+        Ok(Registry {
+            data,
+            context: Context {
+                runbooks,
+                metrics,
+                jobs,
+                idle,
+            },
+            entries: RwLock::new(entries),
+            declared_by_command: Mutex::new(declared_by_command),
+            alert_groups: Mutex::new(alert_groups),
+            declare_lock: tokio::sync::Mutex::new(()),
+            alert_lock: tokio::sync::Mutex::new(()),
+            presence: Mutex::new(HashMap::new()),
+            closing: AtomicBool::new(false),
+            _hub_lock: hub_lock,
+        })
+    }
+
+    /// Opens, settles and summarizes one incident; it is closed again on return.
+    fn load_one(
+        data: &DataDir,
+        id: &str,
+        runbooks: &Runbooks,
+        metrics: &Metrics,
+    ) -> Result<Loaded, EngineError> {
+        let mut incident = entry::open(data, id)?;
+        let settled = effects::recover(&mut incident, runbooks)?;
+        metrics
+            .events_appended
+            .fetch_add(settled as u64, Ordering::Relaxed);
+        let declared_by = incident
+            .events()
+            .first()
+            .and_then(|e| e.command_id.clone())
+            .map(|command_id| {
                 // The declare's own last event: the last one carrying its command id.
                 let seq = incident
                     .events()
@@ -71,97 +210,183 @@ impl Registry {
                     .take_while(|e| e.command_id.as_deref() == Some(command_id.as_str()))
                     .last()
                     .map_or(1, |e| e.seq);
-                declared_by_command.insert(command_id, (id.clone(), seq));
-            }
-            if incident.state().status != Status::Resolved {
-                for group in &incident.state().alert_groups {
-                    alert_groups.insert(group.clone(), id.clone());
-                }
-            }
-            let handle = actor::spawn(incident, runbooks.clone(), metrics.clone(), jobs.clone())
-                .map_err(RegistryError::Thread)?;
-            incidents.insert(id, handle);
-        }
-        Ok(Registry {
-            data,
-            runbooks,
-            metrics,
-            incidents: RwLock::new(incidents),
-            declared_by_command: Mutex::new(declared_by_command),
-            alert_groups: Mutex::new(alert_groups),
-            declare_lock: tokio::sync::Mutex::new(()),
-            alert_lock: tokio::sync::Mutex::new(()),
-            presence: Mutex::new(HashMap::new()),
-            jobs,
+                (command_id, seq)
+            });
+        let alert_groups = if incident.state().status == Status::Resolved {
+            Vec::new()
+        } else {
+            incident.state().alert_groups.iter().cloned().collect()
+        };
+        Ok(Loaded {
+            entry: Entry::new(IncidentSummary::of(&incident), Slot::Closed),
+            declared_by,
+            alert_groups,
         })
     }
 
     pub fn runbooks(&self) -> &Runbooks {
-        &self.runbooks
+        &self.context.runbooks
     }
 
+    fn entry(&self, id: &str) -> Option<Arc<Entry>> {
+        self.entries.read().ok()?.get(id).cloned()
+    }
+
+    fn all(&self) -> Vec<Arc<Entry>> {
+        self.entries
+            .read()
+            .map(|map| map.values().cloned().collect())
+            .unwrap_or_default()
+    }
+
+    /// Incidents served (quarantined ones are not counted).
     pub fn len(&self) -> usize {
-        self.incidents.read().map_or(0, |m| m.len())
+        self.all().iter().filter(|e| !e.is_quarantined()).count()
     }
 
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
 
+    /// Every incident, quarantined ones included (with their reason), oldest first.
     pub fn list(&self) -> Vec<IncidentSummary> {
-        let Ok(map) = self.incidents.read() else {
-            return Vec::new();
-        };
-        let mut items: Vec<IncidentSummary> = map
-            .values()
-            .filter_map(|h| h.summary.read().ok().map(|s| s.clone()))
-            .collect();
+        let mut items: Vec<IncidentSummary> = self.all().iter().map(|e| e.summary()).collect();
         items.sort_by(|a, b| a.declared_at.cmp(&b.declared_at).then(a.id.cmp(&b.id)));
         items
     }
 
+    /// Quarantined incidents and why, by id.
+    pub fn quarantined(&self) -> Vec<(String, String)> {
+        let mut out: Vec<(String, String)> = self
+            .all()
+            .iter()
+            .filter_map(|e| {
+                let summary = e.summary();
+                Some((summary.id, summary.quarantined?))
+            })
+            .collect();
+        out.sort();
+        out
+    }
+
+    /// The summary of a served incident.
     pub fn summary(&self, id: &str) -> Option<IncidentSummary> {
-        let map = self.incidents.read().ok()?;
-        let summary = map.get(id)?.summary.read().ok()?.clone();
-        Some(summary)
+        self.entry(id)
+            .map(|e| e.summary())
+            .filter(|s| s.quarantined.is_none())
     }
 
-    fn sender(&self, id: &str) -> Option<tokio::sync::mpsc::Sender<Request>> {
-        self.incidents
-            .read()
-            .ok()?
-            .get(id)
-            .map(|h| h.requests.clone())
-    }
-
-    /// Sends a command to incident `id`; `None` when there is no such incident.
-    pub async fn submit(&self, id: &str, submission: Submission) -> Option<CommandReply> {
-        let sender = self.sender(id)?;
-        let (reply, answer) = oneshot::channel();
-        if sender
-            .send(Request::Command { submission, reply })
-            .await
-            .is_err()
-        {
-            return Some(CommandReply::StorageFailed(
-                "the incident is shutting down".into(),
-            ));
+    /// Whether requests for `id` can be served now (without opening it).
+    pub fn check(&self, id: &str) -> Result<(), Unavailable> {
+        let entry = self.entry(id).ok_or(Unavailable::NoIncident)?;
+        if let Some(reason) = entry.summary().quarantined {
+            return Err(Unavailable::Quarantined(reason));
         }
-        Some(
-            answer
-                .await
-                .unwrap_or_else(|_| CommandReply::StorageFailed("the incident stopped".into())),
-        )
+        if self.closing.load(Ordering::Acquire) {
+            return Err(Unavailable::ShuttingDown);
+        }
+        Ok(())
     }
 
-    pub async fn subscribe(&self, id: &str, since_seq: u64) -> Option<Subscription> {
-        let sender = self.sender(id)?;
-        let (reply, answer) = oneshot::channel();
-        sender
-            .send(Request::Subscribe { since_seq, reply })
+    /// The request channel of `id`'s actor, opening the incident if it is closed.
+    async fn live(&self, id: &str) -> Result<tokio::sync::mpsc::Sender<Request>, Unavailable> {
+        self.check(id)?;
+        let entry = self.entry(id).ok_or(Unavailable::NoIncident)?;
+        let mut slot = entry.slot.lock().await;
+        if self.closing.load(Ordering::Acquire) {
+            return Err(Unavailable::ShuttingDown);
+        }
+        match &*slot {
+            Slot::Quarantined(reason) => return Err(Unavailable::Quarantined(reason.clone())),
+            Slot::Live(handle) if !handle.requests.is_closed() => {
+                return Ok(handle.requests.clone());
+            }
+            // Closed, or an actor that ended without releasing (it panicked).
+            _ => {}
+        }
+        let data = self.data.clone();
+        let owned = id.to_string();
+        let opened = tokio::task::spawn_blocking(move || entry::open(&data, &owned))
             .await
-            .ok()?;
-        answer.await.ok()
+            .map_err(|e| Unavailable::OpenFailed(e.to_string()))?;
+        let incident = match opened {
+            Ok(incident) => incident,
+            Err(error) => {
+                if let Some(reason) = quarantine_reason(&error) {
+                    tracing::error!(incident = %id, %error, "quarantined on reopening: this incident is not served; the others are");
+                    entry.set_summary(IncidentSummary::quarantined(id, reason.clone()));
+                    *slot = Slot::Quarantined(reason.clone());
+                    return Err(Unavailable::Quarantined(reason));
+                }
+                tracing::error!(incident = %id, %error, "could not open an incident");
+                return Err(Unavailable::OpenFailed(error.to_string()));
+            }
+        };
+        let handle = actor::spawn(incident, entry.clone(), self.context.clone())
+            .map_err(|e| Unavailable::OpenFailed(format!("cannot start its thread: {e}")))?;
+        let sender = handle.requests.clone();
+        *slot = Slot::Live(handle);
+        Ok(sender)
+    }
+
+    /// Sends a command to incident `id`, opening it if it was released.
+    pub async fn submit(&self, id: &str, submission: Submission) -> CommandReply {
+        for _ in 0..ATTEMPTS {
+            let sender = match self.live(id).await {
+                Ok(sender) => sender,
+                Err(why) => return CommandReply::Unavailable(why),
+            };
+            let (reply, answer) = oneshot::channel();
+            let request = Request::Command {
+                submission: submission.clone(),
+                reply,
+            };
+            // A closed channel or a dropped reply means the actor was released before it
+            // took the command (nothing was decided): open it again and re-send.
+            if sender.send(request).await.is_ok()
+                && let Ok(answer) = answer.await
+            {
+                return answer;
+            }
+        }
+        self.gave_up(id)
+    }
+
+    /// Subscribes to incident `id` from `since_seq`, opening it if it was released.
+    pub async fn subscribe(&self, id: &str, since_seq: u64) -> Result<Subscription, Unavailable> {
+        for _ in 0..ATTEMPTS {
+            let sender = self.live(id).await?;
+            let (reply, answer) = oneshot::channel();
+            if sender
+                .send(Request::Subscribe { since_seq, reply })
+                .await
+                .is_ok()
+                && let Ok(subscription) = answer.await
+            {
+                return Ok(subscription);
+            }
+        }
+        match self.gave_up(id) {
+            CommandReply::Unavailable(why) => Err(why),
+            _ => Err(Unavailable::OpenFailed("the incident stopped".into())),
+        }
+    }
+
+    fn gave_up(&self, id: &str) -> CommandReply {
+        if self.closing.load(Ordering::Acquire) {
+            return CommandReply::Unavailable(Unavailable::ShuttingDown);
+        }
+        tracing::error!(incident = %id, "the incident's actor stopped before answering, repeatedly");
+        CommandReply::Unavailable(Unavailable::OpenFailed(
+            "its actor stopped before answering".into(),
+        ))
+    }
+
+    /// Whether a declare with this command id was already applied (a re-send).
+    pub fn is_declared(&self, command_id: &str) -> bool {
+        self.declared_by_command
+            .lock()
+            .is_ok_and(|m| m.contains_key(command_id))
     }
 
     /// Declares a new incident (its id chosen here) and starts its actor. Returns the
@@ -180,10 +405,16 @@ impl Registry {
         {
             return Ok((existing, CommandReply::Duplicate { seq }));
         }
+        if self.closing.load(Ordering::Acquire) {
+            return Ok((
+                String::new(),
+                CommandReply::Unavailable(Unavailable::ShuttingDown),
+            ));
+        }
         let this = self.clone();
         let command_id = submission.command_id.clone();
         let created = tokio::task::spawn_blocking(move || {
-            this.data.declare(submission, Utc::now(), &this.runbooks)
+            this.data.declare(submission, Utc::now(), &this.context.runbooks)
         })
         .await
         .map_err(|e| RegistryError::Thread(std::io::Error::other(e.to_string())))?;
@@ -196,21 +427,19 @@ impl Registry {
         };
         let id = incident.state().id.clone();
         let seq = incident.state().seq;
-        self.metrics
-            .events_appended
-            .fetch_add(seq, std::sync::atomic::Ordering::Relaxed);
-        self.metrics
-            .commands_accepted
-            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let handle = actor::spawn(
-            incident,
-            self.runbooks.clone(),
-            self.metrics.clone(),
-            self.jobs.clone(),
-        )
-        .map_err(RegistryError::Thread)?;
-        if let Ok(mut map) = self.incidents.write() {
-            map.insert(id.clone(), handle);
+        let metrics = &self.context.metrics;
+        metrics.events_appended.fetch_add(seq, Ordering::Relaxed);
+        metrics.commands_accepted.fetch_add(1, Ordering::Relaxed);
+        let entry = Arc::new(Entry::new(IncidentSummary::of(&incident), Slot::Closed));
+        {
+            // Nobody else knows the entry yet, so the lock is free.
+            let mut slot = entry.slot.lock().await;
+            let handle = actor::spawn(incident, entry.clone(), self.context.clone())
+                .map_err(RegistryError::Thread)?;
+            *slot = Slot::Live(handle);
+        }
+        if let Ok(mut map) = self.entries.write() {
+            map.insert(id.clone(), entry);
         }
         if let (Some(command_id), Ok(mut map)) = (command_id, self.declared_by_command.lock()) {
             map.insert(command_id, (id.clone(), seq));
@@ -219,6 +448,7 @@ impl Registry {
     }
 
     /// `name` joined (`true`) or left incident `id`; subscribers hear who is here now.
+    /// Only a live incident is told: one with nobody here is not opened for it.
     pub async fn presence(&self, id: &str, name: &str, joined: bool) {
         let here = {
             let Ok(mut map) = self.presence.lock() else {
@@ -233,9 +463,20 @@ impl Registry {
                     names.remove(name);
                 }
             }
-            names.keys().cloned().collect::<Vec<_>>()
+            let here = names.keys().cloned().collect::<Vec<_>>();
+            if here.is_empty() {
+                map.remove(id);
+            }
+            here
         };
-        if let Some(sender) = self.sender(id) {
+        let Some(entry) = self.entry(id) else {
+            return;
+        };
+        let sender = match &*entry.slot.lock().await {
+            Slot::Live(handle) => Some(handle.requests.clone()),
+            _ => None,
+        };
+        if let Some(sender) = sender {
             let _ = sender.send(Request::Presence { here }).await;
         }
     }
@@ -255,12 +496,41 @@ impl Registry {
         }
     }
 
-    /// Stops every actor after it has finished what is queued.
+    /// Asks every live actor, every `period` until `stop`, whether it is idle; those
+    /// idle for the hub's idle time release themselves.
+    pub async fn sweep_idle(self: Arc<Self>, mut stop: watch::Receiver<bool>) {
+        let period = (self.context.idle / 2).clamp(Duration::from_millis(20), Duration::from_secs(5));
+        let mut ticks = tokio::time::interval(period);
+        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                _ = ticks.tick() => {}
+                _ = stop.wait_for(|stopping| *stopping) => return,
+            }
+            for entry in self.all() {
+                // Never wait here: a slot being opened or released is not idle anyway.
+                if let Ok(slot) = entry.slot.try_lock()
+                    && let Slot::Live(handle) = &*slot
+                {
+                    let _ = handle.requests.try_send(Request::IdleCheck);
+                }
+            }
+        }
+    }
+
+    /// Stops every actor after it has finished what is queued; from now on requests are
+    /// answered `shutting_down`. Blocks: call it off the async runtime.
     pub fn shutdown(&self) {
-        let handles: Vec<IncidentHandle> = match self.incidents.write() {
-            Ok(mut map) => map.drain().map(|(_, h)| h).collect(),
-            Err(_) => Vec::new(),
-        };
+        self.closing.store(true, Ordering::Release);
+        let mut handles = Vec::new();
+        for entry in self.all() {
+            let mut slot = entry.slot.blocking_lock();
+            if let Slot::Live(_) = &*slot
+                && let Slot::Live(handle) = std::mem::replace(&mut *slot, Slot::Closed)
+            {
+                handles.push(handle);
+            }
+        }
         for handle in handles {
             handle.join();
         }

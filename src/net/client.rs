@@ -220,6 +220,7 @@ impl HubClient {
                     id: rejected,
                     code,
                     message,
+                    ..
                 } if rejected == id => {
                     return Err(NetError::Rejected { code, message });
                 }

@@ -9,7 +9,7 @@ use crate::demo;
 use crate::engine::DataDir;
 use crate::hub::auth::{Authenticator, new_token};
 use crate::hub::config::HubConfig;
-use crate::hub::{Effects, HubOptions, RunningHub, start_with};
+use crate::hub::{Effects, HubLimits, HubOptions, RunningHub, start_with};
 use crate::incident::{Role, Runbooks};
 use crate::net::HubClient;
 use crate::store::EventLog;
@@ -82,6 +82,7 @@ async fn start_local_hub(
     auth: Authenticator,
     listen: Option<SocketAddr>,
     effects: Effects,
+    limits: HubLimits,
 ) -> Result<RunningHub, String> {
     let preferred = listen.unwrap_or_else(|| {
         EMBEDDED_LISTEN
@@ -93,6 +94,7 @@ async fn start_local_hub(
         data: data.clone(),
         runbooks: runbooks.clone(),
         auth: auth.clone(),
+        limits: limits.clone(),
     };
     match start_with(options(preferred), effects.clone()).await {
         Ok(hub) => Ok(hub),
@@ -128,7 +130,9 @@ pub fn embedded(options: EmbeddedOptions) -> Result<(), String> {
     let auth = Authenticator::new(&config.responders).with_token(&token, &user, LOCAL_ROLES);
     let runtime = runtime()?;
     runtime.block_on(async {
-        let hub = start_local_hub(options.data.clone(), runbooks, auth, None, effects).await?;
+        let limits = config.limits();
+        let hub =
+            start_local_hub(options.data.clone(), runbooks, auth, None, effects, limits).await?;
         let token_file = save_token(options.data.root(), &token);
         let url = format!("http://{}", hub.addr);
         let header = match &token_file {
@@ -216,6 +220,7 @@ async fn demo_hub(runbooks: &Runbooks) -> Result<(RunningHub, String, PathBuf), 
         auth,
         Some(SocketAddr::from(([127, 0, 0, 1], 0))),
         Effects::default(),
+        HubLimits::default(),
     )
     .await?;
     Ok((hub, token, dir))
