@@ -81,6 +81,27 @@ impl DataDir {
         &self.root
     }
 
+    /// The file a hub holds locked while it serves this directory.
+    pub fn hub_lock_path(&self) -> PathBuf {
+        self.root.join("hub.lock")
+    }
+
+    /// Fails when a hub serves this directory: it is then the only writer, and opens and
+    /// closes incidents as it needs them, so a change made beside it would bypass it.
+    pub fn check_no_hub(&self) -> Result<(), EngineError> {
+        let path = self.hub_lock_path();
+        let Ok(file) = std::fs::OpenOptions::new().write(true).open(&path) else {
+            return Ok(()); // no hub has ever served it, or it is not ours to judge
+        };
+        match file.try_lock() {
+            Ok(()) => Ok(()), // released when `file` is dropped
+            Err(std::fs::TryLockError::WouldBlock) => Err(EngineError::HubServes {
+                root: self.root.display().to_string(),
+            }),
+            Err(std::fs::TryLockError::Error(_)) => Ok(()),
+        }
+    }
+
     pub fn incidents_dir(&self) -> PathBuf {
         self.root.join("incidents")
     }

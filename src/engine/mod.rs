@@ -32,6 +32,8 @@ pub enum EngineError {
     EmptyLog { path: String },
     #[error("{path} holds incident `{found}`, not the one its name says: it was copied or renamed")]
     WrongIncident { path: String, found: String },
+    #[error("a warroom hub is serving {root}: send commands through it (--hub URL --token TOKEN), or stop it first")]
+    HubServes { root: String },
 }
 
 /// One command as submitted: who, what, and the client's id for it (idempotency).

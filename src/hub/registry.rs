@@ -109,7 +109,7 @@ struct Loaded {
 
 /// Takes the data directory's hub lock (`<data>/hub.lock`), creating the directory.
 fn lock_data_dir(data: &DataDir) -> Result<File, RegistryError> {
-    let path = data.root().join("hub.lock");
+    let path = data.hub_lock_path();
     let failed = |cause| RegistryError::Lock {
         path: path.display().to_string(),
         cause,
