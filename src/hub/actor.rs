@@ -134,6 +134,7 @@ struct LiveGauge(Arc<Metrics>);
 impl LiveGauge {
     fn new(metrics: Arc<Metrics>) -> LiveGauge {
         metrics.live_incidents.fetch_add(1, Ordering::Relaxed);
+        metrics.incidents_opened.fetch_add(1, Ordering::Relaxed);
         LiveGauge(metrics)
     }
 }
@@ -201,7 +202,9 @@ impl Actor {
                         inbox.close();
                         while inbox.try_recv().is_ok() {}
                         let id = std::mem::take(&mut self.id);
+                        let metrics = self.context.metrics.clone();
                         drop(self); // closes the log file before anyone can reopen it
+                        metrics.incidents_released.fetch_add(1, Ordering::Relaxed);
                         *slot = Slot::Closed;
                         tracing::debug!(incident = %id, "released an idle incident");
                         return;

@@ -66,6 +66,9 @@ pub struct Metrics {
     pub connections: AtomicI64,
     /// Incidents with a live actor (a thread and an open log); the rest are released.
     pub live_incidents: AtomicI64,
+    /// Incident actors started (declared, or opened again after a release) and released.
+    pub incidents_opened: AtomicU64,
+    pub incidents_released: AtomicU64,
     pub commands_accepted: AtomicU64,
     rejected: [AtomicU64; REASONS.len()],
     pub events_appended: AtomicU64,
@@ -124,6 +127,18 @@ impl Metrics {
             "warroom_incidents_quarantined",
             "Incidents not served because their log failed verification (see /health).",
             i64::try_from(quarantined).unwrap_or(i64::MAX),
+        );
+        counter(
+            &mut out,
+            "warroom_incidents_opened_total",
+            "Incidents brought into memory (declared, or opened on demand after a release).",
+            self.incidents_opened.load(Ordering::Relaxed),
+        );
+        counter(
+            &mut out,
+            "warroom_incidents_released_total",
+            "Idle incidents released from memory (thread ended, log closed).",
+            self.incidents_released.load(Ordering::Relaxed),
         );
         counter(
             &mut out,
