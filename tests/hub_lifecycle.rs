@@ -54,6 +54,11 @@ struct Room {
 
 impl Room {
     async fn open(limits: HubLimits) -> Room {
+        let runbooks = warroom::catalog::embedded().expect("catalog");
+        Room::open_with(limits, runbooks).await
+    }
+
+    async fn open_with(limits: HubLimits, runbooks: warroom::incident::Runbooks) -> Room {
         let dir = tempfile::tempdir().expect("a temp dir");
         let auth = Authenticator::default()
             .with_token(ALICE, "alice", [Role::Commander])
@@ -62,7 +67,7 @@ impl Room {
         let options = HubOptions {
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
             data: DataDir::new(dir.path()),
-            runbooks: warroom::catalog::embedded().expect("catalog"),
+            runbooks,
             auth,
             limits,
         };
@@ -281,6 +286,54 @@ async fn idle_incidents_are_released_and_opened_again_on_demand() {
     }
     alice.close().await;
     room.until("released again", |h| h["live_incidents"] == 0).await;
+    within("shutdown", room.hub.shutdown()).await.expect("stops");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_incident_with_a_run_in_flight_is_not_released() {
+    let mut runbooks = warroom::catalog::embedded().expect("catalog");
+    let slow = "id = \"slow\"\ntitle = \"Slow\"\ndescription = \"Takes a moment.\"\n\
+                roles = [\"commander\"]\nconfirm = true\ntwo_person = false\nidempotent = false\n\
+                timeout_seconds = 10\nkind = \"exec\"\nargv = [\"/usr/bin/sleep\", \"0.6\"]\n";
+    runbooks.actions = vec![toml::from_str(slow).expect("an action")];
+    let room = Room::open_with(idle_after(Duration::ZERO), runbooks).await;
+    let incident = room.declare(ALICE, "Slow action").await;
+    room.until("released", |h| h["live_incidents"] == 0).await;
+    let released = room.metric("warroom_incidents_released_total").await;
+    let accepted = room.metric("warroom_commands_accepted_total").await;
+    let mut alice = room.client(ALICE, None).await;
+    let request = command(json!({"type": "request_action", "action": "slow"}));
+    within("request", alice.command(Some(&incident), request))
+        .await
+        .expect("requested");
+    alice.close().await;
+    // Request, start and result: until the runner has recorded the outcome, the
+    // incident stays open however often the sweeper asks (idle time zero).
+    let recorded = async {
+        let mut polls = 0;
+        loop {
+            // Read in this order: if the outcome is not recorded at the second read,
+            // it was not at the first either, so no release may have happened yet.
+            let live = room.health().await["live_incidents"].clone();
+            let so_far = room.metric("warroom_incidents_released_total").await;
+            if room.metric("warroom_commands_accepted_total").await >= accepted + 3.0 {
+                return polls;
+            }
+            assert_eq!(live, 1, "open while in flight");
+            assert_eq!(so_far, released, "not released while the run is in flight");
+            polls += 1;
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    };
+    let polls = within("the outcome", recorded).await;
+    assert!(polls > 5, "watched the run while it was in flight ({polls} looks)");
+    room.until("released after", |h| h["live_incidents"] == 0).await;
+    let events = load(&room, &incident).await;
+    let finished = events.iter().any(|e| {
+        matches!(&e.kind, warroom::incident::EventKind::ActionFinished { outcome, .. }
+            if format!("{outcome:?}") == "Succeeded")
+    });
+    assert!(finished, "{:?}", events.last());
     within("shutdown", room.hub.shutdown()).await.expect("stops");
 }
 
