@@ -143,7 +143,13 @@ fn explicit_ids_can_neither_overflow_nor_block_auto_numbering() {
         .unwrap();
     data.declare(declare(&format!("INC-20261122-{}", ceiling + 2)), now, &rb)
         .unwrap();
-    let next = |data: &DataDir| data.declare(declare(""), now, &rb).unwrap().state().id.clone();
+    let next = |data: &DataDir| {
+        data.declare(declare(""), now, &rb)
+            .unwrap()
+            .state()
+            .id
+            .clone()
+    };
     assert_eq!(next(&data), format!("INC-20261122-{}", ceiling + 1));
     assert_eq!(next(&data), format!("INC-20261122-{}", ceiling + 3));
 }

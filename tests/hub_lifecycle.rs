@@ -89,7 +89,13 @@ impl Room {
     }
 
     /// One HTTP/1.1 request; returns status, lowercased head and body.
-    async fn http(&self, method: &str, path: &str, token: &str, body: &str) -> (u16, String, String) {
+    async fn http(
+        &self,
+        method: &str,
+        path: &str,
+        token: &str,
+        body: &str,
+    ) -> (u16, String, String) {
         let addr = self.hub.addr;
         let request = format!(
             "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\n\
@@ -105,7 +111,11 @@ impl Room {
         let response = within("an HTTP response", exchange).await.expect("HTTP");
         let (head, body) = response.split_once("\r\n\r\n").expect("headers");
         let status = head.split(' ').nth(1).and_then(|s| s.parse().ok());
-        (status.expect("a status"), head.to_ascii_lowercase(), body.to_string())
+        (
+            status.expect("a status"),
+            head.to_ascii_lowercase(),
+            body.to_string(),
+        )
     }
 
     async fn health(&self) -> Value {
@@ -117,7 +127,9 @@ impl Room {
     async fn metric(&self, name: &str) -> f64 {
         let (_, _, text) = self.http("GET", "/metrics", OLGA, "").await;
         let value = |line: &str| line.strip_prefix(name)?.strip_prefix(' ')?.parse().ok();
-        text.lines().find_map(value).unwrap_or_else(|| panic!("{name} in {text}"))
+        text.lines()
+            .find_map(value)
+            .unwrap_or_else(|| panic!("{name} in {text}"))
     }
 
     /// Polls `/health` until `done` holds.
@@ -159,9 +171,9 @@ async fn declare_frame(client: &mut HubClient, id: &str, title: &str) -> HubFram
     };
     client.send(&frame).await.expect("sent");
     loop {
-        match within("the answer", client.next()).await.expect("a frame") {
-            answer @ (HubFrame::Ack { .. } | HubFrame::Reject { .. }) => return answer,
-            _ => {}
+        let frame = within("the answer", client.next()).await.expect("a frame");
+        if let HubFrame::Ack { .. } | HubFrame::Reject { .. } = frame {
+            return frame;
         }
     }
 }
@@ -207,7 +219,9 @@ async fn declares_are_rate_limited_per_token_and_a_resend_still_acks() {
     assert_eq!(room.metric(limited).await, 1.0);
     alice.close().await;
     dave.close().await;
-    within("shutdown", room.hub.shutdown()).await.expect("stops");
+    within("shutdown", room.hub.shutdown())
+        .await
+        .expect("stops");
 }
 
 fn alert(group: &str) -> String {
@@ -239,12 +253,19 @@ async fn alert_intake_is_rate_limited_per_token_with_retry_after() {
         .and_then(|v| v.trim().parse::<u64>().ok());
     assert!(retry.is_some_and(|s| (1..=60).contains(&s)), "{head}");
     let body: Value = serde_json::from_str(&body).expect("JSON");
-    assert!(body["error"].as_str().is_some_and(|e| e.contains("per minute")), "{body}");
+    assert!(
+        body["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("per minute")),
+        "{body}"
+    );
     assert!(body["retry_after_ms"].as_u64().is_some(), "{body}");
     let (status, _, body) = room.http("POST", ALERTS, DAVE, &alert("g4")).await;
     assert_eq!(status, 200, "another token has its own bucket: {body}");
     assert_eq!(room.health().await["incidents"], 3, "g3 made no incident");
-    within("shutdown", room.hub.shutdown()).await.expect("stops");
+    within("shutdown", room.hub.shutdown())
+        .await
+        .expect("stops");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -254,7 +275,8 @@ async fn idle_incidents_are_released_and_opened_again_on_demand() {
     let unfollowed = room.declare(ALICE, "Unfollowed").await;
     let mut olga = room.client(OLGA, Some(&followed)).await;
     // The unfollowed one is released; the followed one stays while olga is here.
-    room.until("one released", |h| h["live_incidents"] == 1).await;
+    room.until("one released", |h| h["live_incidents"] == 1)
+        .await;
     assert!(room.metric("warroom_incidents_released_total").await >= 1.0);
     let mut alice = room.client(ALICE, None).await;
     let (_, seq) = within("note", alice.command(Some(&followed), note("live")))
@@ -271,7 +293,8 @@ async fn idle_incidents_are_released_and_opened_again_on_demand() {
     };
     within("olga hearing the note", heard).await;
     olga.close().await;
-    room.until("both released", |h| h["live_incidents"] == 0).await;
+    room.until("both released", |h| h["live_incidents"] == 0)
+        .await;
 
     // Both open again on demand, their history intact and the chain continued.
     for id in [&followed, &unfollowed] {
@@ -285,8 +308,11 @@ async fn idle_incidents_are_released_and_opened_again_on_demand() {
         assert_eq!(seqs, (1..=seq).collect::<Vec<_>>(), "{id}: gapless");
     }
     alice.close().await;
-    room.until("released again", |h| h["live_incidents"] == 0).await;
-    within("shutdown", room.hub.shutdown()).await.expect("stops");
+    room.until("released again", |h| h["live_incidents"] == 0)
+        .await;
+    within("shutdown", room.hub.shutdown())
+        .await
+        .expect("stops");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -326,15 +352,21 @@ async fn an_incident_with_a_run_in_flight_is_not_released() {
         }
     };
     let polls = within("the outcome", recorded).await;
-    assert!(polls > 5, "watched the run while it was in flight ({polls} looks)");
-    room.until("released after", |h| h["live_incidents"] == 0).await;
+    assert!(
+        polls > 5,
+        "watched the run while it was in flight ({polls} looks)"
+    );
+    room.until("released after", |h| h["live_incidents"] == 0)
+        .await;
     let events = load(&room, &incident).await;
     let finished = events.iter().any(|e| {
         matches!(&e.kind, warroom::incident::EventKind::ActionFinished { outcome, .. }
             if format!("{outcome:?}") == "Succeeded")
     });
     assert!(finished, "{:?}", events.last());
-    within("shutdown", room.hub.shutdown()).await.expect("stops");
+    within("shutdown", room.hub.shutdown())
+        .await
+        .expect("stops");
 }
 
 /// Writes notes to `incident` one at a time, each acknowledged, until `stop` is set (or
@@ -388,7 +420,9 @@ async fn requests_racing_releases_and_reopens_never_fork_the_log() {
         readers.spawn(async move {
             // A new connection each time: subscribing comes and goes as it would.
             for _ in 0..10 {
-                let mut reader = HubClient::connect(&url, OLGA, None, 0).await.expect("connects");
+                let mut reader = HubClient::connect(&url, OLGA, None, 0)
+                    .await
+                    .expect("connects");
                 let events = reader.load(&id).await.expect("loads");
                 let seqs: Vec<u64> = events.iter().map(|e| e.seq).collect();
                 assert_eq!(seqs, (1..=seqs.len() as u64).collect::<Vec<_>>());
@@ -425,19 +459,30 @@ async fn requests_racing_releases_and_reopens_never_fork_the_log() {
         written += done.len();
         seqs.extend(done);
     }
-    assert_eq!(seqs.len(), 4 * 20 + written, "every note acknowledged at its own seq");
+    assert_eq!(
+        seqs.len(),
+        4 * 20 + written,
+        "every note acknowledged at its own seq"
+    );
     let opened = room.metric("warroom_incidents_opened_total").await;
     let released = room.metric("warroom_incidents_released_total").await;
     assert!(opened >= released, "{opened} / {released}");
-    room.until("released at the end", |h| h["live_incidents"] == 0).await;
+    room.until("released at the end", |h| h["live_incidents"] == 0)
+        .await;
     let dir = room.dir;
-    within("shutdown", room.hub.shutdown()).await.expect("stops");
+    within("shutdown", room.hub.shutdown())
+        .await
+        .expect("stops");
 
     let on_disk = DataDir::new(dir.path()).open(&incident).expect("opens");
     let events = on_disk.events();
     let seqs_on_disk: Vec<u64> = events.iter().map(|e| e.seq).collect();
     assert_eq!(seqs_on_disk, (1..=events.len() as u64).collect::<Vec<_>>());
-    assert_eq!(seqs.last().copied(), seqs_on_disk.last().copied(), "acks match the log");
+    assert_eq!(
+        seqs.last().copied(),
+        seqs_on_disk.last().copied(),
+        "acks match the log"
+    );
     let texts = on_disk
         .state()
         .timeline
@@ -466,7 +511,10 @@ async fn explicit_ids_cannot_block_auto_numbering() {
     }
     for expected in [2, 3] {
         let declared = within("auto", alice.command(None, declare("", "Auto"))).await;
-        assert_eq!(declared.expect("declared").0, format!("INC-{today}-{expected}"));
+        assert_eq!(
+            declared.expect("declared").0,
+            format!("INC-{today}-{expected}")
+        );
     }
     // Alert intake numbers its incidents the same way.
     let (status, _, body) = room.http("POST", ALERTS, ALICE, &alert("after")).await;
@@ -474,12 +522,18 @@ async fn explicit_ids_cannot_block_auto_numbering() {
     let body: Value = serde_json::from_str(&body).expect("JSON");
     assert_eq!(body["incident"], format!("INC-{today}-4"));
     alice.close().await;
-    within("shutdown", room.hub.shutdown()).await.expect("stops");
+    within("shutdown", room.hub.shutdown())
+        .await
+        .expect("stops");
 }
 
 /// Floods `incident` with notes, `window` unanswered at a time, until the hub closes
 /// the connection; returns every reject code it got.
-async fn flood(mut client: HubClient, incident: String, who: usize) -> (usize, Vec<(RejectReason, String)>) {
+async fn flood(
+    mut client: HubClient,
+    incident: String,
+    who: usize,
+) -> (usize, Vec<(RejectReason, String)>) {
     let (mut sent, mut acked, mut rejects) = (0usize, 0usize, Vec::new());
     let window = 32;
     loop {
@@ -520,11 +574,16 @@ async fn stop_while_writing() {
     let room = Room::open(idle_after(Duration::ZERO)).await;
     let mut incidents = Vec::new();
     for n in 0..8 {
-        incidents.push(room.declare(if n % 2 == 0 { ALICE } else { DAVE }, "Busy").await);
+        incidents.push(
+            room.declare(if n % 2 == 0 { ALICE } else { DAVE }, "Busy")
+                .await,
+        );
     }
     let mut tasks = tokio::task::JoinSet::new();
     for (who, incident) in incidents.iter().enumerate() {
-        let client = room.client(if who % 2 == 0 { ALICE } else { DAVE }, None).await;
+        let client = room
+            .client(if who % 2 == 0 { ALICE } else { DAVE }, None)
+            .await;
         tasks.spawn(flood(client, incident.clone(), who));
     }
     // Stop while every writer has commands in flight.
@@ -534,7 +593,9 @@ async fn stop_while_writing() {
         }
     };
     within("writing", writing).await;
-    within("shutdown", room.hub.shutdown()).await.expect("stops");
+    within("shutdown", room.hub.shutdown())
+        .await
+        .expect("stops");
     let mut total = 0;
     while let Some(done) = within("the writers", tasks.join_next()).await {
         let (acked, rejects) = done.expect("no panic");

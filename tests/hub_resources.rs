@@ -125,25 +125,25 @@ impl Hub {
                 let _ = tx.send(line);
             }
         });
+        // Killed and reaped on drop, also if it never says where it listens.
+        let mut hub = Hub {
+            child,
+            addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+            stderr,
+            early: String::new(),
+        };
         let deadline = Instant::now() + LIMIT;
-        let mut said = String::new();
-        while let Ok(line) = stderr.recv_timeout(deadline.saturating_duration_since(Instant::now()))
-        {
+        let wait = || deadline.saturating_duration_since(Instant::now());
+        while let Ok(line) = hub.stderr.recv_timeout(wait()) {
             if let Some(rest) = line.split("listening on http://").nth(1) {
                 let addr = rest.split_whitespace().next().and_then(|a| a.parse().ok());
-                let addr = addr.expect("an address after `listening on`");
-                return Hub {
-                    child,
-                    addr,
-                    stderr,
-                    early: said,
-                };
+                hub.addr = addr.expect("an address after `listening on`");
+                return hub;
             }
-            said.push_str(&line);
-            said.push('\n');
+            hub.early.push_str(&line);
+            hub.early.push('\n');
         }
-        let _ = child.kill();
-        panic!("the hub did not start within {LIMIT:?}:\n{said}");
+        panic!("the hub did not start within {LIMIT:?}:\n{}", hub.early);
     }
 
     fn pid(&self) -> u32 {
@@ -185,7 +185,10 @@ impl Hub {
             if done(&health) {
                 return health;
             }
-            assert!(Instant::now() < deadline, "{what}: never happened: {health}");
+            assert!(
+                Instant::now() < deadline,
+                "{what}: never happened: {health}"
+            );
             std::thread::sleep(Duration::from_millis(25));
         }
     }
@@ -250,10 +253,19 @@ fn a_hub_over_1100_incidents_starts_under_ulimit_1024_and_idle_incidents_cost_no
     let hub = Hub::start(dir.path());
     let health = hub.health();
     assert_eq!(health["incidents"], 1_100, "{health}");
-    assert_eq!(health["live_incidents"], 0, "nothing is open at rest: {health}");
+    assert_eq!(
+        health["live_incidents"], 0,
+        "nothing is open at rest: {health}"
+    );
     let (threads, files) = hub.threads_and_files();
-    assert!(threads < 100, "an idle hub over 1,100 incidents has {threads} threads");
-    assert!(files < 100, "an idle hub over 1,100 incidents holds {files} files");
+    assert!(
+        threads < 100,
+        "an idle hub over 1,100 incidents has {threads} threads"
+    );
+    assert!(
+        files < 100,
+        "an idle hub over 1,100 incidents holds {files} files"
+    );
 
     let rt = runtime();
     let url = format!("http://{}", hub.addr);
@@ -299,7 +311,15 @@ fn a_declare_that_fails_for_lack_of_space_leaves_no_file_and_an_empty_log_is_no_
     std::fs::create_dir_all(&incidents).expect("incidents dir");
     // A file size limit of 0 makes the first write fail (EFBIG) exactly like a full disk,
     // after the log file was created; SIGXFSZ is ignored so the write returns an error.
-    let declare = ["--as", "alice", "declare", "--title", "No room", "--severity", "SEV2"];
+    let declare = [
+        "--as",
+        "alice",
+        "declare",
+        "--title",
+        "No room",
+        "--severity",
+        "SEV2",
+    ];
     let mut command = warroom_in_sh(dir.path(), "trap '' XFSZ; ulimit -f 0 || exit 97", &declare);
     let (code, stdout, stderr) = run(&mut command);
     assert_ne!(code, Some(0), "the declare cannot be written: {stdout}");
@@ -370,23 +390,38 @@ fn a_damaged_log_is_quarantined_and_the_rest_is_served() {
 
     let mut list = warroom_in_sh(dir.path(), "", &["list"]);
     let (code, listed, stderr) = run(&mut list);
-    assert_eq!(code, Some(0), "a local list names the damage, it does not fail: {stderr}");
+    assert_eq!(
+        code,
+        Some(0),
+        "a local list names the damage, it does not fail: {stderr}"
+    );
     let line = listed.lines().find(|l| l.starts_with(bad.as_str()));
     let line = line.unwrap_or_else(|| panic!("{bad} listed: {listed}"));
-    assert!(line.contains("QUARANTINED") && line.contains("line 2"), "{line}");
+    assert!(
+        line.contains("QUARANTINED") && line.contains("line 2"),
+        "{line}"
+    );
     assert!(listed.contains(good.as_str()), "{listed}");
 
     let hub = Hub::start(dir.path());
     let health = hub.health();
     assert_eq!(health["incidents"], 1, "{health}");
     assert_eq!(health["quarantined"][0]["id"], bad.as_str(), "{health}");
-    let reason = health["quarantined"][0]["reason"].as_str().expect("a reason");
-    assert!(reason.contains("line 2") && reason.contains("verification"), "{reason}");
+    let reason = health["quarantined"][0]["reason"]
+        .as_str()
+        .expect("a reason");
+    assert!(
+        reason.contains("line 2") && reason.contains("verification"),
+        "{reason}"
+    );
     let url = format!("http://{}", hub.addr);
     let mut remote = warroom_in_sh(dir.path(), "", &["--hub", &url, "--token", &alice, "list"]);
     let (code, listed, stderr) = run(&mut remote);
     assert_eq!(code, Some(0), "{stderr}");
-    assert!(listed.contains("QUARANTINED") && listed.contains(good.as_str()), "{listed}");
+    assert!(
+        listed.contains("QUARANTINED") && listed.contains(good.as_str()),
+        "{listed}"
+    );
 
     let rt = runtime();
     rt.block_on(async {
@@ -399,7 +434,10 @@ fn a_damaged_log_is_quarantined_and_the_rest_is_served() {
         };
         let refused = within("a note to it", client.command(Some(bad), note("x"))).await;
         let message = format!("{:?}", refused.expect_err("refused"));
-        assert!(message.contains("NoIncident") && message.contains("quarantined"), "{message}");
+        assert!(
+            message.contains("NoIncident") && message.contains("quarantined"),
+            "{message}"
+        );
         let subscribe = ClientFrame::Subscribe {
             incident: bad.clone(),
             since_seq: 0,
@@ -412,11 +450,22 @@ fn a_damaged_log_is_quarantined_and_the_rest_is_served() {
             }
             other => panic!("{other:?}"),
         }
-        let served = within("a note to the other", client.command(Some(good), note("ok"))).await;
+        let served = within(
+            "a note to the other",
+            client.command(Some(good), note("ok")),
+        )
+        .await;
         served.expect("the others are served");
         client.close().await;
     });
-    assert_eq!(std::fs::read(&path).expect("log"), damaged, "never modified");
+    assert_eq!(
+        std::fs::read(&path).expect("log"),
+        damaged,
+        "never modified"
+    );
     let log = hub.log();
-    assert!(log.contains("quarantined") && log.contains(bad.as_str()), "{log}");
+    assert!(
+        log.contains("quarantined") && log.contains(bad.as_str()),
+        "{log}"
+    );
 }

@@ -28,11 +28,15 @@ pub enum EngineError {
     Rejected(Rejection),
     #[error("cannot create {path}: {cause}")]
     Io { path: String, cause: std::io::Error },
-    #[error("{path} is empty: a declare that never completed left it; it holds nothing and can be deleted")]
+    #[error(
+        "{path} is empty: a declare that never completed left it; it holds nothing and can be deleted"
+    )]
     EmptyLog { path: String },
     #[error("{path} holds incident `{found}`, not the one its name says: it was copied or renamed")]
     WrongIncident { path: String, found: String },
-    #[error("a warroom hub is serving {root}: send commands through it (--hub URL --token TOKEN), or stop it first")]
+    #[error(
+        "a warroom hub is serving {root}: send commands through it (--hub URL --token TOKEN), or stop it first"
+    )]
     HubServes { root: String },
 }
 

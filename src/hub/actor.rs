@@ -45,8 +45,12 @@ pub struct Broadcast {
 
 #[derive(Debug)]
 pub enum CommandReply {
-    Applied { seq: u64 },
-    Duplicate { seq: u64 },
+    Applied {
+        seq: u64,
+    },
+    Duplicate {
+        seq: u64,
+    },
     Rejected(Rejection),
     StorageFailed(String),
     /// Not decided: the incident cannot take commands now (or does not exist).
@@ -279,7 +283,8 @@ impl Actor {
                 if !committed.event_json.is_empty() {
                     self.context.metrics.fsync.observe(committed_at - started);
                 }
-                self.context.metrics
+                self.context
+                    .metrics
                     .events_appended
                     .fetch_add(committed.event_json.len() as u64, Ordering::Relaxed);
                 for (seq, json) in (first_new..).zip(&committed.event_json) {
@@ -312,7 +317,8 @@ impl Actor {
                 for (outcome, reply) in committed.outcomes.into_iter().zip(replies) {
                     let answer = match outcome {
                         Outcome::Applied(events) => {
-                            self.context.metrics
+                            self.context
+                                .metrics
                                 .commands_accepted
                                 .fetch_add(1, Ordering::Relaxed);
                             CommandReply::Applied {

@@ -6,8 +6,8 @@
 //! over that the answer is 429 with `Retry-After`.
 
 use super::actor::CommandReply;
-use super::{HubState, Unavailable};
 use super::auth::token_hash;
+use super::{HubState, Unavailable};
 use crate::engine::Submission;
 use crate::incident::{Actor, Command, Runbooks, Severity};
 use crate::protocol::RejectReason;

@@ -186,9 +186,7 @@ impl HubConfig {
             ("alert_burst", config.alert_burst),
         ] {
             if value == 0 {
-                let (line, column) = text
-                    .find(key)
-                    .map_or((1, 1), |at| line_column(text, at));
+                let (line, column) = text.find(key).map_or((1, 1), |at| line_column(text, at));
                 return Err(ConfigError::Invalid {
                     path: path.to_string(),
                     line,
@@ -345,7 +343,10 @@ mod tests {
         let err = HubConfig::parse("listen = \"127.0.0.1:1\"\ndeclare_burst = 0\n", "w.toml")
             .unwrap_err()
             .to_string();
-        assert!(err.starts_with("w.toml:2:1:") && err.contains("at least 1"), "{err}");
+        assert!(
+            err.starts_with("w.toml:2:1:") && err.contains("at least 1"),
+            "{err}"
+        );
     }
 
     #[test]

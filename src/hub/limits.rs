@@ -133,9 +133,15 @@ mod tests {
         assert!(limiter.check("alice").is_ok());
         let refused = limiter.check("alice").unwrap_err();
         assert!(refused.retry_after > Duration::from_secs(50), "{refused:?}");
-        assert!(refused.retry_after <= Duration::from_secs(60), "{refused:?}");
+        assert!(
+            refused.retry_after <= Duration::from_secs(60),
+            "{refused:?}"
+        );
         assert!(Duration::from_secs(refused.retry_after_secs()) >= refused.retry_after);
         assert!(refused.message.contains("declares per minute for `alice`"));
-        assert!(limiter.check("bob").is_ok(), "another name has its own bucket");
+        assert!(
+            limiter.check("bob").is_ok(),
+            "another name has its own bucket"
+        );
     }
 }

@@ -25,12 +25,12 @@ use crate::engine::DataDir;
 use crate::incident::Runbooks;
 use crate::protocol::MAX_FRAME_BYTES;
 use auth::{Authenticator, FailureThrottle};
-use limits::Limiters;
 use axum::Router;
 use axum::extract::{ConnectInfo, State, WebSocketUpgrade};
 use axum::http::header;
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
+use limits::Limiters;
 use metrics::Metrics;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -91,12 +91,22 @@ impl RunningHub {
         // connections): let them answer what they already handed to an incident before
         // the incidents stop, so a command in flight gets its real answer.
         let sessions = async {
-            while self.metrics.connections.load(std::sync::atomic::Ordering::Relaxed) > 0 {
+            while self
+                .metrics
+                .connections
+                .load(std::sync::atomic::Ordering::Relaxed)
+                > 0
+            {
                 tokio::time::sleep(std::time::Duration::from_millis(10)).await;
             }
         };
-        if tokio::time::timeout(SESSIONS_DRAIN, sessions).await.is_err() {
-            tracing::warn!("stopping with connections still open; their commands in flight are answered `shutting_down`");
+        if tokio::time::timeout(SESSIONS_DRAIN, sessions)
+            .await
+            .is_err()
+        {
+            tracing::warn!(
+                "stopping with connections still open; their commands in flight are answered `shutting_down`"
+            );
         }
         let _ = self.sweeper.await;
         // The runner records outcomes through the actors, so it stops before they do.
@@ -133,11 +143,12 @@ pub async fn start_with(options: HubOptions, effects: Effects) -> Result<Running
     let idle = options.limits.incident_idle;
     let loading = metrics.clone();
     // Opening every log once is blocking work: keep it off the async workers.
-    let registry = tokio::task::spawn_blocking(move || {
-        Registry::load(data, runbooks, loading, jobs, idle)
-    })
-    .await
-    .map_err(|e| HubError::Registry(RegistryError::Thread(std::io::Error::other(e.to_string()))))??;
+    let registry =
+        tokio::task::spawn_blocking(move || Registry::load(data, runbooks, loading, jobs, idle))
+            .await
+            .map_err(|e| {
+                HubError::Registry(RegistryError::Thread(std::io::Error::other(e.to_string())))
+            })??;
     let registry = Arc::new(registry);
     for (id, reason) in registry.quarantined() {
         tracing::error!(incident = %id, %reason, "not serving a quarantined incident");

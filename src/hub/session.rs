@@ -526,13 +526,13 @@ async fn execute(
                 };
             }
             match hub.registry.declare(submission).await {
-            Ok(result) => result,
-            Err(error) => {
-                tracing::error!(%error, "declare failed");
-                hub.metrics.rejected(RejectReason::StorageFailed);
-                return reject(&id, RejectReason::StorageFailed, error.to_string());
+                Ok(result) => result,
+                Err(error) => {
+                    tracing::error!(%error, "declare failed");
+                    hub.metrics.rejected(RejectReason::StorageFailed);
+                    return reject(&id, RejectReason::StorageFailed, error.to_string());
+                }
             }
-        }
         }
         (_, None) => {
             hub.metrics.rejected(RejectReason::Invalid);

@@ -138,5 +138,4 @@ impl Registry {
             alert_groups,
         })
     }
-
 }

@@ -293,7 +293,8 @@ impl Registry {
         let this = self.clone();
         let command_id = submission.command_id.clone();
         let created = tokio::task::spawn_blocking(move || {
-            this.data.declare(submission, Utc::now(), &this.context.runbooks)
+            this.data
+                .declare(submission, Utc::now(), &this.context.runbooks)
         })
         .await
         .map_err(|e| RegistryError::Thread(std::io::Error::other(e.to_string())))?;
@@ -378,7 +379,8 @@ impl Registry {
     /// Asks every live actor, every `period` until `stop`, whether it is idle; those
     /// idle for the hub's idle time release themselves.
     pub async fn sweep_idle(self: Arc<Self>, mut stop: watch::Receiver<bool>) {
-        let period = (self.context.idle / 2).clamp(Duration::from_millis(20), Duration::from_secs(5));
+        let period =
+            (self.context.idle / 2).clamp(Duration::from_millis(20), Duration::from_secs(5));
         let mut ticks = tokio::time::interval(period);
         ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {

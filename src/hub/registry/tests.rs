@@ -38,7 +38,8 @@ fn registry(dir: &std::path::Path, ids: &[&str]) -> Arc<Registry> {
             playbook: None,
             summary: None,
         });
-        data.declare(declare, Utc::now(), &runbooks).expect("declared");
+        data.declare(declare, Utc::now(), &runbooks)
+            .expect("declared");
     }
     let (jobs, _queue) = effects::channel();
     let metrics = Arc::new(Metrics::default());
