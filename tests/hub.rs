@@ -857,9 +857,19 @@ async fn health_and_metrics_report_what_happened() {
     let room = Room::open().await;
     let (incident, declared) = room.declare("Metrics").await;
     let mut olga = room.client(OLGA, Some(&incident)).await;
-    let (status, body) = room.get("/health").await;
-    assert_eq!(status, 200);
-    let health: Value = serde_json::from_str(&body).expect("JSON");
+    // The declaring client's close may still be on its way: wait for it to land.
+    let settled = async {
+        loop {
+            let (status, body) = room.get("/health").await;
+            assert_eq!(status, 200);
+            let health: Value = serde_json::from_str(&body).expect("JSON");
+            if health["connections"] == 1 {
+                return health;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    };
+    let health = within("the declaring client's close", settled).await;
     let version = env!("CARGO_PKG_VERSION");
     let expected = json!({"ok": true, "version": version, "incidents": 1, "live_incidents": 1,
         "quarantined": [], "connections": 1});
