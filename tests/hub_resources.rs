@@ -386,6 +386,11 @@ fn a_damaged_log_is_quarantined_and_the_rest_is_served() {
         .join(format!("{bad}.jsonl"));
     damage(&path, 2);
     let damaged = std::fs::read(&path).expect("log");
+    // A stray file whose name is no incident id is named too, not fatal.
+    let stray = data_dir(dir.path())
+        .join("incidents")
+        .join("stray copy.jsonl");
+    std::fs::write(&stray, "not a log\n").expect("written");
     let alice = setup(dir.path(), "");
 
     let mut list = warroom_in_sh(dir.path(), "", &["list"]);
@@ -414,6 +419,11 @@ fn a_damaged_log_is_quarantined_and_the_rest_is_served() {
         reason.contains("line 2") && reason.contains("verification"),
         "{reason}"
     );
+    assert_eq!(health["quarantined"][1]["id"], "stray copy", "{health}");
+    let reason = health["quarantined"][1]["reason"]
+        .as_str()
+        .expect("a reason");
+    assert!(reason.contains("not a valid incident id"), "{reason}");
     let url = format!("http://{}", hub.addr);
     let mut remote = warroom_in_sh(dir.path(), "", &["--hub", &url, "--token", &alice, "list"]);
     let (code, listed, stderr) = run(&mut remote);

@@ -192,6 +192,16 @@ impl DataDir {
         Ok(incident)
     }
 
+    /// Opens an incident found by [`DataDir::ids`]: like [`DataDir::open`], but a file
+    /// whose name is not a valid incident id is reported as such (it can only be
+    /// quarantined) rather than as not found.
+    pub fn open_listed(&self, id: &str) -> Result<Incident, EngineError> {
+        crate::incident::limits::check_incident_id(id).map_err(|_| EngineError::BadFileName {
+            path: self.log_path(id).display().to_string(),
+        })?;
+        self.open(id)
+    }
+
     /// Declares a new incident. The submission's command must be `Declare`; its id is
     /// replaced by the next free one when empty.
     pub fn declare(
@@ -234,7 +244,7 @@ impl DataDir {
     ) -> Result<Vec<IncidentSummary>, EngineError> {
         let mut out = Vec::new();
         for id in self.ids()? {
-            let incident = match self.open(&id) {
+            let incident = match self.open_listed(&id) {
                 Ok(incident) => incident,
                 Err(error) => match quarantine_reason(&error) {
                     Some(reason) => {
@@ -280,6 +290,10 @@ pub fn quarantine_reason(error: &EngineError) -> Option<String> {
             "its log is empty (a declare that never completed: nothing was recorded); delete the file"
                 .to_string(),
         ),
+        EngineError::BadFileName { .. } => Some(format!(
+            "its file name is not a valid incident id (1-{} ASCII letters, digits, `-` or `_`); rename or remove it",
+            crate::incident::limits::NAME_MAX_CHARS
+        )),
         EngineError::WrongIncident { found, .. } => Some(format!(
             "its log holds incident `{found}` (a copied or renamed file); it was left untouched"
         )),

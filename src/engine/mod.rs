@@ -38,6 +38,8 @@ pub enum EngineError {
         "a warroom hub is serving {root}: send commands through it (--hub URL --token TOKEN), or stop it first"
     )]
     HubServes { root: String },
+    #[error("{path}: the file name is not a valid incident id")]
+    BadFileName { path: String },
 }
 
 /// One command as submitted: who, what, and the client's id for it (idempotency).

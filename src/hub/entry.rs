@@ -70,7 +70,7 @@ impl Entry {
 /// Opens incident `id` from `data`: replays and verifies its log. The one way an
 /// incident comes into memory (a later snapshot store changes only this).
 pub fn open(data: &DataDir, id: &str) -> Result<Incident, EngineError> {
-    let incident = data.open(id)?;
+    let incident = data.open_listed(id)?;
     if let Some(torn) = incident.torn_tail() {
         tracing::warn!(incident = %id, line = torn.line, bytes = torn.bytes, "cut off an unfinished write left by a crash (never acknowledged)");
     }

@@ -150,9 +150,6 @@ pub async fn start_with(options: HubOptions, effects: Effects) -> Result<Running
                 HubError::Registry(RegistryError::Thread(std::io::Error::other(e.to_string())))
             })??;
     let registry = Arc::new(registry);
-    for (id, reason) in registry.quarantined() {
-        tracing::error!(incident = %id, %reason, "not serving a quarantined incident");
-    }
     let (shutdown_tx, shutdown_rx) = watch::channel(false);
     let runner = effects::spawn(registry.clone(), effects, job_queue, shutdown_rx.clone());
     let sweeper = tokio::spawn(registry.clone().sweep_idle(shutdown_rx.clone()));
