@@ -335,6 +335,7 @@ async fn start_hub(dir: &std::path::Path) -> Result<crate::hub::RunningHub, Stri
         data: DataDir::new(dir),
         runbooks,
         auth,
+        limits: crate::hub::HubLimits::default(),
     })
     .await
     .map_err(|e| e.to_string())

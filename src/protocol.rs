@@ -128,6 +128,10 @@ pub enum HubFrame {
         id: String,
         code: RejectReason,
         message: String,
+        /// For `rate_limited` from a per-token limit: how long to wait before re-sending,
+        /// in milliseconds. Absent otherwise.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        retry_after_ms: Option<u64>,
     },
     Incidents {
         items: Vec<IncidentSummary>,

@@ -138,6 +138,7 @@ impl Hub {
             data: DataDir::new(dir.path().join("data")),
             runbooks,
             auth,
+            limits: warroom::hub::HubLimits::default(),
         };
         let hub = runtime.block_on(start(options)).expect("the hub starts");
         let url = format!("http://{}", hub.addr);

@@ -520,6 +520,7 @@ fn summary(
         declared_at: Some(now() - Duration::minutes(minutes)),
         commander: None,
         events: 3,
+        quarantined: None,
     }
 }
 

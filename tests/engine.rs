@@ -105,3 +105,52 @@ fn a_rejected_declare_creates_no_file() {
     assert!(data.declare(bad, now, &rb).is_err());
     assert!(data.ids().unwrap().is_empty());
 }
+
+#[test]
+fn explicit_ids_can_neither_overflow_nor_block_auto_numbering() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = DataDir::new(dir.path());
+    let rb = catalog::embedded().unwrap();
+    let now = Utc.with_ymd_and_hms(2026, 11, 22, 4, 0, 0).unwrap();
+    let declare = |id: &str| Submission {
+        actor: Actor::new("alice", [Role::Commander]),
+        command: Command::Declare {
+            id: id.into(),
+            title: "t".into(),
+            severity: Severity::Sev2,
+            playbook: None,
+            summary: None,
+        },
+        command_id: None,
+    };
+    for explicit in [
+        "INC-20261122-4294967295",
+        "INC-20261122-18446744073709551615",
+        "INC-20261122-99999999999999999999999",
+        "INC-20261122-01",
+        "INC-20261122-2",
+        "INC-20261123-1",
+    ] {
+        data.declare(declare(explicit), now, &rb).unwrap();
+    }
+    for expected in ["INC-20261122-3", "INC-20261122-4"] {
+        let incident = data.declare(declare(""), now, &rb).unwrap();
+        assert_eq!(incident.state().id, expected);
+    }
+    // At the ceiling of auto-looking numbers the count goes on past it, skipping taken
+    // ids instead of colliding with them.
+    let ceiling = warroom::engine::AUTO_NUMBER_CEILING;
+    data.declare(declare(&format!("INC-20261122-{ceiling}")), now, &rb)
+        .unwrap();
+    data.declare(declare(&format!("INC-20261122-{}", ceiling + 2)), now, &rb)
+        .unwrap();
+    let next = |data: &DataDir| {
+        data.declare(declare(""), now, &rb)
+            .unwrap()
+            .state()
+            .id
+            .clone()
+    };
+    assert_eq!(next(&data), format!("INC-20261122-{}", ceiling + 1));
+    assert_eq!(next(&data), format!("INC-20261122-{}", ceiling + 3));
+}

@@ -38,6 +38,7 @@ async fn start() -> (RunningHub, tempfile::TempDir) {
         data: DataDir::new(dir.path()),
         runbooks: warroom::catalog::embedded().expect("catalog"),
         auth,
+        limits: warroom::hub::HubLimits::default(),
     };
     let hub = within("start", warroom::hub::start(options)).await;
     (hub.expect("starts"), dir)

@@ -123,6 +123,7 @@ impl Hub {
             data: DataDir::new(dir.path().join("data")),
             runbooks,
             auth: Authenticator::default().with_token(ALICE, "alice", [Role::Commander]),
+            limits: warroom::hub::HubLimits::default(),
         };
         let hub = runtime.block_on(start(options)).expect("the hub starts");
         let url = format!("http://{}", hub.addr);

@@ -21,6 +21,7 @@ async fn a_stopped_hub_reads_as_refused_and_the_link_comes_back_when_it_returns(
             data: DataDir::new(dir.path()),
             runbooks: warroom::catalog::embedded().expect("catalog"),
             auth,
+            limits: warroom::hub::HubLimits::default(),
         })
     };
     let hub = start(SocketAddr::from(([127, 0, 0, 1], 0)))

@@ -84,6 +84,7 @@ impl Backend for LocalBackend {
     }
 
     fn declare(&mut self, command: Command) -> Result<(String, Vec<Event>), CliError> {
+        self.data.check_no_hub()?;
         let incident = self
             .data
             .declare(self.submission(command), Utc::now(), &self.runbooks)?;
@@ -91,6 +92,7 @@ impl Backend for LocalBackend {
     }
 
     fn submit(&mut self, incident: &str, command: Command) -> Result<Vec<Event>, CliError> {
+        self.data.check_no_hub()?;
         let mut opened = self.open(incident)?;
         let submission = self.submission(command);
         Ok(opened.execute_one(submission, Utc::now(), &self.runbooks)?)

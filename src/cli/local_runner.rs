@@ -70,6 +70,7 @@ pub fn run(
         data,
         runbooks: runbooks.clone(),
         auth,
+        limits: config.limits(),
     };
     let hub = runtime
         .block_on(start_with(options, effects))

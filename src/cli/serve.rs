@@ -87,7 +87,7 @@ pub fn serve(
     let listen = listen.unwrap_or(config.listen);
     let runtime = runtime()?;
     runtime.block_on(async {
-        let options = HubOptions { listen, data: data.clone(), runbooks, auth };
+        let options = HubOptions { listen, data: data.clone(), runbooks, auth, limits: config.limits() };
         let hub = start_with(options, effects)
             .await
             .map_err(|e| CliError::Failed(e.to_string()))?;

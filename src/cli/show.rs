@@ -176,6 +176,10 @@ pub fn list(summaries: &[IncidentSummary]) -> String {
     }
     let mut out = String::new();
     for s in summaries {
+        if let Some(reason) = &s.quarantined {
+            let _ = writeln!(out, "{:<18} QUARANTINED: {reason}", s.id);
+            continue;
+        }
         let _ = writeln!(
             out,
             "{:<18} {:<5} {:<13} {:<17} {}",

@@ -1,4 +1,6 @@
-//! A data directory on disk: `incidents/<id>.jsonl`, one hash-chained log per incident.
+//! A data directory on disk: `incidents/<id>.jsonl`, one hash-chained log per incident;
+//! choosing the next free incident id; and the summary of every incident, naming those
+//! whose log cannot be served (quarantined) instead of failing on them.
 
 use super::{EngineError, Incident, Submission};
 use crate::incident::{Command, Runbooks, Severity, Status};
@@ -22,6 +24,44 @@ pub struct IncidentSummary {
     pub declared_at: Option<DateTime<Utc>>,
     pub commander: Option<String>,
     pub events: u64,
+    /// Set when the incident's log cannot be served (it failed verification, or it is
+    /// empty): why, in words. Such an incident is listed so an operator sees it, but it
+    /// cannot be opened until its file is repaired or removed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quarantined: Option<String>,
+}
+
+impl IncidentSummary {
+    /// The summary of an open incident.
+    pub fn of(incident: &Incident) -> IncidentSummary {
+        let state = incident.state();
+        IncidentSummary {
+            id: state.id.clone(),
+            title: state.title.clone(),
+            severity: state.severity,
+            status: state.status,
+            declared_at: state.declared_at,
+            commander: state
+                .holder(crate::incident::Role::Commander)
+                .map(str::to_string),
+            events: state.seq,
+            quarantined: None,
+        }
+    }
+
+    /// The entry for an incident whose log cannot be served, and why.
+    pub fn quarantined(id: &str, reason: String) -> IncidentSummary {
+        IncidentSummary {
+            id: id.to_string(),
+            title: String::new(),
+            severity: None,
+            status: Status::default(),
+            declared_at: None,
+            commander: None,
+            events: 0,
+            quarantined: Some(reason),
+        }
+    }
 }
 
 impl DataDir {
@@ -39,6 +79,27 @@ impl DataDir {
 
     pub fn root(&self) -> &Path {
         &self.root
+    }
+
+    /// The file a hub holds locked while it serves this directory.
+    pub fn hub_lock_path(&self) -> PathBuf {
+        self.root.join("hub.lock")
+    }
+
+    /// Fails when a hub serves this directory: it is then the only writer, and opens and
+    /// closes incidents as it needs them, so a change made beside it would bypass it.
+    pub fn check_no_hub(&self) -> Result<(), EngineError> {
+        let path = self.hub_lock_path();
+        let Ok(file) = std::fs::OpenOptions::new().write(true).open(&path) else {
+            return Ok(()); // no hub has ever served it, or it is not ours to judge
+        };
+        match file.try_lock() {
+            Ok(()) => Ok(()), // released when `file` is dropped
+            Err(std::fs::TryLockError::WouldBlock) => Err(EngineError::HubServes {
+                root: self.root.display().to_string(),
+            }),
+            Err(std::fs::TryLockError::Error(_)) => Ok(()),
+        }
     }
 
     pub fn incidents_dir(&self) -> PathBuf {
@@ -73,16 +134,38 @@ impl DataDir {
         Ok(ids)
     }
 
-    /// `INC-YYYYMMDD-N`, N one more than the day's highest.
+    /// `INC-YYYYMMDD-N`: the lowest free N above the day's highest auto-numbered-looking
+    /// id. Only plain numbers up to [`AUTO_NUMBER_CEILING`] count as such, so an explicit
+    /// id like `INC-<today>-4294967295` (or one for a future day) can neither overflow the
+    /// count nor make every later number taken: auto-numbering always finds a free id.
     pub fn next_id(&self, now: DateTime<Utc>) -> Result<String, EngineError> {
         let prefix = format!("INC-{}-", now.format("%Y%m%d"));
-        let highest = self
+        let taken: std::collections::HashSet<String> = self
             .ids()?
+            .into_iter()
+            .filter(|id| id.starts_with(&prefix))
+            .collect();
+        let highest = taken
             .iter()
-            .filter_map(|id| id.strip_prefix(&prefix)?.parse::<u32>().ok())
+            .filter_map(|id| auto_number(id.strip_prefix(&prefix)?))
             .max()
             .unwrap_or(0);
-        Ok(format!("{prefix}{}", highest + 1))
+        // Every candidate is checked against the ids on disk, so an explicit id that
+        // happens to sit just above the highest is skipped, not collided with. The set
+        // is finite, so the walk ends long before u64 could run out.
+        let mut number = highest;
+        loop {
+            number = number.checked_add(1).ok_or_else(|| {
+                EngineError::Rejected(crate::incident::Rejection::new(
+                    crate::incident::RejectCode::AlreadyExists,
+                    format!("no free incident number is left for {prefix}N"),
+                ))
+            })?;
+            let id = format!("{prefix}{number}");
+            if !taken.contains(&id) {
+                return Ok(id);
+            }
+        }
     }
 
     pub fn open(&self, id: &str) -> Result<Incident, EngineError> {
@@ -90,7 +173,33 @@ impl DataDir {
         if !path.exists() || crate::incident::limits::check_incident_id(id).is_err() {
             return Err(EngineError::NotFound(id.to_string()));
         }
-        Ok(Incident::open(&path)?)
+        let incident = Incident::open(&path)?;
+        if incident.events().is_empty() {
+            // A declare that never wrote its first event (a crash between creating the
+            // file and writing it): there is no incident here, only an empty file.
+            return Err(EngineError::EmptyLog {
+                path: path.display().to_string(),
+            });
+        }
+        if incident.state().id != id {
+            // A copied or renamed file: serving it under this name would show one
+            // incident's history as another's.
+            return Err(EngineError::WrongIncident {
+                path: path.display().to_string(),
+                found: incident.state().id.clone(),
+            });
+        }
+        Ok(incident)
+    }
+
+    /// Opens an incident found by [`DataDir::ids`]: like [`DataDir::open`], but a file
+    /// whose name is not a valid incident id is reported as such (it can only be
+    /// quarantined) rather than as not found.
+    pub fn open_listed(&self, id: &str) -> Result<Incident, EngineError> {
+        crate::incident::limits::check_incident_id(id).map_err(|_| EngineError::BadFileName {
+            path: self.log_path(id).display().to_string(),
+        })?;
+        self.open(id)
     }
 
     /// Declares a new incident. The submission's command must be `Declare`; its id is
@@ -126,31 +235,69 @@ impl DataDir {
     }
 
     /// A summary of every incident. `on_torn` hears of each log whose unfinished final
-    /// write was cut off while opening it, so the caller can say so.
+    /// write was cut off while opening it, so the caller can say so. A log that cannot be
+    /// served (damaged or empty) is listed as quarantined, with the reason, instead of
+    /// failing the whole list; the file is left as it is.
     pub fn summaries(
         &self,
         mut on_torn: impl FnMut(&str, &crate::store::TornTail),
     ) -> Result<Vec<IncidentSummary>, EngineError> {
         let mut out = Vec::new();
         for id in self.ids()? {
-            let incident = self.open(&id)?;
+            let incident = match self.open_listed(&id) {
+                Ok(incident) => incident,
+                Err(error) => match quarantine_reason(&error) {
+                    Some(reason) => {
+                        out.push(IncidentSummary::quarantined(&id, reason));
+                        continue;
+                    }
+                    None => return Err(error),
+                },
+            };
             if let Some(torn) = incident.torn_tail() {
                 on_torn(&id, torn);
             }
-            let state = incident.state();
-            out.push(IncidentSummary {
-                id: state.id.clone(),
-                title: state.title.clone(),
-                severity: state.severity,
-                status: state.status,
-                declared_at: state.declared_at,
-                commander: state
-                    .holder(crate::incident::Role::Commander)
-                    .map(str::to_string),
-                events: state.seq,
-            });
+            out.push(IncidentSummary::of(&incident));
         }
         Ok(out)
+    }
+}
+
+/// Numbers at or below this count as auto-assigned when choosing the next id: far more
+/// incidents than a day can have, far below where arithmetic could overflow.
+pub const AUTO_NUMBER_CEILING: u64 = 999_999_999;
+
+/// `N` of an id's `INC-YYYYMMDD-N` tail, if it looks auto-assigned: plain digits, no
+/// leading zero, at most [`AUTO_NUMBER_CEILING`].
+fn auto_number(tail: &str) -> Option<u64> {
+    if tail.is_empty() || tail.starts_with('0') || !tail.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    tail.parse::<u64>()
+        .ok()
+        .filter(|n| *n <= AUTO_NUMBER_CEILING)
+}
+
+/// Why an incident whose open failed with `error` is quarantined (not served, listed
+/// with this reason), or `None` when the failure is not about the log's contents (an
+/// I/O error, a lock held elsewhere), which the caller reports as an error.
+pub fn quarantine_reason(error: &EngineError) -> Option<String> {
+    match error {
+        EngineError::Store(crate::store::StoreError::Damaged { error, .. }) => Some(format!(
+            "its log failed verification ({error}); it was left untouched: repair or restore it, or move it out of the data directory"
+        )),
+        EngineError::EmptyLog { .. } => Some(
+            "its log is empty (a declare that never completed: nothing was recorded); delete the file"
+                .to_string(),
+        ),
+        EngineError::BadFileName { .. } => Some(format!(
+            "its file name is not a valid incident id (1-{} ASCII letters, digits, `-` or `_`); rename or remove it",
+            crate::incident::limits::NAME_MAX_CHARS
+        )),
+        EngineError::WrongIncident { found, .. } => Some(format!(
+            "its log holds incident `{found}` (a copied or renamed file); it was left untouched"
+        )),
+        _ => None,
     }
 }
 

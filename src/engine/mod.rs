@@ -5,7 +5,7 @@
 
 mod data_dir;
 
-pub use data_dir::{DataDir, IncidentSummary};
+pub use data_dir::{AUTO_NUMBER_CEILING, DataDir, IncidentSummary, quarantine_reason};
 
 use crate::incident::export::LogHead;
 use crate::incident::{Actor, Command, Event, Rejection, Runbooks, State, decide};
@@ -29,6 +29,18 @@ pub enum EngineError {
     Rejected(Rejection),
     #[error("cannot create {path}: {cause}")]
     Io { path: String, cause: std::io::Error },
+    #[error(
+        "{path} is empty: a declare that never completed left it; it holds nothing and can be deleted"
+    )]
+    EmptyLog { path: String },
+    #[error("{path} holds incident `{found}`, not the one its name says: it was copied or renamed")]
+    WrongIncident { path: String, found: String },
+    #[error(
+        "a warroom hub is serving {root}: send commands through it (--hub URL --token TOKEN), or stop it first"
+    )]
+    HubServes { root: String },
+    #[error("{path}: the file name is not a valid incident id")]
+    BadFileName { path: String },
 }
 
 /// One command as submitted: who, what, and the client's id for it (idempotency).
@@ -82,7 +94,8 @@ impl Incident {
     }
 
     /// Decides `declare` against an empty incident and, only if it is accepted, creates
-    /// the log at `path` and writes the first events.
+    /// the log at `path` and writes the first events. If that first write fails (a full
+    /// disk), the new file is removed again: a declare that failed leaves nothing behind.
     pub fn create(
         path: &std::path::Path,
         submission: &Submission,
@@ -100,7 +113,12 @@ impl Incident {
         )
         .map_err(EngineError::Rejected)?;
         let mut log = EventLog::create(path)?;
-        log.append(&events)?;
+        if let Err(error) = log.append(&events) {
+            // We created the file (create_new) and hold its lock, so it is ours to remove;
+            // if even that fails, the empty file is quarantined at the next load.
+            let _ = std::fs::remove_file(path);
+            return Err(error.into());
+        }
         let state = State::replay(&events);
         Ok(Incident {
             state,

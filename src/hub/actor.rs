@@ -5,15 +5,25 @@
 //! between batches, so a subscriber's backlog and live stream meet with no gap and no
 //! duplicate. Runs and deliveries the new events call for go to the runner only after
 //! the commit, so nothing acts on the world for an event that is not on disk.
+//!
+//! An actor lives only while its incident is in use. Asked now and then whether it is
+//! idle ([`Request::IdleCheck`], from the registry's sweeper), it releases itself —
+//! thread ended, file closed, state dropped — once it has had no subscriber, no request
+//! and no run or delivery in flight for the hub's `incident_idle_seconds`. It does so
+//! holding its entry's slot lock, so no second actor can open the same log meanwhile
+//! (two writers would fork the chain); a request that raced the release is dropped
+//! unanswered, and its sender opens the incident again (`registry`).
 
-use super::effects::{self, JobSender};
+use super::effects::{self, InFlight, JobSender, Queued};
+use super::entry::{Entry, Slot};
 use super::metrics::Metrics;
+use super::registry::Unavailable;
 use crate::engine::{Incident, IncidentSummary, Outcome, Submission};
-use crate::incident::{Rejection, Role, Runbooks};
+use crate::incident::{Rejection, Runbooks};
 use chrono::Utc;
+use std::sync::Arc;
 use std::sync::atomic::Ordering;
-use std::sync::{Arc, RwLock};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 use tokio::sync::{broadcast, mpsc, oneshot};
 
 /// Commands decided and committed together at most.
@@ -35,10 +45,16 @@ pub struct Broadcast {
 
 #[derive(Debug)]
 pub enum CommandReply {
-    Applied { seq: u64 },
-    Duplicate { seq: u64 },
+    Applied {
+        seq: u64,
+    },
+    Duplicate {
+        seq: u64,
+    },
     Rejected(Rejection),
     StorageFailed(String),
+    /// Not decided: the incident cannot take commands now (or does not exist).
+    Unavailable(Unavailable),
 }
 
 pub struct Subscription {
@@ -62,12 +78,13 @@ pub enum Request {
     },
     /// Tell every subscriber who is here now (not an event: not logged, seq 0).
     Presence { here: Vec<String> },
+    /// Release the incident if it has been idle long enough (see the module doc).
+    IdleCheck,
 }
 
 /// The hub's handle on a running incident actor.
 pub struct IncidentHandle {
     pub requests: mpsc::Sender<Request>,
-    pub summary: Arc<RwLock<IncidentSummary>>,
     thread: std::thread::JoinHandle<()>,
 }
 
@@ -90,37 +107,48 @@ pub fn event_frame(incident: &str, event_json: &str) -> Arc<str> {
     ))
 }
 
-fn summarize(incident: &Incident) -> IncidentSummary {
-    let state = incident.state();
-    IncidentSummary {
-        id: state.id.clone(),
-        title: state.title.clone(),
-        severity: state.severity,
-        status: state.status,
-        declared_at: state.declared_at,
-        commander: state.holder(Role::Commander).map(str::to_string),
-        events: state.seq,
+/// What an actor needs besides its incident.
+#[derive(Clone)]
+pub struct Context {
+    pub runbooks: Arc<Runbooks>,
+    pub metrics: Arc<Metrics>,
+    pub jobs: JobSender,
+    /// How long the incident must be idle before it is released.
+    pub idle: Duration,
+}
+
+/// Starts the actor thread of `incident`, whose registry entry is `entry`. The caller
+/// holds the entry's slot lock and stores the handle in it.
+pub fn spawn(
+    incident: Incident,
+    entry: Arc<Entry>,
+    context: Context,
+) -> std::io::Result<IncidentHandle> {
+    let (requests, inbox) = mpsc::channel(REQUEST_QUEUE);
+    let id = incident.state().id.clone();
+    entry.set_summary(IncidentSummary::of(&incident));
+    let actor = Actor::new(incident, entry, context);
+    let thread = std::thread::Builder::new()
+        .name(format!("incident-{id}"))
+        .spawn(move || actor.run(inbox))?;
+    Ok(IncidentHandle { requests, thread })
+}
+
+/// Counts live actors for `/health` and `/metrics`, however an actor ends.
+struct LiveGauge(Arc<Metrics>);
+
+impl LiveGauge {
+    fn new(metrics: Arc<Metrics>) -> LiveGauge {
+        metrics.live_incidents.fetch_add(1, Ordering::Relaxed);
+        metrics.incidents_opened.fetch_add(1, Ordering::Relaxed);
+        LiveGauge(metrics)
     }
 }
 
-pub fn spawn(
-    incident: Incident,
-    runbooks: Arc<Runbooks>,
-    metrics: Arc<Metrics>,
-    jobs: JobSender,
-) -> std::io::Result<IncidentHandle> {
-    let (requests, inbox) = mpsc::channel(REQUEST_QUEUE);
-    let summary = Arc::new(RwLock::new(summarize(&incident)));
-    let shared = summary.clone();
-    let id = incident.state().id.clone();
-    let thread = std::thread::Builder::new()
-        .name(format!("incident-{id}"))
-        .spawn(move || Actor::new(incident, runbooks, metrics, shared, jobs).run(inbox))?;
-    Ok(IncidentHandle {
-        requests,
-        summary,
-        thread,
-    })
+impl Drop for LiveGauge {
+    fn drop(&mut self) {
+        self.0.live_incidents.fetch_sub(1, Ordering::Relaxed);
+    }
 }
 
 struct Actor {
@@ -128,20 +156,15 @@ struct Actor {
     incident: Incident,
     frames: Vec<Arc<str>>,
     live: broadcast::Sender<Broadcast>,
-    runbooks: Arc<Runbooks>,
-    metrics: Arc<Metrics>,
-    summary: Arc<RwLock<IncidentSummary>>,
-    jobs: JobSender,
+    entry: Arc<Entry>,
+    context: Context,
+    /// When the last request other than an idle check arrived.
+    last_request: Instant,
+    _gauge: LiveGauge,
 }
 
 impl Actor {
-    fn new(
-        incident: Incident,
-        runbooks: Arc<Runbooks>,
-        metrics: Arc<Metrics>,
-        summary: Arc<RwLock<IncidentSummary>>,
-        jobs: JobSender,
-    ) -> Actor {
+    fn new(incident: Incident, entry: Arc<Entry>, context: Context) -> Actor {
         let id = incident.state().id.clone();
         let frames = incident
             .events()
@@ -154,15 +177,48 @@ impl Actor {
             incident,
             frames,
             live,
-            runbooks,
-            metrics,
-            summary,
-            jobs,
+            entry,
+            _gauge: LiveGauge::new(context.metrics.clone()),
+            context,
+            last_request: Instant::now(),
         }
     }
 
+    /// Nobody follows the incident, nothing of it is in flight, and nothing was asked
+    /// of it for the idle time.
+    fn idle(&self) -> bool {
+        self.last_request.elapsed() >= self.context.idle
+            && self.live.receiver_count() == 0
+            && self.entry.in_flight() == 0
+    }
+
     fn run(mut self, mut inbox: mpsc::Receiver<Request>) {
+        // Ends when every sender is gone (the hub is stopping) or on release.
         while let Some(first) = inbox.blocking_recv() {
+            if matches!(first, Request::IdleCheck) {
+                if self.idle() {
+                    let entry = self.entry.clone();
+                    // Openers take this lock before they look at the slot, so while it
+                    // is held no request can reach a new actor for this incident.
+                    let mut slot = entry.slot.blocking_lock();
+                    if inbox.is_empty() && self.idle() {
+                        // Refuse new requests; one sent between the check above and
+                        // here is dropped unanswered: its sender opens the incident
+                        // again once the slot says closed.
+                        inbox.close();
+                        while inbox.try_recv().is_ok() {}
+                        let id = std::mem::take(&mut self.id);
+                        let metrics = self.context.metrics.clone();
+                        drop(self); // closes the log file before anyone can reopen it
+                        metrics.incidents_released.fetch_add(1, Ordering::Relaxed);
+                        *slot = Slot::Closed;
+                        tracing::debug!(incident = %id, "released an idle incident");
+                        return;
+                    }
+                }
+                continue;
+            }
+            self.last_request = Instant::now();
             let mut batch = vec![first];
             while batch.len() < MAX_BATCH {
                 match inbox.try_recv() {
@@ -185,6 +241,7 @@ impl Actor {
                     replies.push(reply);
                 }
                 Request::Subscribe { since_seq, reply } => subscribers.push((since_seq, reply)),
+                Request::IdleCheck => {}
                 Request::Presence { here } => {
                     let frame = crate::protocol::HubFrame::Presence {
                         incident: self.id.clone(),
@@ -222,14 +279,15 @@ impl Actor {
         let first_new = self.incident.state().seq + 1;
         match self
             .incident
-            .execute(submissions, Utc::now(), &self.runbooks)
+            .execute(submissions, Utc::now(), &self.context.runbooks)
         {
             Ok(committed) => {
                 let committed_at = Instant::now();
                 if !committed.event_json.is_empty() {
-                    self.metrics.fsync.observe(committed_at - started);
+                    self.context.metrics.fsync.observe(committed_at - started);
                 }
-                self.metrics
+                self.context
+                    .metrics
                     .events_appended
                     .fetch_add(committed.event_json.len() as u64, Ordering::Relaxed);
                 for (seq, json) in (first_new..).zip(&committed.event_json) {
@@ -247,7 +305,13 @@ impl Actor {
                     _ => &[],
                 });
                 for job in effects::jobs_for(&self.incident, applied) {
-                    if self.jobs.send(job).is_err() {
+                    // Counted before it is sent, so the incident is not released while
+                    // the runner still has to record what became of it.
+                    let queued = Queued {
+                        job,
+                        in_flight: InFlight::new(self.entry.in_flight_counter()),
+                    };
+                    if self.context.jobs.send(queued).is_err() {
                         // The runner has stopped (the hub is shutting down): the run or
                         // delivery stays pending and is settled at the next start.
                         tracing::warn!(incident = %self.id, "the runner has stopped; a run or delivery waits for the next start");
@@ -255,13 +319,12 @@ impl Actor {
                 }
                 // Before the answers, so whoever reads the summary after an ack (a
                 // `list`, the registry's announcements) sees this batch.
-                if let Ok(mut summary) = self.summary.write() {
-                    *summary = summarize(&self.incident);
-                }
+                self.entry.set_summary(IncidentSummary::of(&self.incident));
                 for (outcome, reply) in committed.outcomes.into_iter().zip(replies) {
                     let answer = match outcome {
                         Outcome::Applied(events) => {
-                            self.metrics
+                            self.context
+                                .metrics
                                 .commands_accepted
                                 .fetch_add(1, Ordering::Relaxed);
                             CommandReply::Applied {

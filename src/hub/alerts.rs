@@ -2,12 +2,15 @@
 //! version 4). A firing group with no open incident declares one; a group already
 //! linked (by `groupKey`) appends to its incident's timeline; resolved alerts are noted
 //! and never resolve an incident. Retried deliveries (same body) are applied once.
+//! Each token may deliver so many times a minute (`alerts_per_minute`, `alert_burst`);
+//! over that the answer is 429 with `Retry-After`.
 
-use super::HubState;
 use super::actor::CommandReply;
 use super::auth::token_hash;
+use super::{HubState, Unavailable};
 use crate::engine::Submission;
 use crate::incident::{Actor, Command, Runbooks, Severity};
+use crate::protocol::RejectReason;
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{ConnectInfo, State};
@@ -160,6 +163,16 @@ pub async fn alertmanager(
             "send `Authorization: Bearer <token>` with a responder token",
         );
     };
+    if let Err(limited) = hub.limiters.alerts.check(&sender.name) {
+        hub.metrics.rejected(RejectReason::RateLimited);
+        tracing::warn!(name = %sender.name, "alert intake over its rate limit");
+        let body = serde_json::json!({
+            "error": limited.message,
+            "retry_after_ms": limited.retry_after_ms(),
+        });
+        let retry_after = [(header::RETRY_AFTER, limited.retry_after_secs().to_string())];
+        return (StatusCode::TOO_MANY_REQUESTS, retry_after, Json(body)).into_response();
+    }
     let payload: Payload = match serde_json::from_slice(&body) {
         Ok(payload) => payload,
         Err(e) => {
@@ -231,6 +244,7 @@ pub async fn alertmanager(
                 Ok((_, CommandReply::StorageFailed(m))) => {
                     return error(StatusCode::SERVICE_UNAVAILABLE, m);
                 }
+                Ok((_, CommandReply::Unavailable(why))) => return unavailable(&why, ""),
                 Err(e) => return error(StatusCode::SERVICE_UNAVAILABLE, e.to_string()),
             }
         }
@@ -242,17 +256,24 @@ pub async fn alertmanager(
         command_id: Some(format!("am-record:{delivery}")),
     };
     match hub.registry.submit(&incident, submission).await {
-        Some(CommandReply::Applied { .. } | CommandReply::Duplicate { .. }) => {
+        CommandReply::Applied { .. } | CommandReply::Duplicate { .. } => {
             let action = if firing { "appended" } else { "noted_resolved" };
             answer(&incident, action)
         }
-        Some(CommandReply::Rejected(r)) => error(StatusCode::FORBIDDEN, r.message),
-        Some(CommandReply::StorageFailed(m)) => error(StatusCode::SERVICE_UNAVAILABLE, m),
-        None => error(
-            StatusCode::NOT_FOUND,
-            format!("incident {incident} vanished"),
-        ),
+        CommandReply::Rejected(r) => error(StatusCode::FORBIDDEN, r.message),
+        CommandReply::StorageFailed(m) => error(StatusCode::SERVICE_UNAVAILABLE, m),
+        CommandReply::Unavailable(why) => unavailable(&why, &incident),
     }
+}
+
+/// The answer when the incident could not take the alert: Alertmanager retries 5xx, so
+/// what may pass is 503 and what will not is 404.
+fn unavailable(why: &Unavailable, incident: &str) -> Response {
+    let status = match why {
+        Unavailable::NoIncident | Unavailable::Quarantined(_) => StatusCode::NOT_FOUND,
+        Unavailable::ShuttingDown | Unavailable::OpenFailed(_) => StatusCode::SERVICE_UNAVAILABLE,
+    };
+    error(status, why.message(incident))
 }
 
 #[cfg(test)]

@@ -104,6 +104,7 @@ mod tests {
             declared_at: None,
             commander: None,
             events,
+            quarantined: None,
         }
     }
 

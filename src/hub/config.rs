@@ -1,13 +1,14 @@
 //! The hub's configuration file, `warroom.toml`: where to listen, where data lives, who
 //! may connect (responder names, roles, and the SHA-256 of their tokens — never the
-//! tokens), the containment actions file and the delivery channels. Errors name file,
-//! line and column.
+//! tokens), the containment actions file, the delivery channels, the per-token rate
+//! limits and how long an idle incident stays open. Errors name file, line and column.
 
 mod effects;
 
 pub use effects::{ChannelConfig, ChannelKind, load_actions};
 
 use super::effects::Effects;
+use super::limits::{self, HubLimits, at_least_one};
 use crate::catalog::line_column;
 use crate::incident::{Role, Runbooks};
 use effects::check_channel;
@@ -33,6 +34,20 @@ pub struct HubConfig {
     pub actions: Option<PathBuf>,
     #[serde(default, rename = "channel")]
     pub channels: Vec<ChannelConfig>,
+    /// An incident nobody follows, with nothing in flight, is closed (thread ended, file
+    /// closed) after this many seconds, and opened again when someone needs it.
+    #[serde(default = "default_idle_seconds")]
+    pub incident_idle_seconds: u64,
+    /// Declares one token may make per minute, and how many at once.
+    #[serde(default = "default_declares_per_minute")]
+    pub declares_per_minute: u32,
+    #[serde(default = "default_declare_burst")]
+    pub declare_burst: u32,
+    /// Alertmanager deliveries one token may make per minute, and how many at once.
+    #[serde(default = "default_alerts_per_minute")]
+    pub alerts_per_minute: u32,
+    #[serde(default = "default_alert_burst")]
+    pub alert_burst: u32,
     /// The directory of the file this came from: relative paths are resolved against it.
     #[serde(skip)]
     pub base_dir: PathBuf,
@@ -45,6 +60,22 @@ fn default_listen() -> SocketAddr {
         .unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 7420)))
 }
 
+fn default_idle_seconds() -> u64 {
+    limits::DEFAULT_IDLE_SECONDS
+}
+fn default_declares_per_minute() -> u32 {
+    limits::DEFAULT_DECLARES_PER_MINUTE
+}
+fn default_declare_burst() -> u32 {
+    limits::DEFAULT_DECLARE_BURST
+}
+fn default_alerts_per_minute() -> u32 {
+    limits::DEFAULT_ALERTS_PER_MINUTE
+}
+fn default_alert_burst() -> u32 {
+    limits::DEFAULT_ALERT_BURST
+}
+
 impl Default for HubConfig {
     fn default() -> Self {
         HubConfig {
@@ -54,6 +85,11 @@ impl Default for HubConfig {
             responders: Vec::new(),
             actions: None,
             channels: Vec::new(),
+            incident_idle_seconds: default_idle_seconds(),
+            declares_per_minute: default_declares_per_minute(),
+            declare_burst: default_declare_burst(),
+            alerts_per_minute: default_alerts_per_minute(),
+            alert_burst: default_alert_burst(),
             base_dir: PathBuf::new(),
         }
     }
@@ -143,6 +179,22 @@ impl HubConfig {
                 });
             }
         }
+        for (key, value) in [
+            ("declares_per_minute", config.declares_per_minute),
+            ("declare_burst", config.declare_burst),
+            ("alerts_per_minute", config.alerts_per_minute),
+            ("alert_burst", config.alert_burst),
+        ] {
+            if value == 0 {
+                let (line, column) = text.find(key).map_or((1, 1), |at| line_column(text, at));
+                return Err(ConfigError::Invalid {
+                    path: path.to_string(),
+                    line,
+                    column,
+                    message: format!("`{key}` must be at least 1"),
+                });
+            }
+        }
         config.base_dir = Path::new(path)
             .parent()
             .map(Path::to_path_buf)
@@ -179,6 +231,19 @@ impl HubConfig {
         Ok(Effects {
             channels: self.channels.clone(),
         })
+    }
+}
+
+impl HubConfig {
+    /// The hub's rate limits and idle time, as configured.
+    pub fn limits(&self) -> HubLimits {
+        HubLimits {
+            incident_idle: std::time::Duration::from_secs(self.incident_idle_seconds),
+            declares_per_minute: at_least_one(self.declares_per_minute),
+            declare_burst: at_least_one(self.declare_burst),
+            alerts_per_minute: at_least_one(self.alerts_per_minute),
+            alert_burst: at_least_one(self.alert_burst),
+        }
     }
 }
 
@@ -267,6 +332,24 @@ mod tests {
         let config = HubConfig::parse(&enabled, "warroom.example.toml").unwrap();
         assert_eq!(config.channels.len(), 3);
         assert!(config.actions.is_some());
+    }
+
+    #[test]
+    fn limits_default_and_parse() {
+        let config = HubConfig::parse("", "w.toml").unwrap();
+        assert_eq!(config.limits(), HubLimits::default());
+        let text = "incident_idle_seconds = 5\ndeclares_per_minute = 2\nalert_burst = 3\n";
+        let limits = HubConfig::parse(text, "w.toml").unwrap().limits();
+        assert_eq!(limits.incident_idle, std::time::Duration::from_secs(5));
+        assert_eq!(limits.declares_per_minute.get(), 2);
+        assert_eq!(limits.alert_burst.get(), 3);
+        let err = HubConfig::parse("listen = \"127.0.0.1:1\"\ndeclare_burst = 0\n", "w.toml")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with("w.toml:2:1:") && err.contains("at least 1"),
+            "{err}"
+        );
     }
 
     #[test]

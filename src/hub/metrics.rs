@@ -64,6 +64,11 @@ const REASONS: [RejectReason; 11] = [
 #[derive(Debug, Default)]
 pub struct Metrics {
     pub connections: AtomicI64,
+    /// Incidents with a live actor (a thread and an open log); the rest are released.
+    pub live_incidents: AtomicI64,
+    /// Incident actors started (declared, or opened again after a release) and released.
+    pub incidents_opened: AtomicU64,
+    pub incidents_released: AtomicU64,
     pub commands_accepted: AtomicU64,
     rejected: [AtomicU64; REASONS.len()],
     pub events_appended: AtomicU64,
@@ -85,7 +90,7 @@ impl Metrics {
         }
     }
 
-    pub fn render(&self, incidents: usize) -> String {
+    pub fn render(&self, incidents: usize, quarantined: usize) -> String {
         let mut out = String::with_capacity(4096);
         let gauge = |out: &mut String, name: &str, help: &str, value: i64| {
             let _ = writeln!(
@@ -110,6 +115,30 @@ impl Metrics {
             "warroom_incidents",
             "Incidents the hub holds.",
             i64::try_from(incidents).unwrap_or(i64::MAX),
+        );
+        gauge(
+            &mut out,
+            "warroom_incidents_live",
+            "Incidents open in memory (an actor thread and an open log); idle ones are released.",
+            self.live_incidents.load(Ordering::Relaxed),
+        );
+        gauge(
+            &mut out,
+            "warroom_incidents_quarantined",
+            "Incidents not served because their log failed verification (see /health).",
+            i64::try_from(quarantined).unwrap_or(i64::MAX),
+        );
+        counter(
+            &mut out,
+            "warroom_incidents_opened_total",
+            "Incidents brought into memory (declared, or opened on demand after a release).",
+            self.incidents_opened.load(Ordering::Relaxed),
+        );
+        counter(
+            &mut out,
+            "warroom_incidents_released_total",
+            "Idle incidents released from memory (thread ended, log closed).",
+            self.incidents_released.load(Ordering::Relaxed),
         );
         counter(
             &mut out,
@@ -176,10 +205,11 @@ mod tests {
         let m = Metrics::default();
         m.rejected(RejectReason::Forbidden);
         m.fsync.observe(Duration::from_micros(300));
-        let text = m.render(2);
+        let text = m.render(2, 1);
         assert!(text.contains("warroom_commands_rejected_total{reason=\"forbidden\"} 1"));
         assert!(text.contains("warroom_fsync_seconds_bucket{le=\"0.0005\"} 1"));
         assert!(text.contains("warroom_fsync_seconds_bucket{le=\"0.00025\"} 0"));
         assert!(text.contains("warroom_incidents 2"));
+        assert!(text.contains("warroom_incidents_quarantined 1"));
     }
 }

@@ -1,8 +1,9 @@
 //! The hub: the only writer. An axum server with `/ws` (the protocol in
-//! `docs/PROTOCOL.md`), `/health`, `/metrics` and Alertmanager intake; one actor thread
-//! per incident; the runner that carries out containment actions and delivers updates
-//! (`effects`); graceful shutdown that finishes appends in flight and closes every
-//! socket with a reason.
+//! `docs/PROTOCOL.md`), `/health`, `/metrics` and Alertmanager intake; an actor thread
+//! per incident in use (released when idle, reopened on demand); per-token limits on
+//! declares and alert intake; the runner that carries out containment actions and
+//! delivers updates (`effects`); graceful shutdown that finishes appends in flight and
+//! closes every socket with a reason.
 
 mod actor;
 mod alerts;
@@ -10,13 +11,16 @@ mod announce;
 pub mod auth;
 pub mod config;
 pub mod effects;
+mod entry;
+pub mod limits;
 pub mod metrics;
 mod registry;
 mod session;
 
 pub use actor::event_frame;
 pub use effects::Effects;
-pub use registry::{Registry, RegistryError};
+pub use limits::HubLimits;
+pub use registry::{Registry, RegistryError, Unavailable};
 
 use crate::engine::DataDir;
 use crate::incident::Runbooks;
@@ -27,6 +31,7 @@ use axum::extract::{ConnectInfo, State, WebSocketUpgrade};
 use axum::http::header;
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
+use limits::Limiters;
 use metrics::Metrics;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -39,6 +44,8 @@ pub struct HubState {
     pub throttle: FailureThrottle,
     pub metrics: Arc<Metrics>,
     pub shutdown: watch::Receiver<bool>,
+    /// Declares and alert deliveries per token.
+    pub limiters: Limiters,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -59,6 +66,8 @@ pub struct HubOptions {
     pub data: DataDir,
     pub runbooks: Runbooks,
     pub auth: Authenticator,
+    /// Rate limits and the idle time after which an incident is released.
+    pub limits: HubLimits,
 }
 
 /// A hub that is serving. Dropping it does not stop it: call [`RunningHub::shutdown`].
@@ -67,6 +76,7 @@ pub struct RunningHub {
     shutdown: watch::Sender<bool>,
     server: tokio::task::JoinHandle<Result<(), std::io::Error>>,
     runner: tokio::task::JoinHandle<()>,
+    sweeper: tokio::task::JoinHandle<()>,
     registry: Arc<Registry>,
     pub metrics: Arc<Metrics>,
 }
@@ -78,6 +88,28 @@ impl RunningHub {
     pub async fn shutdown(self) -> Result<(), HubError> {
         let _ = self.shutdown.send(true);
         let served = self.server.await;
+        // WebSocket sessions outlive the server's graceful stop (they are upgraded
+        // connections): let them answer what they already handed to an incident before
+        // the incidents stop, so a command in flight gets its real answer.
+        let sessions = async {
+            while self
+                .metrics
+                .connections
+                .load(std::sync::atomic::Ordering::Relaxed)
+                > 0
+            {
+                tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+            }
+        };
+        if tokio::time::timeout(SESSIONS_DRAIN, sessions)
+            .await
+            .is_err()
+        {
+            tracing::warn!(
+                "stopping with connections still open; their commands in flight are answered `shutting_down`"
+            );
+        }
+        let _ = self.sweeper.await;
         // The runner records outcomes through the actors, so it stops before they do.
         if let Err(error) = self.runner.await {
             tracing::error!(%error, "the runner ended abnormally");
@@ -92,6 +124,10 @@ impl RunningHub {
     }
 }
 
+/// How long a stopping hub waits for its WebSocket sessions to answer what is in flight
+/// and close (each waits up to 5 s for answers, then says goodbye).
+const SESSIONS_DRAIN: std::time::Duration = std::time::Duration::from_secs(8);
+
 /// Loads every incident, binds `options.listen` (port 0 picks a free port) and serves,
 /// with no delivery channels (actions still run if `options.runbooks` has them).
 pub async fn start(options: HubOptions) -> Result<RunningHub, HubError> {
@@ -103,20 +139,28 @@ pub async fn start(options: HubOptions) -> Result<RunningHub, HubError> {
 pub async fn start_with(options: HubOptions, effects: Effects) -> Result<RunningHub, HubError> {
     let metrics = Arc::new(Metrics::default());
     let (jobs, job_queue) = effects::channel();
-    let registry = Arc::new(Registry::load(
-        options.data,
-        Arc::new(options.runbooks),
-        metrics.clone(),
-        jobs,
-    )?);
+    let data = options.data;
+    let runbooks = Arc::new(options.runbooks);
+    let idle = options.limits.incident_idle;
+    let loading = metrics.clone();
+    // Opening every log once is blocking work: keep it off the async workers.
+    let registry =
+        tokio::task::spawn_blocking(move || Registry::load(data, runbooks, loading, jobs, idle))
+            .await
+            .map_err(|e| {
+                HubError::Registry(RegistryError::Thread(std::io::Error::other(e.to_string())))
+            })??;
+    let registry = Arc::new(registry);
     let (shutdown_tx, shutdown_rx) = watch::channel(false);
     let runner = effects::spawn(registry.clone(), effects, job_queue, shutdown_rx.clone());
+    let sweeper = tokio::spawn(registry.clone().sweep_idle(shutdown_rx.clone()));
     let state = Arc::new(HubState {
         registry: registry.clone(),
         auth: options.auth,
         throttle: FailureThrottle::default(),
         metrics: metrics.clone(),
         shutdown: shutdown_rx.clone(),
+        limiters: Limiters::new(&options.limits),
     });
     let app = Router::new()
         .route("/ws", get(websocket))
@@ -151,6 +195,7 @@ pub async fn start_with(options: HubOptions, effects: Effects) -> Result<Running
         shutdown: shutdown_tx,
         server,
         runner,
+        sweeper,
         registry,
         metrics,
     })
@@ -168,10 +213,18 @@ async fn websocket(
 }
 
 async fn health(State(hub): State<Arc<HubState>>) -> impl IntoResponse {
+    let quarantined: Vec<serde_json::Value> = hub
+        .registry
+        .quarantined()
+        .into_iter()
+        .map(|(id, reason)| serde_json::json!({ "id": id, "reason": reason }))
+        .collect();
     let body = serde_json::json!({
         "ok": true,
         "version": env!("CARGO_PKG_VERSION"),
         "incidents": hub.registry.len(),
+        "live_incidents": hub.metrics.live_incidents.load(std::sync::atomic::Ordering::Relaxed),
+        "quarantined": quarantined,
         "connections": hub.metrics.connections.load(std::sync::atomic::Ordering::Relaxed),
     });
     axum::Json(body)
@@ -180,6 +233,7 @@ async fn health(State(hub): State<Arc<HubState>>) -> impl IntoResponse {
 async fn prometheus(State(hub): State<Arc<HubState>>) -> impl IntoResponse {
     (
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-        hub.metrics.render(hub.registry.len()),
+        hub.metrics
+            .render(hub.registry.len(), hub.registry.quarantined().len()),
     )
 }

@@ -4,6 +4,7 @@
 //! code when something is wrong. A slow or hostile client only ever hurts itself.
 
 use super::HubState;
+use super::Unavailable;
 use super::actor::{Broadcast, CommandReply};
 use crate::engine::Submission;
 use crate::incident::{Actor, Command};
@@ -182,11 +183,10 @@ pub async fn run(socket: WebSocket, peer: SocketAddr, hub: Arc<HubState>) {
     if !send_frame(&mut sink, &welcome).await {
         return;
     }
-    let unknown = |id: &str| format!("no incident `{id}` on this hub");
     if let Some(id) = incident.as_deref()
-        && hub.registry.summary(id).is_none()
+        && let Err(why) = hub.registry.check(id)
     {
-        close(&mut sink, CloseReason::UnknownIncident, &unknown(id)).await;
+        close(&mut sink, close_reason(&why), &why.message(id)).await;
         return;
     }
     // What this hub can run and deliver to (secret names only, never values), before
@@ -207,9 +207,9 @@ pub async fn run(socket: WebSocket, peer: SocketAddr, hub: Arc<HubState>) {
     let mut live: Option<Live> = None;
     if let Some(id) = incident {
         match subscribe(&hub, &mut sink, &actor.name, &id, since_seq).await {
-            Some(subscription) => live = Some(subscription),
-            None => {
-                close(&mut sink, CloseReason::UnknownIncident, &unknown(&id)).await;
+            Ok(subscription) => live = Some(subscription),
+            Err(why) => {
+                close(&mut sink, close_reason(&why), &why.message(&id)).await;
                 return;
             }
         }
@@ -345,17 +345,26 @@ fn reject(id: &str, code: RejectReason, message: impl Into<String>) -> HubFrame 
         id: id.to_string(),
         code,
         message: message.into(),
+        retry_after_ms: None,
     }
 }
 
-/// Sends `subscribed`, the backlog and `synced`; `None` if the incident does not exist.
+/// How a connection that asked for an unavailable incident in its `hello` is closed.
+fn close_reason(why: &Unavailable) -> CloseReason {
+    match why {
+        Unavailable::ShuttingDown | Unavailable::OpenFailed(_) => CloseReason::ShuttingDown,
+        Unavailable::NoIncident | Unavailable::Quarantined(_) => CloseReason::UnknownIncident,
+    }
+}
+
+/// Sends `subscribed`, the backlog and `synced`; why not if the incident is unavailable.
 async fn subscribe(
     hub: &Arc<HubState>,
     sink: &mut Sink,
     name: &str,
     incident: &str,
     since_seq: u64,
-) -> Option<Live> {
+) -> Result<Live, Unavailable> {
     let subscription = hub.registry.subscribe(incident, since_seq).await?;
     let header = HubFrame::Subscribed {
         incident: incident.to_string(),
@@ -378,7 +387,7 @@ async fn subscribe(
     if ok {
         send_frame(sink, &synced).await;
     }
-    Some(Live {
+    Ok(Live {
         incident: incident.to_string(),
         receiver: subscription.live,
         last_seq: subscription.to_seq,
@@ -437,23 +446,21 @@ async fn handle_frame(
             since_seq,
         } => {
             match subscribe(hub, sink, &actor.name, &incident, since_seq).await {
-                Some(subscription) => {
+                Ok(subscription) => {
                     if let Some(old) = live.replace(subscription) {
                         hub.registry
                             .presence(&old.incident, &actor.name, false)
                             .await;
                     }
                 }
-                None => {
-                    let _ = send_frame(
-                        sink,
-                        &reject(
-                            "",
-                            RejectReason::NotFound,
-                            format!("no incident `{incident}` on this hub"),
-                        ),
-                    )
-                    .await;
+                Err(why) => {
+                    let code = match &why {
+                        Unavailable::NoIncident | Unavailable::Quarantined(_) => {
+                            RejectReason::NotFound
+                        }
+                        other => other.reject_reason(),
+                    };
+                    let _ = send_frame(sink, &reject("", code, why.message(&incident))).await;
                 }
             }
             Handled::Ok
@@ -518,14 +525,29 @@ async fn execute(
         command_id: Some(id.clone()),
     };
     let (incident, reply) = match (&submission.command, incident) {
-        (Command::Declare { .. }, _) => match hub.registry.declare(submission).await {
-            Ok(result) => result,
-            Err(error) => {
-                tracing::error!(%error, "declare failed");
-                hub.metrics.rejected(RejectReason::StorageFailed);
-                return reject(&id, RejectReason::StorageFailed, error.to_string());
+        (Command::Declare { .. }, _) => {
+            // A re-sent declare that was applied is answered as a duplicate, whatever
+            // the rate; every other declare takes one from the token's bucket.
+            if !hub.registry.is_declared(&id)
+                && let Err(limited) = hub.limiters.declares.check(&submission.actor.name)
+            {
+                hub.metrics.rejected(RejectReason::RateLimited);
+                return HubFrame::Reject {
+                    id,
+                    code: RejectReason::RateLimited,
+                    message: limited.message.clone(),
+                    retry_after_ms: Some(limited.retry_after_ms()),
+                };
             }
-        },
+            match hub.registry.declare(submission).await {
+                Ok(result) => result,
+                Err(error) => {
+                    tracing::error!(%error, "declare failed");
+                    hub.metrics.rejected(RejectReason::StorageFailed);
+                    return reject(&id, RejectReason::StorageFailed, error.to_string());
+                }
+            }
+        }
         (_, None) => {
             hub.metrics.rejected(RejectReason::Invalid);
             return reject(
@@ -534,17 +556,10 @@ async fn execute(
                 "name the incident this command is for",
             );
         }
-        (_, Some(incident)) => match hub.registry.submit(&incident, submission).await {
-            Some(reply) => (incident, reply),
-            None => {
-                hub.metrics.rejected(RejectReason::NoIncident);
-                return reject(
-                    &id,
-                    RejectReason::NoIncident,
-                    format!("no incident `{incident}` on this hub"),
-                );
-            }
-        },
+        (_, Some(incident)) => {
+            let reply = hub.registry.submit(&incident, submission).await;
+            (incident, reply)
+        }
     };
     match reply {
         CommandReply::Applied { seq } => HubFrame::Ack {
@@ -567,6 +582,12 @@ async fn execute(
         CommandReply::StorageFailed(message) => {
             hub.metrics.rejected(RejectReason::StorageFailed);
             reject(&id, RejectReason::StorageFailed, message)
+        }
+        // Never `no_incident` for one that exists: shutting down is retryable.
+        CommandReply::Unavailable(why) => {
+            let code = why.reject_reason();
+            hub.metrics.rejected(code);
+            reject(&id, code, why.message(&incident))
         }
     }
 }

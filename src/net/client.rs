@@ -267,6 +267,7 @@ impl HubClient {
                     id: rejected,
                     code,
                     message,
+                    ..
                 } if rejected == id => {
                     return Err(NetError::Rejected { code, message });
                 }

@@ -335,7 +335,7 @@ async fn session(
                         outbox.remove(&id);
                         let _ = out.send(SyncEvent::Acked { id, seq });
                     }
-                    HubFrame::Reject { id, code, message } => {
+                    HubFrame::Reject { id, code, message, .. } => {
                         if matches!(code, RejectReason::RateLimited | RejectReason::ShuttingDown | RejectReason::StorageFailed) {
                             // Nothing was applied: keep it in the outbox and try again soon.
                             if deferred.is_empty() {

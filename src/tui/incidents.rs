@@ -101,7 +101,11 @@ impl App {
 
     /// Every incident, the current one as this console sees it, worst first.
     pub fn incident_list(&self) -> Vec<IncidentSummary> {
-        let mut items: Vec<IncidentSummary> = self.incidents.values().cloned().collect();
+        // A quarantined incident cannot be opened: the lobby and the hub name it.
+        let mut items: Vec<IncidentSummary> = (self.incidents.values())
+            .filter(|i| i.quarantined.is_none())
+            .cloned()
+            .collect();
         let state = &self.state;
         if !state.id.is_empty() {
             items.retain(|i| i.id != state.id);
@@ -115,6 +119,7 @@ impl App {
                     .holder(crate::incident::Role::Commander)
                     .map(str::to_string),
                 events: state.seq,
+                quarantined: None,
             });
         }
         by_urgency(&mut items);

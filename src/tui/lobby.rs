@@ -57,6 +57,8 @@ impl<'a> Lobby<'a> {
         demo_available: bool,
         header: String,
     ) -> Lobby<'a> {
+        // A quarantined incident cannot be opened (`warroom list` names it and why).
+        items.retain(|item| item.quarantined.is_none());
         // Open incidents first, newest first within each group.
         items.sort_by(|a, b| {
             (a.status == Status::Resolved)

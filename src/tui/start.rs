@@ -12,7 +12,7 @@ use crate::demo;
 use crate::engine::DataDir;
 use crate::hub::auth::{Authenticator, new_token};
 use crate::hub::config::HubConfig;
-use crate::hub::{Effects, HubOptions, RunningHub, start_with};
+use crate::hub::{Effects, HubLimits, HubOptions, RunningHub, start_with};
 use crate::incident::{Role, Runbooks};
 use crate::net::HubClient;
 use crate::protocol::Identity;
@@ -112,6 +112,7 @@ async fn start_local_hub(
     auth: Authenticator,
     listen: Option<SocketAddr>,
     effects: Effects,
+    limits: HubLimits,
 ) -> Result<RunningHub, String> {
     let preferred = listen.unwrap_or_else(|| {
         EMBEDDED_LISTEN
@@ -123,6 +124,7 @@ async fn start_local_hub(
         data: data.clone(),
         runbooks: runbooks.clone(),
         auth: auth.clone(),
+        limits: limits.clone(),
     };
     match start_with(options(preferred), effects.clone()).await {
         Ok(hub) => Ok(hub),
@@ -162,7 +164,9 @@ pub fn embedded(options: EmbeddedOptions) -> Result<(), String> {
     let (auth, token, minted) = console_token(responders, options.token.as_deref(), &user)?;
     let runtime = runtime()?;
     runtime.block_on(async {
-        let hub = start_local_hub(options.data.clone(), runbooks, auth, None, effects).await?;
+        let limits = config.limits();
+        let hub =
+            start_local_hub(options.data.clone(), runbooks, auth, None, effects, limits).await?;
         let token_file = minted
             .then(|| save_token(options.data.root(), &token))
             .flatten();
@@ -252,6 +256,7 @@ async fn demo_hub(runbooks: &Runbooks) -> Result<(RunningHub, String, PathBuf), 
         auth,
         Some(SocketAddr::from(([127, 0, 0, 1], 0))),
         Effects::default(),
+        HubLimits::default(),
     )
     .await?;
     Ok((hub, token, dir))

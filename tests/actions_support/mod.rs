@@ -270,6 +270,7 @@ impl Room {
             data: warroom::engine::DataDir::new(dir.path().join("data")),
             runbooks,
             auth,
+            limits: warroom::hub::HubLimits::default(),
         };
         let hub = warroom::hub::start_with(options, effects)
             .await

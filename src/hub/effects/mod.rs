@@ -25,6 +25,7 @@ use crate::engine::Submission;
 use crate::incident::decide_effects::RUNNER;
 use crate::incident::{Actor, Command, Role};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 use tokio::sync::{mpsc, watch};
 use tokio::task::{JoinHandle, JoinSet};
@@ -37,8 +38,32 @@ pub struct Effects {
 
 /// Unbounded because an actor thread must never block or drop a job: jobs are few (one
 /// per run or delivery) and each was already committed as an event.
-pub type JobSender = mpsc::UnboundedSender<Job>;
-pub type JobReceiver = mpsc::UnboundedReceiver<Job>;
+pub type JobSender = mpsc::UnboundedSender<Queued>;
+pub type JobReceiver = mpsc::UnboundedReceiver<Queued>;
+
+/// A job on its way to the runner, and the mark that keeps its incident open until the
+/// runner has finished with it (an incident is never released with work in flight).
+pub struct Queued {
+    pub job: Job,
+    pub in_flight: InFlight,
+}
+
+/// One unit of an incident's in-flight count, given back however the job ends
+/// (finished, failed, abandoned at shutdown, or never sent).
+pub struct InFlight(Arc<AtomicUsize>);
+
+impl InFlight {
+    pub fn new(counter: Arc<AtomicUsize>) -> InFlight {
+        counter.fetch_add(1, Ordering::AcqRel);
+        InFlight(counter)
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
+    }
+}
 
 pub fn channel() -> (JobSender, JobReceiver) {
     mpsc::unbounded_channel()
@@ -72,24 +97,25 @@ impl Runner {
         }
     }
 
-    /// Submits `command` as the runner. `id` makes a re-submission harmless.
+    /// Submits `command` as the runner (opening the incident if it was released). `id`
+    /// makes a re-submission harmless.
     async fn submit(&self, incident: &str, command: Command, id: String) -> CommandReply {
         let submission = Submission {
             actor: Actor::new(RUNNER, [Role::Responder]),
             command,
             command_id: Some(id),
         };
-        self.registry
-            .submit(incident, submission)
-            .await
-            .unwrap_or_else(|| CommandReply::StorageFailed(format!("no incident `{incident}`")))
+        self.registry.submit(incident, submission).await
     }
 
-    async fn handle(self: Arc<Self>, job: Job) {
+    async fn handle(self: Arc<Self>, queued: Queued) {
+        // Held until the outcome is recorded, so the incident stays open meanwhile.
+        let Queued { job, in_flight } = queued;
         match job {
             Job::Run(job) => run::run(&self, job).await,
             Job::Deliver(job) => deliver::deliver(&self, job).await,
         }
+        drop(in_flight);
     }
 }
 
