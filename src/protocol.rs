@@ -210,6 +210,9 @@ pub enum CloseReason {
     TooBig,
     /// 1001: the hub is shutting down.
     ShuttingDown,
+    /// 1013: the hub is at its connection cap and closed this connection, which had not
+    /// authenticated yet, to make room; try again shortly.
+    Busy,
 }
 
 impl CloseReason {
@@ -224,6 +227,7 @@ impl CloseReason {
             CloseReason::Malformed => 4010,
             CloseReason::TooBig => 1009,
             CloseReason::ShuttingDown => 1001,
+            CloseReason::Busy => 1013,
         }
     }
 
@@ -238,6 +242,7 @@ impl CloseReason {
             CloseReason::Malformed,
             CloseReason::TooBig,
             CloseReason::ShuttingDown,
+            CloseReason::Busy,
         ]
         .into_iter()
         .find(|r| r.code() == code)
@@ -247,7 +252,10 @@ impl CloseReason {
     pub fn is_retryable(self) -> bool {
         matches!(
             self,
-            CloseReason::TooSlow | CloseReason::ShuttingDown | CloseReason::Flooding
+            CloseReason::TooSlow
+                | CloseReason::ShuttingDown
+                | CloseReason::Flooding
+                | CloseReason::Busy
         )
     }
 }
@@ -314,6 +322,7 @@ mod tests {
             CloseReason::Unauthorized,
             CloseReason::TooSlow,
             CloseReason::TooBig,
+            CloseReason::Busy,
         ] {
             assert_eq!(CloseReason::from_code(reason.code()), Some(reason));
         }

@@ -6,7 +6,7 @@ use super::backend::CliError;
 use crate::engine::DataDir;
 use crate::hub::auth::{Authenticator, new_token, token_hash};
 use crate::hub::config::{HubConfig, append_responder, default_path};
-use crate::hub::{HubOptions, start_with};
+use crate::hub::{HubOptions, start_with_limits};
 use crate::incident::{Event, Role, Runbooks, State};
 use crate::net::{ConnectionState, SyncEvent, SyncOptions};
 use std::io::Write;
@@ -87,7 +87,7 @@ pub fn serve(
     let runtime = runtime()?;
     runtime.block_on(async {
         let options = HubOptions { listen, data: data.clone(), runbooks, auth };
-        let hub = start_with(options, effects)
+        let hub = start_with_limits(options, effects, config.connections.limits())
             .await
             .map_err(|e| CliError::Failed(e.to_string()))?;
         eprintln!(
