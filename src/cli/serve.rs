@@ -120,7 +120,7 @@ pub fn token(action: &TokenAction) -> Result<(), CliError> {
                     "--name must be non-empty and not start with `system:`".into(),
                 ));
             }
-            let path = config.clone().unwrap_or_else(default_path);
+            let path = config.clone();
             let token = new_token()
                 .map_err(|e| CliError::Failed(format!("no randomness from the OS: {e}")))?;
             append_responder(&path, name.trim(), &roles, &token_hash(&token))

@@ -275,13 +275,14 @@ mod tests {
             .lines()
             .filter_map(|l| l.strip_prefix("# "))
             .filter(|l| {
-                l.starts_with("[[") || l.split_once(" = ").is_some_and(|(k, _)| !k.contains(' '))
+                l.starts_with('[') || l.split_once(" = ").is_some_and(|(k, _)| !k.contains(' '))
             })
             .collect::<Vec<_>>()
             .join("\n");
         let config = HubConfig::parse(&enabled, "warroom.example.toml").unwrap();
         assert_eq!(config.channels.len(), 3);
         assert!(config.actions.is_some());
+        assert_eq!(config.connections, ConnectionsConfig::default());
     }
 
     #[test]
