@@ -274,6 +274,9 @@ pub enum CloseReason {
     TooBig,
     /// 1001: the hub is shutting down.
     ShuttingDown,
+    /// 1013: the hub is at its connection cap and closed this connection, which had not
+    /// authenticated yet, to make room; try again shortly.
+    Busy,
 }
 
 impl CloseReason {
@@ -288,6 +291,7 @@ impl CloseReason {
             CloseReason::Malformed => 4010,
             CloseReason::TooBig => 1009,
             CloseReason::ShuttingDown => 1001,
+            CloseReason::Busy => 1013,
         }
     }
 
@@ -302,6 +306,7 @@ impl CloseReason {
             CloseReason::Malformed,
             CloseReason::TooBig,
             CloseReason::ShuttingDown,
+            CloseReason::Busy,
         ]
         .into_iter()
         .find(|r| r.code() == code)
@@ -311,7 +316,10 @@ impl CloseReason {
     pub fn is_retryable(self) -> bool {
         matches!(
             self,
-            CloseReason::TooSlow | CloseReason::ShuttingDown | CloseReason::Flooding
+            CloseReason::TooSlow
+                | CloseReason::ShuttingDown
+                | CloseReason::Flooding
+                | CloseReason::Busy
         )
     }
 }
@@ -409,6 +417,7 @@ mod tests {
             CloseReason::Unauthorized,
             CloseReason::TooSlow,
             CloseReason::TooBig,
+            CloseReason::Busy,
         ] {
             assert_eq!(CloseReason::from_code(reason.code()), Some(reason));
         }

@@ -1011,3 +1011,30 @@ fn everything_written_is_the_owners_only_under_umask_022() {
         assert_eq!(mode(file), 0o600, "{}", file.display());
     }
 }
+
+#[test]
+fn token_new_help_explains_name_and_config_and_its_default_path() {
+    let room = Room::new();
+    let config_home = room.path().join("config");
+    let output = Command::new(BIN)
+        .args(["token", "new", "--help"])
+        .env_remove("WARROOM_CONFIG")
+        .env("XDG_CONFIG_HOME", &config_home)
+        .output()
+        .expect("run warroom");
+    assert!(output.status.success());
+    let help = String::from_utf8(output.stdout).expect("utf-8");
+    let described = |flag: &str| {
+        let line = line_with(&help, flag);
+        line.trim_start().len() > flag.len() + 8
+    };
+    assert!(described("--name <NAME>"), "--name is explained:\n{help}");
+    assert!(
+        described("--config <FILE>"),
+        "--config is explained:\n{help}"
+    );
+    assert!(help.contains("$WARROOM_CONFIG"), "{help}");
+    let default = config_home.join("warroom").join("warroom.toml");
+    let shown = format!("[default: {}]", default.display());
+    assert!(help.contains(&shown), "the default path is shown:\n{help}");
+}

@@ -24,6 +24,21 @@ const LIMIT: Duration = Duration::from_secs(10);
 /// `warroom --data DIR/data` with a clean environment.
 fn warroom(dir: &Path) -> Command {
     let mut command = Command::new(BIN);
+    prepare(&mut command, dir);
+    command
+}
+
+/// `warroom --data DIR/data` under `ulimit -n LIMIT` (soft and hard: it cannot raise it).
+fn warroom_with_file_limit(dir: &Path, limit: u32) -> Command {
+    let mut command = Command::new("sh");
+    let script = format!("ulimit -n {limit} && exec \"$0\" \"$@\"");
+    command.args(["-c", &script, BIN]);
+    prepare(&mut command, dir);
+    command
+}
+
+/// A clean environment and `--data DIR/data` for a `warroom` command line.
+fn prepare(command: &mut Command, dir: &Path) {
     for (key, _) in std::env::vars_os() {
         if key.to_string_lossy().starts_with("WARROOM_") {
             command.env_remove(key);
@@ -34,7 +49,6 @@ fn warroom(dir: &Path) -> Command {
     command.env("WARROOM_CATALOG", catalog);
     command.env("NO_COLOR", "1").stdin(Stdio::null());
     command.arg("--data").arg(dir.join("data"));
-    command
 }
 
 fn config(dir: &Path) -> PathBuf {
@@ -122,7 +136,11 @@ impl Drop for Process {
 
 /// `warroom serve` on a free port; returns the process and its address.
 fn serve(dir: &Path) -> (Process, SocketAddr) {
-    let mut command = warroom(dir);
+    serve_as(warroom(dir), dir)
+}
+
+/// `warroom serve --listen 127.0.0.1:0` run by `command`; the address it prints.
+fn serve_as(mut command: Command, dir: &Path) -> (Process, SocketAddr) {
     command
         .args(["serve", "--listen", "127.0.0.1:0", "--config"])
         .arg(config(dir));
@@ -408,4 +426,92 @@ fn the_cli_drives_a_real_hub_like_a_local_data_dir_and_tail_follows() {
     assert_eq!((event.seq, event.actor.as_str()), (last + 1, "alice"));
     assert!(matches!(&event.kind, EventKind::NoteAdded { text, .. } if text == "Tail me"));
     drop(tail);
+}
+
+/// `GET path` over a plain socket; the status and body.
+async fn get(addr: SocketAddr, path: &str) -> (u16, String) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let request = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
+    let exchange = async {
+        let mut socket = tokio::net::TcpStream::connect(addr).await?;
+        socket.write_all(request.as_bytes()).await?;
+        let mut response = String::new();
+        socket.read_to_string(&mut response).await.map(|_| response)
+    };
+    let response = within("an HTTP response", exchange).await.expect("HTTP");
+    let (head, body) = response.split_once("\r\n\r\n").expect("a response");
+    let status = head.split(' ').nth(1).and_then(|s| s.parse().ok());
+    (status.expect("a status"), body.to_string())
+}
+
+#[test]
+fn serve_on_port_0_prints_the_port_it_bound_and_answers_there() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (_hub, addr) = serve(dir.path());
+    assert_ne!(addr.port(), 0, "the real port, not the one asked for");
+    let (status, body) = runtime().block_on(get(addr, "/health"));
+    assert_eq!(status, 200, "{body}");
+    let health: Value = serde_json::from_str(&body).expect("JSON");
+    assert_eq!(health["ok"], true, "{body}");
+}
+
+/// Raises this process's soft open-file limit as far as it may go; returns it.
+fn raise_own_file_limit() -> u64 {
+    use rustix::process::{Resource, Rlimit, getrlimit, setrlimit};
+    let limit = getrlimit(Resource::Nofile);
+    let hard = limit.maximum.unwrap_or(1 << 20).min(1 << 20);
+    let raised = Rlimit {
+        current: Some(hard),
+        maximum: limit.maximum,
+    };
+    match setrlimit(Resource::Nofile, raised) {
+        Ok(()) => hard,
+        Err(_) => limit.current.unwrap_or(1024),
+    }
+}
+
+#[test]
+fn health_and_logins_survive_a_thousand_idle_sockets_on_a_small_file_limit() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let alice = token(dir.path(), "alice", "commander");
+    // The hub may have 256 files open; the flood is far more than that.
+    let hub_limit = 256;
+    let (_hub, addr) = serve_as(warroom_with_file_limit(dir.path(), hub_limit), dir.path());
+    let ours = raise_own_file_limit();
+    let flood = 1_100.min(ours.saturating_sub(200));
+    assert!(
+        flood > u64::from(hub_limit) * 2,
+        "room for the test: {ours} files"
+    );
+    runtime().block_on(async {
+        let mut idle = Vec::new();
+        for _ in 0..flood {
+            let connecting = tokio::net::TcpStream::connect(addr);
+            idle.push(
+                within("an idle socket", connecting)
+                    .await
+                    .expect("connects"),
+            );
+        }
+        let asked = Instant::now();
+        let (status, body) = get(addr, "/health").await;
+        assert_eq!(status, 200, "{body}");
+        assert!(
+            asked.elapsed() < Duration::from_secs(2),
+            "{:?}",
+            asked.elapsed()
+        );
+        let mut client = connect(addr, &alice).await;
+        within("list", client.list())
+            .await
+            .expect("a login that works");
+        client.close().await;
+        let (_, metrics) = get(addr, "/metrics").await;
+        let evicted = metrics
+            .lines()
+            .find_map(|l| l.strip_prefix("warroom_connections_evicted_total "))
+            .and_then(|n| n.parse::<u64>().ok());
+        assert!(evicted.is_some_and(|n| n + 256 >= flood), "{metrics}");
+        drop(idle);
+    });
 }

@@ -94,14 +94,24 @@ pub enum BenchWhat {
 #[derive(Debug, Subcommand)]
 pub enum TokenAction {
     /// Create a token for a responder: prints it once, stores only its SHA-256 in the config.
+    #[command(
+        after_help = "The hub reads its configuration when it starts: restart it to let the new \
+                      responder in. Give the printed token to the responder (they set \
+                      WARROOM_TOKEN); it is never shown again."
+    )]
     New {
+        /// The responder's name: the actor on every event they cause, and how others name
+        /// them (e.g. `warroom assign INC scribe NAME`). Not empty, not starting `system:`.
         #[arg(long)]
         name: String,
         /// commander, scribe, comms, ops, security, responder or observer; repeat for several.
         #[arg(long = "role", required = true)]
         roles: Vec<String>,
-        #[arg(long, value_name = "FILE")]
-        config: Option<PathBuf>,
+        /// The hub configuration to add the responder to (created if missing): the file
+        /// `warroom serve --config` reads. Default: $WARROOM_CONFIG, else warroom/warroom.toml
+        /// in the user config directory (~/.config on Linux), shown here.
+        #[arg(long, value_name = "FILE", default_value_os_t = crate::hub::config::default_path())]
+        config: PathBuf,
     },
 }
 
@@ -344,7 +354,8 @@ pub enum CliCommand {
     },
     /// Run the hub: the single writer that responders' consoles and CLIs connect to.
     Serve {
-        /// Address to listen on (default from the config, else 127.0.0.1:7420).
+        /// Address to listen on (default from the config, else 127.0.0.1:7420). Port 0
+        /// picks a free port; the address actually bound is printed when the hub starts.
         #[arg(long, value_name = "ADDR")]
         listen: Option<std::net::SocketAddr>,
         /// The hub configuration (default $WARROOM_CONFIG or ~/.config/warroom/warroom.toml).

@@ -6,7 +6,7 @@ use super::backend::CliError;
 use crate::engine::DataDir;
 use crate::hub::auth::{Authenticator, new_token, token_hash};
 use crate::hub::config::{HubConfig, append_responder, default_path};
-use crate::hub::{HubOptions, start_with};
+use crate::hub::{HubOptions, start_with_limits};
 use crate::incident::safe_text::{escape_json, neutralise};
 use crate::incident::{Event, Role, Runbooks, State};
 use crate::net::{ConnectionState, SyncEvent, SyncOptions};
@@ -87,8 +87,14 @@ pub fn serve(
     let listen = listen.unwrap_or(config.listen);
     let runtime = runtime()?;
     runtime.block_on(async {
-        let options = HubOptions { listen, data: data.clone(), runbooks, auth, limits: config.limits() };
-        let hub = start_with(options, effects)
+        let options = HubOptions {
+            listen,
+            data: data.clone(),
+            runbooks,
+            auth,
+            limits: config.limits(),
+        };
+        let hub = start_with_limits(options, effects, config.connections.limits())
             .await
             .map_err(|e| CliError::Failed(e.to_string()))?;
         eprintln!(
@@ -121,7 +127,7 @@ pub fn token(action: &TokenAction) -> Result<(), CliError> {
                     "--name must be non-empty and not start with `system:`".into(),
                 ));
             }
-            let path = config.clone().unwrap_or_else(default_path);
+            let path = config.clone();
             let token = new_token()
                 .map_err(|e| CliError::Failed(format!("no randomness from the OS: {e}")))?;
             append_responder(&path, name.trim(), &roles, &token_hash(&token))

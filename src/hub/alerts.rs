@@ -28,7 +28,9 @@ pub const ALERT_ACTOR: &str = "system:alertmanager";
 #[derive(Debug, Default, Deserialize)]
 #[serde(default, rename_all = "camelCase")]
 pub struct Payload {
-    pub version: String,
+    /// As sent: `None` when left out, `Some(Value::Null)` for `"version": null`.
+    #[serde(deserialize_with = "present")]
+    pub version: Option<serde_json::Value>,
     pub group_key: String,
     pub status: String,
     pub receiver: String,
@@ -51,6 +53,23 @@ pub struct Alert {
     #[serde(rename = "generatorURL")]
     pub generator_url: String,
     pub fingerprint: String,
+}
+
+/// Keeps a field that is present, even as `null`, apart from one left out.
+fn present<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<serde_json::Value>, D::Error> {
+    serde_json::Value::deserialize(deserializer).map(Some)
+}
+
+/// Why a payload's `version` cannot be read, if it cannot: only `"4"` (or none) can.
+fn unsupported_version(version: Option<&serde_json::Value>) -> Option<String> {
+    let version = version?;
+    (version.as_str() != Some("4")).then(|| {
+        format!(
+            "payload version {version} is not supported: warroom reads Alertmanager webhook version \"4\" (send \"version\": \"4\" or leave it out)"
+        )
+    })
 }
 
 fn error(status: StatusCode, message: impl Into<String>) -> Response {
@@ -182,14 +201,8 @@ pub async fn alertmanager(
             );
         }
     };
-    if !payload.version.is_empty() && payload.version != "4" {
-        return error(
-            StatusCode::BAD_REQUEST,
-            format!(
-                "payload version {} is not supported: warroom reads version 4",
-                payload.version
-            ),
-        );
+    if let Some(message) = unsupported_version(payload.version.as_ref()) {
+        return error(StatusCode::BAD_REQUEST, message);
     }
     if payload.group_key.is_empty() {
         return error(StatusCode::BAD_REQUEST, "the payload has no groupKey");
@@ -287,5 +300,19 @@ mod tests {
         assert_eq!(severity_from_label(Some("P0")), Severity::Sev1);
         assert_eq!(severity_from_label(Some("weird")), Severity::Sev2);
         assert_eq!(severity_from_label(None), Severity::Sev2);
+    }
+
+    #[test]
+    fn only_version_4_or_none_is_read() {
+        let version = |body: &str| serde_json::from_str::<Payload>(body).unwrap().version;
+        assert_eq!(unsupported_version(version("{}").as_ref()), None);
+        assert_eq!(
+            unsupported_version(version(r#"{"version":"4"}"#).as_ref()),
+            None
+        );
+        let null = unsupported_version(version(r#"{"version":null}"#).as_ref());
+        assert!(null.is_some_and(|m| m.starts_with("payload version null ")));
+        let number = unsupported_version(version(r#"{"version":4}"#).as_ref());
+        assert!(number.is_some_and(|m| m.contains("version 4 is not")));
     }
 }

@@ -3,8 +3,10 @@
 //! tokens), the containment actions file, the delivery channels, the per-token rate
 //! limits and how long an idle incident stays open. Errors name file, line and column.
 
+mod connections;
 mod effects;
 
+pub use connections::ConnectionsConfig;
 pub use effects::{ChannelConfig, ChannelKind, load_actions};
 
 use super::effects::Effects;
@@ -51,6 +53,9 @@ pub struct HubConfig {
     /// The directory of the file this came from: relative paths are resolved against it.
     #[serde(skip)]
     pub base_dir: PathBuf,
+    // ---- Connection caps and timeouts (config/connections.rs) ----
+    #[serde(default)]
+    pub connections: ConnectionsConfig,
 }
 
 fn default_listen() -> SocketAddr {
@@ -91,6 +96,7 @@ impl Default for HubConfig {
             alerts_per_minute: default_alerts_per_minute(),
             alert_burst: default_alert_burst(),
             base_dir: PathBuf::new(),
+            connections: ConnectionsConfig::default(),
         }
     }
 }
@@ -194,6 +200,17 @@ impl HubConfig {
                     message: format!("`{key}` must be at least 1"),
                 });
             }
+        }
+        if let Some(message) = config.connections.check() {
+            let (line, column) = text
+                .find("[connections]")
+                .map_or((1, 1), |at| line_column(text, at));
+            return Err(ConfigError::Invalid {
+                path: path.to_string(),
+                line,
+                column,
+                message,
+            });
         }
         config.base_dir = Path::new(path)
             .parent()
@@ -302,6 +319,7 @@ pub fn append_responder(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::hub::admission::ConnectionLimits;
 
     #[test]
     fn default_listen_is_loopback() {
@@ -325,13 +343,40 @@ mod tests {
             .lines()
             .filter_map(|l| l.strip_prefix("# "))
             .filter(|l| {
-                l.starts_with("[[") || l.split_once(" = ").is_some_and(|(k, _)| !k.contains(' '))
+                l.starts_with('[') || l.split_once(" = ").is_some_and(|(k, _)| !k.contains(' '))
             })
             .collect::<Vec<_>>()
             .join("\n");
         let config = HubConfig::parse(&enabled, "warroom.example.toml").unwrap();
         assert_eq!(config.channels.len(), 3);
         assert!(config.actions.is_some());
+        assert_eq!(config.connections, ConnectionsConfig::default());
+    }
+
+    #[test]
+    fn connection_caps_have_defaults_and_are_checked() {
+        let config = HubConfig::parse("", "w.toml").unwrap();
+        assert_eq!(config.connections.limits(), ConnectionLimits::default());
+        let text = "[connections]\nmax_connections = 50\nheader_timeout_seconds = 3\n";
+        let limits = HubConfig::parse(text, "w.toml")
+            .unwrap()
+            .connections
+            .limits();
+        assert_eq!(limits.max_connections, 50);
+        assert_eq!(limits.header_timeout, std::time::Duration::from_secs(3));
+        assert_eq!(limits.max_unauthenticated_per_ip, 64);
+        let zero = "listen = \"127.0.0.1:1\"\n[connections]\nhello_timeout_seconds = 0\n";
+        let err = HubConfig::parse(zero, "w.toml").unwrap_err().to_string();
+        assert!(
+            err.starts_with("w.toml:2:1:") && err.contains("at least 1"),
+            "{err}"
+        );
+        let typo = "[connections]\nmax_conections = 5\n";
+        let err = HubConfig::parse(typo, "w.toml").unwrap_err().to_string();
+        assert!(
+            err.contains("w.toml:2:") && err.contains("max_conections"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -79,6 +79,15 @@ pub struct Metrics {
     pub fsync: Histogram,
     /// From an event's commit to its frame being written to one subscriber.
     pub fanout: Histogram,
+    // ---- Connection admission (hub::admission, hub::server) ----
+    /// Open client sockets of every kind (HTTP and WebSocket, authenticated or not).
+    pub sockets: AtomicI64,
+    /// Connections refused at accept because a cap was reached and nothing could go.
+    pub connections_refused: AtomicU64,
+    /// Idle unauthenticated connections closed to make room for a new one.
+    pub connections_evicted: AtomicU64,
+    /// Connections closed for not sending a request head or a `hello` in time.
+    pub connections_timed_out: AtomicU64,
 }
 
 impl Metrics {
@@ -181,6 +190,30 @@ impl Metrics {
             "warroom_alerts_received_total",
             "Alertmanager notifications accepted.",
             self.alerts_received.load(Ordering::Relaxed),
+        );
+        gauge(
+            &mut out,
+            "warroom_sockets",
+            "Open client sockets: HTTP and WebSocket, authenticated or not.",
+            self.sockets.load(Ordering::Relaxed),
+        );
+        counter(
+            &mut out,
+            "warroom_connections_refused_total",
+            "Connections refused because a connection cap was reached.",
+            self.connections_refused.load(Ordering::Relaxed),
+        );
+        counter(
+            &mut out,
+            "warroom_connections_evicted_total",
+            "Idle unauthenticated connections closed to make room for new ones.",
+            self.connections_evicted.load(Ordering::Relaxed),
+        );
+        counter(
+            &mut out,
+            "warroom_connections_timed_out_total",
+            "Connections closed for not sending a request head or a hello in time.",
+            self.connections_timed_out.load(Ordering::Relaxed),
         );
         self.fsync.render(
             &mut out,

@@ -1,33 +1,40 @@
-//! The hub: the only writer. An axum server with `/ws` (the protocol in
-//! `docs/PROTOCOL.md`), `/health`, `/metrics` and Alertmanager intake; an actor thread
-//! per incident in use (released when idle, reopened on demand); per-token limits on
+//! The hub: the only writer. An axum router with `/ws` (the protocol in
+//! `docs/PROTOCOL.md`), `/health`, `/metrics` and Alertmanager intake, served by our own
+//! HTTP/1 loop that caps connections (`admission`, `server`); an actor thread per
+//! incident in use (released when idle, reopened on demand); per-token limits on
 //! declares and alert intake; the runner that carries out containment actions and
 //! delivers updates (`effects`); graceful shutdown that finishes appends in flight and
 //! closes every socket with a reason.
 
 mod actor;
+mod admission;
 mod alerts;
 mod announce;
 pub mod auth;
 pub mod config;
+mod connection;
 pub mod effects;
 mod entry;
+mod fds;
 pub mod limits;
 pub mod metrics;
 mod registry;
+mod server;
 mod session;
+mod upgrade;
 
 pub use actor::event_frame;
+pub use admission::ConnectionLimits;
 pub use effects::Effects;
 pub use limits::HubLimits;
 pub use registry::{Registry, RegistryError, Unavailable};
 
 use crate::engine::DataDir;
 use crate::incident::Runbooks;
-use crate::protocol::MAX_FRAME_BYTES;
+use admission::Admission;
 use auth::{Authenticator, FailureThrottle};
 use axum::Router;
-use axum::extract::{ConnectInfo, State, WebSocketUpgrade};
+use axum::extract::State;
 use axum::http::header;
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
@@ -46,6 +53,8 @@ pub struct HubState {
     pub shutdown: watch::Receiver<bool>,
     /// Declares and alert deliveries per token.
     pub limiters: Limiters,
+    /// The connection caps and timeouts in force.
+    pub limits: ConnectionLimits,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -137,6 +146,26 @@ pub async fn start(options: HubOptions) -> Result<RunningHub, HubError> {
 /// [`start`] with the delivery channels from the hub's configuration
 /// ([`config::HubConfig::apply_to`]).
 pub async fn start_with(options: HubOptions, effects: Effects) -> Result<RunningHub, HubError> {
+    start_with_limits(options, effects, ConnectionLimits::default()).await
+}
+
+/// [`start_with`] with the connection caps and timeouts from the hub's configuration
+/// (`[connections]`); `max_connections` is lowered to what the open-file limit allows.
+pub async fn start_with_limits(
+    options: HubOptions,
+    effects: Effects,
+    mut limits: ConnectionLimits,
+) -> Result<RunningHub, HubError> {
+    if let Some(budget) = fds::connection_budget()
+        && budget < limits.max_connections
+    {
+        tracing::warn!(
+            configured = limits.max_connections,
+            allowed = budget,
+            "the open-file limit allows fewer connections than configured: raise it (ulimit -n)"
+        );
+        limits.max_connections = budget;
+    }
     let metrics = Arc::new(Metrics::default());
     let (jobs, job_queue) = effects::channel();
     let data = options.data;
@@ -161,9 +190,10 @@ pub async fn start_with(options: HubOptions, effects: Effects) -> Result<Running
         metrics: metrics.clone(),
         shutdown: shutdown_rx.clone(),
         limiters: Limiters::new(&options.limits),
+        limits,
     });
     let app = Router::new()
-        .route("/ws", get(websocket))
+        .route("/ws", get(upgrade::websocket))
         .route("/health", get(health))
         .route("/metrics", get(prometheus))
         .route("/api/v1/alerts/alertmanager", post(alerts::alertmanager))
@@ -178,17 +208,14 @@ pub async fn start_with(options: HubOptions, effects: Effects) -> Result<Running
         addr: options.listen,
         cause,
     })?;
-    let mut stop = shutdown_rx;
-    let server = tokio::spawn(async move {
-        axum::serve(
-            listener,
-            app.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(async move {
-            let _ = stop.wait_for(|stopping| *stopping).await;
-        })
-        .await
-    });
+    let serving = server::Serving {
+        router: app,
+        admission: Admission::new(&limits, metrics.clone()),
+        metrics: metrics.clone(),
+        header_timeout: limits.header_timeout,
+        stop: shutdown_rx,
+    };
+    let server = tokio::spawn(server::serve(listener, serving));
     tracing::info!(%addr, incidents = registry.len(), "hub listening");
     Ok(RunningHub {
         addr,
@@ -201,15 +228,10 @@ pub async fn start_with(options: HubOptions, effects: Effects) -> Result<Running
     })
 }
 
-async fn websocket(
-    upgrade: WebSocketUpgrade,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    State(hub): State<Arc<HubState>>,
-) -> impl IntoResponse {
-    upgrade
-        .max_message_size(MAX_FRAME_BYTES)
-        .max_frame_size(MAX_FRAME_BYTES)
-        .on_upgrade(move |socket| session::run(socket, peer, hub))
+/// Resolves once the hub is stopping (or its stop signal is gone). Returns nothing, so
+/// no borrow of the signal is held across what the caller does next.
+async fn stopping(signal: &mut watch::Receiver<bool>) {
+    let _ = signal.wait_for(|stopping| *stopping).await;
 }
 
 async fn health(State(hub): State<Arc<HubState>>) -> impl IntoResponse {

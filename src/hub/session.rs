@@ -1,41 +1,44 @@
-//! One WebSocket connection: the hello handshake and authentication, then a loop that
+//! One WebSocket session: the hello handshake and authentication, then a loop that
 //! forwards the subscribed incident's events, takes commands (rate-limited, answered
 //! with ack/reject as they complete, possibly out of order), and closes with a reason
-//! code when something is wrong. A slow or hostile client only ever hurts itself.
+//! code when something is wrong, after answering every command it already handed to an
+//! incident. A slow or hostile client only ever hurts itself. The transport under it
+//! (time limits, the closing handshake) is `connection`.
 
 use super::HubState;
 use super::Unavailable;
 use super::actor::{Broadcast, CommandReply};
+use super::admission::Slot;
+use super::connection::{Connection, ReadFailure, SendFailure, Ws};
 use crate::engine::Submission;
 use crate::incident::{Actor, Command};
 use crate::protocol::{
     COMMAND_BURST, COMMANDS_PER_SECOND, ClientFrame, CloseReason, HubFrame, Identity,
     MAX_COMMAND_ID_CHARS, MAX_FRAME_BYTES, PROTOCOL_VERSION, RejectReason,
 };
-use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
-use futures_util::stream::{FuturesUnordered, SplitSink, StreamExt};
-use futures_util::{SinkExt, future::BoxFuture};
+use futures_util::future::BoxFuture;
+use futures_util::stream::{FuturesUnordered, StreamExt};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 use tokio::sync::broadcast;
 use tokio::sync::broadcast::error::RecvError;
+use tokio_tungstenite::tungstenite::Message;
 
-const HELLO_TIMEOUT: Duration = Duration::from_secs(10);
-/// A write that takes longer than this means the client stopped reading.
-const SEND_TIMEOUT: Duration = Duration::from_secs(10);
-/// For the event stream the bound is tighter: a subscriber whose socket stays full this
-/// long is dropped as too slow (it resyncs by seq), so it holds nothing up.
+/// For the event stream the bound is tighter than for other frames: a subscriber whose
+/// socket stays full this long is dropped as too slow (it resyncs by seq), so it holds
+/// nothing up.
 const EVENT_SEND_TIMEOUT: Duration = Duration::from_secs(5);
-/// How long a shutting-down hub waits to answer commands already in flight.
-const SHUTDOWN_DRAIN: Duration = Duration::from_secs(5);
+/// How long a closing connection waits to answer the commands it already handed to an
+/// incident (they complete whether or not anyone waits).
+const ANSWER_DRAIN: Duration = Duration::from_secs(5);
+/// How long an evicted connection gets to say why before it is dropped.
+const EVICTION_NOTICE: Duration = Duration::from_millis(100);
 /// Malformed frames tolerated before the connection is closed.
 const MAX_MALFORMED: u32 = 20;
 /// Rate-limited commands tolerated (without a pause) before the connection is closed.
 const MAX_RATE_LIMITED: u32 = 500;
-
-type Sink = SplitSink<WebSocket, Message>;
 
 /// Keeps the connection gauge honest however the session ends.
 struct ConnectionGauge(Arc<HubState>);
@@ -76,38 +79,28 @@ impl RateLimit {
     }
 }
 
-async fn send(sink: &mut Sink, text: impl Into<Utf8Bytes>) -> bool {
-    matches!(
-        tokio::time::timeout(SEND_TIMEOUT, sink.send(Message::Text(text.into()))).await,
-        Ok(Ok(()))
-    )
-}
+type Pending = FuturesUnordered<BoxFuture<'static, HubFrame>>;
 
-async fn send_frame(sink: &mut Sink, frame: &HubFrame) -> bool {
-    match serde_json::to_string(frame) {
-        Ok(text) => send(sink, text).await,
-        Err(_) => false,
-    }
-}
-
-/// Says why in an `error` frame, then closes with the matching code.
-async fn close(sink: &mut Sink, reason: CloseReason, message: &str) {
-    let _ = send_frame(
-        sink,
-        &HubFrame::Error {
-            code: reason,
-            message: message.to_string(),
-        },
-    )
-    .await;
-    // Close reasons are limited to 123 bytes by the protocol.
-    let short: String = message.chars().take(100).collect();
-    let frame = CloseFrame {
-        code: reason.code(),
-        reason: short.into(),
+/// Answers every command already handed to an incident (for a bounded time), then
+/// closes: a client learns the fate of everything the hub read before the close.
+async fn close_after_answers(
+    conn: &mut Connection,
+    pending: &mut Pending,
+    reason: CloseReason,
+    message: &str,
+) {
+    let answer = async {
+        while let Some(frame) = pending.next().await {
+            if !conn.send_frame(&frame).await {
+                return false;
+            }
+        }
+        true
     };
-    let _ = tokio::time::timeout(SEND_TIMEOUT, sink.send(Message::Close(Some(frame)))).await;
-    let _ = tokio::time::timeout(SEND_TIMEOUT, sink.close()).await;
+    if let Ok(false) = tokio::time::timeout(ANSWER_DRAIN, answer).await {
+        return; // the connection broke: nobody to say goodbye to
+    }
+    conn.close(reason, message).await;
 }
 
 struct Live {
@@ -123,22 +116,73 @@ async fn next_live(live: &mut Option<Live>) -> (Result<Broadcast, RecvError>, u6
     }
 }
 
-pub async fn run(socket: WebSocket, peer: SocketAddr, hub: Arc<HubState>) {
-    hub.metrics.connections.fetch_add(1, Ordering::Relaxed);
-    let _gauge = ConnectionGauge(hub.clone());
-    let (mut sink, mut stream) = socket.split();
-    let mut shutdown = hub.shutdown.clone();
+/// Whether the connection's ending deserves the closing handshake.
+enum Ending {
+    Handshake,
+    /// Evicted: the place it held is for someone else, now.
+    Drop,
+}
 
-    let first = tokio::time::timeout(HELLO_TIMEOUT, stream.next()).await;
-    let Ok(Some(Ok(Message::Text(text)))) = first else {
-        close(
-            &mut sink,
-            CloseReason::HelloExpected,
-            "send a hello frame first",
-        )
-        .await;
-        return;
+pub async fn run(socket: Ws, peer: SocketAddr, hub: Arc<HubState>, slot: Slot) {
+    let mut conn = Connection::new(socket);
+    let ending = {
+        // The session is over once it has said why, even if the handshake lingers.
+        hub.metrics.connections.fetch_add(1, Ordering::Relaxed);
+        let _gauge = ConnectionGauge(hub.clone());
+        session(&mut conn, peer, &hub, &slot).await
     };
+    if let Ending::Handshake = ending {
+        conn.finish().await;
+    }
+}
+
+async fn session(
+    conn: &mut Connection,
+    peer: SocketAddr,
+    hub: &Arc<HubState>,
+    slot: &Slot,
+) -> Ending {
+    let mut shutdown = hub.shutdown.clone();
+    let hello_timeout = hub.limits.hello_timeout;
+    let first = tokio::select! {
+        first = tokio::time::timeout(hello_timeout, conn.recv()) => first,
+        () = slot.evicted() => {
+            let message = "the hub is at its connection limit and this connection sent no hello: retry, and send the hello at once";
+            let _ = tokio::time::timeout(EVICTION_NOTICE, conn.close(CloseReason::Busy, message)).await;
+            return Ending::Drop;
+        }
+        () = super::stopping(&mut shutdown) => {
+            conn.close(CloseReason::ShuttingDown, "the hub is shutting down; reconnect shortly").await;
+            return Ending::Handshake;
+        }
+    };
+    let text = match first {
+        Ok(Ok(Some(Message::Text(text)))) => text,
+        Ok(Err(ReadFailure::Broken)) if conn.peer_closed() => return Ending::Handshake,
+        Ok(Err(ReadFailure::TooBig)) => {
+            hub.metrics.rejected(RejectReason::TooLarge);
+            let message = format!(
+                "the first frame must be a hello (and frames are limited to {MAX_FRAME_BYTES} bytes)"
+            );
+            conn.close(CloseReason::HelloExpected, &message).await;
+            return Ending::Handshake;
+        }
+        Err(_) => {
+            hub.metrics
+                .connections_timed_out
+                .fetch_add(1, Ordering::Relaxed);
+            let message = format!("no hello within {} s", hello_timeout.as_secs_f64());
+            conn.close(CloseReason::HelloExpected, &message).await;
+            return Ending::Handshake;
+        }
+        _ => {
+            conn.close(CloseReason::HelloExpected, "send a hello frame first")
+                .await;
+            return Ending::Handshake;
+        }
+    };
+    // Checking the hello (and the failed-login delay) is work in progress: not evictable.
+    let checking = slot.busy();
     let Ok(ClientFrame::Hello {
         protocol,
         token,
@@ -147,30 +191,39 @@ pub async fn run(socket: WebSocket, peer: SocketAddr, hub: Arc<HubState>) {
         watch_incidents,
     }) = serde_json::from_str::<ClientFrame>(&text)
     else {
-        close(
-            &mut sink,
+        conn.close(
             CloseReason::HelloExpected,
             "the first frame must be a valid hello",
         )
         .await;
-        return;
+        return Ending::Handshake;
     };
     if protocol != PROTOCOL_VERSION {
         let message = format!(
             "this hub speaks protocol {PROTOCOL_VERSION}, the client {protocol}: upgrade the older side"
         );
-        close(&mut sink, CloseReason::ProtocolMismatch, &message).await;
-        return;
+        conn.close(CloseReason::ProtocolMismatch, &message).await;
+        return Ending::Handshake;
     }
     let Some(actor) = hub.auth.authenticate(&token) else {
         hub.metrics.auth_failures.fetch_add(1, Ordering::Relaxed);
         let delay = hub.throttle.fail(peer.ip());
         tracing::warn!(%peer, "refused a connection with an invalid token");
         tokio::time::sleep(delay).await;
-        close(&mut sink, CloseReason::Unauthorized, "invalid token").await;
-        return;
+        conn.close(CloseReason::Unauthorized, "invalid token").await;
+        return Ending::Handshake;
     };
     hub.throttle.succeed(peer.ip());
+    if !slot.authenticated() {
+        // Evicted in the instant before the hello was read.
+        conn.close(
+            CloseReason::Busy,
+            "the hub is at its connection limit: retry shortly",
+        )
+        .await;
+        return Ending::Handshake;
+    }
+    drop(checking);
     tracing::info!(%peer, name = %actor.name, "responder connected");
     let welcome = HubFrame::Welcome {
         protocol: PROTOCOL_VERSION,
@@ -180,14 +233,14 @@ pub async fn run(socket: WebSocket, peer: SocketAddr, hub: Arc<HubState>) {
         },
         hub_version: env!("CARGO_PKG_VERSION").to_string(),
     };
-    if !send_frame(&mut sink, &welcome).await {
-        return;
+    if !conn.send_frame(&welcome).await {
+        return Ending::Handshake;
     }
     if let Some(id) = incident.as_deref()
         && let Err(why) = hub.registry.check(id)
     {
-        close(&mut sink, close_reason(&why), &why.message(id)).await;
-        return;
+        conn.close(close_reason(&why), &why.message(id)).await;
+        return Ending::Handshake;
     }
     // What this hub can run and deliver to (secret names only, never values), before
     // any other frame; a hub with neither sends none.
@@ -197,8 +250,8 @@ pub async fn run(socket: WebSocket, peer: SocketAddr, hub: Arc<HubState>) {
             actions: runbooks.actions.clone(),
             channels: runbooks.channels.clone(),
         };
-        if !send_frame(&mut sink, &catalog).await {
-            return;
+        if !conn.send_frame(&catalog).await {
+            return Ending::Handshake;
         }
     }
 
@@ -206,105 +259,111 @@ pub async fn run(socket: WebSocket, peer: SocketAddr, hub: Arc<HubState>) {
     let mut announcements = watch_incidents.then(|| hub.registry.announcer.watch());
     let mut live: Option<Live> = None;
     if let Some(id) = incident {
-        match subscribe(&hub, &mut sink, &actor.name, &id, since_seq).await {
+        match subscribe(hub, conn, &actor.name, &id, since_seq).await {
             Ok(subscription) => live = Some(subscription),
             Err(why) => {
-                close(&mut sink, close_reason(&why), &why.message(&id)).await;
-                return;
+                conn.close(close_reason(&why), &why.message(&id)).await;
+                return Ending::Handshake;
             }
         }
     }
+    serve(conn, peer, hub, &actor, &mut live, &mut announcements).await;
+    if let Some(live) = &live {
+        hub.registry
+            .presence(&live.incident, &actor.name, false)
+            .await;
+    }
+    tracing::info!(%peer, name = %actor.name, "responder disconnected");
+    Ending::Handshake
+}
 
-    let mut pending: FuturesUnordered<BoxFuture<'static, HubFrame>> = FuturesUnordered::new();
+/// The authenticated loop, until the client leaves or the hub closes the connection.
+async fn serve(
+    conn: &mut Connection,
+    peer: SocketAddr,
+    hub: &Arc<HubState>,
+    actor: &Actor,
+    live: &mut Option<Live>,
+    announcements: &mut Option<tokio::sync::broadcast::Receiver<Arc<str>>>,
+) {
+    let mut shutdown = hub.shutdown.clone();
+    let mut pending = Pending::new();
     let mut rate = RateLimit::new();
     let mut malformed = 0u32;
     loop {
         tokio::select! {
-            _ = shutdown.changed() => {
+            () = super::stopping(&mut shutdown) => {
                 // Commands already handed to an incident still complete: answer them so
                 // the client knows what was applied, then say goodbye.
-                let drain = async {
-                    while let Some(frame) = pending.next().await {
-                        if !send_frame(&mut sink, &frame).await {
-                            break;
-                        }
-                    }
-                };
-                let _ = tokio::time::timeout(SHUTDOWN_DRAIN, drain).await;
-                close(&mut sink, CloseReason::ShuttingDown, "the hub is shutting down; reconnect shortly").await;
-                break;
+                let message = "the hub is shutting down; reconnect shortly";
+                close_after_answers(conn, &mut pending, CloseReason::ShuttingDown, message).await;
+                return;
             }
-            message = stream.next() => {
+            message = conn.recv() => {
                 let text = match message {
-                    Some(Ok(Message::Text(text))) => text,
-                    Some(Ok(Message::Binary(_))) => {
+                    Ok(Some(Message::Text(text))) => text,
+                    Ok(Some(Message::Binary(_))) => {
                         malformed += 1;
                         hub.metrics.rejected(RejectReason::Malformed);
-                        let _ = send_frame(&mut sink, &reject("", RejectReason::Malformed, "binary frames are not part of the protocol: send JSON text")).await;
+                        let _ = conn.send_frame(&reject("", RejectReason::Malformed, "binary frames are not part of the protocol: send JSON text")).await;
                         if malformed > MAX_MALFORMED {
-                            close(&mut sink, CloseReason::Malformed, "too many malformed frames").await;
-                            break;
+                            close_after_answers(conn, &mut pending, CloseReason::Malformed, "too many malformed frames").await;
+                            return;
                         }
                         continue;
                     }
-                    Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
-                    Some(Ok(Message::Close(_))) | None => break,
-                    Some(Err(error)) => {
-                        let text = error.to_string();
-                        if text.contains("too long") || text.contains("too big") || text.contains("Space limit") {
-                            hub.metrics.rejected(RejectReason::TooLarge);
-                            close(&mut sink, CloseReason::TooBig, &format!("frames are limited to {MAX_FRAME_BYTES} bytes")).await;
-                        }
-                        break;
+                    Ok(_) => continue,
+                    Err(ReadFailure::TooBig) => {
+                        hub.metrics.rejected(RejectReason::TooLarge);
+                        let message = format!("frames are limited to {MAX_FRAME_BYTES} bytes");
+                        close_after_answers(conn, &mut pending, CloseReason::TooBig, &message).await;
+                        return;
                     }
+                    // The client closed, or the connection broke.
+                    Err(ReadFailure::Broken) => return,
                 };
-                match handle_frame(&hub, &actor, &text, &mut sink, &mut live, &mut rate).await {
+                match handle_frame(hub, actor, &text, conn, live, &mut rate).await {
                     Handled::Ok => {}
                     Handled::Pending(future) => pending.push(future),
                     Handled::Malformed => {
                         malformed += 1;
                         if malformed > MAX_MALFORMED {
-                            close(&mut sink, CloseReason::Malformed, "too many malformed frames").await;
-                            break;
+                            close_after_answers(conn, &mut pending, CloseReason::Malformed, "too many malformed frames").await;
+                            return;
                         }
                     }
                     Handled::Close(reason, message) => {
-                        close(&mut sink, reason, &message).await;
-                        break;
+                        close_after_answers(conn, &mut pending, reason, &message).await;
+                        return;
                     }
                 }
             }
             Some(frame) = pending.next(), if !pending.is_empty() => {
-                if !send_frame(&mut sink, &frame).await {
-                    break;
+                if !conn.send_frame(&frame).await {
+                    return;
                 }
             }
-            frame = super::announce::next(&mut announcements) => {
-                if !send(&mut sink, frame.as_ref()).await {
-                    break;
+            frame = super::announce::next(announcements) => {
+                if !conn.send(frame.as_ref()).await {
+                    return;
                 }
             }
-            (item, last_seq) = next_live(&mut live) => match item {
+            (item, last_seq) = next_live(live) => match item {
                 Ok(broadcast) => {
                     if broadcast.seq != 0 && broadcast.seq <= last_seq {
                         continue;
                     }
-                    let sent = tokio::time::timeout(
-                        EVENT_SEND_TIMEOUT,
-                        sink.send(Message::Text(broadcast.frame.as_ref().into())),
-                    )
-                    .await;
-                    match sent {
-                        Ok(Ok(())) => {}
-                        Ok(Err(_)) => break,
-                        Err(_) => {
+                    match conn.send_within(EVENT_SEND_TIMEOUT, &broadcast.frame).await {
+                        Ok(()) => {}
+                        Err(SendFailure::Broken) => return,
+                        Err(SendFailure::TimedOut) => {
                             // The client stopped reading and its socket is full: it cannot
                             // keep up. Count it, and try (briefly) to say why.
                             hub.metrics.slow_clients_dropped.fetch_add(1, Ordering::Relaxed);
                             tracing::warn!(%peer, name = %actor.name, "dropped a connection that stopped reading");
                             let message = format!("stopped reading; reconnect with since_seq={last_seq}");
-                            let _ = tokio::time::timeout(Duration::from_secs(1), close(&mut sink, CloseReason::TooSlow, &message)).await;
-                            break;
+                            let _ = tokio::time::timeout(Duration::from_secs(1), conn.close(CloseReason::TooSlow, &message)).await;
+                            return;
                         }
                     }
                     hub.metrics.fanout.observe(broadcast.committed.elapsed());
@@ -318,19 +377,13 @@ pub async fn run(socket: WebSocket, peer: SocketAddr, hub: Arc<HubState>) {
                     hub.metrics.slow_clients_dropped.fetch_add(1, Ordering::Relaxed);
                     tracing::warn!(%peer, name = %actor.name, missed, "dropped a connection that fell behind");
                     let message = format!("fell {missed} events behind; reconnect with since_seq={last_seq}");
-                    close(&mut sink, CloseReason::TooSlow, &message).await;
-                    break;
+                    close_after_answers(conn, &mut pending, CloseReason::TooSlow, &message).await;
+                    return;
                 }
-                Err(RecvError::Closed) => live = None,
+                Err(RecvError::Closed) => *live = None,
             },
         }
     }
-    if let Some(live) = &live {
-        hub.registry
-            .presence(&live.incident, &actor.name, false)
-            .await;
-    }
-    tracing::info!(%peer, name = %actor.name, "responder disconnected");
 }
 
 enum Handled {
@@ -360,7 +413,7 @@ fn close_reason(why: &Unavailable) -> CloseReason {
 /// Sends `subscribed`, the backlog and `synced`; why not if the incident is unavailable.
 async fn subscribe(
     hub: &Arc<HubState>,
-    sink: &mut Sink,
+    conn: &mut Connection,
     name: &str,
     incident: &str,
     since_seq: u64,
@@ -371,12 +424,12 @@ async fn subscribe(
         from_seq: subscription.from_seq,
         to_seq: subscription.to_seq,
     };
-    let mut ok = send_frame(sink, &header).await;
+    let mut ok = conn.send_frame(&header).await;
     for frame in &subscription.backlog {
         if !ok {
             break;
         }
-        ok = send(sink, frame.as_ref()).await;
+        ok = conn.send(frame).await;
     }
     hub.registry.presence(incident, name, true).await;
     let synced = HubFrame::Synced {
@@ -385,7 +438,7 @@ async fn subscribe(
         head: Some(subscription.head.clone()),
     };
     if ok {
-        send_frame(sink, &synced).await;
+        conn.send_frame(&synced).await;
     }
     Ok(Live {
         incident: incident.to_string(),
@@ -398,7 +451,7 @@ async fn handle_frame(
     hub: &Arc<HubState>,
     actor: &Actor,
     text: &str,
-    sink: &mut Sink,
+    conn: &mut Connection,
     live: &mut Option<Live>,
     rate: &mut RateLimit,
 ) -> Handled {
@@ -410,42 +463,40 @@ async fn handle_frame(
                 .ok()
                 .and_then(|v| v.get("id").and_then(|i| i.as_str()).map(str::to_string))
                 .unwrap_or_default();
-            let _ = send_frame(
-                sink,
-                &reject(
+            let _ = conn
+                .send_frame(&reject(
                     &id,
                     RejectReason::Malformed,
                     format!("not a valid frame: {error}"),
-                ),
-            )
-            .await;
+                ))
+                .await;
             return Handled::Malformed;
         }
     };
     match frame {
         ClientFrame::Hello { .. } => {
-            let _ = send_frame(
-                sink,
-                &reject("", RejectReason::Malformed, "hello was already received"),
-            )
-            .await;
+            let _ = conn
+                .send_frame(&reject(
+                    "",
+                    RejectReason::Malformed,
+                    "hello was already received",
+                ))
+                .await;
             Handled::Malformed
         }
         ClientFrame::List => {
-            let _ = send_frame(
-                sink,
-                &HubFrame::Incidents {
+            let _ = conn
+                .send_frame(&HubFrame::Incidents {
                     items: hub.registry.list(),
-                },
-            )
-            .await;
+                })
+                .await;
             Handled::Ok
         }
         ClientFrame::Subscribe {
             incident,
             since_seq,
         } => {
-            match subscribe(hub, sink, &actor.name, &incident, since_seq).await {
+            match subscribe(hub, conn, &actor.name, &incident, since_seq).await {
                 Ok(subscription) => {
                     if let Some(old) = live.replace(subscription) {
                         hub.registry
@@ -460,7 +511,9 @@ async fn handle_frame(
                         }
                         other => other.reject_reason(),
                     };
-                    let _ = send_frame(sink, &reject("", code, why.message(&incident))).await;
+                    let _ = conn
+                        .send_frame(&reject("", code, why.message(&incident)))
+                        .await;
                 }
             }
             Handled::Ok
@@ -472,28 +525,29 @@ async fn handle_frame(
         } => {
             if id.is_empty() || id.chars().count() > MAX_COMMAND_ID_CHARS {
                 hub.metrics.rejected(RejectReason::Malformed);
-                let _ = send_frame(
-                    sink,
-                    &reject(
+                let _ = conn
+                    .send_frame(&reject(
                         &id,
                         RejectReason::Malformed,
                         format!("a command id must be 1-{MAX_COMMAND_ID_CHARS} characters"),
-                    ),
-                )
-                .await;
+                    ))
+                    .await;
                 return Handled::Malformed;
             }
             if !rate.allow() {
                 hub.metrics.rejected(RejectReason::RateLimited);
+                // Every command read gets its answer, the last one before a 4009 too.
+                let message =
+                    format!("over {COMMANDS_PER_SECOND} commands per second: re-send later");
+                let _ = conn
+                    .send_frame(&reject(&id, RejectReason::RateLimited, message))
+                    .await;
                 if rate.strikes > MAX_RATE_LIMITED {
                     return Handled::Close(
                         CloseReason::Flooding,
                         "far over the command rate".into(),
                     );
                 }
-                let message =
-                    format!("over {COMMANDS_PER_SECOND} commands per second: re-send later");
-                let _ = send_frame(sink, &reject(&id, RejectReason::RateLimited, message)).await;
                 return Handled::Ok;
             }
             Handled::Pending(Box::pin(execute(

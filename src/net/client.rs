@@ -355,7 +355,8 @@ impl HubClient {
         }
     }
 
-    /// Closes politely.
+    /// Closes politely: sends a close frame and waits (at most 2 s) for the hub's reply
+    /// and its hang-up, so the hub has let go of the connection when this returns.
     pub async fn close(mut self) {
         let _ = self
             .socket
@@ -364,6 +365,8 @@ impl HubClient {
                 reason: "bye".into(),
             }))
             .await;
+        let hang_up = async { while let Some(Ok(_)) = self.socket.next().await {} };
+        let _ = tokio::time::timeout(std::time::Duration::from_secs(2), hang_up).await;
     }
 }
 
