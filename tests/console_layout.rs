@@ -201,8 +201,16 @@ fn assert_nothing_cut(app: &App, screen: &[String], what: &str) {
                 continue;
             }
             let inner: String = row[frame.x + 1..frame.x + frame.width - 1].iter().collect();
+            // A wrapped entry fills its row and goes on, indented, on the next one.
+            let wraps_on = y + 1 < frame.y + frame.height - 1
+                && rows[y + 1][frame.x + 1..(frame.x + 9).min(frame.x + frame.width - 1)]
+                    .iter()
+                    .all(|c| *c == ' ')
+                && rows[y + 1][frame.x + 1..frame.x + frame.width - 1]
+                    .iter()
+                    .any(|c| !c.is_whitespace());
             assert!(
-                ends_whole(&inner),
+                wraps_on || ends_whole(&inner),
                 "{what}: row {y} of `{}` is cut without …: {inner:?}\n{}",
                 frame.title,
                 screen.join("\n")
@@ -227,19 +235,15 @@ fn assert_nothing_cut(app: &App, screen: &[String], what: &str) {
 
 /// The characters of timeline text on a row whose entry is longer than 60.
 fn timeline_text_width(screen: &[String]) -> usize {
-    const LONG: &str = "Regulatory flag on:";
-    let row = screen
-        .iter()
-        .find(|l| l.contains(LONG))
-        .unwrap_or_else(|| panic!("no timeline row:\n{}", screen.join("\n")));
-    let from = row.find(LONG).unwrap_or(0);
-    row[from..]
-        .chars()
-        .take_while(|c| !"┃│".contains(*c))
-        .collect::<String>()
-        .trim_end()
-        .chars()
-        .count()
+    // The room for text in the timeline's frame: its inner width less the time, author
+    // and kind columns (entries wrap, so a row may use less than the room it has).
+    const PREFIX: usize = 8 + 1 + 9 + 1 + 8 + 1;
+    let rows: Vec<Vec<char>> = screen.iter().map(|l| l.chars().collect()).collect();
+    let frame = frames(&rows)
+        .into_iter()
+        .find(|f| f.title.starts_with("1  Timeline"))
+        .unwrap_or_else(|| panic!("no timeline pane:\n{}", screen.join("\n")));
+    frame.width.saturating_sub(2 + PREFIX)
 }
 
 fn assert_panes_get_their_minimum(screen: &[String], what: &str) {

@@ -1098,7 +1098,7 @@ fn blast_prompts_start_empty_and_typed_sentences_are_notes_from_any_pane() {
 
     let mut notes = Vec::new();
     for (pane, title, compose, kind) in [
-        ("4", "┏ 4  Actions", "n", "note"),
+        ("5", "┏ 5  Actions", "n", "note"),
         ("2", "┏ 2  Checklist", "d", "decision"),
     ] {
         tmux.keys(w, &[pane]);
