@@ -34,7 +34,11 @@ pub struct IncidentSummary {
 impl IncidentSummary {
     /// The summary of an open incident.
     pub fn of(incident: &Incident) -> IncidentSummary {
-        let state = incident.state();
+        IncidentSummary::of_state(incident.state())
+    }
+
+    /// The summary of an incident as `state` has it (a replica's, in the console).
+    pub fn of_state(state: &crate::incident::State) -> IncidentSummary {
         IncidentSummary {
             id: state.id.clone(),
             title: state.title.clone(),

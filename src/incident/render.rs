@@ -55,7 +55,24 @@ pub fn render_as(
     fields: &FieldValues,
     now: DateTime<Utc>,
 ) -> Rendered {
+    fill(markup, false, template, state, runbooks, fields, now)
+}
+
+/// Fills `template`: person-filled `fields` first, then the built-in values; with
+/// `keep_publish_times`, the publish-time placeholders stay as `{name}`.
+fn fill(
+    markup: Markup,
+    keep_publish_times: bool,
+    template: &Template,
+    state: &State,
+    runbooks: &Runbooks,
+    fields: &FieldValues,
+    now: DateTime<Utc>,
+) -> Rendered {
     let (text, missing) = template.fill(|name| {
+        if keep_publish_times && PUBLISH_TIME_PLACEHOLDERS.contains(&name) {
+            return Some(format!("{{{name}}}"));
+        }
         fields
             .get(name)
             .filter(|v| !v.trim().is_empty())
@@ -88,17 +105,7 @@ pub fn render_for_publish(
     fields: &FieldValues,
     now: DateTime<Utc>,
 ) -> Rendered {
-    let (text, missing) = template.fill(|name| {
-        if PUBLISH_TIME_PLACEHOLDERS.contains(&name) {
-            return Some(format!("{{{name}}}"));
-        }
-        fields
-            .get(name)
-            .filter(|v| !v.trim().is_empty())
-            .cloned()
-            .or_else(|| built_in(name, state, runbooks, now))
-    });
-    Rendered { text, missing }
+    fill(Markup::Plain, true, template, state, runbooks, fields, now)
 }
 
 /// Fills `{now}`, `{elapsed}` and `{next_update_at}` in a text being published at

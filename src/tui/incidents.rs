@@ -109,18 +109,7 @@ impl App {
         let state = &self.state;
         if !state.id.is_empty() {
             items.retain(|i| i.id != state.id);
-            items.push(IncidentSummary {
-                id: state.id.clone(),
-                title: state.title.clone(),
-                severity: state.severity,
-                status: state.status,
-                declared_at: state.declared_at,
-                commander: state
-                    .holder(crate::incident::Role::Commander)
-                    .map(str::to_string),
-                events: state.seq,
-                quarantined: None,
-            });
+            items.push(IncidentSummary::of_state(state));
         }
         by_urgency(&mut items);
         items
