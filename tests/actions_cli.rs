@@ -151,8 +151,8 @@ impl Hub {
     }
 
     fn run(&self, token: &str, args: &[&str]) -> Run {
-        let mut all = vec!["--hub", &self.url, "--token", token];
-        all.extend_from_slice(args);
+        let mut all = args.to_vec();
+        all.extend_from_slice(&["--hub", &self.url, "--token", token]);
         warroom(self.dir.path(), &all)
     }
 }

@@ -4,7 +4,7 @@
 
 use super::options::{
     CatalogOptions, ClientOptions, ConsoleOptions, DataOptions, HubTarget, LookOptions,
-    ReaderOptions, Route,
+    ReaderOptions,
 };
 use clap::error::{ContextKind, ContextValue, ErrorKind};
 use clap::{Parser, Subcommand};
@@ -488,53 +488,4 @@ pub enum CliCommand {
     },
     /// Validate a catalog directory (defaults to your override directory).
     Check { dir: Option<PathBuf> },
-}
-
-impl CliCommand {
-    /// Where a command that works on incidents goes (a local data directory or a hub);
-    /// `None` for the commands `run` handles on their own. Exhaustive on purpose: a new
-    /// command must say which it is.
-    pub fn route(&self) -> Option<Route<'_>> {
-        use CliCommand as C;
-        match self {
-            C::Declare { client, .. }
-            | C::Note { client, .. }
-            | C::Correct { client, .. }
-            | C::Tick { client, .. }
-            | C::Untick { client, .. }
-            | C::Item { client, .. }
-            | C::Playbook { client, .. }
-            | C::Severity { client, .. }
-            | C::Status { client, .. }
-            | C::Assign { client, .. }
-            | C::Blast { client, .. }
-            | C::BlastRename { client, .. }
-            | C::BlastRemove { client, .. }
-            | C::Service { client, .. }
-            | C::Flag { client, .. }
-            | C::Met { client, .. }
-            | C::Act { client, .. }
-            | C::Approve { client, .. }
-            | C::Deny { client, .. }
-            | C::Publish { client, .. }
-            | C::Retry { client, .. } => Some(client.route()),
-            C::Render { client, .. }
-            | C::Actions { client, .. }
-            | C::Runs { client, .. }
-            | C::List { client, .. }
-            | C::Export { client, .. } => Some(client.route()),
-            C::Playbooks { .. }
-            | C::Templates { .. }
-            | C::Roles
-            | C::Demo { .. }
-            | C::Join { .. }
-            | C::Console { .. }
-            | C::Tail { .. }
-            | C::Serve { .. }
-            | C::Token { .. }
-            | C::Bench { .. }
-            | C::Verify { .. }
-            | C::Check { .. } => None,
-        }
-    }
 }

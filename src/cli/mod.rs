@@ -6,6 +6,8 @@ pub mod backend;
 mod console;
 mod dispatch;
 pub mod effects;
+#[cfg(test)]
+mod help_tests;
 mod local_runner;
 mod maintenance;
 pub mod options;

@@ -20,7 +20,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, CliError> {
         }
         return console::overview(&cli.console, out);
     };
-    if let Some(route) = command.route() {
+    if let Some(route) = route(command) {
         incident_command(command, route, out)?;
         return Ok(ExitCode::SUCCESS);
     }
@@ -71,7 +71,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, CliError> {
             })?;
             serve::tail(&hub, &token, incident, *since, *json).and(done)
         }
-        // Routed above: `route()` names them.
+        // Routed above: `route` names them.
         _ => Err(CliError::Failed(
             "internal error: a command that works on incidents was not routed".into(),
         )),
@@ -96,4 +96,51 @@ fn incident_command(
     let runbooks = super::effects::with_local_actions(command, runbooks)?;
     let mut backend = LocalBackend::new(data, route.actor()?, runbooks);
     dispatch::dispatch(command, &mut backend, out)
+}
+
+/// Where a command that works on incidents goes (a local data directory or a hub);
+/// `None` for the commands `run` handles on their own. Exhaustive on purpose: a new
+/// command must say which it is.
+fn route(command: &CliCommand) -> Option<Route<'_>> {
+    use CliCommand as C;
+    match command {
+        C::Declare { client, .. }
+        | C::Note { client, .. }
+        | C::Correct { client, .. }
+        | C::Tick { client, .. }
+        | C::Untick { client, .. }
+        | C::Item { client, .. }
+        | C::Playbook { client, .. }
+        | C::Severity { client, .. }
+        | C::Status { client, .. }
+        | C::Assign { client, .. }
+        | C::Blast { client, .. }
+        | C::BlastRename { client, .. }
+        | C::BlastRemove { client, .. }
+        | C::Service { client, .. }
+        | C::Flag { client, .. }
+        | C::Met { client, .. }
+        | C::Act { client, .. }
+        | C::Approve { client, .. }
+        | C::Deny { client, .. }
+        | C::Publish { client, .. }
+        | C::Retry { client, .. } => Some(client.route()),
+        C::Render { client, .. }
+        | C::Actions { client, .. }
+        | C::Runs { client, .. }
+        | C::List { client, .. }
+        | C::Export { client, .. } => Some(client.route()),
+        C::Playbooks { .. }
+        | C::Templates { .. }
+        | C::Roles
+        | C::Demo { .. }
+        | C::Join { .. }
+        | C::Console { .. }
+        | C::Tail { .. }
+        | C::Serve { .. }
+        | C::Token { .. }
+        | C::Bench { .. }
+        | C::Verify { .. }
+        | C::Check { .. } => None,
+    }
 }
