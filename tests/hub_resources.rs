@@ -314,9 +314,9 @@ fn a_declare_that_fails_for_lack_of_space_leaves_no_file_and_an_empty_log_is_no_
     // A file size limit of 0 makes the first write fail (EFBIG) exactly like a full disk,
     // after the log file was created; SIGXFSZ is ignored so the write returns an error.
     let declare = [
+        "declare",
         "--as",
         "alice",
-        "declare",
         "--title",
         "No room",
         "--severity",

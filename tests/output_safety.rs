@@ -334,12 +334,13 @@ fn hostile_text_is_neutralised_in_every_view_and_kept_verbatim_in_the_log() {
 /// A local data directory for the export tests.
 fn local(home: &Path, args: &[&str]) -> Vec<u8> {
     let data = home.join("data");
-    let mut all = args.to_vec();
-    all.extend_from_slice(&["--data", data.to_str().expect("utf-8")]);
-    // `export` only reads: it takes no identity.
-    if args.first() != Some(&"export") {
+    // Options right after the command's name (a `--` may end the line); `export` only
+    // reads: it takes no identity.
+    let mut all = vec![args[0], "--data", data.to_str().expect("utf-8")];
+    if args[0] != "export" {
         all.extend_from_slice(&["--as", "alice"]);
     }
+    all.extend_from_slice(&args[1..]);
     warroom(home, &all)
 }
 
