@@ -330,7 +330,11 @@ fn local_mode_lists_the_configured_file_and_runs_through_a_short_lived_hub() {
     // Options after the command; `actions` and `runs` only read: no identity.
     let local = |line: String| {
         let reader = line.starts_with("actions") || line.starts_with("runs");
-        let identity = if reader { "" } else { "--as alice --role commander" };
+        let identity = if reader {
+            ""
+        } else {
+            "--as alice --role commander"
+        };
         let options = format!("--data {} {identity}", data.display());
         warroom(home.path(), &words(&format!("{line} {options}")))
     };
