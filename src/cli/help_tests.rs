@@ -114,7 +114,7 @@ fn shared_options_keep_their_environment_variables_and_defaults() {
         }
         for sub in command.get_subcommands() {
             let name = sub.get_name();
-            check(sub, &format!("{path} {name}").trim_start().to_string());
+            check(sub, format!("{path} {name}").trim_start());
         }
     }
     check(&Cli::command(), "");
