@@ -1,7 +1,6 @@
 //! The `warroom` binary: parse the command line, run it, turn errors into one clear line
 //! and an exit code. Everything else lives in the library.
 
-use clap::Parser;
 use std::process::ExitCode;
 use warroom::cli::{Cli, CliError, run};
 use warroom::incident::safe_text::neutralise;
@@ -11,7 +10,7 @@ fn main() -> ExitCode {
     if let Err(error) = color_eyre::install() {
         eprintln!("warroom: could not install the error reporter: {error}");
     }
-    let cli = Cli::parse();
+    let cli = Cli::parse_args();
     match run(cli) {
         Ok(code) => code,
         // Messages may quote what someone typed, or what a hub answered.

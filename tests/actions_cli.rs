@@ -151,8 +151,8 @@ impl Hub {
     }
 
     fn run(&self, token: &str, args: &[&str]) -> Run {
-        let mut all = vec!["--hub", &self.url, "--token", token];
-        all.extend_from_slice(args);
+        let mut all = args.to_vec();
+        all.extend_from_slice(&["--hub", &self.url, "--token", token]);
         warroom(self.dir.path(), &all)
     }
 }
@@ -327,9 +327,16 @@ fn local_mode_lists_the_configured_file_and_runs_through_a_short_lived_hub() {
     std::fs::write(home.path().join("actions.toml"), EXAMPLE).expect("writes");
     std::fs::write(&config, "actions = \"actions.toml\"\n").expect("writes");
     let data = home.path().join("data");
+    // Options after the command; `actions` and `runs` only read: no identity.
     let local = |line: String| {
-        let prefix = format!("--data {} --as alice --role commander", data.display());
-        warroom(home.path(), &words(&format!("{prefix} {line}")))
+        let reader = line.starts_with("actions") || line.starts_with("runs");
+        let identity = if reader {
+            ""
+        } else {
+            "--as alice --role commander"
+        };
+        let options = format!("--data {} {identity}", data.display());
+        warroom(home.path(), &words(&format!("{line} {options}")))
     };
     let config = format!("--config {}", config.display());
     has(
@@ -413,9 +420,15 @@ fn local_mode_refuses_two_person_actions_and_names_warroom_serve() {
     std::fs::write(&config, "actions = \"actions.toml\"\n").expect("writes");
     let data = home.path().join("data");
     let config = format!("--config {}", config.display());
+    // Options after the command; `runs` only reads: no identity.
     let local = |who: &str, line: String| {
-        let prefix = format!("--data {} --as {who} --role commander", data.display());
-        warroom(home.path(), &words(&format!("{prefix} {line}")))
+        let identity = if line.starts_with("runs") {
+            String::new()
+        } else {
+            format!("--as {who} --role commander")
+        };
+        let options = format!("--data {} {identity}", data.display());
+        warroom(home.path(), &words(&format!("{line} {options}")))
     };
     let id = local("alice", "declare --title Local".into()).ok();
     let id = id.trim();

@@ -49,10 +49,10 @@ fn serve(dir: &Path, status_url: &str) -> Hub {
     command
         .env("WARROOM_CATALOG", catalog)
         .env("WR_AP_STATUS_URL", status_url)
-        .arg("--data")
-        .arg(dir.join("data"))
         .args(["serve", "--listen", "127.0.0.1:0", "--config"])
         .arg(dir.join("warroom.toml"))
+        .arg("--data")
+        .arg(dir.join("data"))
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::piped());

@@ -7,14 +7,38 @@
 //! removed, so neither the user's data, their catalog overrides nor a hub they use can
 //! leak in.
 
+use clap::CommandFactory;
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use tempfile::TempDir;
+use warroom::cli::Cli;
 
 const BIN: &str = env!("CARGO_BIN_EXE_warroom");
+
+/// `args` with each of `options` (flag, value) placed right after the command's name,
+/// for the options that command takes: options belong to their command, and commands
+/// that read no identity (`export`, `verify`, …) refuse `--as`.
+fn placed(args: &[&str], options: &[(&str, &str)]) -> Vec<String> {
+    let root = Cli::command();
+    let (command, at) = match args.first().and_then(|name| root.find_subcommand(name)) {
+        Some(sub) => (sub.clone(), 1),
+        None => (root, 0),
+    };
+    let takes = |flag: &str| {
+        command
+            .get_arguments()
+            .any(|a| a.get_long() == flag.strip_prefix("--"))
+    };
+    let mut all: Vec<String> = args[..at].iter().map(|a| a.to_string()).collect();
+    for (flag, value) in options.iter().filter(|(flag, _)| takes(flag)) {
+        all.extend([flag.to_string(), value.to_string()]);
+    }
+    all.extend(args[at..].iter().map(|a| a.to_string()));
+    all
+}
 
 /// What one run of the binary did.
 #[derive(Debug)]
@@ -97,13 +121,14 @@ impl Room {
         self.incidents().join(format!("{id}.jsonl"))
     }
 
-    /// Runs `warroom --data <data> --as <who> --role <role> <args>`.
+    /// Runs `warroom <args>` with `--data <data> --as <who> --role <role>` (those the
+    /// command takes).
     fn run_as(&self, who: &str, role: &str, args: &[&str]) -> Run {
+        let data = self.data();
+        let data = data.to_str().expect("utf-8 path");
+        let options = [("--data", data), ("--as", who), ("--role", role)];
         let output = Command::new(BIN)
-            .arg("--data")
-            .arg(self.data())
-            .args(["--as", who, "--role", role])
-            .args(args)
+            .args(placed(args, &options))
             // No catalog override: the default directory lives under this test's own
             // (empty) config home. A named --catalog that does not exist is an error.
             .env_remove("WARROOM_CATALOG")
@@ -831,18 +856,18 @@ fn check_accepts_a_valid_override_and_it_is_used() {
     assert!(out.contains(&format!("{} playbooks", builtin + 1)), "{out}");
 
     let dir = dir.to_str().expect("utf-8 path");
-    let listed = room.ok(&["--catalog", dir, "playbooks"]);
+    let listed = room.ok(&["playbooks", "--catalog", dir]);
     assert!(line_with(&listed, "my_runbook").contains("My runbook"));
     let id = room.ok(&[
+        "declare",
         "--catalog",
         dir,
-        "declare",
         "--title",
         "Custom",
         "--playbook",
         "my_runbook",
     ]);
-    let status = room.ok(&["--catalog", dir, "status", id.trim()]);
+    let status = room.ok(&["status", id.trim(), "--catalog", dir]);
     assert!(status.contains("Look at the queue dashboard."), "{status}");
 }
 
@@ -869,7 +894,7 @@ fn broken_catalog_stops_declare_and_writes_nothing() {
     let room = Room::new();
     let dir = catalog(&room, "cat", &[("playbooks/bad.toml", SYNTAX_ERROR)]);
     let dir = dir.to_str().expect("utf-8 path");
-    let run = room.run(&["--catalog", dir, "declare", "--title", "Should not exist"]);
+    let run = room.run(&["declare", "--catalog", dir, "--title", "Should not exist"]);
     assert_eq!(run.code, Some(1), "{}", run.stdout);
     assert_eq!(run.stdout, "");
     assert!(run.stderr.contains("catalog has errors"), "{}", run.stderr);
@@ -929,10 +954,14 @@ fn render_refuses_an_unknown_field_naming_the_real_ones() {
 #[cfg(unix)]
 fn under_umask_022(room: &Room, config: &Path, args: &[&str]) -> String {
     let output = Command::new("/bin/sh")
-        .args(["-c", "umask 022; exec \"$0\" \"$@\"", BIN, "--data"])
-        .arg(room.data())
-        .args(["--as", "alice"])
-        .args(args)
+        .args(["-c", "umask 022; exec \"$0\" \"$@\"", BIN])
+        .args(placed(
+            args,
+            &[
+                ("--data", room.data().to_str().expect("utf-8 path")),
+                ("--as", "alice"),
+            ],
+        ))
         .env_remove("WARROOM_CATALOG")
         .env("XDG_CONFIG_HOME", room.path().join("config"))
         .env_remove("WARROOM_DATA")
@@ -1037,4 +1066,181 @@ fn token_new_help_explains_name_and_config_and_its_default_path() {
     let default = config_home.join("warroom").join("warroom.toml");
     let shown = format!("[default: {}]", default.display());
     assert!(help.contains(&shown), "the default path is shown:\n{help}");
+}
+
+// ---------------------------------------------------------------------------------
+// Options belong to the commands that use them.
+// ---------------------------------------------------------------------------------
+
+/// Every command's path, as clap knows it ("token new" for nested ones).
+fn command_paths() -> Vec<Vec<String>> {
+    fn walk(command: &clap::Command, path: Vec<String>, into: &mut Vec<Vec<String>>) {
+        for sub in command.get_subcommands().filter(|s| s.get_name() != "help") {
+            let mut path = path.clone();
+            path.push(sub.get_name().to_string());
+            into.push(path.clone());
+            walk(sub, path, into);
+        }
+    }
+    let mut all = Vec::new();
+    walk(&Cli::command(), Vec::new(), &mut all);
+    all
+}
+
+/// `warroom ARGS --help` with nothing from the caller's environment; its output.
+fn help(room: &Room, args: &[String]) -> String {
+    let output = Command::new(BIN)
+        .args(args)
+        .arg("--help")
+        .env("XDG_CONFIG_HOME", room.path().join("config"))
+        .env_remove("WARROOM_CATALOG")
+        .env_remove("WARROOM_DATA")
+        .env_remove("WARROOM_USER")
+        .env_remove("WARROOM_HUB")
+        .env_remove("WARROOM_TOKEN")
+        .env_remove("WARROOM_THEME")
+        .output()
+        .expect("run warroom");
+    // A debug build checks clap's rules as each command is built: a broken one panics.
+    assert!(
+        output.status.success(),
+        "`warroom {} --help` failed ({:?}):\n{}",
+        args.join(" "),
+        output.status.code(),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).expect("utf-8 help")
+}
+
+/// True when `help` lists the option `--long` (as an option, not in a sentence).
+fn lists(help: &str, long: &str) -> bool {
+    help.lines()
+        .any(|l| l.trim_start().starts_with(&format!("--{long} ")))
+}
+
+#[test]
+fn every_command_help_offers_the_console_look_only_on_consoles_and_hubs_where_usable() {
+    let room = Room::new();
+    let bare = help(&room, &[]);
+    assert!(lists(&bare, "layout") && lists(&bare, "theme"), "{bare}");
+    assert!(!lists(&bare, "hub") && !lists(&bare, "role"), "{bare}");
+    let paths = command_paths();
+    assert!(paths.len() > 30, "every command, from clap: {paths:?}");
+    // No --hub: they open a console, read only the catalog, or run the hub itself.
+    let no_hub = [
+        "console",
+        "join",
+        "demo",
+        "playbooks",
+        "templates",
+        "roles",
+        "verify",
+        "check",
+        "serve",
+        "token",
+        "bench",
+    ];
+    for path in paths {
+        let text = help(&room, &path);
+        let name = path.join(" ");
+        let console = ["console", "join", "demo"].contains(&name.as_str());
+        assert_eq!(lists(&text, "layout"), console, "`{name} --help`:\n{text}");
+        assert_eq!(lists(&text, "theme"), console, "`{name} --help`:\n{text}");
+        let hub = !no_hub.contains(&path[0].as_str());
+        assert_eq!(lists(&text, "hub"), hub, "`{name} --help`:\n{text}");
+    }
+}
+
+#[test]
+fn list_help_offers_data_and_hub_but_not_the_console_look_or_an_identity() {
+    let room = Room::new();
+    let text = help(&room, &["list".to_string()]);
+    for offered in ["data", "catalog", "hub", "token", "json"] {
+        assert!(lists(&text, offered), "--{offered}:\n{text}");
+    }
+    // It records nothing, so it has no use for who you are.
+    for not_offered in ["layout", "theme", "as", "role"] {
+        assert!(!lists(&text, not_offered), "--{not_offered}:\n{text}");
+    }
+}
+
+#[test]
+fn item_takes_its_owner_with_owner_and_your_roles_with_role() {
+    let room = Room::new();
+    let id = room.declare("Item flags");
+    // Was a clap debug assertion (`item --role` and the global `--role` on one flag).
+    let out = room.ok(&["item", &id, "Page the DBA", "--owner", "comms"]);
+    assert!(out.contains("items_added"), "{out}");
+    let status = json(&room.ok(&["status", &id, "--json"]));
+    let items = status["incident"]["checklist"]
+        .as_array()
+        .expect("a checklist");
+    let added = items
+        .iter()
+        .find(|i| i["text"] == "Page the DBA")
+        .unwrap_or_else(|| panic!("no item: {items:?}"));
+    assert_eq!(added["role"], "comms", "{added}");
+    // `--role` is your own role on `item` as on every command: an observer adds nothing.
+    room.refused_as(
+        "olivia",
+        "observer",
+        &["item", &id, "Not allowed"],
+        &["olivia may not add checklist items"],
+    );
+}
+
+#[test]
+fn an_option_before_the_command_is_refused_and_says_where_it_goes() {
+    let room = Room::new();
+    let output = Command::new(BIN)
+        .arg("--data")
+        .arg(room.data())
+        .args(["declare", "--title", "Misplaced"])
+        .env("XDG_CONFIG_HOME", room.path().join("config"))
+        .env_remove("WARROOM_CATALOG")
+        .env_remove("WARROOM_DATA")
+        .env_remove("WARROOM_HUB")
+        .output()
+        .expect("run warroom");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("warroom declare … --data <DIR>"),
+        "{stderr}"
+    );
+    assert!(!room.data().exists(), "nothing written anywhere");
+}
+
+#[test]
+fn environment_variables_reach_the_commands_that_read_them() {
+    let room = Room::new();
+    let run = |args: &[&str]| {
+        let output = Command::new(BIN)
+            .args(args)
+            .env("XDG_CONFIG_HOME", room.path().join("config"))
+            .env("WARROOM_DATA", room.data())
+            .env("WARROOM_USER", "erin")
+            .env_remove("WARROOM_CATALOG")
+            .env_remove("WARROOM_HUB")
+            .env_remove("WARROOM_TOKEN")
+            .stdin(std::process::Stdio::null())
+            .output()
+            .expect("run warroom");
+        let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+        assert!(output.status.success(), "{args:?}: {stderr}");
+        String::from_utf8(output.stdout).expect("utf-8")
+    };
+    let id = run(&["declare", "--title", "From the environment"]);
+    let id = id.trim();
+    run(&["note", id, "written by erin"]);
+    let status = json(&run(&["status", id, "--json"]));
+    assert_eq!(status["events"][0]["actor"], "erin", "{status}");
+    assert!(run(&["list"]).contains(id));
+    // `warroom` alone, not in a terminal: the summary of the same directory.
+    let summary = run(&[]);
+    let shown = format!("data in {}", room.data().display());
+    assert!(
+        summary.contains(&shown) && summary.contains(id),
+        "{summary}"
+    );
 }

@@ -21,14 +21,14 @@ use warroom::protocol::{ClientFrame, HubFrame};
 const BIN: &str = env!("CARGO_BIN_EXE_warroom");
 const LIMIT: Duration = Duration::from_secs(10);
 
-/// `warroom --data DIR/data` with a clean environment.
+/// `warroom` with a clean environment and `$WARROOM_DATA` = DIR/data.
 fn warroom(dir: &Path) -> Command {
     let mut command = Command::new(BIN);
     prepare(&mut command, dir);
     command
 }
 
-/// `warroom --data DIR/data` under `ulimit -n LIMIT` (soft and hard: it cannot raise it).
+/// `warroom` as above, under `ulimit -n LIMIT` (soft and hard: it cannot raise it).
 fn warroom_with_file_limit(dir: &Path, limit: u32) -> Command {
     let mut command = Command::new("sh");
     let script = format!("ulimit -n {limit} && exec \"$0\" \"$@\"");
@@ -37,7 +37,7 @@ fn warroom_with_file_limit(dir: &Path, limit: u32) -> Command {
     command
 }
 
-/// A clean environment and `--data DIR/data` for a `warroom` command line.
+/// A clean environment and `$WARROOM_DATA` = DIR/data for a `warroom` command line.
 fn prepare(command: &mut Command, dir: &Path) {
     for (key, _) in std::env::vars_os() {
         if key.to_string_lossy().starts_with("WARROOM_") {
@@ -48,7 +48,8 @@ fn prepare(command: &mut Command, dir: &Path) {
     std::fs::create_dir_all(&catalog).expect("an empty catalog dir");
     command.env("WARROOM_CATALOG", catalog);
     command.env("NO_COLOR", "1").stdin(Stdio::null());
-    command.arg("--data").arg(dir.join("data"));
+    // Through the environment: the commands that take --data read it there.
+    command.env("WARROOM_DATA", dir.join("data"));
 }
 
 fn config(dir: &Path) -> PathBuf {
@@ -343,13 +344,13 @@ fn the_cli_drives_a_real_hub_like_a_local_data_dir_and_tail_follows() {
     let remote = |token: &str, args: &[&str]| {
         let mut command = warroom(dir.path());
         command
-            .args(["--hub", &hub_url, "--token", token])
-            .args(args);
+            .args(args)
+            .args(["--hub", &hub_url, "--token", token]);
         ok(&mut command, &args.join(" "))
     };
     let locally = |args: &[&str]| {
         ok(
-            warroom(local.path()).args(["--as", "alice"]).args(args),
+            warroom(local.path()).args(args).args(["--as", "alice"]),
             "local",
         )
     };
@@ -398,7 +399,7 @@ fn the_cli_drives_a_real_hub_like_a_local_data_dir_and_tail_follows() {
     );
 
     let mut command = warroom(dir.path());
-    command.args(["--hub", &hub_url, "--token", &bob, "tail", id, "--json"]);
+    command.args(["tail", id, "--json", "--hub", &hub_url, "--token", &bob]);
     let mut child = command
         .stdout(Stdio::piped())
         .stderr(Stdio::null())

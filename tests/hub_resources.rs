@@ -36,10 +36,11 @@ fn clean(command: &mut Command, dir: &Path) {
     command.env("NO_COLOR", "1").stdin(Stdio::null());
 }
 
-/// `warroom --data DIR/data ARGS` run through `sh -c` with `prelude` first (ulimits),
+/// `warroom ARGS` with `$WARROOM_DATA` = DIR/data, run through `sh -c` with `prelude` first (ulimits),
 /// so the limits apply to the warroom process itself (`exec`).
 fn warroom_in_sh(dir: &Path, prelude: &str, args: &[&str]) -> Command {
-    let mut script = format!("{prelude}\nexec \"$0\" --data \"$1\"");
+    // Through the environment: the commands that take --data read it there.
+    let mut script = format!("{prelude}\nexport WARROOM_DATA=\"$1\"\nexec \"$0\"");
     for n in 0..args.len() {
         script.push_str(&format!(" \"${}\"", n + 2));
     }
@@ -313,9 +314,9 @@ fn a_declare_that_fails_for_lack_of_space_leaves_no_file_and_an_empty_log_is_no_
     // A file size limit of 0 makes the first write fail (EFBIG) exactly like a full disk,
     // after the log file was created; SIGXFSZ is ignored so the write returns an error.
     let declare = [
+        "declare",
         "--as",
         "alice",
-        "declare",
         "--title",
         "No room",
         "--severity",
@@ -426,7 +427,7 @@ fn a_damaged_log_is_quarantined_and_the_rest_is_served() {
         .expect("a reason");
     assert!(reason.contains("not a valid incident id"), "{reason}");
     let url = format!("http://{}", hub.addr);
-    let mut remote = warroom_in_sh(dir.path(), "", &["--hub", &url, "--token", &alice, "list"]);
+    let mut remote = warroom_in_sh(dir.path(), "", &["list", "--hub", &url, "--token", &alice]);
     let (code, listed, stderr) = run(&mut remote);
     assert_eq!(code, Some(0), "{stderr}");
     assert!(

@@ -27,10 +27,11 @@ fn warroom(home: &Path, args: &[&str]) -> Out {
             command.env_remove(key);
         }
     }
+    // Through the environment: every command that takes --data or --as reads it there,
+    // and `verify` and `export` take no --as.
     let output = command
-        .arg("--data")
-        .arg(home.join("data"))
-        .args(["--as", "alice"])
+        .env("WARROOM_DATA", home.join("data"))
+        .env("WARROOM_USER", "alice")
         .args(args)
         .env("XDG_CONFIG_HOME", home.join("config"))
         .output()

@@ -136,8 +136,8 @@ impl Hub {
     }
 
     fn args<'a>(&'a self, args: &[&'a str]) -> Vec<&'a str> {
-        let mut all = vec!["--hub", self.url.as_str(), "--token", ALICE];
-        all.extend_from_slice(args);
+        let mut all = args.to_vec();
+        all.extend_from_slice(&["--hub", self.url.as_str(), "--token", ALICE]);
         all
     }
 
@@ -202,19 +202,7 @@ fn hostile_text_is_neutralised_in_every_view_and_kept_verbatim_in_the_log() {
     let id = String::from_utf8(hub.run(&["declare", "--title", &title])).expect("utf-8");
     let id = id.trim();
     hub.run(&["note", id, &note]);
-    // Through the protocol: `warroom item` trips a clap debug assertion (its `--role`
-    // clashes with the global one) in the debug builds tests use.
-    hub.runtime.block_on(async {
-        let mut client = warroom::net::HubClient::connect(&hub.url, ALICE, None, 0)
-            .await
-            .expect("connects");
-        let add = warroom::incident::Command::AddItem {
-            text: item.clone(),
-            role: None,
-        };
-        client.command(Some(id), add).await.expect("item added");
-        client.close().await;
-    });
+    hub.run(&["item", id, &item]);
     hub.run(&["severity", id, "SEV1", "--reason", &reason]);
     assert_inert("act", &hub.run(&["act", id, "shout"]));
     let deadline = Instant::now() + LIMIT;
@@ -346,8 +334,13 @@ fn hostile_text_is_neutralised_in_every_view_and_kept_verbatim_in_the_log() {
 /// A local data directory for the export tests.
 fn local(home: &Path, args: &[&str]) -> Vec<u8> {
     let data = home.join("data");
-    let mut all = vec!["--data", data.to_str().expect("utf-8"), "--as", "alice"];
-    all.extend_from_slice(args);
+    // Options right after the command's name (a `--` may end the line); `export` only
+    // reads: it takes no identity.
+    let mut all = vec![args[0], "--data", data.to_str().expect("utf-8")];
+    if args[0] != "export" {
+        all.extend_from_slice(&["--as", "alice"]);
+    }
+    all.extend_from_slice(&args[1..]);
     warroom(home, &all)
 }
 

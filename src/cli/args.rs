@@ -1,6 +1,13 @@
-//! The command line, as clap types. Parsing only; `run.rs` does the work.
+//! The command line, as clap types. Parsing only; `run.rs` does the work. Each
+//! subcommand declares the option groups it uses (see `options.rs`), after its name:
+//! nothing is global, so `warroom COMMAND --help` offers only what that command reads.
 
-use clap::{Args, Parser, Subcommand};
+use super::options::{
+    CatalogOptions, ClientOptions, ConsoleOptions, DataOptions, HubTarget, LookOptions,
+    ReaderOptions,
+};
+use clap::error::{ContextKind, ContextValue, ErrorKind};
+use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 
 #[derive(Debug, Parser)]
@@ -13,54 +20,60 @@ use std::path::PathBuf;
                   playbooks, track the blast radius and regulatory clocks, and export the \
                   ticket and post-mortem, all from an SSH session.",
     after_help = "Data lives in --data DIR, $WARROOM_DATA, or the user data directory \
-                  (~/.local/share/warroom on Linux). `warroom roles` shows who may do what."
+                  (~/.local/share/warroom on Linux). Options go after the command they \
+                  belong to (`warroom note ID TEXT --data DIR`); `warroom COMMAND --help` \
+                  lists each command's. `warroom roles` shows who may do what.",
+    // The options here are `warroom` alone's: given before a command they would be
+    // silently ignored by it, so clap refuses them (see `Cli::parse_args`).
+    args_conflicts_with_subcommands = true
 )]
 pub struct Cli {
+    /// With no command: the console's options.
     #[command(flatten)]
-    pub global: Global,
+    pub console: ConsoleOptions,
     /// With no command: the console on an embedded hub (in a terminal), or a summary of
     /// the incidents (when output is not a terminal).
     #[command(subcommand)]
     pub command: Option<CliCommand>,
 }
 
-#[derive(Debug, Args)]
-pub struct Global {
-    /// The data directory holding incidents/<id>.jsonl.
-    #[arg(long, global = true, env = "WARROOM_DATA", value_name = "DIR")]
-    pub data: Option<PathBuf>,
-    /// A catalog directory that overrides or extends the built-in runbooks.
-    #[arg(long, global = true, env = "WARROOM_CATALOG", value_name = "DIR")]
-    pub catalog: Option<PathBuf>,
-    /// Your name on the timeline (local mode).
-    #[arg(long = "as", global = true, env = "WARROOM_USER", value_name = "NAME")]
-    pub user: Option<String>,
-    /// Send commands to this hub instead of a local data directory.
-    #[arg(long, global = true, env = "WARROOM_HUB", value_name = "URL")]
-    pub hub: Option<String>,
-    /// Your responder token for --hub (prefer $WARROOM_TOKEN: arguments show in `ps`).
-    #[arg(
-        long,
-        global = true,
-        env = "WARROOM_TOKEN",
-        value_name = "TOKEN",
-        hide_env_values = true
-    )]
-    pub token: Option<String>,
-    /// Console layout: commander, scribe, comms, oncall, compact (default: by your role).
-    #[arg(long, global = true, value_name = "NAME")]
-    pub layout: Option<String>,
-    /// Console theme: default, light, high-contrast, monochrome (NO_COLOR forces monochrome).
-    #[arg(long, global = true, env = "WARROOM_THEME", value_name = "NAME")]
-    pub theme: Option<String>,
-    /// Your role(s) in local mode; repeat for several.
-    #[arg(
-        long = "role",
-        global = true,
-        value_name = "ROLE",
-        default_value = "commander"
-    )]
-    pub roles: Vec<String>,
+impl Cli {
+    /// Parses the process's arguments; on an error, prints it and exits (2).
+    pub fn parse_args() -> Cli {
+        Cli::try_parse()
+            .map_err(with_placement_tip)
+            .unwrap_or_else(|error| error.exit())
+    }
+}
+
+/// An option given before a command belongs to `warroom` alone: say where it goes.
+pub fn with_placement_tip(mut error: clap::Error) -> clap::Error {
+    if error.kind() != ErrorKind::ArgumentConflict {
+        return error;
+    }
+    let Some(ContextValue::String(command)) = error.get(ContextKind::InvalidSubcommand) else {
+        return error;
+    };
+    // The option as clap shows it (`--data <DIR>`); the first when there are several.
+    let option = match error.get(ContextKind::PriorArg) {
+        Some(ContextValue::String(one)) => one.clone(),
+        Some(ContextValue::Strings(many)) => many.first().cloned().unwrap_or_default(),
+        _ => String::new(),
+    };
+    let option = if option.is_empty() {
+        "OPTIONS"
+    } else {
+        &option
+    };
+    let tip = format!(
+        "options go after the command they belong to: `warroom {command} … {option}`; \
+         `warroom {command} --help` lists its options"
+    );
+    error.insert(
+        ContextKind::Suggested,
+        ContextValue::StyledStrs(vec![tip.into()]),
+    );
+    error
 }
 
 #[derive(Debug, Subcommand)]
@@ -129,6 +142,8 @@ pub enum CliCommand {
         playbook: Option<String>,
         #[arg(long)]
         summary: Option<String>,
+        #[command(flatten)]
+        client: ClientOptions,
     },
     /// Add a UTC-stamped entry to the timeline.
     Note {
@@ -137,6 +152,8 @@ pub enum CliCommand {
         /// note, decision or action.
         #[arg(long, default_value = "note")]
         kind: String,
+        #[command(flatten)]
+        client: ClientOptions,
     },
     /// Supersede a timeline entry's text (the original stays in the log).
     Correct {
@@ -144,27 +161,49 @@ pub enum CliCommand {
         /// The entry's number (#seq in `warroom status`).
         entry: u64,
         text: String,
+        #[command(flatten)]
+        client: ClientOptions,
     },
     /// Tick a checklist item (by number, id, or id suffix).
-    Tick { incident: String, item: String },
+    Tick {
+        incident: String,
+        item: String,
+        #[command(flatten)]
+        client: ClientOptions,
+    },
     /// Untick a checklist item.
-    Untick { incident: String, item: String },
+    Untick {
+        incident: String,
+        item: String,
+        #[command(flatten)]
+        client: ClientOptions,
+    },
     /// Add an ad-hoc checklist item.
     Item {
         incident: String,
         text: String,
-        /// The role that owns it.
-        #[arg(long)]
-        role: Option<String>,
+        /// The role that owns it (commander, scribe, comms, ops, security, …). Not
+        /// `--role`: that names your own roles in local mode.
+        #[arg(long, value_name = "ROLE")]
+        owner: Option<String>,
+        #[command(flatten)]
+        client: ClientOptions,
     },
     /// Apply a playbook's steps to the checklist.
-    Playbook { incident: String, playbook: String },
+    Playbook {
+        incident: String,
+        playbook: String,
+        #[command(flatten)]
+        client: ClientOptions,
+    },
     /// Change the severity.
     Severity {
         incident: String,
         severity: String,
         #[arg(long)]
         reason: Option<String>,
+        #[command(flatten)]
+        client: ClientOptions,
     },
     /// Show an incident; with --set, move it through its lifecycle.
     Status {
@@ -176,12 +215,16 @@ pub enum CliCommand {
         reason: Option<String>,
         #[arg(long)]
         json: bool,
+        #[command(flatten)]
+        client: ClientOptions,
     },
     /// Seat someone in a role (commander, scribe, comms, ops, security).
     Assign {
         incident: String,
         role: String,
         person: String,
+        #[command(flatten)]
+        client: ClientOptions,
     },
     /// Set a tenant × region cell of the blast radius.
     Blast {
@@ -190,6 +233,8 @@ pub enum CliCommand {
         region: String,
         /// unknown, healthy, suspected, degraded, down, isolated, recovered.
         state: String,
+        #[command(flatten)]
+        client: ClientOptions,
     },
     /// Rename a tenant, region or service in the blast radius (a typo, a better name).
     BlastRename {
@@ -198,6 +243,8 @@ pub enum CliCommand {
         what: String,
         from: String,
         to: String,
+        #[command(flatten)]
+        client: ClientOptions,
     },
     /// Take a tenant, region or service named by mistake off the blast radius (the log
     /// keeps the history).
@@ -206,12 +253,16 @@ pub enum CliCommand {
         /// tenant, region or service.
         what: String,
         name: String,
+        #[command(flatten)]
+        client: ClientOptions,
     },
     /// Set an affected service's state.
     Service {
         incident: String,
         service: String,
         state: String,
+        #[command(flatten)]
+        client: ClientOptions,
     },
     /// Switch a regulatory flag (and its clocks) on or off.
     Flag {
@@ -222,6 +273,8 @@ pub enum CliCommand {
         /// When you became aware (RFC 3339, UTC), if earlier than now.
         #[arg(long)]
         aware_at: Option<String>,
+        #[command(flatten)]
+        client: ClientOptions,
     },
     /// Mark a clock (e.g. a regulatory notification) as met.
     Met {
@@ -229,6 +282,8 @@ pub enum CliCommand {
         clock: String,
         #[arg(long, default_value = "")]
         note: String,
+        #[command(flatten)]
+        client: ClientOptions,
     },
     /// Render a comms template for an incident (fill fields with --set k=v).
     Render {
@@ -236,6 +291,8 @@ pub enum CliCommand {
         template: String,
         #[arg(long = "set", value_name = "KEY=VALUE")]
         set: Vec<String>,
+        #[command(flatten)]
+        client: ReaderOptions,
     },
     /// List the containment actions (the hub's with --hub; else the actions file named in
     /// the hub configuration).
@@ -246,6 +303,8 @@ pub enum CliCommand {
         /// The actions and channels as JSON.
         #[arg(long)]
         json: bool,
+        #[command(flatten)]
+        client: ReaderOptions,
     },
     /// Request a containment action; the hub runs it (--dry-run: only show what it would send).
     Act {
@@ -261,12 +320,16 @@ pub enum CliCommand {
         /// The hub configuration naming the actions file (local mode).
         #[arg(long, value_name = "FILE")]
         config: Option<PathBuf>,
+        #[command(flatten)]
+        client: ClientOptions,
     },
     /// Approve a two-person action run requested by someone else.
     Approve {
         incident: String,
         /// The run's number (#N in `warroom runs`).
         run: u64,
+        #[command(flatten)]
+        client: ClientOptions,
     },
     /// Deny a two-person action run.
     Deny {
@@ -274,12 +337,16 @@ pub enum CliCommand {
         run: u64,
         #[arg(long, default_value = "")]
         reason: String,
+        #[command(flatten)]
+        client: ClientOptions,
     },
     /// List an incident's containment action runs and where each stands.
     Runs {
         incident: String,
         #[arg(long)]
         json: bool,
+        #[command(flatten)]
+        client: ReaderOptions,
     },
     /// Render a comms template for the incident and publish it (refuses unfilled fields).
     Publish {
@@ -296,22 +363,34 @@ pub enum CliCommand {
         /// the first public update; kept for later ones).
         #[arg(long, value_name = "TEXT")]
         public_title: Option<String>,
+        #[command(flatten)]
+        client: ClientOptions,
     },
     /// Retry a failed delivery of a published update (#N in `warroom status`) to a channel.
     Retry {
         incident: String,
         published: u64,
         channel: String,
+        #[command(flatten)]
+        client: ClientOptions,
     },
     /// List incidents.
     List {
         #[arg(long)]
         json: bool,
+        #[command(flatten)]
+        client: ReaderOptions,
     },
     /// List playbooks: id and title.
-    Playbooks,
+    Playbooks {
+        #[command(flatten)]
+        catalog: CatalogOptions,
+    },
     /// List comms templates: id, audience and title.
-    Templates,
+    Templates {
+        #[command(flatten)]
+        catalog: CatalogOptions,
+    },
     /// Show who may do what.
     Roles,
     /// Export the incident ticket and post-mortem (md), everything (json), or the timeline (csv).
@@ -322,9 +401,16 @@ pub enum CliCommand {
         /// Write to a file instead of standard output.
         #[arg(long, short)]
         output: Option<PathBuf>,
+        #[command(flatten)]
+        client: ReaderOptions,
     },
     /// Open the console on a throw-away demo incident (a SEV1 PII leak across tenants).
-    Demo,
+    Demo {
+        #[command(flatten)]
+        catalog: CatalogOptions,
+        #[command(flatten)]
+        look: LookOptions,
+    },
     /// Open the console on a remote hub.
     Join {
         /// The hub, e.g. http://hub.internal:7420.
@@ -332,6 +418,18 @@ pub enum CliCommand {
         /// Open this incident directly instead of the lobby.
         #[arg(long)]
         incident: Option<String>,
+        /// Your responder token (prefer $WARROOM_TOKEN: arguments show in `ps`).
+        #[arg(
+            long,
+            env = "WARROOM_TOKEN",
+            value_name = "TOKEN",
+            hide_env_values = true
+        )]
+        token: Option<String>,
+        #[command(flatten)]
+        catalog: CatalogOptions,
+        #[command(flatten)]
+        look: LookOptions,
     },
     /// Open the console on an embedded hub (what `warroom` alone does in a terminal).
     Console {
@@ -341,6 +439,8 @@ pub enum CliCommand {
         /// Hub configuration with teammates' tokens (default as for `serve`).
         #[arg(long, value_name = "FILE")]
         config: Option<PathBuf>,
+        #[command(flatten)]
+        console: ConsoleOptions,
     },
     /// Stream an incident's events as they happen, until interrupted (needs --hub).
     Tail {
@@ -351,6 +451,8 @@ pub enum CliCommand {
         /// One JSON object per line.
         #[arg(long)]
         json: bool,
+        #[command(flatten)]
+        hub: HubTarget,
     },
     /// Run the hub: the single writer that responders' consoles and CLIs connect to.
     Serve {
@@ -361,6 +463,10 @@ pub enum CliCommand {
         /// The hub configuration (default $WARROOM_CONFIG or ~/.config/warroom/warroom.toml).
         #[arg(long, value_name = "FILE")]
         config: Option<PathBuf>,
+        #[command(flatten)]
+        data: DataOptions,
+        #[command(flatten)]
+        catalog: CatalogOptions,
     },
     /// Manage responder tokens.
     Token {

@@ -18,6 +18,19 @@ pub enum CliError {
     Failed(String),
 }
 
+/// A usage error: what someone typed cannot work (exit code 2).
+pub fn usage(error: impl std::fmt::Display) -> CliError {
+    CliError::Usage(error.to_string())
+}
+
+/// Parses an argument's text, or says why it cannot be parsed (a usage error).
+pub fn parse_value<T: std::str::FromStr>(text: &str) -> Result<T, CliError>
+where
+    T::Err: std::fmt::Display,
+{
+    text.parse().map_err(usage)
+}
+
 /// An incident as loaded: its state, its events and the log head they were read at.
 pub type Loaded = (State, Vec<Event>, Option<LogHead>);
 

@@ -4,7 +4,8 @@
 //! sent through a short-lived hub in this process (see `local_runner`), so they run.
 
 use super::args::CliCommand;
-use super::backend::{Backend, CliError};
+use super::backend::{Backend, CliError, usage};
+use super::output::emit;
 use super::show::{self, describe, joined};
 use crate::hub::config::{HubConfig, default_path};
 use crate::incident::action::{ActionError, ActionSpec};
@@ -16,14 +17,6 @@ use chrono::{DateTime, Utc};
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::PathBuf;
-
-fn usage(message: impl Into<String>) -> CliError {
-    CliError::Usage(message.into())
-}
-
-fn emit(out: &mut dyn Write, text: &str) -> Result<(), CliError> {
-    writeln!(out, "{text}").map_err(|e| CliError::Failed(format!("cannot write output: {e}")))
-}
 
 /// The hub configuration local mode reads the actions file from.
 fn config_path(config: &Option<PathBuf>) -> PathBuf {
@@ -57,21 +50,23 @@ pub fn dispatch(
         report(out, incident, &events, backend.is_hub())
     };
     match command {
-        CliCommand::Actions { config, json } => list(backend, out, config, *json),
+        CliCommand::Actions { config, json, .. } => list(backend, out, config, *json),
         CliCommand::Act {
             incident,
             action,
             params,
             dry_run,
             config,
+            ..
         } => act(backend, out, incident, action, params, *dry_run, config),
-        CliCommand::Approve { incident, run } => {
+        CliCommand::Approve { incident, run, .. } => {
             submit(backend, out, incident, Command::ApproveAction { run: *run })
         }
         CliCommand::Deny {
             incident,
             run,
             reason,
+            ..
         } => {
             let reason = reason.clone();
             submit(
@@ -81,13 +76,14 @@ pub fn dispatch(
                 Command::DenyAction { run: *run, reason },
             )
         }
-        CliCommand::Runs { incident, json } => runs(backend, out, incident, *json),
+        CliCommand::Runs { incident, json, .. } => runs(backend, out, incident, *json),
         CliCommand::Publish {
             incident,
             template,
             set,
             channels,
             public_title,
+            ..
         } => {
             if let Some(title) = public_title {
                 let (state, _) = backend.load(incident)?;
@@ -110,6 +106,7 @@ pub fn dispatch(
             incident,
             published,
             channel,
+            ..
         } => {
             let command = Command::RetryDelivery {
                 published: *published,

@@ -110,7 +110,7 @@ fn wait(
 ) -> Result<(), CliError> {
     let (incident, target) = match command {
         CliCommand::Act { incident, .. } => (incident, Target::LatestRun),
-        CliCommand::Approve { incident, run } => (incident, Target::Run(*run)),
+        CliCommand::Approve { incident, run, .. } => (incident, Target::Run(*run)),
         CliCommand::Publish { incident, .. } => (incident, Target::LatestUpdate),
         CliCommand::Retry {
             incident,

@@ -2,7 +2,7 @@
 //! log's hash chain), `check` (a catalog directory) and `roles` (who may do what).
 
 use super::backend::CliError;
-use super::run::emit;
+use super::output::emit;
 use crate::catalog;
 use crate::incident::role::PERMISSIONS;
 use crate::incident::safe_text::neutralise;

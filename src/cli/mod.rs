@@ -1,11 +1,16 @@
-//! The `warroom` command line: argument types, the backend the commands talk to, and
-//! the plain-text views they print.
+//! The `warroom` command line: argument types and the option groups they are made of,
+//! the backend the commands talk to, and the plain-text views they print.
 
 pub mod args;
 pub mod backend;
+mod console;
+mod dispatch;
 pub mod effects;
+#[cfg(test)]
+mod help_tests;
 mod local_runner;
 mod maintenance;
+pub mod options;
 pub mod output;
 mod remote;
 mod run;

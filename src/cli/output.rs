@@ -82,6 +82,17 @@ pub fn json_pretty(value: &impl Serialize) -> Result<String, CliError> {
     Ok(escape_json(&text).into_owned())
 }
 
+/// Writes one line (through the caller's [`Safe`] writer).
+pub fn emit(out: &mut dyn Write, line: &str) -> Result<(), CliError> {
+    writeln!(out, "{line}").map_err(|e| CliError::Failed(format!("cannot write output: {e}")))
+}
+
+/// Writes `text` as it is (through the caller's [`Safe`] writer).
+pub fn write_all(out: &mut dyn Write, text: &str) -> Result<(), CliError> {
+    out.write_all(text.as_bytes())
+        .map_err(|e| CliError::Failed(format!("cannot write output: {e}")))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -8,7 +8,7 @@ use crate::hub::auth::{Authenticator, new_token, token_hash};
 use crate::hub::config::{HubConfig, append_responder, default_path};
 use crate::hub::{HubOptions, start_with_limits};
 use crate::incident::safe_text::{escape_json, neutralise};
-use crate::incident::{Event, Role, Runbooks, State};
+use crate::incident::{Event, Role, State};
 use crate::net::{ConnectionState, SyncEvent, SyncOptions};
 use std::io::Write;
 use std::path::PathBuf;
@@ -174,7 +174,6 @@ pub fn tail(
     incident: &str,
     since: u64,
     json: bool,
-    _runbooks: &Runbooks,
 ) -> Result<(), CliError> {
     let runtime = runtime()?;
     runtime.block_on(async {

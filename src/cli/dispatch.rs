@@ -1,0 +1,425 @@
+//! The commands that record to or read an incident, run against any [`Backend`] (a
+//! local data directory or a hub): one command in, its events or its view out.
+//! `run.rs` picks the backend; the containment actions and deliveries are in `effects`.
+
+use super::args::CliCommand;
+use super::backend::{Backend, CliError, parse_value as parse, usage};
+use super::output::{emit, write_all};
+use super::show;
+use crate::incident::blast::BlastAxis;
+use crate::incident::export::{ExportFormat, export};
+use crate::incident::render::render;
+use crate::incident::role::Role;
+use crate::incident::runbook::FieldValues;
+use crate::incident::{CellState, Command, EntryKind, Event, Runbooks, Severity, Status};
+use chrono::{DateTime, Utc};
+use std::io::Write;
+
+/// Runs a client command against any backend (local data directory or hub).
+pub fn dispatch(
+    command: &CliCommand,
+    backend: &mut dyn Backend,
+    out: &mut dyn Write,
+) -> Result<(), CliError> {
+    let now = Utc::now();
+    match command {
+        CliCommand::Declare {
+            title,
+            severity,
+            playbook,
+            summary,
+            ..
+        } => {
+            let (id, _) = backend.declare(Command::Declare {
+                id: String::new(),
+                title: title.clone(),
+                severity: parse(severity)?,
+                playbook: playbook.clone(),
+                summary: summary.clone(),
+            })?;
+            emit(out, &id)?;
+        }
+        CliCommand::Note {
+            incident,
+            text,
+            kind,
+            ..
+        } => {
+            let kind: EntryKind = parse(kind)?;
+            let events = backend.submit(
+                incident,
+                Command::AddNote {
+                    kind,
+                    text: text.clone(),
+                    typed_at: None,
+                },
+            )?;
+            report(out, &events)?;
+        }
+        CliCommand::Correct {
+            incident,
+            entry,
+            text,
+            ..
+        } => submit(
+            backend,
+            out,
+            incident,
+            Command::CorrectNote {
+                entry: *entry,
+                text: text.clone(),
+            },
+        )?,
+        CliCommand::Tick { incident, item, .. } => {
+            submit(backend, out, incident, Command::Tick { item: item.clone() })?
+        }
+        CliCommand::Untick { incident, item, .. } => submit(
+            backend,
+            out,
+            incident,
+            Command::Untick { item: item.clone() },
+        )?,
+        CliCommand::Item {
+            incident,
+            text,
+            owner,
+            ..
+        } => {
+            let role = owner.as_deref().map(parse::<Role>).transpose()?;
+            submit(
+                backend,
+                out,
+                incident,
+                Command::AddItem {
+                    text: text.clone(),
+                    role,
+                },
+            )?
+        }
+        CliCommand::Playbook {
+            incident, playbook, ..
+        } => submit(
+            backend,
+            out,
+            incident,
+            Command::ApplyPlaybook {
+                playbook: playbook.clone(),
+            },
+        )?,
+        CliCommand::Severity {
+            incident,
+            severity,
+            reason,
+            ..
+        } => {
+            let severity: Severity = parse(severity)?;
+            submit(
+                backend,
+                out,
+                incident,
+                Command::SetSeverity {
+                    severity,
+                    reason: reason.clone(),
+                },
+            )?
+        }
+        CliCommand::Status {
+            incident,
+            set: Some(status),
+            reason,
+            ..
+        } => {
+            let status: Status = parse(status)?;
+            submit(
+                backend,
+                out,
+                incident,
+                Command::SetStatus {
+                    status,
+                    reason: reason.clone(),
+                },
+            )?
+        }
+        CliCommand::Status {
+            incident,
+            set: None,
+            json,
+            ..
+        } => {
+            let (state, events, head) = backend.load_with_head(incident)?;
+            let text = if *json {
+                let runbooks = backend.runbooks();
+                export(
+                    &state,
+                    &events,
+                    head.as_ref(),
+                    runbooks,
+                    ExportFormat::Json,
+                    now,
+                )
+                .map_err(|e| CliError::Failed(e.to_string()))?
+            } else {
+                show::status(&state, backend.runbooks(), now)
+            };
+            write_all(out, &text)?;
+        }
+        CliCommand::Assign {
+            incident,
+            role,
+            person,
+            ..
+        } => {
+            let role: Role = parse(role)?;
+            submit(
+                backend,
+                out,
+                incident,
+                Command::AssignRole {
+                    role,
+                    person: person.clone(),
+                },
+            )?
+        }
+        CliCommand::Blast {
+            incident,
+            tenant,
+            region,
+            state,
+            ..
+        } => {
+            let state: CellState = parse(state)?;
+            submit(
+                backend,
+                out,
+                incident,
+                Command::SetCell {
+                    tenant: tenant.clone(),
+                    region: region.clone(),
+                    state,
+                },
+            )?
+        }
+        CliCommand::BlastRename {
+            incident,
+            what,
+            from,
+            to,
+            ..
+        } => {
+            let axis: BlastAxis = parse(what)?;
+            let command = Command::RenameBlast {
+                axis,
+                from: from.clone(),
+                to: to.clone(),
+            };
+            submit(backend, out, incident, command)?
+        }
+        CliCommand::BlastRemove {
+            incident,
+            what,
+            name,
+            ..
+        } => {
+            let axis: BlastAxis = parse(what)?;
+            let command = Command::RemoveBlast {
+                axis,
+                name: name.clone(),
+            };
+            submit(backend, out, incident, command)?
+        }
+        CliCommand::Service {
+            incident,
+            service,
+            state,
+            ..
+        } => {
+            let state: CellState = parse(state)?;
+            submit(
+                backend,
+                out,
+                incident,
+                Command::SetService {
+                    service: service.clone(),
+                    state,
+                },
+            )?
+        }
+        CliCommand::Flag {
+            incident,
+            flag,
+            off,
+            aware_at,
+            ..
+        } => {
+            let aware_at = aware_at
+                .as_deref()
+                .map(|t| {
+                    DateTime::parse_from_rfc3339(t)
+                        .map(|d| d.with_timezone(&Utc))
+                        .map_err(|e| {
+                            usage(format!(
+                                "--aware-at `{t}`: {e} (use e.g. 2026-11-22T04:15:00Z)"
+                            ))
+                        })
+                })
+                .transpose()?;
+            submit(
+                backend,
+                out,
+                incident,
+                Command::SetFlag {
+                    flag: flag.clone(),
+                    on: !off,
+                    aware_at,
+                },
+            )?
+        }
+        CliCommand::Met {
+            incident,
+            clock,
+            note,
+            ..
+        } => submit(
+            backend,
+            out,
+            incident,
+            Command::CompleteClock {
+                clock: clock.clone(),
+                note: note.clone(),
+            },
+        )?,
+        CliCommand::Render {
+            incident,
+            template,
+            set,
+            ..
+        } => {
+            let (state, _) = backend.load(incident)?;
+            let found = backend.runbooks().template(template).ok_or_else(|| {
+                usage(format!(
+                    "unknown template `{template}`: `warroom templates` lists them"
+                ))
+            })?;
+            let mut fields = FieldValues::new();
+            for pair in set {
+                let (key, value) = pair
+                    .split_once('=')
+                    .ok_or_else(|| usage(format!("--set `{pair}`: write KEY=VALUE")))?;
+                if !found.fields.contains_key(key) {
+                    let known: Vec<&str> = found.fields.keys().map(String::as_str).collect();
+                    return Err(usage(format!(
+                        "template `{template}` has no field `{key}`; its fields are: {}",
+                        known.join(", ")
+                    )));
+                }
+                fields.insert(key.to_string(), value.to_string());
+            }
+            let rendered = render(found, &state, backend.runbooks(), &fields, now);
+            write_all(out, &rendered.text)?;
+            if !rendered.text.ends_with('\n') {
+                write_all(out, "\n")?;
+            }
+            if !rendered.missing.is_empty() {
+                eprintln!(
+                    "warroom: still to fill: {}",
+                    found.describe_fields(&rendered.missing)
+                );
+            }
+        }
+        CliCommand::List { json, .. } => {
+            let summaries = backend.list()?;
+            let text = if *json {
+                super::output::json_pretty(&summaries)? + "\n"
+            } else {
+                show::list(&summaries)
+            };
+            write_all(out, &text)?;
+        }
+        CliCommand::Export {
+            incident,
+            format,
+            output,
+            ..
+        } => {
+            let format: ExportFormat = parse(format)?;
+            let (state, events, head) = backend.load_with_head(incident)?;
+            let text = export(
+                &state,
+                &events,
+                head.as_ref(),
+                backend.runbooks(),
+                format,
+                now,
+            )
+            .map_err(|e| CliError::Failed(e.to_string()))?;
+            match output {
+                // The export holds the incident's details: owner-only, like its log.
+                Some(path) => crate::store::private::write(path, text.as_bytes()).map_err(|e| {
+                    CliError::Failed(format!("cannot write {}: {e}", path.display()))
+                })?,
+                None => write_all(out, &text)?,
+            }
+        }
+        CliCommand::Actions { .. }
+        | CliCommand::Act { .. }
+        | CliCommand::Approve { .. }
+        | CliCommand::Deny { .. }
+        | CliCommand::Runs { .. }
+        | CliCommand::Publish { .. }
+        | CliCommand::Retry { .. } => super::effects::dispatch(command, backend, out)?,
+        CliCommand::Playbooks { .. }
+        | CliCommand::Templates { .. }
+        | CliCommand::Roles
+        | CliCommand::Verify { .. }
+        | CliCommand::Check { .. }
+        | CliCommand::Serve { .. }
+        | CliCommand::Token { .. }
+        | CliCommand::Tail { .. }
+        | CliCommand::Bench { .. }
+        | CliCommand::Demo { .. }
+        | CliCommand::Join { .. }
+        | CliCommand::Console { .. } => {}
+    }
+    Ok(())
+}
+
+fn submit(
+    backend: &mut dyn Backend,
+    out: &mut dyn Write,
+    incident: &str,
+    command: Command,
+) -> Result<(), CliError> {
+    let events = backend.submit(incident, command)?;
+    report(out, &events)
+}
+
+/// One line per event the command caused, so a script sees exactly what happened.
+fn report(out: &mut dyn Write, events: &[Event]) -> Result<(), CliError> {
+    for event in events {
+        emit(out, &format!("#{} {}", event.seq, event.kind.name()))?;
+    }
+    Ok(())
+}
+
+/// `warroom playbooks`: id, default severity and title.
+pub fn playbooks(runbooks: &Runbooks, out: &mut dyn Write) -> Result<(), CliError> {
+    for p in &runbooks.playbooks {
+        emit(
+            out,
+            &format!("{:<32} {}  {}", p.id, p.default_severity, p.title),
+        )?;
+    }
+    Ok(())
+}
+
+/// `warroom templates`: id, audience and title.
+pub fn templates(runbooks: &Runbooks, out: &mut dyn Write) -> Result<(), CliError> {
+    for t in &runbooks.templates {
+        let audience = serde_json::to_value(t.audience)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default();
+        emit(out, &format!("{:<24} {:<9} {}", t.id, audience, t.title))?;
+    }
+    Ok(())
+}
