@@ -9,7 +9,7 @@ use super::modal::{self, Modal};
 use super::panes::{Pane, Purpose, Reaction, ViewCtx};
 use super::panes::{
     actions::ActionsPane, blast::BlastPane, checklist::ChecklistPane, comms::CommsPane,
-    timeline::TimelinePane,
+    timeline::{PendingNote, TimelinePane},
 };
 use super::reader;
 use super::theme::Theme;
@@ -44,6 +44,17 @@ pub enum Effect {
     Quit,
     /// Leave this incident for another one or the lobby.
     Switch(Destination),
+}
+
+/// A command sent and not yet settled.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Pending {
+    pub command: Command,
+    /// The hub acknowledged it at this seq; it stays until that event is applied, so
+    /// a note never vanishes before its real entry is on the timeline.
+    pub acked_at: Option<u64>,
+    /// Sent as the n-th command of this console: pending notes show in sending order.
+    pub order: u64,
 }
 
 pub struct Panes {
@@ -85,8 +96,11 @@ pub struct App {
     pub compact: Layout,
     pub me: Identity,
     pub connection: ConnectionState,
-    /// Commands sent and not yet acknowledged: id → what it was.
-    pub pending: BTreeMap<String, String>,
+    /// Commands sent and not yet acknowledged: id → the command (a note's pending
+    /// copy is drawn at the foot of the timeline until its real entry arrives).
+    pub pending: BTreeMap<String, Pending>,
+    /// Commands sent so far (orders [`Pending`]).
+    sent_count: u64,
     pub panes: Panes,
     pub focus: PaneKind,
     pub modal: Option<Modal>,
@@ -136,6 +150,7 @@ impl App {
             me,
             connection: ConnectionState::Connecting,
             pending: BTreeMap::new(),
+            sent_count: 0,
             panes: Panes {
                 timeline: TimelinePane::default(),
                 checklist: ChecklistPane::default(),
@@ -260,7 +275,16 @@ impl App {
 
     fn on_sync(&mut self, event: SyncEvent) {
         match event {
-            SyncEvent::Event(event) => self.state.apply(&event),
+            SyncEvent::Event(event) => {
+                self.state.apply(&event);
+                let seq = self.state.seq;
+                let before = self.pending.len();
+                self.pending
+                    .retain(|_, p| p.acked_at.is_none_or(|acked| acked > seq));
+                if self.pending.len() != before {
+                    self.show_pending_notes();
+                }
+            }
             SyncEvent::Synced(_) => self.synced = true,
             SyncEvent::State(state) => self.connection = state,
             SyncEvent::Identity(you) => self.me = you,
@@ -271,11 +295,17 @@ impl App {
                 runbooks.actions = actions;
                 runbooks.channels = channels;
             }
-            SyncEvent::Acked { id, .. } => {
-                self.pending.remove(&id);
+            SyncEvent::Acked { id, seq } => {
+                if seq <= self.state.seq {
+                    self.pending.remove(&id);
+                } else if let Some(pending) = self.pending.get_mut(&id) {
+                    pending.acked_at = Some(seq);
+                }
+                self.show_pending_notes();
             }
             SyncEvent::Rejected { id, code, message } => {
                 self.pending.remove(&id);
+                self.show_pending_notes();
                 self.toast = Some(format!("refused ({}): {message}", code.id()));
             }
         }
@@ -286,9 +316,50 @@ impl App {
         ratatui::layout::Rect::new(0, 0, self.size.0, self.size.1)
     }
 
-    /// Records a command sent under `id` (the event loop calls this after sending).
+    /// Records a command sent under `id` (the event loop calls this after sending). A
+    /// note without a typed time is stamped now, as the outbox stamps it.
     pub fn sent(&mut self, id: String, command: &Command) {
-        self.pending.insert(id, command.name().to_string());
+        let mut command = command.clone();
+        if let Command::AddNote { typed_at, .. } = &mut command {
+            typed_at.get_or_insert(self.now);
+        }
+        self.sent_count += 1;
+        self.pending.insert(
+            id,
+            Pending {
+                command,
+                acked_at: None,
+                order: self.sent_count,
+            },
+        );
+        self.show_pending_notes();
+    }
+
+    /// Commands the hub has not acknowledged yet.
+    pub fn unacknowledged(&self) -> usize {
+        self.pending.values().filter(|p| p.acked_at.is_none()).count()
+    }
+
+    /// Hands the timeline the notes still pending, in the order they were sent.
+    fn show_pending_notes(&mut self) {
+        // Acknowledged ones too: they stay until their real entry is applied.
+        let mut pending: Vec<&Pending> = self.pending.values().collect();
+        pending.sort_by_key(|p| p.order);
+        let notes = (pending.into_iter())
+            .filter_map(|p| match &p.command {
+                Command::AddNote {
+                    kind,
+                    text,
+                    typed_at,
+                } => Some(PendingNote {
+                    kind: *kind,
+                    text: text.clone(),
+                    typed_at: typed_at.unwrap_or(self.now),
+                }),
+                _ => None,
+            })
+            .collect();
+        self.panes.timeline.pending = notes;
     }
 
     fn on_key(&mut self, key: KeyEvent) -> Vec<Effect> {
@@ -349,10 +420,10 @@ impl App {
     /// What leaving now would abandon: unsent notes and drafts, unconfirmed commands.
     pub(super) fn unsent_work(&self) -> Vec<String> {
         let mut detail: Vec<String> = self.panes.all().iter().filter_map(|p| p.unsent()).collect();
-        if !self.pending.is_empty() {
+        let unacknowledged = self.unacknowledged();
+        if unacknowledged > 0 {
             detail.push(format!(
-                "{} command(s) not yet confirmed by the hub",
-                self.pending.len()
+                "{unacknowledged} command(s) not yet confirmed by the hub"
             ));
         }
         detail
@@ -507,9 +578,16 @@ impl App {
                     KeyCode::Down => (selected + 1).min(count.saturating_sub(1)),
                     KeyCode::Up => selected.saturating_sub(1),
                     KeyCode::Enter => {
-                        let choice = modal::picker_matches(&picker, &filter)
+                        let mut choice = modal::picker_matches(&picker, &filter)
                             .get(selected)
                             .map(|(v, _)| v.clone());
+                        // A typed name that matches nobody is the answer itself.
+                        if choice.is_none()
+                            && picker.purpose.free_text()
+                            && !filter.trim().is_empty()
+                        {
+                            choice = Some(filter.trim().to_string());
+                        }
                         return match choice {
                             Some(value) => self.submit(picker.owner, picker.purpose, value),
                             None => Vec::new(),
@@ -533,6 +611,7 @@ impl App {
                 Vec::new()
             }
             Modal::Palette(palette) => self.on_palette_key(palette, key, escape),
+            Modal::Guard(guard) => self.on_guard_key(guard, key, escape),
         }
     }
 }
