@@ -565,3 +565,16 @@ fn assigning_a_seat_offers_people_and_takes_a_typed_name() {
         })]
     );
 }
+
+/// The help's last section describes the dialogs' keys as they are: the resolve guard
+/// and the seat picker's free text.
+#[test]
+fn help_ends_with_the_keys_of_dialogs_and_pickers() {
+    let mut app = app("commander", &[Role::Commander]);
+    app.update(key('?'));
+    app.update(code(KeyCode::End));
+    let text = screen(&mut app, 100, 40);
+    assert!(text.contains("In dialogs and pickers"), "{text}");
+    assert!(text.contains("resolving or lowering severity"), "{text}");
+    assert!(text.contains("Enter on a name nobody"), "{text}");
+}

@@ -12,6 +12,24 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, BorderType, Borders, Clear, Paragraph, Widget};
 use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
+/// The keys of dialogs and pickers, for the help overlay: (keys, what they do).
+pub const KEYS: &[(&str, &str)] = &[
+    (
+        "y / n / Esc",
+        "answer a confirmation (publish, run, quit); ↑↓ PgUp PgDn scroll its text",
+    ),
+    (
+        "Enter / Esc",
+        "resolving or lowering severity: lists what is still open (↑↓ PgUp PgDn scroll) \
+         and needs a one-line summary or reason typed first; Enter sends it, Esc cancels",
+    ),
+    (
+        "↑↓ / typing",
+        "pickers: choose, or type to filter; naming a seat, Enter on a name nobody \
+         listed takes the typed name",
+    ),
+];
+
 /// What a dialog shows.
 pub struct Dialog<'a> {
     pub title: &'a str,
