@@ -26,7 +26,11 @@ pub fn events(runbooks: &Runbooks, now: DateTime<Utc>) -> Vec<Event> {
     let start = now - Duration::minutes(38);
     // Times the notes name, as the script stamps them (`start` + its minute), so the
     // notes agree with the entries around them whatever `now` is.
-    let clock = |minute: i64| (start + Duration::minutes(minute)).format("%H:%M").to_string();
+    let clock = |minute: i64| {
+        (start + Duration::minutes(minute))
+            .format("%H:%M")
+            .to_string()
+    };
     let (leak_began, cache_bypassed, flag_set) = (clock(-12), clock(11), clock(12));
     let note = |kind: EntryKind, text: &str| Command::AddNote {
         kind,
@@ -140,7 +144,10 @@ mod tests {
                 "{} vs flag at {flag_at}",
                 dpo.text
             );
-            let bypass = entry("Set report-cache to bypass").at.format("%H:%M").to_string();
+            let bypass = entry("Set report-cache to bypass")
+                .at
+                .format("%H:%M")
+                .to_string();
             let audit = entry("Audit query");
             assert!(
                 audit.text.contains(&format!("-{bypass} UTC")),
@@ -148,7 +155,10 @@ mod tests {
                 audit.text
             );
             let declared = state.declared_at.unwrap().format("%H:%M").to_string();
-            assert!(!audit.text.contains(&format!("{declared}-")), "the leak began before the declare");
+            assert!(
+                !audit.text.contains(&format!("{declared}-")),
+                "the leak began before the declare"
+            );
         }
     }
 }

@@ -351,7 +351,10 @@ fn resolving_lists_what_is_open_and_needs_a_one_line_summary() {
     assert!(text.contains("Resolve INC-DEMO-1?"), "{text}");
     assert!(text.contains("Still open:"), "{text}");
     assert!(text.contains("open checklist items"), "{text}");
-    assert!(text.contains("tenant acme still isolated in eu-west-1"), "{text}");
+    assert!(
+        text.contains("tenant acme still isolated in eu-west-1"),
+        "{text}"
+    );
     assert!(text.contains("service export-api still down"), "{text}");
     assert!(text.contains("Enter: resolve · Esc: cancel"), "{text}");
     insta::assert_snapshot!(text);
@@ -446,12 +449,18 @@ fn pending_notes_sit_at_the_timeline_foot_until_their_entry_arrives() {
         newest_entry < first && first < second,
         "pending notes follow the entries, in sending order:\n{text}"
     );
-    assert!(text.contains("05:00:00 alice"), "stamped when typed:\n{text}");
+    assert!(
+        text.contains("05:00:00 alice"),
+        "stamped when typed:\n{text}"
+    );
     insta::assert_snapshot!(text);
 
     // Acknowledged: still shown until the event itself is applied.
     let seq = app.state.seq + 1;
-    app.update(Msg::Sync(SyncEvent::Acked { id: "n1".into(), seq }));
+    app.update(Msg::Sync(SyncEvent::Acked {
+        id: "n1".into(),
+        seq,
+    }));
     let text = screen(&mut app, 160, 48);
     assert!(text.contains("[pending] failover done"), "{text}");
     let rb = catalog::embedded().unwrap();
@@ -529,7 +538,14 @@ fn assigning_a_seat_offers_people_and_takes_a_typed_name() {
     app.here = vec!["alice".into(), "erin".into()];
     assert!(palette(&mut app, "assign ops").is_empty());
     let text = screen(&mut app, 100, 40);
-    for name in ["alice — here now", "erin — here now", "bob — scribe", "carol — comms", "dana — security", "type another name"] {
+    for name in [
+        "alice — here now",
+        "erin — here now",
+        "bob — scribe",
+        "carol — comms",
+        "dana — security",
+        "type another name",
+    ] {
         assert!(text.contains(name), "no {name:?}:\n{text}");
     }
     insta::assert_snapshot!(text);

@@ -44,7 +44,11 @@ pub struct LooseEnds {
 
 impl LooseEnds {
     pub fn of(state: &State, now: DateTime<Utc>) -> LooseEnds {
-        let open: Vec<_> = state.checklist.iter().filter(|i| i.done.is_none()).collect();
+        let open: Vec<_> = state
+            .checklist
+            .iter()
+            .filter(|i| i.done.is_none())
+            .collect();
         let overdue = open
             .iter()
             .filter(|item| {
@@ -215,12 +219,8 @@ mod tests {
         state.checklist.push(item("done", Some(5), true));
         state.blast.set_cell("acme", "eu", CellState::Recovered);
         state.blast.set_service("api", CellState::Healthy);
-        state
-            .action_runs
-            .push(run(3, "Dry", RunStatus::DryRun));
-        state
-            .action_runs
-            .push(run(4, "Nope", RunStatus::Denied));
+        state.action_runs.push(run(3, "Dry", RunStatus::DryRun));
+        state.action_runs.push(run(4, "Nope", RunStatus::Denied));
         let ends = LooseEnds::of(&state, at(30));
         assert!(ends.is_empty(), "{ends:?}");
         assert!(ends.lines().is_empty());
@@ -275,8 +275,15 @@ mod tests {
         state.checklist.push(item("late", Some(5), false));
         assert_eq!(LooseEnds::of(&state, at(30)).overdue_items, 0);
         state.declared_at = Some(at(0));
-        assert_eq!(LooseEnds::of(&state, at(5)).overdue_items, 0, "due, not late");
+        assert_eq!(
+            LooseEnds::of(&state, at(5)).overdue_items,
+            0,
+            "due, not late"
+        );
         assert_eq!(LooseEnds::of(&state, at(6)).overdue_items, 1);
-        assert_eq!(LooseEnds::of(&state, at(6)).lines(), ["1 open checklist item, 1 overdue"]);
+        assert_eq!(
+            LooseEnds::of(&state, at(6)).lines(),
+            ["1 open checklist item, 1 overdue"]
+        );
     }
 }

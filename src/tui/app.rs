@@ -8,7 +8,10 @@ use super::layout::{self, Layout, PaneKind};
 use super::modal::{self, Modal};
 use super::panes::{Pane, Purpose, Reaction, ViewCtx};
 use super::panes::{
-    actions::ActionsPane, blast::BlastPane, checklist::ChecklistPane, comms::CommsPane,
+    actions::ActionsPane,
+    blast::BlastPane,
+    checklist::ChecklistPane,
+    comms::CommsPane,
     timeline::{PendingNote, TimelinePane},
 };
 use super::reader;
@@ -337,7 +340,10 @@ impl App {
 
     /// Commands the hub has not acknowledged yet.
     pub fn unacknowledged(&self) -> usize {
-        self.pending.values().filter(|p| p.acked_at.is_none()).count()
+        self.pending
+            .values()
+            .filter(|p| p.acked_at.is_none())
+            .count()
     }
 
     /// Hands the timeline the notes still pending, in the order they were sent.

@@ -156,9 +156,7 @@ impl Dialog<'_> {
         block.render(rect, buf);
         let [body, foot] =
             Layout::vertical([Constraint::Min(0), Constraint::Length(reserve)]).areas(inner);
-        Paragraph::new(text)
-            .scroll((*scroll, 0))
-            .render(body, buf);
+        Paragraph::new(text).scroll((*scroll, 0)).render(body, buf);
         foot
     }
 }

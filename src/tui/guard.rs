@@ -45,13 +45,11 @@ impl Guard {
             Command::SetStatus {
                 status: Status::Resolved,
                 ..
-            } => (
-                format!("Resolve {}?", state.id),
-                "Summary",
-                "resolve",
-            ),
+            } => (format!("Resolve {}?", state.id), "Summary", "resolve"),
             Command::SetSeverity { severity, .. }
-                if state.severity.is_some_and(|now| severity.rank() > now.rank()) =>
+                if state
+                    .severity
+                    .is_some_and(|now| severity.rank() > now.rank()) =>
             {
                 let from = state.severity.map_or(String::new(), |s| s.to_string());
                 (
@@ -114,7 +112,10 @@ impl Guard {
             Layout::vertical([Constraint::Length(1), Constraint::Length(1)]).areas(foot);
         let label_line = if self.refused {
             Line::from(Span::styled(
-                format!("A {} is required: type one line, then Enter.", self.asks.to_lowercase()),
+                format!(
+                    "A {} is required: type one line, then Enter.",
+                    self.asks.to_lowercase()
+                ),
                 theme.style(Meaning::Danger).add_modifier(Modifier::BOLD),
             ))
         } else {
@@ -130,7 +131,8 @@ impl Guard {
         Paragraph::new(Span::styled("› ", theme.style(Meaning::Focus))).render(mark, buf);
         self.input
             .set_cursor_line_style(ratatui::style::Style::default());
-        self.input.set_selection_style(theme.style(Meaning::Selection));
+        self.input
+            .set_selection_style(theme.style(Meaning::Selection));
         (&self.input).render(field, buf);
     }
 }

@@ -261,7 +261,10 @@ impl App {
                 let picker = super::panes::Picker {
                     owner: None,
                     purpose: Purpose::AssignRole(role),
-                    title: format!("Who is {}? Pick, or type any name", role.title().to_lowercase()),
+                    title: format!(
+                        "Who is {}? Pick, or type any name",
+                        role.title().to_lowercase()
+                    ),
                     choices: self.seat_candidates(role),
                 };
                 self.react(None, Reaction::Pick(picker))
@@ -301,7 +304,11 @@ impl App {
                 notes.push(seats.join(", "));
             }
             let label = match (state.holder(role) == Some(name), notes.is_empty()) {
-                (true, _) => format!("{name} — already {} ({})", role.title().to_lowercase(), notes.join(" · ")),
+                (true, _) => format!(
+                    "{name} — already {} ({})",
+                    role.title().to_lowercase(),
+                    notes.join(" · ")
+                ),
                 (false, true) => name.to_string(),
                 (false, false) => format!("{name} — {}", notes.join(" · ")),
             };

@@ -277,7 +277,10 @@ fn render_modal(app: &mut App, area: Rect, frame: &mut Frame) {
             let rows = usize::from(inner.height);
             let first = selected.saturating_sub(rows.saturating_sub(1));
             if matches.is_empty() && picker.purpose.free_text() && !filter.trim().is_empty() {
-                let text = format!("Enter takes “{}” (nobody listed has that name)", filter.trim());
+                let text = format!(
+                    "Enter takes “{}” (nobody listed has that name)",
+                    filter.trim()
+                );
                 let line = Line::from(Span::styled(
                     ellipsize(&text, usize::from(inner.width)),
                     theme.style(Meaning::Selection),

@@ -118,8 +118,7 @@ pub(super) fn render(
     let pending = pending_lines(pane, ctx, list_area);
     let pending_height = u16::try_from(pending.len()).unwrap_or(u16::MAX);
     let [list_area, pending_area] =
-        Layout::vertical([Constraint::Min(1), Constraint::Length(pending_height)])
-            .areas(list_area);
+        Layout::vertical([Constraint::Min(1), Constraint::Length(pending_height)]).areas(list_area);
     Paragraph::new(pending).render(pending_area, buf);
     let lines = if count == 0 {
         let message = if pane.filtering() {
@@ -169,7 +168,10 @@ fn pending_lines(pane: &TimelinePane, ctx: &ViewCtx, area: Rect) -> Vec<Line<'st
             left_out = i + 1;
             break;
         }
-        let pending = ctx.theme.style(Meaning::Warn).add_modifier(Modifier::ITALIC);
+        let pending = ctx
+            .theme
+            .style(Meaning::Warn)
+            .add_modifier(Modifier::ITALIC);
         for line in &mut drawn {
             for span in &mut line.spans {
                 span.style = span.style.patch(pending);
