@@ -8,12 +8,10 @@ use super::layout::{self, Layout, PaneKind};
 use super::modal::{self, Modal};
 use super::panes::{Pane, Purpose, Reaction, ViewCtx};
 use super::panes::{
-    actions::ActionsPane,
-    blast::BlastPane,
-    checklist::ChecklistPane,
-    comms::CommsPane,
-    timeline::{PendingNote, TimelinePane},
+    actions::ActionsPane, blast::BlastPane, checklist::ChecklistPane, comms::CommsPane,
+    timeline::TimelinePane,
 };
+pub use super::pending::Pending;
 use super::reader;
 use super::theme::Theme;
 use crate::engine::IncidentSummary;
@@ -47,17 +45,6 @@ pub enum Effect {
     Quit,
     /// Leave this incident for another one or the lobby.
     Switch(Destination),
-}
-
-/// A command sent and not yet settled.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Pending {
-    pub command: Command,
-    /// The hub acknowledged it at this seq; it stays until that event is applied, so
-    /// a note never vanishes before its real entry is on the timeline.
-    pub acked_at: Option<u64>,
-    /// Sent as the n-th command of this console: pending notes show in sending order.
-    pub order: u64,
 }
 
 pub struct Panes {
@@ -103,7 +90,7 @@ pub struct App {
     /// copy is drawn at the foot of the timeline until its real entry arrives).
     pub pending: BTreeMap<String, Pending>,
     /// Commands sent so far (orders [`Pending`]).
-    sent_count: u64,
+    pub(super) sent_count: u64,
     pub panes: Panes,
     pub focus: PaneKind,
     pub modal: Option<Modal>,
@@ -280,13 +267,7 @@ impl App {
         match event {
             SyncEvent::Event(event) => {
                 self.state.apply(&event);
-                let seq = self.state.seq;
-                let before = self.pending.len();
-                self.pending
-                    .retain(|_, p| p.acked_at.is_none_or(|acked| acked > seq));
-                if self.pending.len() != before {
-                    self.show_pending_notes();
-                }
+                self.settle_applied();
             }
             SyncEvent::Synced(_) => self.synced = true,
             SyncEvent::State(state) => self.connection = state,
@@ -298,17 +279,9 @@ impl App {
                 runbooks.actions = actions;
                 runbooks.channels = channels;
             }
-            SyncEvent::Acked { id, seq } => {
-                if seq <= self.state.seq {
-                    self.pending.remove(&id);
-                } else if let Some(pending) = self.pending.get_mut(&id) {
-                    pending.acked_at = Some(seq);
-                }
-                self.show_pending_notes();
-            }
+            SyncEvent::Acked { id, seq } => self.acknowledged(&id, seq),
             SyncEvent::Rejected { id, code, message } => {
-                self.pending.remove(&id);
-                self.show_pending_notes();
+                self.settle(&id);
                 self.toast = Some(format!("refused ({}): {message}", code.id()));
             }
         }
@@ -317,55 +290,6 @@ impl App {
     /// The whole screen, as the overlays are laid out on it.
     pub fn screen(&self) -> ratatui::layout::Rect {
         ratatui::layout::Rect::new(0, 0, self.size.0, self.size.1)
-    }
-
-    /// Records a command sent under `id` (the event loop calls this after sending). A
-    /// note without a typed time is stamped now, as the outbox stamps it.
-    pub fn sent(&mut self, id: String, command: &Command) {
-        let mut command = command.clone();
-        if let Command::AddNote { typed_at, .. } = &mut command {
-            typed_at.get_or_insert(self.now);
-        }
-        self.sent_count += 1;
-        self.pending.insert(
-            id,
-            Pending {
-                command,
-                acked_at: None,
-                order: self.sent_count,
-            },
-        );
-        self.show_pending_notes();
-    }
-
-    /// Commands the hub has not acknowledged yet.
-    pub fn unacknowledged(&self) -> usize {
-        self.pending
-            .values()
-            .filter(|p| p.acked_at.is_none())
-            .count()
-    }
-
-    /// Hands the timeline the notes still pending, in the order they were sent.
-    fn show_pending_notes(&mut self) {
-        // Acknowledged ones too: they stay until their real entry is applied.
-        let mut pending: Vec<&Pending> = self.pending.values().collect();
-        pending.sort_by_key(|p| p.order);
-        let notes = (pending.into_iter())
-            .filter_map(|p| match &p.command {
-                Command::AddNote {
-                    kind,
-                    text,
-                    typed_at,
-                } => Some(PendingNote {
-                    kind: *kind,
-                    text: text.clone(),
-                    typed_at: typed_at.unwrap_or(self.now),
-                }),
-                _ => None,
-            })
-            .collect();
-        self.panes.timeline.pending = notes;
     }
 
     fn on_key(&mut self, key: KeyEvent) -> Vec<Effect> {

@@ -2,7 +2,8 @@
 //! state and `update`; `view` draws; `panes/` has one file per pane; `keymap`, `theme`
 //! and `layout` are data; `composer` and `typing` are the note composer every pane
 //! opens, `editing` the keys every text input shares, `reader` the scrolling help and
-//! detail overlays, `guard` the dialog before resolving or lowering severity; `run` owns the terminal and the event loop.
+//! detail overlays, `guard` the dialog before resolving or lowering severity, `pending`
+//! the commands sent and not yet settled; `run` owns the terminal and the event loop.
 
 pub mod app;
 pub mod composer;
@@ -16,6 +17,7 @@ pub mod lobby;
 pub mod modal;
 mod palette;
 pub mod panes;
+mod pending;
 pub mod reader;
 pub mod run;
 pub mod safe_cells;
