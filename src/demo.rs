@@ -24,6 +24,14 @@ fn people() -> [Actor; 4] {
 pub fn events(runbooks: &Runbooks, now: DateTime<Utc>) -> Vec<Event> {
     let [alice, bob, carol, dana] = people();
     let start = now - Duration::minutes(38);
+    // Times the notes name, as the script stamps them (`start` + its minute), so the
+    // notes agree with the entries around them whatever `now` is.
+    let clock = |minute: i64| {
+        (start + Duration::minutes(minute))
+            .format("%H:%M")
+            .to_string()
+    };
+    let (leak_began, cache_bypassed, flag_set) = (clock(-12), clock(11), clock(12));
     let note = |kind: EntryKind, text: &str| Command::AddNote {
         kind,
         text: text.to_string(),
@@ -70,9 +78,9 @@ pub fn events(runbooks: &Runbooks, now: DateTime<Utc>) -> Vec<Event> {
         (17, &dana, cell("acme", "eu-west-1", CellState::Isolated)),
         (19, &bob, note(EntryKind::Note, "Rollback of 2026.11.21-3 started in eu-west-1")),
         (21, &alice, Command::Tick { item: "freeze_deploys".into() }),
-        (24, &dana, note(EntryKind::Note, "Audit query: 212 export rows crossed tenants, 3 tenants, 04:10-04:52 UTC")),
+        (24, &dana, note(EntryKind::Note, &format!("Audit query: 212 export rows crossed tenants, 3 tenants, {leak_began}-{cache_bypassed} UTC"))),
         (27, &alice, Command::Tick { item: "blast_radius".into() }),
-        (30, &bob, note(EntryKind::Decision, "Notify DPO now; regulatory clock runs from 04:21 awareness")),
+        (30, &bob, note(EntryKind::Decision, &format!("Notify DPO now; regulatory clock runs from {flag_set} awareness"))),
         (33, &dana, cell("globex", "eu-west-1", CellState::Degraded)),
         (36, &bob, note(EntryKind::Note, "Rollback complete in eu-west-1; verifying with tenant-scoped canary")),
     ];
@@ -110,5 +118,47 @@ mod tests {
         assert!(state.flags.contains_key("personal_data_breach"));
         assert!(state.timeline.len() > 25, "{}", state.timeline.len());
         assert!(events.last().unwrap().at <= now);
+    }
+
+    /// A note that names a time names one the timeline shows: the awareness time is
+    /// when the breach flag was set, and the audit window ends when the cache was
+    /// bypassed (the action note), whatever `now` is.
+    #[test]
+    fn times_named_in_notes_match_the_entries_they_refer_to() {
+        let runbooks = crate::catalog::embedded().unwrap();
+        for (h, m) in [(5, 0), (13, 47), (0, 10)] {
+            let now = chrono::TimeZone::with_ymd_and_hms(&Utc, 2026, 11, 22, h, m, 0).unwrap();
+            let state = State::replay(&events(&runbooks, now));
+            let flag_at = state.flags["personal_data_breach"];
+            let entry = |needle: &str| {
+                state
+                    .timeline
+                    .iter()
+                    .find(|e| e.text.contains(needle))
+                    .unwrap_or_else(|| panic!("no entry with {needle:?}"))
+            };
+            let dpo = entry("Notify DPO now");
+            let awareness = flag_at.format("%H:%M").to_string();
+            assert!(
+                dpo.text.contains(&format!("from {awareness} awareness")),
+                "{} vs flag at {flag_at}",
+                dpo.text
+            );
+            let bypass = entry("Set report-cache to bypass")
+                .at
+                .format("%H:%M")
+                .to_string();
+            let audit = entry("Audit query");
+            assert!(
+                audit.text.contains(&format!("-{bypass} UTC")),
+                "{} vs bypass at {bypass}",
+                audit.text
+            );
+            let declared = state.declared_at.unwrap().format("%H:%M").to_string();
+            assert!(
+                !audit.text.contains(&format!("{declared}-")),
+                "the leak began before the declare"
+            );
+        }
     }
 }

@@ -1244,3 +1244,50 @@ fn environment_variables_reach_the_commands_that_read_them() {
         "{summary}"
     );
 }
+
+/// Resolving with loose ends still works (scripts keep working) but says on stderr
+/// what is still open, the list the console's resolve dialog shows; stdout stays the
+/// events line, and other status changes warn of nothing.
+#[test]
+fn resolving_with_loose_ends_warns_on_stderr_what_is_still_open() {
+    let room = Room::new();
+    let id = room.declare("Exports cross tenants");
+    room.ok(&["blast", &id, "acme", "eu-west-1", "isolated"]);
+    let monitoring = room.run(&["status", &id, "--set", "monitoring"]);
+    assert_eq!(monitoring.stderr, "", "no warning before resolving");
+    let resolved = room.run(&[
+        "status",
+        &id,
+        "--set",
+        "resolved",
+        "--reason",
+        "rolled back",
+    ]);
+    assert_eq!(resolved.code, Some(0), "{}", resolved.stderr);
+    assert!(
+        resolved.stdout.trim().ends_with("status_changed"),
+        "{}",
+        resolved.stdout
+    );
+    let warning = &resolved.stderr;
+    assert!(
+        warning.starts_with(&format!(
+            "warroom: warning: {id} was resolved with these still open:\n"
+        )),
+        "{warning}"
+    );
+    assert!(warning.contains("open checklist items"), "{warning}");
+    assert!(
+        warning.contains("  - tenant acme still isolated in eu-west-1\n"),
+        "{warning}"
+    );
+    let doc = json(&room.ok(&["status", &id, "--json"]));
+    let last = doc["incident"]["timeline"]
+        .as_array()
+        .and_then(|t| t.last().cloned())
+        .unwrap_or_default();
+    assert!(
+        last["text"].as_str().unwrap_or("").contains("rolled back"),
+        "{last}"
+    );
+}

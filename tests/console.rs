@@ -9,7 +9,7 @@ use ratatui::backend::TestBackend;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use std::sync::Arc;
 use warroom::catalog;
-use warroom::incident::{Command, EntryKind, Event, Role, Severity};
+use warroom::incident::{Command, EntryKind, Event, Role, Severity, Status};
 use warroom::net::{ConnectionState, SyncEvent};
 use warroom::protocol::{Identity, RejectReason};
 use warroom::tui::app::{App, Effect, Msg};
@@ -166,14 +166,17 @@ fn the_palette_runs_commands_by_name() {
         ),
         "{effects:?}"
     );
+    // From SEV1, SEV2 is lower: it asks for a reason first (see the guard's tests).
     app.update(key(':'));
     type_text(&mut app, "severity sev2");
+    assert!(app.update(code(KeyCode::Enter)).is_empty());
+    type_text(&mut app, "contained");
     let effects = app.update(code(KeyCode::Enter));
     assert_eq!(
         effects,
         vec![Effect::Send(Command::SetSeverity {
             severity: Severity::Sev2,
-            reason: None
+            reason: Some("contained".into())
         })]
     );
 }
@@ -325,4 +328,269 @@ fn hostile_characters_in_a_note_never_reach_the_screen() {
         }
         assert!(width <= 160, "row {y} draws {width} columns");
     }
+}
+
+/// Runs the palette entry whose label holds every word of `query`.
+fn palette(app: &mut App, query: &str) -> Vec<Effect> {
+    app.update(key(':'));
+    type_text(app, query);
+    app.update(code(KeyCode::Enter))
+}
+
+/// The demo is a SEV1 with open items, tenants still hit and a down service: resolving
+/// from the palette opens the guard, which lists them and sends nothing until a
+/// one-line summary is typed; the summary becomes the command's reason.
+#[test]
+fn resolving_lists_what_is_open_and_needs_a_one_line_summary() {
+    let mut app = app("commander", &[Role::Commander]);
+    assert!(
+        palette(&mut app, "set status resolved").is_empty(),
+        "resolving waits for the guard"
+    );
+    let text = screen(&mut app, 100, 40);
+    assert!(text.contains("Resolve INC-DEMO-1?"), "{text}");
+    assert!(text.contains("Still open:"), "{text}");
+    assert!(text.contains("open checklist items"), "{text}");
+    assert!(
+        text.contains("tenant acme still isolated in eu-west-1"),
+        "{text}"
+    );
+    assert!(text.contains("service export-api still down"), "{text}");
+    assert!(text.contains("Enter: resolve · Esc: cancel"), "{text}");
+    insta::assert_snapshot!(text);
+    // Enter with nothing typed (or only spaces) resolves nothing and says why.
+    type_text(&mut app, "  ");
+    assert!(app.update(code(KeyCode::Enter)).is_empty());
+    let text = screen(&mut app, 100, 40);
+    assert!(text.contains("A summary is required"), "{text}");
+    // Arrows scroll the list, letters are typed: `j` is text here, not a scroll key.
+    type_text(&mut app, "rolled back; all tenants verified");
+    let effects = app.update(code(KeyCode::Enter));
+    assert_eq!(
+        effects,
+        vec![Effect::Send(Command::SetStatus {
+            status: Status::Resolved,
+            reason: Some("rolled back; all tenants verified".into()),
+        })]
+    );
+    assert!(app.modal.is_none());
+}
+
+#[test]
+fn lowering_severity_is_guarded_raising_and_other_statuses_are_not() {
+    let mut app = app("commander", &[Role::Commander]);
+    assert!(palette(&mut app, "set severity sev3").is_empty());
+    let text = screen(&mut app, 100, 40);
+    assert!(text.contains("Lower severity SEV1 → SEV3?"), "{text}");
+    assert!(text.contains("Reason:"), "{text}");
+    // Esc cancels: nothing sent, the dialog gone.
+    assert!(app.update(code(KeyCode::Esc)).is_empty());
+    assert!(app.modal.is_none());
+    assert_eq!(
+        palette(&mut app, "set status monitoring"),
+        vec![Effect::Send(Command::SetStatus {
+            status: Status::Monitoring,
+            reason: None,
+        })]
+    );
+    // At SEV3, SEV2 is a raise: sent at once.
+    let rb = catalog::embedded().unwrap();
+    let alice = warroom::incident::Actor::new("alice", [Role::Commander]);
+    let lowered = warroom::incident::decide(
+        &app.state,
+        &alice,
+        &Command::SetSeverity {
+            severity: Severity::Sev3,
+            reason: Some("contained".into()),
+        },
+        now(),
+        &rb,
+        None,
+    )
+    .unwrap();
+    app.update(Msg::Sync(SyncEvent::Event(lowered[0].clone())));
+    assert_eq!(
+        palette(&mut app, "set severity sev2"),
+        vec![Effect::Send(Command::SetSeverity {
+            severity: Severity::Sev2,
+            reason: None,
+        })]
+    );
+}
+
+/// A note sent while the link is down shows at the timeline's foot, marked pending;
+/// the hub's acknowledgement keeps it until its event arrives, which replaces it. A
+/// refused note goes with the toast.
+#[test]
+fn pending_notes_sit_at_the_timeline_foot_until_their_entry_arrives() {
+    let mut app = app("scribe", &[Role::Scribe]);
+    app.update(Msg::Sync(SyncEvent::State(ConnectionState::Reconnecting {
+        attempt: 3,
+        pending: 2,
+        reason: "refused: nothing listens there (is the hub running?)".into(),
+    })));
+    let note = |text: &str| Command::AddNote {
+        kind: EntryKind::Note,
+        text: text.into(),
+        typed_at: None,
+    };
+    app.sent("n1".into(), &note("failover done in eu-west-1"));
+    app.sent("n2".into(), &note("refused one"));
+    let text = screen(&mut app, 160, 48);
+    let row = |text: &str, needle: &str| {
+        text.lines()
+            .position(|l| l.contains(needle))
+            .unwrap_or_else(|| panic!("no {needle:?} in\n{text}"))
+    };
+    let first = row(&text, "[pending] failover done in eu-west-1");
+    let second = row(&text, "[pending] refused one");
+    let newest_entry = row(&text, "Rollback complete in eu-west-1");
+    assert!(
+        newest_entry < first && first < second,
+        "pending notes follow the entries, in sending order:\n{text}"
+    );
+    assert!(
+        text.contains("05:00:00 alice"),
+        "stamped when typed:\n{text}"
+    );
+    insta::assert_snapshot!(text);
+
+    // Acknowledged: still shown until the event itself is applied.
+    let seq = app.state.seq + 1;
+    app.update(Msg::Sync(SyncEvent::Acked {
+        id: "n1".into(),
+        seq,
+    }));
+    let text = screen(&mut app, 160, 48);
+    assert!(text.contains("[pending] failover done"), "{text}");
+    let rb = catalog::embedded().unwrap();
+    let alice = warroom::incident::Actor::new("alice", [Role::Scribe]);
+    let events = warroom::incident::decide(
+        &app.state,
+        &alice,
+        &note("failover done in eu-west-1"),
+        now(),
+        &rb,
+        None,
+    )
+    .unwrap();
+    app.update(Msg::Sync(SyncEvent::Event(events[0].clone())));
+    let text = screen(&mut app, 160, 48);
+    assert!(!text.contains("[pending] failover done"), "{text}");
+    assert_eq!(
+        text.matches("failover done in eu-west-1").count(),
+        1,
+        "the real entry replaced it:\n{text}"
+    );
+    app.update(Msg::Sync(SyncEvent::Rejected {
+        id: "n2".into(),
+        code: RejectReason::Invalid,
+        message: "no".into(),
+    }));
+    let text = screen(&mut app, 160, 48);
+    assert!(!text.contains("[pending]"), "{text}");
+    assert!(app.pending.is_empty());
+}
+
+/// While the link is down the header says why, on a line of its own, cut with `…`
+/// when it does not fit.
+#[test]
+fn the_header_says_why_the_link_is_down() {
+    let mut app = app("commander", &[Role::Commander]);
+    let reason = "refused: nothing listens there (is the hub running?)";
+    app.update(Msg::Sync(SyncEvent::State(ConnectionState::Reconnecting {
+        attempt: 4,
+        pending: 1,
+        reason: reason.into(),
+    })));
+    let text = screen(&mut app, 160, 48);
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(lines[0].contains("◌ reconnecting #4, 1 pending"), "{text}");
+    assert!(lines[1].contains(&format!("link down: {reason}")), "{text}");
+    let narrow = screen(&mut app, 40, 24);
+    let why = narrow.lines().nth(1).unwrap_or("");
+    assert!(
+        why.contains("link down: refused: nothing listens") && why.ends_with("…\""),
+        "{narrow}"
+    );
+    app.update(Msg::Sync(SyncEvent::State(ConnectionState::Offline {
+        pending: 0,
+        reason: "the hub closed the connection: token revoked".into(),
+    })));
+    let text = screen(&mut app, 80, 24);
+    let head: Vec<&str> = text.lines().take(5).collect();
+    assert!(
+        head[1].contains("link down: the hub closed the connection: token revoked"),
+        "{text}"
+    );
+    insta::assert_snapshot!(head.join("\n"));
+    // Live again: the line goes.
+    app.update(Msg::Sync(SyncEvent::State(ConnectionState::Live)));
+    let text = screen(&mut app, 80, 24);
+    assert!(!text.contains("link down"), "{text}");
+}
+
+/// Assigning a seat offers who is here and who has taken part, and still takes any
+/// typed name.
+#[test]
+fn assigning_a_seat_offers_people_and_takes_a_typed_name() {
+    let mut app = app("commander", &[Role::Commander]);
+    app.here = vec!["alice".into(), "erin".into()];
+    assert!(palette(&mut app, "assign ops").is_empty());
+    let text = screen(&mut app, 100, 40);
+    for name in [
+        "alice — here now",
+        "erin — here now",
+        "bob — scribe",
+        "carol — comms",
+        "dana — security",
+        "type another name",
+    ] {
+        assert!(text.contains(name), "no {name:?}:\n{text}");
+    }
+    insta::assert_snapshot!(text);
+    type_text(&mut app, "dan");
+    assert_eq!(
+        app.update(code(KeyCode::Enter)),
+        vec![Effect::Send(Command::AssignRole {
+            role: Role::Ops,
+            person: "dana".into(),
+        })]
+    );
+    palette(&mut app, "assign ops");
+    type_text(&mut app, "zed");
+    let text = screen(&mut app, 100, 40);
+    assert!(text.contains("Enter takes “zed”"), "{text}");
+    assert_eq!(
+        app.update(code(KeyCode::Enter)),
+        vec![Effect::Send(Command::AssignRole {
+            role: Role::Ops,
+            person: "zed".into(),
+        })]
+    );
+    // "type another name" opens a free-text prompt.
+    palette(&mut app, "assign ops");
+    type_text(&mut app, "another");
+    assert!(app.update(code(KeyCode::Enter)).is_empty());
+    type_text(&mut app, "frank");
+    assert_eq!(
+        app.update(code(KeyCode::Enter)),
+        vec![Effect::Send(Command::AssignRole {
+            role: Role::Ops,
+            person: "frank".into(),
+        })]
+    );
+}
+
+/// The help's last section describes the dialogs' keys as they are: the resolve guard
+/// and the seat picker's free text.
+#[test]
+fn help_ends_with_the_keys_of_dialogs_and_pickers() {
+    let mut app = app("commander", &[Role::Commander]);
+    app.update(key('?'));
+    app.update(code(KeyCode::End));
+    let text = screen(&mut app, 100, 40);
+    assert!(text.contains("In dialogs and pickers"), "{text}");
+    assert!(text.contains("resolving or lowering severity"), "{text}");
+    assert!(text.contains("Enter on a name nobody"), "{text}");
 }

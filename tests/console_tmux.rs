@@ -1620,3 +1620,76 @@ fn without_user_the_console_names_you_by_your_token() {
     tmux.keys(w, &["Escape"]);
     tmux.assert_exited_cleanly(&without, "you: local");
 }
+
+/// Resolving the demo (open items, a tenant isolated, a service down) from the palette:
+/// the dialog lists what is still open and asks for a one-line summary; Enter with
+/// none resolves nothing; with one, the incident resolves and the summary is the
+/// status change's reason on the timeline.
+#[test]
+fn resolving_from_the_palette_lists_what_is_open_and_needs_a_summary() {
+    let sandbox = Sandbox::new("kim");
+    let console = sandbox.console_script("resolve", &["demo"]);
+    let tmux = Tmux::start(&sandbox, 160, 48, &console);
+    let w = console.window.as_str();
+    let from = demo_live(&tmux, &sandbox, w);
+
+    tmux.keys(w, &[":"]);
+    tmux.expect(w, "the palette", STEP, |s| s.contains("Command palette"));
+    tmux.type_text(w, "set status resolved");
+    tmux.expect(w, "the resolve entry", STEP, |s| {
+        s.contains("Set status Resolved") && !s.contains("Set status Monitoring")
+    });
+    tmux.keys(w, &["Enter"]);
+    let dialog = tmux.expect(w, "the resolve dialog", STEP, |s| {
+        s.contains("Resolve INC-DEMO-1?") && s.contains("Enter: resolve · Esc: cancel")
+    });
+    for open in [
+        "Still open:",
+        "open checklist items",
+        "tenant acme still isolated in eu-west-1",
+        "service export-api still down",
+        "Summary:",
+    ] {
+        assert!(
+            dialog.contains(open),
+            "no {open:?} in the dialog:\n{}",
+            framed(&dialog)
+        );
+    }
+
+    // Enter with no summary: refused in the dialog, nothing sent.
+    tmux.keys(w, &["Enter"]);
+    tmux.expect(w, "the summary demanded", STEP, |s| {
+        s.contains("A summary is required") && s.contains("Resolve INC-DEMO-1?")
+    });
+    let sent = demo_log(&sandbox);
+    assert!(
+        !sent[from..]
+            .iter()
+            .any(|e| event_type(e) == "status_changed"),
+        "resolved without a summary: {:#?}",
+        &sent[from..]
+    );
+
+    let summary = unique("rolled back");
+    tmux.type_text(w, &summary);
+    tmux.expect(w, "the typed summary", STEP, |s| s.contains(&summary));
+    tmux.keys(w, &["Enter"]);
+    let new = wait_log(&sandbox, from, "the status change", |new| {
+        new.iter().any(|e| event_type(e) == "status_changed")
+    });
+    let change = new
+        .iter()
+        .find(|e| event_type(e) == "status_changed")
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(change["to"], "resolved", "{change:#}");
+    assert_eq!(change["reason"], summary.as_str(), "{change:#}");
+    tmux.expect(w, "resolved, with the summary on the timeline", STEP, |s| {
+        header_line(s).contains("[Resolved]")
+            && s.contains(&format!("Identified → Resolved ({summary})"))
+            && !s.contains("Resolve INC-DEMO-1?")
+    });
+    tmux.keys(w, &["q"]);
+    tmux.assert_exited_cleanly(&console, "INC-DEMO-1");
+}

@@ -130,6 +130,11 @@ pub fn dispatch(
             ..
         } => {
             let status: Status = parse(status)?;
+            // What is still open, read before resolving, said after it succeeded.
+            let open = (status == Status::Resolved)
+                .then(|| backend.load(incident).ok())
+                .flatten()
+                .and_then(|(state, _)| show::still_open(&state, now));
             submit(
                 backend,
                 out,
@@ -138,7 +143,10 @@ pub fn dispatch(
                     status,
                     reason: reason.clone(),
                 },
-            )?
+            )?;
+            if let Some(warning) = open {
+                eprint!("{warning}");
+            }
         }
         CliCommand::Status {
             incident,

@@ -4,12 +4,32 @@
 
 use crate::engine::IncidentSummary;
 use crate::incident::clocks::{self, ClockState, format_duration};
+use crate::incident::loose_ends::LooseEnds;
 use crate::incident::render::Metrics;
+use crate::incident::safe_text::neutralise;
 use crate::incident::state::{ActionRun, RunStatus};
 use crate::incident::{Event, EventKind, Role, Runbooks, State};
 use chrono::{DateTime, Utc};
 use std::collections::BTreeMap;
 use std::fmt::Write;
+
+/// The warning after resolving with loose ends (`incident::loose_ends`, the list the
+/// console's resolve dialog shows), made safe for a terminal; `None` when nothing is
+/// still open.
+pub fn still_open(state: &State, now: DateTime<Utc>) -> Option<String> {
+    let lines = LooseEnds::of(state, now).lines();
+    if lines.is_empty() {
+        return None;
+    }
+    let mut out = format!(
+        "warroom: warning: {} was resolved with these still open:\n",
+        state.id
+    );
+    for line in lines {
+        let _ = writeln!(out, "  - {line}");
+    }
+    Some(neutralise(&out).into_owned())
+}
 
 /// How many timeline entries `status` shows.
 const RECENT_ENTRIES: usize = 15;

@@ -14,6 +14,7 @@ pub mod decide_effects;
 pub mod event;
 pub mod export;
 pub mod limits;
+pub mod loose_ends;
 pub mod markdown;
 mod rejection;
 pub mod render;

@@ -11,6 +11,7 @@ use super::panes::{
     actions::ActionsPane, blast::BlastPane, checklist::ChecklistPane, comms::CommsPane,
     timeline::TimelinePane,
 };
+pub use super::pending::Pending;
 use super::reader;
 use super::theme::Theme;
 use crate::engine::IncidentSummary;
@@ -85,8 +86,11 @@ pub struct App {
     pub compact: Layout,
     pub me: Identity,
     pub connection: ConnectionState,
-    /// Commands sent and not yet acknowledged: id → what it was.
-    pub pending: BTreeMap<String, String>,
+    /// Commands sent and not yet acknowledged: id → the command (a note's pending
+    /// copy is drawn at the foot of the timeline until its real entry arrives).
+    pub pending: BTreeMap<String, Pending>,
+    /// Commands sent so far (orders [`Pending`]).
+    pub(super) sent_count: u64,
     pub panes: Panes,
     pub focus: PaneKind,
     pub modal: Option<Modal>,
@@ -136,6 +140,7 @@ impl App {
             me,
             connection: ConnectionState::Connecting,
             pending: BTreeMap::new(),
+            sent_count: 0,
             panes: Panes {
                 timeline: TimelinePane::default(),
                 checklist: ChecklistPane::default(),
@@ -260,7 +265,10 @@ impl App {
 
     fn on_sync(&mut self, event: SyncEvent) {
         match event {
-            SyncEvent::Event(event) => self.state.apply(&event),
+            SyncEvent::Event(event) => {
+                self.state.apply(&event);
+                self.settle_applied();
+            }
             SyncEvent::Synced(_) => self.synced = true,
             SyncEvent::State(state) => self.connection = state,
             SyncEvent::Identity(you) => self.me = you,
@@ -271,11 +279,9 @@ impl App {
                 runbooks.actions = actions;
                 runbooks.channels = channels;
             }
-            SyncEvent::Acked { id, .. } => {
-                self.pending.remove(&id);
-            }
+            SyncEvent::Acked { id, seq } => self.acknowledged(&id, seq),
             SyncEvent::Rejected { id, code, message } => {
-                self.pending.remove(&id);
+                self.settle(&id);
                 self.toast = Some(format!("refused ({}): {message}", code.id()));
             }
         }
@@ -284,11 +290,6 @@ impl App {
     /// The whole screen, as the overlays are laid out on it.
     pub fn screen(&self) -> ratatui::layout::Rect {
         ratatui::layout::Rect::new(0, 0, self.size.0, self.size.1)
-    }
-
-    /// Records a command sent under `id` (the event loop calls this after sending).
-    pub fn sent(&mut self, id: String, command: &Command) {
-        self.pending.insert(id, command.name().to_string());
     }
 
     fn on_key(&mut self, key: KeyEvent) -> Vec<Effect> {
@@ -349,10 +350,10 @@ impl App {
     /// What leaving now would abandon: unsent notes and drafts, unconfirmed commands.
     pub(super) fn unsent_work(&self) -> Vec<String> {
         let mut detail: Vec<String> = self.panes.all().iter().filter_map(|p| p.unsent()).collect();
-        if !self.pending.is_empty() {
+        let unacknowledged = self.unacknowledged();
+        if unacknowledged > 0 {
             detail.push(format!(
-                "{} command(s) not yet confirmed by the hub",
-                self.pending.len()
+                "{unacknowledged} command(s) not yet confirmed by the hub"
             ));
         }
         detail
@@ -507,9 +508,16 @@ impl App {
                     KeyCode::Down => (selected + 1).min(count.saturating_sub(1)),
                     KeyCode::Up => selected.saturating_sub(1),
                     KeyCode::Enter => {
-                        let choice = modal::picker_matches(&picker, &filter)
+                        let mut choice = modal::picker_matches(&picker, &filter)
                             .get(selected)
                             .map(|(v, _)| v.clone());
+                        // A typed name that matches nobody is the answer itself.
+                        if choice.is_none()
+                            && picker.purpose.free_text()
+                            && !filter.trim().is_empty()
+                        {
+                            choice = Some(filter.trim().to_string());
+                        }
                         return match choice {
                             Some(value) => self.submit(picker.owner, picker.purpose, value),
                             None => Vec::new(),
@@ -533,6 +541,7 @@ impl App {
                 Vec::new()
             }
             Modal::Palette(palette) => self.on_palette_key(palette, key, escape),
+            Modal::Guard(guard) => self.on_guard_key(guard, key, escape),
         }
     }
 }

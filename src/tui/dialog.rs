@@ -12,6 +12,24 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, BorderType, Borders, Clear, Paragraph, Widget};
 use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
+/// The keys of dialogs and pickers, for the help overlay: (keys, what they do).
+pub const KEYS: &[(&str, &str)] = &[
+    (
+        "y / n / Esc",
+        "answer a confirmation (publish, run, quit); ↑↓ PgUp PgDn scroll its text",
+    ),
+    (
+        "Enter / Esc",
+        "resolving or lowering severity: lists what is still open (↑↓ PgUp PgDn scroll) \
+         and needs a one-line summary or reason typed first; Enter sends it, Esc cancels",
+    ),
+    (
+        "↑↓ / typing",
+        "pickers: choose, or type to filter; naming a seat, Enter on a name nobody \
+         listed takes the typed name",
+    ),
+];
+
 /// What a dialog shows.
 pub struct Dialog<'a> {
     pub title: &'a str,
@@ -69,6 +87,19 @@ fn centered(area: Rect, width: u16, height: u16) -> Rect {
 impl Dialog<'_> {
     /// Draws the dialog centred in `area`, clamping `scroll` to the text.
     pub fn render(self, area: Rect, buf: &mut Buffer, theme: &Theme, scroll: &mut u16) {
+        self.render_reserving(area, buf, theme, scroll, 0);
+    }
+
+    /// [`Dialog::render`] keeping `reserve` rows free at the foot, inside the border,
+    /// below the scrolling text (for an input the caller draws there); returns them.
+    pub fn render_reserving(
+        self,
+        area: Rect,
+        buf: &mut Buffer,
+        theme: &Theme,
+        scroll: &mut u16,
+        reserve: u16,
+    ) -> Rect {
         let width = self.width.min(area.width);
         let inner_w = usize::from(width.saturating_sub(2));
         let mut text: Vec<Line> = Vec::new();
@@ -78,9 +109,13 @@ impl Dialog<'_> {
             }
         }
         let total = u16::try_from(text.len()).unwrap_or(u16::MAX);
-        let height = total.saturating_add(2).min(area.height);
+        let reserve = reserve.min(area.height.saturating_sub(3));
+        let height = total
+            .saturating_add(2)
+            .saturating_add(reserve)
+            .min(area.height);
         let rect = centered(area, width, height);
-        let rows = rect.height.saturating_sub(2);
+        let rows = rect.height.saturating_sub(2).saturating_sub(reserve);
         let last_start = total.saturating_sub(rows);
         *scroll = (*scroll).min(last_start);
         let scrolls = last_start > 0;
@@ -117,10 +152,12 @@ impl Dialog<'_> {
             block = block.title_top(Line::from(Span::styled(shown, strong)).right_aligned());
         }
         Clear.render(rect, buf);
-        Paragraph::new(text)
-            .block(block)
-            .scroll((*scroll, 0))
-            .render(rect, buf);
+        let inner = block.inner(rect);
+        block.render(rect, buf);
+        let [body, foot] =
+            Layout::vertical([Constraint::Min(0), Constraint::Length(reserve)]).areas(inner);
+        Paragraph::new(text).scroll((*scroll, 0)).render(body, buf);
+        foot
     }
 }
 

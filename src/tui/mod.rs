@@ -2,12 +2,14 @@
 //! state and `update`; `view` draws; `panes/` has one file per pane; `keymap`, `theme`
 //! and `layout` are data; `composer` and `typing` are the note composer every pane
 //! opens, `editing` the keys every text input shares, `reader` the scrolling help and
-//! detail overlays; `run` owns the terminal and the event loop.
+//! detail overlays, `guard` the dialog before resolving or lowering severity, `pending`
+//! the commands sent and not yet settled; `run` owns the terminal and the event loop.
 
 pub mod app;
 pub mod composer;
 mod dialog;
 pub mod editing;
+mod guard;
 pub mod incidents;
 pub mod keymap;
 pub mod layout;
@@ -15,6 +17,7 @@ pub mod lobby;
 pub mod modal;
 mod palette;
 pub mod panes;
+mod pending;
 pub mod reader;
 pub mod run;
 pub mod safe_cells;

@@ -1,5 +1,5 @@
 //! Overlays that take the keyboard for a moment: help, the command palette, prompts,
-//! pickers, confirmations and read-only detail views. Their state lives here;
+//! pickers, confirmations, the guard before resolving and read-only detail views. Their state lives here;
 //! `view.rs` draws them (`reader.rs` the scrolling ones).
 
 use super::incidents::Destination;
@@ -37,6 +37,9 @@ pub enum Modal {
         scroll: u16,
         to: Option<Destination>,
     },
+    /// Resolving or lowering severity: what is still open, and a required one-line
+    /// summary or reason (`guard.rs`).
+    Guard(Box<super::guard::Guard>),
     /// Something shown in full (an entry, a checklist item), scrolled by `scroll` rows.
     Detail {
         detail: Detail,

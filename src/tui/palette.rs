@@ -15,6 +15,10 @@ use crate::incident::{Actor, Command, RejectCode, Role, Severity, Status, decide
 use ratatui::crossterm::event::{KeyCode, KeyEvent};
 use std::collections::BTreeSet;
 
+/// The seat picker's "type another name" choice: a line break, which no typed name
+/// (one line) can be.
+const OTHER_NAME: &str = "\n";
+
 impl App {
     pub(super) fn open_palette(&mut self) {
         let roles = self.roles();
@@ -226,7 +230,7 @@ impl App {
                 }
                 self.on_action(action)
             }
-            PaletteRun::Command(command) => vec![Effect::Send(command)],
+            PaletteRun::Command(command) => self.send_guarded(command),
             PaletteRun::Containment { action, dry_run } => {
                 if self.visible_panes().contains(&PaneKind::Actions) {
                     self.focus = PaneKind::Actions;
@@ -254,33 +258,91 @@ impl App {
                 Vec::new()
             }
             PaletteRun::AssignRole(role) => {
-                let prompt = super::panes::Prompt {
+                let picker = super::panes::Picker {
                     owner: None,
-                    purpose: Purpose::Other(format!("assign:{}", role.id())),
-                    title: format!("Who is {}? (name)", role.title().to_lowercase()),
-                    initial: String::new(),
+                    purpose: Purpose::AssignRole(role),
+                    title: format!(
+                        "Who is {}? Pick, or type any name",
+                        role.title().to_lowercase()
+                    ),
+                    choices: self.seat_candidates(role),
                 };
-                self.react(None, Reaction::Prompt(prompt))
+                self.react(None, Reaction::Pick(picker))
             }
         }
     }
 
-    /// Answers to prompts the console itself opened (from the palette).
+    /// Names to offer for `role`'s seat: who is connected now, then everyone who has
+    /// taken part in the incident or holds a seat (the hub does not send clients its
+    /// list of responders), each once, with what they are doing; then a choice to type
+    /// any other name. The seat's holder is marked.
+    fn seat_candidates(&self, role: Role) -> Vec<(String, String)> {
+        let state = &self.state;
+        let mut names: Vec<&str> = self.here.iter().map(String::as_str).collect();
+        let others = (state.participants.iter().map(String::as_str))
+            .chain(state.roles.values().map(String::as_str))
+            .filter(|n| !n.starts_with("system:"));
+        for name in others {
+            if !names.contains(&name) {
+                names.push(name);
+            }
+        }
+        let mut choices: Vec<(String, String)> = Vec::new();
+        for name in names {
+            if choices.iter().any(|(n, _)| n == name) {
+                continue;
+            }
+            let mut notes = Vec::new();
+            if self.here.iter().any(|h| h == name) {
+                notes.push("here now".to_string());
+            }
+            let seats: Vec<String> = state
+                .seats_of(name)
+                .map(|r| r.title().to_lowercase())
+                .collect();
+            if !seats.is_empty() {
+                notes.push(seats.join(", "));
+            }
+            let label = match (state.holder(role) == Some(name), notes.is_empty()) {
+                (true, _) => format!(
+                    "{name} — already {} ({})",
+                    role.title().to_lowercase(),
+                    notes.join(" · ")
+                ),
+                (false, true) => name.to_string(),
+                (false, false) => format!("{name} — {}", notes.join(" · ")),
+            };
+            choices.push((name.to_string(), label));
+        }
+        choices.push((OTHER_NAME.into(), "type another name …".into()));
+        choices
+    }
+
+    /// Answers to prompts and pickers the console itself opened (from the palette).
     pub(super) fn submit_to_app(&mut self, purpose: Purpose, value: String) -> Vec<Effect> {
         if let Some(effects) = self.switch_chosen(&purpose, &value) {
             return effects;
         }
-        let Purpose::Other(what) = purpose else {
+        let Purpose::AssignRole(role) = purpose else {
             return Vec::new();
         };
-        if let Some(role) = what.strip_prefix("assign:")
-            && let (Ok(role), false) = (role.parse::<Role>(), value.trim().is_empty())
-        {
-            return vec![Effect::Send(Command::AssignRole {
-                role,
-                person: value.trim().to_string(),
-            })];
+        if value == OTHER_NAME {
+            // "type another name": the same question with a free-text answer.
+            let prompt = super::panes::Prompt {
+                owner: None,
+                purpose: Purpose::AssignRole(role),
+                title: format!("Who is {}? (name)", role.title().to_lowercase()),
+                initial: String::new(),
+            };
+            return self.react(None, Reaction::Prompt(prompt));
         }
-        Vec::new()
+        let person = value.trim();
+        if person.is_empty() {
+            return Vec::new();
+        }
+        vec![Effect::Send(Command::AssignRole {
+            role,
+            person: person.to_string(),
+        })]
     }
 }

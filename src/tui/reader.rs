@@ -159,6 +159,14 @@ pub fn help(theme: &Theme, focus: Context, area: Rect) -> Page {
     for (keys, description) in editing::KEYS {
         row(keys.to_string(), description, &mut lines);
     }
+    lines.push(Line::default());
+    lines.push(Line::from(Span::styled(
+        "In dialogs and pickers",
+        title_style,
+    )));
+    for (keys, description) in super::dialog::KEYS {
+        row(keys.to_string(), description, &mut lines);
+    }
     Page {
         rect,
         title: " Keys — ↑↓ PgUp/PgDn scroll · any other key closes ".into(),

@@ -85,6 +85,13 @@ impl App {
                 *selected = 0;
                 return Vec::new();
             }
+            Some(Modal::Guard(guard)) => {
+                if editing::paste(&mut guard.input, text, false) {
+                    self.toast = Some(cut_message());
+                }
+                guard.refused = false;
+                return Vec::new();
+            }
             // Reading or confirming: a paste is not an answer.
             Some(_) => return Vec::new(),
             None => {}

@@ -27,7 +27,7 @@ pub fn render(app: &mut App, frame: &mut Frame) {
     let roles = app.roles();
     let link = Link {
         connection: &app.connection,
-        pending: app.pending.len(),
+        pending: app.unacknowledged(),
         hub: &app.hub_label,
         here: &app.here,
     };
@@ -276,6 +276,18 @@ fn render_modal(app: &mut App, area: Rect, frame: &mut Frame) {
             block.render(rect, frame.buffer_mut());
             let rows = usize::from(inner.height);
             let first = selected.saturating_sub(rows.saturating_sub(1));
+            if matches.is_empty() && picker.purpose.free_text() && !filter.trim().is_empty() {
+                let text = format!(
+                    "Enter takes “{}” (nobody listed has that name)",
+                    filter.trim()
+                );
+                let line = Line::from(Span::styled(
+                    ellipsize(&text, usize::from(inner.width)),
+                    theme.style(Meaning::Selection),
+                ));
+                Paragraph::new(line).render(inner, frame.buffer_mut());
+                return;
+            }
             let lines: Vec<Line> = matches
                 .iter()
                 .enumerate()
@@ -309,6 +321,7 @@ fn render_modal(app: &mut App, area: Rect, frame: &mut Frame) {
             }
             .render(area, frame.buffer_mut(), &theme, scroll);
         }
+        Modal::Guard(guard) => guard.render(&theme, area, frame.buffer_mut()),
         Modal::QuitConfirm { detail, scroll, to } => {
             let text = theme.style(Meaning::Text);
             let mut lines = vec![("You still have:".to_string(), text)];

@@ -1,7 +1,8 @@
 //! The header: incident id and title, severity in its colour, status, elapsed time, who
 //! holds which seat, who is here (a count when the names do not fit), the link to the
-//! hub, and the clocks, most urgent first, which turn warning, then overdue. Clocks that
-//! do not fit on the third line wrap onto a fourth; nothing is cut without `…`.
+//! hub and, on a line of its own while it is down, why; then the clocks, most urgent
+//! first, which turn warning, then overdue. Clocks that do not fit on their line wrap
+//! onto the next; nothing is cut without `…`.
 
 use super::ViewCtx;
 use super::{ellipsize, fit_line};
@@ -67,20 +68,7 @@ fn lines(ctx: &ViewCtx, link: &Link, width: usize) -> Vec<Line<'static>> {
             theme.style(Meaning::Text),
         ));
     }
-    let (link_text, link_meaning) = match link.connection {
-        ConnectionState::Live if link.pending == 0 => ("● live".to_string(), Meaning::Ok),
-        ConnectionState::Live => (format!("● live, {} sending", link.pending), Meaning::Ok),
-        ConnectionState::Connecting => ("○ connecting".to_string(), Meaning::Warn),
-        ConnectionState::Reconnecting {
-            attempt, pending, ..
-        } => (
-            format!("◌ reconnecting #{attempt}, {pending} pending"),
-            Meaning::Warn,
-        ),
-        ConnectionState::Offline { pending, .. } => {
-            (format!("✕ offline, {pending} pending"), Meaning::Danger)
-        }
-    };
+    let (link_text, link_meaning) = link_status(link);
     let used: usize = first.iter().map(|s| s.content.chars().count()).sum();
     let room = width.saturating_sub(used + link_text.chars().count() + 2);
     first.push(Span::styled(
@@ -99,9 +87,49 @@ fn lines(ctx: &ViewCtx, link: &Link, width: usize) -> Vec<Line<'static>> {
     ));
 
     let second = seats_and_presence(ctx, link, width);
-    let mut lines = vec![fit_line(Line::from(first), width), second];
+    let mut lines = vec![fit_line(Line::from(first), width)];
+    lines.extend(link_reason(ctx, link, width));
+    lines.push(second);
     lines.extend(clock_lines(ctx, width));
     lines
+}
+
+/// The link to the hub in a few words, for the end of the first line.
+fn link_status(link: &Link) -> (String, Meaning) {
+    match link.connection {
+        ConnectionState::Live if link.pending == 0 => ("● live".to_string(), Meaning::Ok),
+        ConnectionState::Live => (format!("● live, {} sending", link.pending), Meaning::Ok),
+        ConnectionState::Connecting => ("○ connecting".to_string(), Meaning::Warn),
+        ConnectionState::Reconnecting {
+            attempt, pending, ..
+        } => (
+            format!("◌ reconnecting #{attempt}, {pending} pending"),
+            Meaning::Warn,
+        ),
+        ConnectionState::Offline { pending, .. } => {
+            (format!("✕ offline, {pending} pending"), Meaning::Danger)
+        }
+    }
+}
+
+/// While the link is down, a line saying why (refused, unreachable, closed by the hub
+/// and its reason), cut with `…` when it does not fit.
+fn link_reason(ctx: &ViewCtx, link: &Link, width: usize) -> Option<Line<'static>> {
+    let (reason, meaning) = match link.connection {
+        ConnectionState::Reconnecting { reason, .. } => (reason, Meaning::Warn),
+        ConnectionState::Offline { reason, .. } => (reason, Meaning::Danger),
+        _ => return None,
+    };
+    // One line: a reason with line breaks still reads on one.
+    let reason = reason.split_whitespace().collect::<Vec<_>>().join(" ");
+    if reason.is_empty() {
+        return None;
+    }
+    let text = format!("link down: {reason}");
+    Some(Line::from(Span::styled(
+        ellipsize(&text, width),
+        ctx.theme.style(meaning).add_modifier(Modifier::BOLD),
+    )))
 }
 
 /// Who holds each seat, who is here (a count when the names do not fit) and you.
@@ -251,7 +279,8 @@ fn line_width(spans: &[Span]) -> usize {
     spans.iter().map(|s| s.width()).sum()
 }
 
-/// The header's rows at this width: 3, or 4 when the clocks wrap.
+/// The header's rows at this width: 3, one more when the clocks wrap and one more
+/// while the link is down.
 pub fn height(ctx: &ViewCtx, link: &Link, width: u16) -> u16 {
     u16::try_from(lines(ctx, link, usize::from(width)).len()).unwrap_or(HEIGHT)
 }

@@ -91,6 +91,9 @@ pub enum Purpose {
         template: String,
         field: String,
     },
+    /// Who takes a seat: a picker of names (Enter on a typed name that matches none
+    /// takes the typed name), or a prompt after "type another name".
+    AssignRole(Role),
     Other(String),
 }
 
@@ -99,6 +102,12 @@ impl Purpose {
     /// replaces a note, which may have several lines.
     pub fn multiline(&self) -> bool {
         matches!(self, Purpose::Correct(_))
+    }
+
+    /// Whether a picker for this purpose takes what was typed when nothing matches it
+    /// (names: anyone may be seated, connected or not).
+    pub fn free_text(&self) -> bool {
+        matches!(self, Purpose::AssignRole(_))
     }
 }
 

@@ -3,7 +3,8 @@
 //! one line each); Enter shows an entry in full with its corrections, `c` corrects it
 //! (the original stays). Filter by kind or by you, `/` search. The note composer
 //! (`composer.rs`, opened from any pane) lives here so it can sit at the pane's foot
-//! and keep a closed draft. Rendering (`render.rs`) lays out only the entries on
+//! and keep a closed draft. Your notes the hub has not acknowledged yet sit below the
+//! entries, marked pending, until their real entries replace them. Rendering (`render.rs`) lays out only the entries on
 //! screen, so 100,000 entries cost the same as 100.
 
 mod render;
@@ -20,6 +21,16 @@ use crate::tui::theme::Theme;
 use ratatui::buffer::Buffer;
 use ratatui::crossterm::event::KeyEvent;
 use ratatui::layout::Rect;
+
+/// A note you sent that the hub has not acknowledged yet (the link is down, or the
+/// answer is on its way): drawn at the timeline's foot, marked pending, until its real
+/// entry arrives; it goes with the toast when the hub refuses it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PendingNote {
+    pub kind: EntryKind,
+    pub text: String,
+    pub typed_at: chrono::DateTime<chrono::Utc>,
+}
 
 /// What the filter key cycles through.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -72,6 +83,8 @@ pub struct TimelinePane {
     pub draft: Option<(EntryKind, String)>,
     /// Cached indices of shown entries: (timeline length, filter, search) → indices.
     cache: Option<(usize, Filter, String, Vec<usize>)>,
+    /// Your notes not yet acknowledged, oldest first (kept by the app).
+    pub pending: Vec<PendingNote>,
 }
 
 impl Default for TimelinePane {
@@ -88,6 +101,7 @@ impl Default for TimelinePane {
             editor: None,
             draft: None,
             cache: None,
+            pending: Vec::new(),
         }
     }
 }

@@ -114,6 +114,12 @@ pub(super) fn render(
     });
     let [list_area, editor_area] =
         Layout::vertical([Constraint::Min(1), Constraint::Length(editor_height)]).areas(inner);
+    // Pending notes take the foot of the list, at most half of it.
+    let pending = pending_lines(pane, ctx, list_area);
+    let pending_height = u16::try_from(pending.len()).unwrap_or(u16::MAX);
+    let [list_area, pending_area] =
+        Layout::vertical([Constraint::Min(1), Constraint::Length(pending_height)]).areas(list_area);
+    Paragraph::new(pending).render(pending_area, buf);
     let lines = if count == 0 {
         let message = if pane.filtering() {
             "nothing matches — Esc clears the filter"
@@ -131,6 +137,59 @@ pub(super) fn render(
     if let Some(editor) = pane.editor.as_mut() {
         editor.render(theme, editor_area, buf);
     }
+}
+
+/// Your unacknowledged notes as lines, marked pending, fitting in half of `area` (the
+/// newest kept; a count says how many more wait).
+fn pending_lines(pane: &TimelinePane, ctx: &ViewCtx, area: Rect) -> Vec<Line<'static>> {
+    let room = usize::from(area.height / 2);
+    if pane.pending.is_empty() || room == 0 {
+        return Vec::new();
+    }
+    let width = usize::from(area.width);
+    let mut lines: Vec<Line<'static>> = Vec::new();
+    let mut left_out = 0;
+    for (i, note) in pane.pending.iter().enumerate().rev() {
+        let entry = TimelineEntry {
+            seq: 0,
+            at: note.typed_at,
+            author: ctx.me.to_string(),
+            kind: note.kind,
+            text: format!("[pending] {}", note.text),
+            typed_at: None,
+            correction: None,
+            earlier: Vec::new(),
+            milestone: false,
+        };
+        let mut drawn = entry_lines(&entry, ctx.theme, width, pane.one_line);
+        // Leave a row for the count when older notes will not fit.
+        let reserve = usize::from(i > 0);
+        if lines.len() + drawn.len() + reserve > room {
+            left_out = i + 1;
+            break;
+        }
+        let pending = ctx
+            .theme
+            .style(Meaning::Warn)
+            .add_modifier(Modifier::ITALIC);
+        for line in &mut drawn {
+            for span in &mut line.spans {
+                span.style = span.style.patch(pending);
+            }
+        }
+        drawn.append(&mut lines);
+        lines = drawn;
+    }
+    if left_out > 0 {
+        lines.insert(
+            0,
+            Line::from(Span::styled(
+                ellipsize(&format!("… {left_out} more pending note(s) above"), width),
+                ctx.theme.style(Meaning::Warn),
+            )),
+        );
+    }
+    lines
 }
 
 /// The title's extra: how many entries, the filter, and whether it is paused.
