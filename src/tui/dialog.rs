@@ -74,7 +74,8 @@ pub fn wrap(text: &str, width: usize) -> Vec<String> {
     out
 }
 
-fn centered(area: Rect, width: u16, height: u16) -> Rect {
+/// A `width` × `height` box centred in `area` (clipped to it): every overlay sits here.
+pub(super) fn centered(area: Rect, width: u16, height: u16) -> Rect {
     let [row] = Layout::vertical([Constraint::Length(height.min(area.height))])
         .flex(Flex::Center)
         .areas(area);

@@ -3,6 +3,7 @@
 //! [`Page`]: where it sits, its rows already wrapped to its width, so `update` can stop
 //! scrolling at the end with the same numbers `view` draws with.
 
+use super::dialog::centered;
 use super::editing;
 use super::keymap::{self, Context};
 use super::panes::Detail;
@@ -10,7 +11,7 @@ use super::theme::{Meaning, Theme};
 use super::wrap;
 use ratatui::buffer::Buffer;
 use ratatui::crossterm::event::{KeyCode, KeyEvent};
-use ratatui::layout::{Constraint, Flex, Layout, Rect};
+use ratatui::layout::Rect;
 use ratatui::style::Modifier;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, BorderType, Borders, Clear, Paragraph, Widget};
@@ -25,16 +26,6 @@ pub struct Page {
     pub rect: Rect,
     pub title: String,
     pub lines: Vec<Line<'static>>,
-}
-
-fn centered(area: Rect, width: u16, height: u16) -> Rect {
-    let [row] = Layout::vertical([Constraint::Length(height.min(area.height))])
-        .flex(Flex::Center)
-        .areas(area);
-    let [cell] = Layout::horizontal([Constraint::Length(width.min(area.width))])
-        .flex(Flex::Center)
-        .areas(row);
-    cell
 }
 
 impl Page {

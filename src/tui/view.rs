@@ -6,6 +6,7 @@
 
 use super::app::App;
 use super::dialog::Dialog;
+use super::dialog::centered;
 use super::incidents;
 use super::keymap::Context;
 use super::layout::{PaneKind, TabBar};
@@ -15,7 +16,7 @@ use super::panes::{Pane, ViewCtx, ellipsize, fit_line};
 use super::reader;
 use super::theme::Meaning;
 use ratatui::Frame;
-use ratatui::layout::{Constraint, Flex, Layout, Rect};
+use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Modifier;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, BorderType, Borders, Clear, Paragraph, Widget};
@@ -146,16 +147,6 @@ fn render_status(app: &mut App, area: Rect, frame: &mut Frame) {
         }
     };
     Paragraph::new(line).render(area, frame.buffer_mut());
-}
-
-fn centered(area: Rect, width: u16, height: u16) -> Rect {
-    let [row] = Layout::vertical([Constraint::Length(height.min(area.height))])
-        .flex(Flex::Center)
-        .areas(area);
-    let [cell] = Layout::horizontal([Constraint::Length(width.min(area.width))])
-        .flex(Flex::Center)
-        .areas(row);
-    cell
 }
 
 /// A picker's box, its title fitted to `width` columns.
