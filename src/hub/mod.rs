@@ -15,6 +15,7 @@ pub mod config;
 mod connection;
 pub mod effects;
 mod entry;
+mod execute;
 mod fds;
 pub mod limits;
 pub mod metrics;

@@ -7,11 +7,11 @@
 
 use super::HubState;
 use super::Unavailable;
-use super::actor::{Broadcast, CommandReply};
+use super::actor::Broadcast;
 use super::admission::Slot;
 use super::connection::{Connection, ReadFailure, SendFailure, Ws};
-use crate::engine::Submission;
-use crate::incident::{Actor, Command};
+use super::execute::{execute, reject};
+use crate::incident::Actor;
 use crate::protocol::{
     COMMAND_BURST, COMMANDS_PER_SECOND, ClientFrame, CloseReason, HubFrame, Identity,
     MAX_COMMAND_ID_CHARS, MAX_FRAME_BYTES, PROTOCOL_VERSION, RejectReason,
@@ -393,15 +393,6 @@ enum Handled {
     Close(CloseReason, String),
 }
 
-fn reject(id: &str, code: RejectReason, message: impl Into<String>) -> HubFrame {
-    HubFrame::Reject {
-        id: id.to_string(),
-        code,
-        message: message.into(),
-        retry_after_ms: None,
-    }
-}
-
 /// How a connection that asked for an unavailable incident in its `hello` is closed.
 fn close_reason(why: &Unavailable) -> CloseReason {
     match why {
@@ -557,91 +548,6 @@ async fn handle_frame(
                 incident,
                 command,
             )))
-        }
-    }
-}
-
-async fn execute(
-    hub: Arc<HubState>,
-    actor: Actor,
-    id: String,
-    incident: Option<String>,
-    command: Command,
-) -> HubFrame {
-    if let Some(refused) = hub.auth.refuse(&command) {
-        let code = RejectReason::from(refused.code);
-        hub.metrics.rejected(code);
-        return reject(&id, code, refused.message);
-    }
-    let submission = Submission {
-        actor,
-        command,
-        command_id: Some(id.clone()),
-    };
-    let (incident, reply) = match (&submission.command, incident) {
-        (Command::Declare { .. }, _) => {
-            // A re-sent declare that was applied is answered as a duplicate, whatever
-            // the rate; every other declare takes one from the token's bucket.
-            if !hub.registry.is_declared(&id)
-                && let Err(limited) = hub.limiters.declares.check(&submission.actor.name)
-            {
-                hub.metrics.rejected(RejectReason::RateLimited);
-                return HubFrame::Reject {
-                    id,
-                    code: RejectReason::RateLimited,
-                    message: limited.message.clone(),
-                    retry_after_ms: Some(limited.retry_after_ms()),
-                };
-            }
-            match hub.registry.declare(submission).await {
-                Ok(result) => result,
-                Err(error) => {
-                    tracing::error!(%error, "declare failed");
-                    hub.metrics.rejected(RejectReason::StorageFailed);
-                    return reject(&id, RejectReason::StorageFailed, error.to_string());
-                }
-            }
-        }
-        (_, None) => {
-            hub.metrics.rejected(RejectReason::Invalid);
-            return reject(
-                &id,
-                RejectReason::Invalid,
-                "name the incident this command is for",
-            );
-        }
-        (_, Some(incident)) => {
-            let reply = hub.registry.submit(&incident, submission).await;
-            (incident, reply)
-        }
-    };
-    match reply {
-        CommandReply::Applied { seq } => HubFrame::Ack {
-            id,
-            incident,
-            seq,
-            duplicate: false,
-        },
-        CommandReply::Duplicate { seq } => HubFrame::Ack {
-            id,
-            incident,
-            seq,
-            duplicate: true,
-        },
-        CommandReply::Rejected(rejection) => {
-            let code = RejectReason::from(rejection.code);
-            hub.metrics.rejected(code);
-            reject(&id, code, rejection.message)
-        }
-        CommandReply::StorageFailed(message) => {
-            hub.metrics.rejected(RejectReason::StorageFailed);
-            reject(&id, RejectReason::StorageFailed, message)
-        }
-        // Never `no_incident` for one that exists: shutting down is retryable.
-        CommandReply::Unavailable(why) => {
-            let code = why.reject_reason();
-            hub.metrics.rejected(code);
-            reject(&id, code, why.message(&incident))
         }
     }
 }
