@@ -72,8 +72,9 @@ pub trait IncidentStore {
     fn summaries(&self) -> Result<Vec<(String, Pinned)>, StoreError>;
 }
 
-/// One incident's log, open for appending.
-pub trait IncidentLog {
+/// One incident's log, open for appending. `Send`: the hub moves it to the incident's
+/// actor thread.
+pub trait IncidentLog: Send + std::fmt::Debug {
     /// The last event's seq and its line's chain hash (seq 0 and
     /// [`GENESIS_PREV`](super::GENESIS_PREV) when empty).
     fn head(&self) -> Head;
