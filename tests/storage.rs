@@ -88,5 +88,9 @@ fn file_store_ignores_a_damaged_or_planted_snapshot() {
     let err = log.read_snapshot().unwrap_err();
     assert!(matches!(err, StoreError::NotInLog { .. }), "{err}");
     assert!(err.to_string().contains("ends at seq 2"), "{err}");
-    assert_eq!(store.ids().unwrap(), ["INC-1"], "side files are not incidents");
+    assert_eq!(
+        store.ids().unwrap(),
+        ["INC-1"],
+        "side files are not incidents"
+    );
 }

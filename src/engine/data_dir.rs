@@ -5,9 +5,9 @@
 
 use super::{EngineError, Incident, Submission};
 use crate::incident::{Command, Runbooks, Severity, Status};
+use crate::store::{FileStore, IncidentStore, StoreError};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-use crate::store::{FileStore, IncidentStore, StoreError};
 use std::path::{Path, PathBuf};
 
 /// Where warroom keeps its incidents.

@@ -101,14 +101,25 @@ fn seqs_are_ordered_and_gapless<H: Harness>(h: &H) {
     let head = log.head();
     let gap = log.append(&head, &[ev(5, 0)]).unwrap_err();
     assert!(
-        matches!(gap, StoreError::SeqMismatch { expected: 4, found: 5 }),
+        matches!(
+            gap,
+            StoreError::SeqMismatch {
+                expected: 4,
+                found: 5
+            }
+        ),
         "{gap}"
     );
     let repeat = log.append(&head, &[ev(3, 0)]).unwrap_err();
     assert!(matches!(repeat, StoreError::SeqMismatch { .. }), "{repeat}");
     assert_eq!(log.head(), head, "a refused batch writes nothing");
     log.append(&head, &evs(4..=6)).unwrap();
-    let seqs: Vec<u64> = log.read_range(1, 6).unwrap().iter().map(|e| e.seq).collect();
+    let seqs: Vec<u64> = log
+        .read_range(1, 6)
+        .unwrap()
+        .iter()
+        .map(|e| e.seq)
+        .collect();
     assert_eq!(seqs, (1..=6).collect::<Vec<_>>());
     let reopened = h.store(dir.path());
     drop(log);
@@ -161,7 +172,11 @@ fn acknowledged_appends_survive_a_reopen<H: Harness>(h: &H) {
     };
     let store = h.store(dir.path());
     let opened = store.open::<Ev>("INC-1").unwrap();
-    assert_eq!(opened.events, evs(1..=10), "every acknowledged append is there");
+    assert_eq!(
+        opened.events,
+        evs(1..=10),
+        "every acknowledged append is there"
+    );
     assert!(opened.torn_tail.is_none());
     assert_eq!(opened.log.head(), head);
 }
@@ -199,7 +214,10 @@ fn range_outside_the_log_is_a_clear_error<H: Harness>(h: &H) {
         }
     }
     let message = log.read_range(2, 9).unwrap_err().to_string();
-    assert!(message.contains("2..=9") && message.contains("1..=3"), "{message}");
+    assert!(
+        message.contains("2..=9") && message.contains("1..=3"),
+        "{message}"
+    );
     let middle = log.read_range(2, 2).unwrap();
     assert_eq!(middle.len(), 1);
     assert_eq!(middle[0].seq, 2);
