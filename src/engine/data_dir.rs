@@ -1,9 +1,11 @@
-//! A data directory on disk: `incidents/<id>.jsonl`, one hash-chained log per incident;
+//! A data directory on disk: `incidents/<id>.jsonl`, one hash-chained log per incident
+//! (the [`FileStore`] over `incidents/`, through which every log is created and opened);
 //! choosing the next free incident id; and the summary of every incident, naming those
 //! whose log cannot be served (quarantined) instead of failing on them.
 
 use super::{EngineError, Incident, Submission};
 use crate::incident::{Command, Runbooks, Severity, Status};
+use crate::store::{FileStore, IncidentStore, StoreError};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
@@ -110,30 +112,24 @@ impl DataDir {
         self.root.join("incidents")
     }
 
+    /// The store holding the incident logs.
+    pub fn store(&self) -> FileStore {
+        FileStore::new(self.incidents_dir())
+    }
+
     pub fn log_path(&self, id: &str) -> PathBuf {
-        self.incidents_dir().join(format!("{id}.jsonl"))
+        self.store().log_path(id)
     }
 
     /// Incident ids, oldest first (ids sort by date, then number).
     pub fn ids(&self) -> Result<Vec<String>, EngineError> {
-        let dir = self.incidents_dir();
-        let entries = match std::fs::read_dir(&dir) {
-            Ok(entries) => entries,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-            Err(cause) => {
-                return Err(EngineError::Io {
-                    path: dir.display().to_string(),
-                    cause,
-                });
-            }
-        };
-        let mut ids: Vec<String> = entries
-            .filter_map(Result::ok)
-            .filter_map(|e| {
-                let name = e.file_name().to_string_lossy().to_string();
-                name.strip_suffix(".jsonl").map(str::to_string)
-            })
-            .collect();
+        let mut ids = self.store().ids().map_err(|error| match error {
+            StoreError::Io { path, cause, .. } => EngineError::Io {
+                path: path.display().to_string(),
+                cause,
+            },
+            other => EngineError::Store(other),
+        })?;
         ids.sort_by_key(|id| sort_key(id));
         Ok(ids)
     }
@@ -177,7 +173,7 @@ impl DataDir {
         if !path.exists() || crate::incident::limits::check_incident_id(id).is_err() {
             return Err(EngineError::NotFound(id.to_string()));
         }
-        let incident = Incident::open(&path)?;
+        let incident = Incident::open(&self.store(), id)?;
         if incident.events().is_empty() {
             // A declare that never wrote its first event (a crash between creating the
             // file and writing it): there is no incident here, only an empty file.
@@ -235,7 +231,7 @@ impl DataDir {
                 format!("incident {id} already exists"),
             )));
         }
-        Incident::create(&self.log_path(&id), &submission, now, runbooks)
+        Incident::create(&self.store(), &id, &submission, now, runbooks)
     }
 
     /// A summary of every incident. `on_torn` hears of each log whose unfinished final

@@ -1,7 +1,9 @@
 //! The incident engine: an incident's state joined to its durable log. It decides a
 //! batch of commands, appends every resulting event with one fsync (group commit), and
 //! only then reports them as done. The hub's incident task and the local CLI both drive
-//! incidents through it, so both behave the same.
+//! incidents through it, so both behave the same. Every write goes through the storage
+//! seam ([`IncidentLog::append`](crate::store::IncidentLog::append), expecting the head
+//! the decisions were made on); the data directory's store is the file store.
 
 mod data_dir;
 
@@ -9,7 +11,7 @@ pub use data_dir::{AUTO_NUMBER_CEILING, DataDir, IncidentSummary, quarantine_rea
 
 use crate::incident::export::LogHead;
 use crate::incident::{Actor, Command, Event, Rejection, Runbooks, State, decide};
-use crate::store::{EventLog, LogRecord, StoreError, TornTail};
+use crate::store::{FileStore, IncidentLog, IncidentStore, LogRecord, StoreError, TornTail};
 use chrono::{DateTime, Utc};
 use std::sync::Arc;
 
@@ -75,15 +77,16 @@ pub struct Committed {
 pub struct Incident {
     state: State,
     events: Vec<Event>,
-    log: EventLog,
+    /// The file store's log handle, reached only through [`IncidentLog`].
+    log: <FileStore as IncidentStore>::Log,
     torn_tail: Option<TornTail>,
 }
 
 impl Incident {
-    /// Replays an existing log. A torn final line (a crash mid-write, never
+    /// Replays incident `id` from `store`. A torn final line (a crash mid-write, never
     /// acknowledged) is cut off; [`Incident::torn_tail`] says so.
-    pub fn open(path: &std::path::Path) -> Result<Incident, StoreError> {
-        let opened = EventLog::open::<Event>(path)?;
+    pub fn open(store: &FileStore, id: &str) -> Result<Incident, StoreError> {
+        let opened = store.open::<Event>(id)?;
         let state = State::replay(&opened.events);
         Ok(Incident {
             state,
@@ -94,10 +97,11 @@ impl Incident {
     }
 
     /// Decides `declare` against an empty incident and, only if it is accepted, creates
-    /// the log at `path` and writes the first events. If that first write fails (a full
-    /// disk), the new file is removed again: a declare that failed leaves nothing behind.
+    /// incident `id` in `store` with its first events. If that first write fails (a full
+    /// disk), the store removes what it created: a declare that failed leaves nothing.
     pub fn create(
-        path: &std::path::Path,
+        store: &FileStore,
+        id: &str,
         submission: &Submission,
         now: DateTime<Utc>,
         runbooks: &Runbooks,
@@ -112,13 +116,7 @@ impl Incident {
             submission.command_id.as_deref(),
         )
         .map_err(EngineError::Rejected)?;
-        let mut log = EventLog::create(path)?;
-        if let Err(error) = log.append(&events) {
-            // We created the file (create_new) and hold its lock, so it is ours to remove;
-            // if even that fails, the empty file is quarantined at the next load.
-            let _ = std::fs::remove_file(path);
-            return Err(error.into());
-        }
+        let (log, _json) = store.create(id, &events)?;
         let state = State::replay(&events);
         Ok(Incident {
             state,
@@ -146,9 +144,10 @@ impl Incident {
 
     /// The log's head: the last event's seq and its line's chain hash.
     pub fn head(&self) -> LogHead {
+        let head = IncidentLog::head(&self.log);
         LogHead {
-            seq: self.log.len(),
-            hash: self.log.head_hash().to_string(),
+            seq: head.seq,
+            hash: head.hash,
         }
     }
 
@@ -162,6 +161,9 @@ impl Incident {
         runbooks: &Runbooks,
     ) -> Result<Committed, EngineError> {
         let committed_len = self.events.len();
+        // The head every decision below starts from: the append expects it, so a batch
+        // decided on a state that is no longer the log's is refused, never interleaved.
+        let decided_on = IncidentLog::head(&self.log);
         let mut outcomes = Vec::with_capacity(batch.len());
         for submission in batch {
             if let Some(last_seq) = submission
@@ -199,7 +201,7 @@ impl Incident {
                 event_json: Vec::new(),
             });
         }
-        match self.log.append(new_events) {
+        match IncidentLog::append(&mut self.log, &decided_on, new_events) {
             Ok(event_json) => Ok(Committed {
                 outcomes,
                 event_json,

@@ -205,6 +205,74 @@ pub enum StoreError {
         /// The error of the truncation or its sync.
         rollback: io::Error,
     },
+    /// An append named a head that is not the log's: someone else appended first (or the
+    /// caller's view is stale). Nothing was written; re-read the head and decide again.
+    #[error(
+        "conflict: the append expected the log to end at {expected}, but it ends at \
+         {actual}; nothing was written"
+    )]
+    Conflict {
+        /// The head the caller expected, `SEQ:HASH`.
+        expected: super::Head,
+        /// The log's actual head.
+        actual: super::Head,
+    },
+    /// A range read asked for events the log does not have.
+    #[error(
+        "events {from}..={to} are outside the log, which holds 1..={last} \
+         (a range starts at 1 and ends at or before the last seq)"
+    )]
+    OutOfRange {
+        /// First seq asked for.
+        from: u64,
+        /// Last seq asked for.
+        to: u64,
+        /// The log's last seq.
+        last: u64,
+    },
+    /// A range read asked for more events than one call returns.
+    #[error("events {from}..={to} are more than {max} at once: ask for them in pages")]
+    RangeTooLong {
+        /// First seq asked for.
+        from: u64,
+        /// Last seq asked for.
+        to: u64,
+        /// The most events one read returns.
+        max: u64,
+    },
+    /// A snapshot (or summary) names a seq and hash that are not in the log: it is
+    /// stale, from another log, or forged. Written: refused; read: to be ignored.
+    #[error(
+        "the {what} for {} covers {claimed}, which this log does not have ({reason}); \
+         it is ignored and rebuilt from the log",
+        path.display()
+    )]
+    NotInLog {
+        /// `"snapshot"` or `"summary"`.
+        what: &'static str,
+        /// The snapshot's or summary's file (or the log's, when writing).
+        path: PathBuf,
+        /// The head it claims to cover.
+        claimed: super::Head,
+        /// Why it does not match, in words.
+        reason: String,
+    },
+    /// A snapshot (or summary) file is damaged or from another version.
+    #[error("the {what} {} is unreadable ({reason}); it is ignored and rebuilt from the log", path.display())]
+    BadSidecar {
+        /// `"snapshot"` or `"summary"`.
+        what: &'static str,
+        /// The file.
+        path: PathBuf,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// An incident id that cannot name a log in this store.
+    #[error("`{id}` cannot name an incident log (empty, a path, or a hidden name)")]
+    BadId {
+        /// The id as given.
+        id: String,
+    },
     /// An earlier failed write could not be undone, so this handle refuses to append.
     #[error(
         "{} refuses new events: an earlier failed write could not be undone; reopen \

@@ -31,18 +31,21 @@ pub struct EventLog {
     poisoned: bool,
 }
 
-/// The result of [`EventLog::open`].
+/// The result of [`EventLog::open`] (and of [`IncidentStore::open`] for any backend,
+/// whose log handle is `L`).
+///
+/// [`IncidentStore::open`]: super::IncidentStore::open
 #[derive(Debug)]
-pub struct Opened<E> {
+pub struct Opened<E, L = EventLog> {
     /// The log, ready to append.
-    pub log: EventLog,
+    pub log: L,
     /// Every event in the log, in order.
     pub events: Vec<E>,
     /// The unfinished line that was cut off, if a crash left one: tell the user.
     pub torn_tail: Option<TornTail>,
 }
 
-fn io_error(op: &'static str, path: &Path) -> impl FnOnce(io::Error) -> StoreError {
+pub(super) fn io_error(op: &'static str, path: &Path) -> impl FnOnce(io::Error) -> StoreError {
     move |cause| StoreError::Io {
         op,
         path: path.to_owned(),
@@ -61,7 +64,7 @@ fn lock(file: &File, path: &Path) -> Result<(), StoreError> {
 }
 
 /// Makes the new directory entry durable; without it a crash could lose the file itself.
-fn sync_parent(path: &Path) -> Result<(), StoreError> {
+pub(super) fn sync_parent(path: &Path) -> Result<(), StoreError> {
     let parent = match path.parent() {
         Some(parent) if !parent.as_os_str().is_empty() => parent,
         _ => Path::new("."),
@@ -249,6 +252,12 @@ impl EventLog {
     /// The seq the next appended event must carry.
     pub fn next_seq(&self) -> u64 {
         self.events + 1
+    }
+
+    /// The file's length as last written and synced by this handle: the acknowledged
+    /// lines, and nothing after them.
+    pub(super) fn synced_len(&self) -> u64 {
+        self.good_len
     }
 
     /// The log file's path.

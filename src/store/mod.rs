@@ -2,6 +2,8 @@
 //! hash-chained, so that any later change to a written line is detected.
 //!
 //! The module is generic: it knows the domain's event type only through [`LogRecord`].
+//! Callers reach a log through the storage seam in [`backend`] ([`IncidentStore`],
+//! [`IncidentLog`]); the file store ([`FileStore`] over [`EventLog`]) is the default.
 //!
 //! # Line format
 //!
@@ -29,6 +31,7 @@
 //! with its 1-based line number, and never repaired. A crash in the middle of a batch
 //! may keep the batch's complete lines: they are valid, chained events and are replayed.
 
+pub mod backend;
 mod chain;
 mod commit;
 mod error;
@@ -37,6 +40,7 @@ pub mod private;
 mod scan;
 mod verify;
 
+pub use backend::{FileStore, IncidentLog, IncidentStore, Pinned, StoredEvent};
 pub use chain::GENESIS_PREV;
 pub use error::{Damage, LineError, StoreError, VerifyError};
 pub use event_log::{EventLog, Opened};

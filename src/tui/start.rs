@@ -16,7 +16,7 @@ use crate::hub::{Effects, HubLimits, HubOptions, RunningHub, start_with};
 use crate::incident::{Role, Runbooks};
 use crate::net::HubClient;
 use crate::protocol::Identity;
-use crate::store::EventLog;
+use crate::store::IncidentStore;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -244,8 +244,10 @@ async fn demo_hub(runbooks: &Runbooks) -> Result<(RunningHub, String, PathBuf), 
     // fails before anything is sent, and says why, on the timeline.
     let mut runbooks = runbooks.clone();
     runbooks.actions = example_actions();
-    let mut log = EventLog::create(data.log_path(demo::DEMO_ID)).map_err(|e| e.to_string())?;
-    log.append(&events).map_err(|e| e.to_string())?;
+    let (log, _json) = data
+        .store()
+        .create(demo::DEMO_ID, &events)
+        .map_err(|e| e.to_string())?;
     drop(log);
     log_to_file(&dir);
     let token = new_token().map_err(|e| e.to_string())?;

@@ -1,0 +1,245 @@
+//! The default backend: a directory of logs, `<id>.jsonl` each (today's [`EventLog`]
+//! with its group commit, fsync and torn-tail repair, unchanged), with the snapshot in
+//! `<id>.snapshot` and the summary in `<id>.summary` beside it (see
+//! [`sidecar`](super::sidecar)). One writer per log, enforced by the log's OS lock.
+//!
+//! Reads of a range scan the file from its start (checking the chain as they go): the
+//! seq → offset index that makes them cheap comes with paging.
+
+use std::fs::File;
+use std::io::{BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use super::{IncidentLog, IncidentStore, MAX_RANGE, Pinned, StoredEvent, sidecar};
+use crate::store::chain::{GENESIS_PREV, check_line};
+use crate::store::error::{LineError, StoreError};
+use crate::store::event_log::io_error;
+use crate::store::{EventLog, Head, LogRecord, Opened};
+
+/// A directory holding one log per incident.
+#[derive(Debug, Clone)]
+pub struct FileStore {
+    dir: PathBuf,
+}
+
+impl FileStore {
+    /// The store over `dir` (created, 0700, on the first [`IncidentStore::create`]).
+    pub fn new(dir: impl Into<PathBuf>) -> FileStore {
+        FileStore { dir: dir.into() }
+    }
+
+    /// The directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Where incident `id`'s log is (whether or not it exists).
+    pub fn log_path(&self, id: &str) -> PathBuf {
+        self.dir.join(format!("{id}.jsonl"))
+    }
+
+    /// `id`'s log path, if `id` can name a file of its own in the directory.
+    fn checked_path(&self, id: &str) -> Result<PathBuf, StoreError> {
+        let plain = !id.is_empty()
+            && !id.starts_with('.')
+            && !id.contains(['/', '\\', '\0'])
+            && id != ".."
+            && !id.ends_with(".tmp");
+        if !plain {
+            return Err(StoreError::BadId { id: id.to_owned() });
+        }
+        Ok(self.log_path(id))
+    }
+}
+
+impl IncidentStore for FileStore {
+    type Log = EventLog;
+
+    fn ids(&self) -> Result<Vec<String>, StoreError> {
+        let entries = match std::fs::read_dir(&self.dir) {
+            Ok(entries) => entries,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(cause) => return Err(io_error("read directory", &self.dir)(cause)),
+        };
+        Ok(entries
+            .filter_map(Result::ok)
+            .filter_map(|e| {
+                let name = e.file_name().to_string_lossy().to_string();
+                name.strip_suffix(".jsonl").map(str::to_string)
+            })
+            .collect())
+    }
+
+    fn create<E: LogRecord>(
+        &self,
+        id: &str,
+        first: &[E],
+    ) -> Result<(EventLog, Vec<Arc<str>>), StoreError> {
+        let path = self.checked_path(id)?;
+        crate::store::private::create_dir_all(&self.dir)
+            .map_err(io_error("create directory", &self.dir))?;
+        let mut log = EventLog::create(&path)?;
+        let genesis = IncidentLog::head(&log);
+        match IncidentLog::append(&mut log, &genesis, first) {
+            Ok(json) => Ok((log, json)),
+            Err(error) => {
+                // We created the file (create_new) and hold its lock, so it is ours to
+                // remove; if even that fails, the empty file is reported at the next open.
+                drop(log);
+                let _ = std::fs::remove_file(&path);
+                Err(error)
+            }
+        }
+    }
+
+    fn open<E: LogRecord>(&self, id: &str) -> Result<Opened<E>, StoreError> {
+        EventLog::open(self.checked_path(id)?)
+    }
+
+    fn summaries(&self) -> Result<Vec<(String, Pinned)>, StoreError> {
+        let mut out = Vec::new();
+        for id in self.ids()? {
+            let path = self.log_path(&id).with_extension("summary");
+            // A missing or damaged summary is left out: the caller builds that one from
+            // the log (and writes it again), so one bad file never hides the others.
+            if let Ok(Some(summary)) = sidecar::read(&path, "summary") {
+                out.push((id, summary));
+            }
+        }
+        Ok(out)
+    }
+}
+
+impl EventLog {
+    fn sidecar_path(&self, kind: &str) -> PathBuf {
+        self.path().with_extension(kind)
+    }
+
+    /// Ok if the log holds `head` (its seq, with that chain hash); else why not.
+    fn check_holds(&self, head: &Head) -> Result<(), String> {
+        if head.seq > self.len() {
+            return Err(format!("the log ends at seq {}", self.len()));
+        }
+        let hash = if head.seq == 0 {
+            GENESIS_PREV.to_owned()
+        } else {
+            let found = self
+                .read_range(head.seq, head.seq)
+                .map_err(|e| e.to_string())?;
+            found.into_iter().next().map(|e| e.hash).unwrap_or_default()
+        };
+        if hash == head.hash {
+            Ok(())
+        } else {
+            Err(format!("the log's seq {} hashes to {hash}", head.seq))
+        }
+    }
+
+    fn write_pinned(&self, kind: &'static str, pinned: &Pinned) -> Result<(), StoreError> {
+        self.check_holds(&pinned.head)
+            .map_err(|reason| StoreError::NotInLog {
+                what: kind,
+                path: self.path().to_owned(),
+                claimed: pinned.head.clone(),
+                reason,
+            })?;
+        sidecar::write(&self.sidecar_path(kind), pinned)
+    }
+}
+
+impl IncidentLog for EventLog {
+    fn head(&self) -> Head {
+        Head {
+            seq: self.len(),
+            hash: self.head_hash().to_owned(),
+        }
+    }
+
+    fn append<E: LogRecord>(
+        &mut self,
+        expected: &Head,
+        events: &[E],
+    ) -> Result<Vec<Arc<str>>, StoreError> {
+        let actual = IncidentLog::head(self);
+        if *expected != actual {
+            return Err(StoreError::Conflict {
+                expected: expected.clone(),
+                actual,
+            });
+        }
+        EventLog::append(self, events)
+    }
+
+    fn read_range(&self, from: u64, to: u64) -> Result<Vec<StoredEvent>, StoreError> {
+        let last = self.len();
+        if from == 0 || from > to || to > last {
+            return Err(StoreError::OutOfRange { from, to, last });
+        }
+        if to - from >= MAX_RANGE {
+            return Err(StoreError::RangeTooLong {
+                from,
+                to,
+                max: MAX_RANGE,
+            });
+        }
+        let path = self.path();
+        let file = File::open(path).map_err(io_error("open", path))?;
+        // Only what this handle wrote and synced: nothing beyond it is acknowledged.
+        let mut reader = BufReader::new(file.take(self.synced_len()));
+        let damaged = |line: u64, damage| StoreError::Damaged {
+            path: path.to_owned(),
+            error: LineError {
+                line: usize::try_from(line).unwrap_or(usize::MAX),
+                damage,
+            },
+        };
+        let mut out = Vec::new();
+        let mut prev = GENESIS_PREV.to_owned();
+        let mut line = Vec::new();
+        for seq in 1..=to {
+            line.clear();
+            reader
+                .read_until(b'\n', &mut line)
+                .map_err(io_error("read", path))?;
+            let Some(body) = line.strip_suffix(b"\n") else {
+                // The file is shorter than the length we synced: changed under us.
+                return Err(damaged(seq, crate::store::Damage::Empty));
+            };
+            let line_no = usize::try_from(seq).unwrap_or(usize::MAX);
+            let checked = check_line(body, &prev, line_no, seq).map_err(|d| damaged(seq, d))?;
+            if seq >= from {
+                out.push(StoredEvent {
+                    seq,
+                    hash: checked.hash.to_owned(),
+                    json: Arc::from(checked.event),
+                });
+            }
+            prev = checked.hash.to_owned();
+        }
+        Ok(out)
+    }
+
+    fn write_snapshot(&mut self, snapshot: &Pinned) -> Result<(), StoreError> {
+        self.write_pinned("snapshot", snapshot)
+    }
+
+    fn read_snapshot(&self) -> Result<Option<Pinned>, StoreError> {
+        let path = self.sidecar_path("snapshot");
+        let Some(snapshot) = sidecar::read(&path, "snapshot")? else {
+            return Ok(None);
+        };
+        self.check_holds(&snapshot.head)
+            .map_err(|reason| StoreError::NotInLog {
+                what: "snapshot",
+                path,
+                claimed: snapshot.head.clone(),
+                reason,
+            })?;
+        Ok(Some(snapshot))
+    }
+
+    fn write_summary(&mut self, summary: &Pinned) -> Result<(), StoreError> {
+        self.write_pinned("summary", summary)
+    }
+}

@@ -1,0 +1,112 @@
+//! The storage seam: the narrow interface every incident store implements
+//! ([`IncidentStore`] for the set of incidents, [`IncidentLog`] for one incident's
+//! writable log), so the engine writes through one path whatever keeps the bytes. The
+//! file store ([`FileStore`], over [`EventLog`](super::EventLog)) is the default; the
+//! contract any other backend must meet is docs/STORAGE.md and the suite in
+//! `tests/storage_contract/`.
+
+mod file;
+mod sidecar;
+
+pub use file::FileStore;
+
+use std::sync::Arc;
+
+use super::{Head, LogRecord, Opened, StoreError};
+
+/// The most events one [`IncidentLog::read_range`] returns: a page, not a replay.
+pub const MAX_RANGE: u64 = 65_536;
+
+/// One stored event as read back: its seq, its line's chain hash, and the event JSON
+/// exactly as stored (and hashed).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredEvent {
+    pub seq: u64,
+    /// 64 lowercase hex digits.
+    pub hash: String,
+    pub json: Arc<str>,
+}
+
+/// Opaque bytes pinned to the log head they were made from: a snapshot of an incident's
+/// state, or its summary. The store never interprets `bytes`; it only checks that `head`
+/// is in the log and that the bytes come back as written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pinned {
+    /// The seq and chain hash this covers (seq 0 with the genesis hash: nothing yet).
+    pub head: Head,
+    pub bytes: Vec<u8>,
+}
+
+/// A set of incidents, each with its own hash-chained log.
+///
+/// Ids are names the caller has already validated (the engine's incident-id rule); a
+/// store refuses ids it could not keep apart ([`StoreError::BadId`]).
+pub trait IncidentStore {
+    /// The writable handle on one incident's log. Holding one makes the holder this
+    /// incident's writer *in this process*; other writers (other hubs) are kept honest by
+    /// the expected head of every [`IncidentLog::append`].
+    type Log: IncidentLog;
+
+    /// Every incident id in the store, in no promised order.
+    fn ids(&self) -> Result<Vec<String>, StoreError>;
+
+    /// Creates incident `id` with its first batch of events (seq 1..), durably, and
+    /// returns its log and the stored JSON of the batch. Fails with
+    /// [`StoreError::AlreadyExists`] if the id is taken; a create that fails leaves no
+    /// incident behind (a crash may leave an empty one, which `open` reports empty).
+    fn create<E: LogRecord>(
+        &self,
+        id: &str,
+        first: &[E],
+    ) -> Result<(Self::Log, Vec<Arc<str>>), StoreError>;
+
+    /// Opens incident `id`: verifies its whole chain and decodes every event. A torn
+    /// tail (an unacknowledged write cut short) is removed and reported; any other
+    /// damage is [`StoreError::Damaged`] and nothing is changed.
+    fn open<E: LogRecord>(&self, id: &str) -> Result<Opened<E, Self::Log>, StoreError>;
+
+    /// The summaries written with [`IncidentLog::write_summary`], per id, without opening
+    /// any log. A summary may lag its log (a crash between the append and the summary):
+    /// its [`Pinned::head`] says what it covers, and a reader that needs it exact compares
+    /// it with the log's head.
+    fn summaries(&self) -> Result<Vec<(String, Pinned)>, StoreError>;
+}
+
+/// One incident's log, open for appending. `Send`: the hub moves it to the incident's
+/// actor thread.
+pub trait IncidentLog: Send + std::fmt::Debug {
+    /// The last event's seq and its line's chain hash (seq 0 and
+    /// [`GENESIS_PREV`](super::GENESIS_PREV) when empty).
+    fn head(&self) -> Head;
+
+    /// Appends `events` (which must carry seqs `expected.seq + 1`, `+ 2`, …) if and only
+    /// if the log still ends at `expected`; otherwise [`StoreError::Conflict`] and nothing
+    /// is written. `Ok` means durable: the events survive a crash of this process and of
+    /// the machine (fsync'd, or acknowledged by a quorum). Returns the stored JSON of
+    /// each event, the exact bytes that were hashed, in order.
+    fn append<E: LogRecord>(
+        &mut self,
+        expected: &Head,
+        events: &[E],
+    ) -> Result<Vec<Arc<str>>, StoreError>;
+
+    /// Events `from..=to` (1-based, inclusive) as stored, in seq order, at most
+    /// [`MAX_RANGE`] at once. A range outside `1..=head.seq` is
+    /// [`StoreError::OutOfRange`].
+    fn read_range(&self, from: u64, to: u64) -> Result<Vec<StoredEvent>, StoreError>;
+
+    /// Replaces the incident's snapshot, atomically: a reader sees the old one or the
+    /// new one, never a mix. Refused ([`StoreError::NotInLog`]) unless the log holds
+    /// `snapshot.head`.
+    fn write_snapshot(&mut self, snapshot: &Pinned) -> Result<(), StoreError>;
+
+    /// The incident's snapshot, if it has one that matches the log. One that is damaged,
+    /// from another version ([`StoreError::BadSidecar`]) or names a head the log does not
+    /// have ([`StoreError::NotInLog`]) is an error the caller logs and ignores: a snapshot
+    /// is never trusted over the log.
+    fn read_snapshot(&self) -> Result<Option<Pinned>, StoreError>;
+
+    /// Replaces the incident's summary (what `list` shows), atomically; refused like a
+    /// snapshot unless the log holds `summary.head`.
+    fn write_summary(&mut self, summary: &Pinned) -> Result<(), StoreError>;
+}
