@@ -229,9 +229,9 @@ pub fn bench(what: &super::args::BenchWhat) -> Result<(), CliError> {
         } => {
             let runtime = runtime()?;
             let reports = runtime
-                .block_on(crate::bench::run(clients, *commands, *writers, *per_writer))
+                .block_on(crate::bench::hub::run(clients, *commands, *writers, *per_writer))
                 .map_err(CliError::Failed)?;
-            print!("{}", crate::bench::format(&reports));
+            print!("{}", crate::bench::hub::format(&reports));
         }
         super::args::BenchWhat::Console {
             entries,
@@ -240,7 +240,7 @@ pub fn bench(what: &super::args::BenchWhat) -> Result<(), CliError> {
         } => {
             print!(
                 "{}",
-                crate::bench_console::run(*entries, *width, *height).map_err(CliError::Failed)?
+                crate::bench::console::run(*entries, *width, *height).map_err(CliError::Failed)?
             );
         }
     }

@@ -1,0 +1,6 @@
+//! `warroom bench`: repeatable measurements behind docs/PERFORMANCE.md, one file per
+//! bench: [`hub`] (fan-out latency and durable throughput on loopback), [`console`]
+//! (frame time, terminal bytes and memory with a very long timeline).
+
+pub mod console;
+pub mod hub;
