@@ -229,7 +229,12 @@ pub fn bench(what: &super::args::BenchWhat) -> Result<(), CliError> {
         } => {
             let runtime = runtime()?;
             let reports = runtime
-                .block_on(crate::bench::hub::run(clients, *commands, *writers, *per_writer))
+                .block_on(crate::bench::hub::run(
+                    clients,
+                    *commands,
+                    *writers,
+                    *per_writer,
+                ))
                 .map_err(CliError::Failed)?;
             print!("{}", crate::bench::hub::format(&reports));
         }
