@@ -238,6 +238,23 @@ pub fn bench(what: &super::args::BenchWhat) -> Result<(), CliError> {
                 .map_err(CliError::Failed)?;
             print!("{}", crate::bench::hub::format(&reports));
         }
+        super::args::BenchWhat::Store {
+            events,
+            incidents,
+            each,
+            dir,
+        } => {
+            let options = crate::bench::store::StoreBench {
+                events: *events,
+                incidents: *incidents,
+                each: *each,
+                dir: dir.clone(),
+            };
+            print!(
+                "{}",
+                crate::bench::store::run(&options).map_err(CliError::Failed)?
+            );
+        }
         super::args::BenchWhat::Console {
             entries,
             width,

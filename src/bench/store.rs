@@ -1,0 +1,424 @@
+//! `warroom bench store`: builds a large data directory through the real append path
+//! (the engine: decide, apply, one write and one fsync per batch of commands, without
+//! the hub's per-connection rate limit) and times what reads it — `verify`, `status`
+//! and `list` in local mode, `serve` until `/health` answers — each as the real binary
+//! in a child process, with the child's peak resident memory from `wait4`.
+
+use crate::engine::{DataDir, Incident, Submission};
+use crate::incident::{Actor, Command, EntryKind, Role, Runbooks, Severity};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command as Process, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+/// The incident with `--events` events.
+pub const BIG_ID: &str = "BENCH-BIG";
+/// Commands per engine batch: one write and one fsync each (group commit).
+const BATCH: usize = 1_000;
+/// How long `serve` may take to answer `/health` before the bench gives up.
+const SERVE_LIMIT: Duration = Duration::from_secs(600);
+
+/// What to build and where.
+#[derive(Debug, Clone)]
+pub struct StoreBench {
+    /// Events in the big incident.
+    pub events: u64,
+    /// Incidents in all, the big one included.
+    pub incidents: usize,
+    /// Events in each of the other incidents.
+    pub each: u64,
+    /// Keep the data directory here (and reuse it if it already holds the big
+    /// incident); a temporary one, removed afterwards, otherwise.
+    pub dir: Option<PathBuf>,
+}
+
+/// One operation as measured.
+struct Row {
+    operation: String,
+    elapsed: Duration,
+    peak_kib: u64,
+    note: String,
+}
+
+/// Builds (or reuses) the data directory, measures, and returns a Markdown report.
+pub fn run(options: &StoreBench) -> Result<String, String> {
+    let (root, temporary) = match &options.dir {
+        Some(dir) => (dir.clone(), false),
+        None => (
+            std::env::temp_dir().join(format!("warroom-bench-store-{}", std::process::id())),
+            true,
+        ),
+    };
+    let result = build_and_measure(options, &root);
+    if temporary {
+        let _ = std::fs::remove_dir_all(&root);
+    }
+    result
+}
+
+fn build_and_measure(options: &StoreBench, root: &Path) -> Result<String, String> {
+    let data = DataDir::new(root.join("data"));
+    let mut out = String::new();
+    if cfg!(debug_assertions) {
+        out.push_str("(debug build: figures are not representative; use --release)\n\n");
+    }
+    if data.log_path(BIG_ID).exists() {
+        out.push_str(&format!(
+            "Reusing {} (delete it to rebuild).\n\n",
+            data.root().display()
+        ));
+    } else {
+        let built = Instant::now();
+        let written = build(&data, options)?;
+        let took = built.elapsed();
+        out.push_str(&format!(
+            "Built {} events in {} incidents through the engine in {:.1} s ({:.0} events/s, fsync per {BATCH}-command batch).\n\n",
+            written,
+            options.incidents.max(1),
+            took.as_secs_f64(),
+            written as f64 / took.as_secs_f64().max(f64::EPSILON),
+        ));
+    }
+    let small = small_id(1);
+    let big_log = data.log_path(BIG_ID);
+    let big_bytes = std::fs::metadata(&big_log).map_or(0, |m| m.len());
+    let disk: u64 = data
+        .ids()
+        .map_err(|e| e.to_string())?
+        .iter()
+        .filter_map(|id| std::fs::metadata(data.log_path(id)).ok())
+        .map(|m| m.len())
+        .sum();
+    out.push_str(&format!(
+        "Data directory: {} incidents, {:.0} MB of logs; {BIG_ID} is {:.0} MB.\n\n",
+        data.ids().map_err(|e| e.to_string())?.len(),
+        disk as f64 / 1e6,
+        big_bytes as f64 / 1e6,
+    ));
+
+    let mut rows = Vec::new();
+    let big_path = big_log.display().to_string();
+    rows.push(timed(
+        root,
+        "`warroom verify` (big log)",
+        &["verify", &big_path],
+    )?);
+    rows.push(timed(
+        root,
+        "`warroom status` big (local)",
+        &["status", BIG_ID],
+    )?);
+    if options.incidents > 1 {
+        rows.push(timed(
+            root,
+            &format!(
+                "`warroom status` small, {} events (local)",
+                options.each + 1
+            ),
+            &["status", &small],
+        )?);
+    }
+    rows.push(timed(root, "`warroom list` (local)", &["list"])?);
+    rows.push(timed(
+        root,
+        "`warroom list --json` (local)",
+        &["list", "--json"],
+    )?);
+    rows.push(serve(
+        root,
+        &root.join("data"),
+        "`warroom serve` until /health",
+    )?);
+    let empty = root.join("empty");
+    rows.push(serve(
+        root,
+        &empty,
+        "`warroom serve` until /health, empty dir",
+    )?);
+    out.push_str(&table(&rows));
+    Ok(out)
+}
+
+fn small_id(n: usize) -> String {
+    format!("BENCH-{n:05}")
+}
+
+/// Writes the incidents through the engine; returns how many events were written.
+fn build(data: &DataDir, options: &StoreBench) -> Result<u64, String> {
+    let runbooks = crate::catalog::embedded().map_err(|e| e.to_string())?;
+    let mut written = fill(data, BIG_ID, options.events, &runbooks)?;
+    for n in 1..options.incidents {
+        written += fill(data, &small_id(n), options.each, &runbooks)?;
+    }
+    Ok(written)
+}
+
+/// Declares `id` and adds notes until it holds at least `events` events; the incident
+/// is closed (dropped) before the next, so building holds one incident at a time.
+fn fill(data: &DataDir, id: &str, events: u64, runbooks: &Runbooks) -> Result<u64, String> {
+    let actor = Actor::new("bench", [Role::Commander]);
+    let declare = Submission {
+        actor: actor.clone(),
+        command: Command::Declare {
+            id: id.to_string(),
+            title: format!("bench {id}"),
+            severity: Severity::Sev2,
+            playbook: None,
+            summary: None,
+        },
+        command_id: None,
+    };
+    let mut incident: Incident = data
+        .declare(declare, chrono::Utc::now(), runbooks)
+        .map_err(|e| format!("declaring {id}: {e}"))?;
+    let mut next = 0u64;
+    while (incident.events().len() as u64) < events {
+        let left = events - incident.events().len() as u64;
+        let batch: Vec<Submission> = (0..left.min(BATCH as u64))
+            .map(|_| {
+                next += 1;
+                Submission {
+                    actor: actor.clone(),
+                    command: Command::AddNote {
+                        kind: EntryKind::Note,
+                        text: note_text(next),
+                        typed_at: None,
+                    },
+                    command_id: Some(format!("bench-{next}")),
+                }
+            })
+            .collect();
+        incident
+            .execute(&batch, chrono::Utc::now(), runbooks)
+            .map_err(|e| format!("writing {id}: {e}"))?;
+    }
+    Ok(incident.events().len() as u64)
+}
+
+/// A note of a realistic length (the issue's log averages about 350 bytes a line).
+fn note_text(n: u64) -> String {
+    format!(
+        "bench note {n}: checked the tenant isolation dashboards again, error rate flat, \
+         queue depth back under the alert threshold, waiting on the vendor ticket"
+    )
+}
+
+/// `warroom` (this very binary) with a clean environment, local mode on `data`.
+fn warroom(root: &Path, data: &Path) -> Result<Process, String> {
+    let exe = std::env::current_exe().map_err(|e| format!("cannot find warroom itself: {e}"))?;
+    warroom_at(&exe, root, data)
+}
+
+fn warroom_at(exe: &Path, root: &Path, data: &Path) -> Result<Process, String> {
+    let mut command = Process::new(exe);
+    for (key, _) in std::env::vars_os() {
+        if key.to_string_lossy().starts_with("WARROOM_") {
+            command.env_remove(key);
+        }
+    }
+    let catalog = root.join("empty-catalog");
+    std::fs::create_dir_all(&catalog).map_err(|e| format!("{}: {e}", catalog.display()))?;
+    command
+        .env("WARROOM_CATALOG", catalog)
+        .env("WARROOM_DATA", data)
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::null());
+    Ok(command)
+}
+
+/// Runs `warroom ARGS` to the end: its wall time and peak memory.
+fn timed(root: &Path, operation: &str, args: &[&str]) -> Result<Row, String> {
+    let mut command = warroom(root, &root.join("data"))?;
+    command
+        .args(args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+    let started = Instant::now();
+    let mut child = command.spawn().map_err(|e| format!("{operation}: {e}"))?;
+    let stderr = drain(child.stderr.take());
+    let (success, peak_kib) = reap(&child).map_err(|e| format!("{operation}: {e}"))?;
+    let elapsed = started.elapsed();
+    if !success {
+        let said = stderr.recv().unwrap_or_default();
+        return Err(format!("{operation} failed: {}", said.trim()));
+    }
+    Ok(Row {
+        operation: operation.to_string(),
+        elapsed,
+        peak_kib,
+        note: String::new(),
+    })
+}
+
+/// Reads a pipe to its end on a thread; the text arrives when the pipe closes.
+fn drain(pipe: Option<impl Read + Send + 'static>) -> mpsc::Receiver<String> {
+    let (tx, rx) = mpsc::channel();
+    if let Some(mut pipe) = pipe {
+        std::thread::spawn(move || {
+            let mut text = String::new();
+            let _ = pipe.read_to_string(&mut text);
+            let _ = tx.send(text);
+        });
+    }
+    rx
+}
+
+/// `warroom serve` on a free port, timed until `/health` answers 200; then its
+/// resident memory, and its peak once stopped.
+fn serve(root: &Path, data: &Path, operation: &str) -> Result<Row, String> {
+    let mut command = warroom(root, data)?;
+    command
+        .args(["serve", "--listen", "127.0.0.1:0", "--config"])
+        .arg(root.join("bench-hub.toml"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+    let started = Instant::now();
+    let mut child = command.spawn().map_err(|e| format!("{operation}: {e}"))?;
+    let answered = listening(&mut child).and_then(|addr| until_healthy(addr, started));
+    let elapsed = started.elapsed();
+    let resident = resident_kib(child.id());
+    let _ = child.kill();
+    let (_, peak_kib) = reap(&child).map_err(|e| format!("{operation}: {e}"))?;
+    answered.map_err(|e| format!("{operation}: {e}"))?;
+    Ok(Row {
+        operation: operation.to_string(),
+        elapsed,
+        peak_kib,
+        note: resident.map_or(String::new(), |kib| {
+            format!("resident {} then", megabytes(kib))
+        }),
+    })
+}
+
+/// The address `serve` prints once it listens.
+fn listening(child: &mut Child) -> Result<SocketAddr, String> {
+    let stderr = child.stderr.take().ok_or("no stderr from serve")?;
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            let _ = tx.send(line); // keep draining, so the hub never blocks on stderr
+        }
+    });
+    let deadline = Instant::now() + SERVE_LIMIT;
+    let mut said = String::new();
+    while let Ok(line) = rx.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
+        if let Some(rest) = line.split("listening on http://").nth(1) {
+            return rest
+                .split_whitespace()
+                .next()
+                .and_then(|addr| addr.parse().ok())
+                .ok_or_else(|| format!("no address in `{line}`"));
+        }
+        said.push_str(&line);
+        said.push('\n');
+    }
+    Err(format!("serve did not start: {}", said.trim()))
+}
+
+/// Polls `GET /health` (plain HTTP/1.1 on loopback) until it answers 200.
+fn until_healthy(addr: SocketAddr, started: Instant) -> Result<(), String> {
+    while started.elapsed() < SERVE_LIMIT {
+        if health_ok(addr) {
+            return Ok(());
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    Err(format!("/health did not answer within {SERVE_LIMIT:?}"))
+}
+
+fn health_ok(addr: SocketAddr) -> bool {
+    let Ok(mut stream) = TcpStream::connect_timeout(&addr, Duration::from_secs(5)) else {
+        return false;
+    };
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
+    let request = format!("GET /health HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
+    if stream.write_all(request.as_bytes()).is_err() {
+        return false;
+    }
+    let mut head = [0u8; 12];
+    stream.read_exact(&mut head).is_ok() && head.ends_with(b" 200")
+}
+
+/// VmRSS of a running process, in KiB (Linux).
+fn resident_kib(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// Waits for `child` and returns whether it exited 0 and its peak resident memory in
+/// KiB, from `wait4`: the kernel's own figure for this one child, which neither
+/// polling nor `getrusage(RUSAGE_CHILDREN)` (the maximum over all children) gives.
+#[cfg(unix)]
+fn reap(child: &Child) -> std::io::Result<(bool, u64)> {
+    let pid = libc::pid_t::try_from(child.id()).map_err(std::io::Error::other)?;
+    let mut status: libc::c_int = 0;
+    // SAFETY: `rusage` is plain integers, for which all-zero bytes is a valid value.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    loop {
+        // SAFETY: both pointers are to live locals of the right types; wait4 only
+        // writes through them. The child is ours and not yet reaped (std's `Child`
+        // is never waited on after this, so no pid reuse can be confused).
+        let reaped = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+        if reaped == pid {
+            break;
+        }
+        let error = std::io::Error::last_os_error();
+        if error.kind() != std::io::ErrorKind::Interrupted {
+            return Err(error);
+        }
+    }
+    let success = libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0;
+    // Linux reports ru_maxrss in KiB (macOS in bytes).
+    let peak = u64::try_from(usage.ru_maxrss).unwrap_or(0);
+    let peak_kib = if cfg!(target_os = "macos") {
+        peak / 1024
+    } else {
+        peak
+    };
+    Ok((success, peak_kib))
+}
+
+#[cfg(not(unix))]
+fn reap(_child: &Child) -> std::io::Result<(bool, u64)> {
+    Err(std::io::Error::other(
+        "bench store measures memory on Unix only",
+    ))
+}
+
+/// Peak memory in KiB of the warroom binary `exe` running `args` on `data` (for tests,
+/// which are not the warroom binary themselves); `scratch` holds an empty catalog.
+pub fn peak_kib_of(exe: &Path, args: &[&str], data: &Path, scratch: &Path) -> Result<u64, String> {
+    let mut command = warroom_at(exe, scratch, data)?;
+    command
+        .args(args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    let child = command.spawn().map_err(|e| e.to_string())?;
+    let (success, peak) = reap(&child).map_err(|e| e.to_string())?;
+    if success {
+        Ok(peak)
+    } else {
+        Err(format!("`warroom {}` failed", args.join(" ")))
+    }
+}
+
+fn megabytes(kib: u64) -> String {
+    format!("{:.0} MB", kib as f64 * 1024.0 / 1e6)
+}
+
+fn table(rows: &[Row]) -> String {
+    let mut out = String::from("| operation | time | peak memory | |\n|---|---|---|---|\n");
+    for row in rows {
+        out.push_str(&format!(
+            "| {} | {:.2} s | {} | {} |\n",
+            row.operation,
+            row.elapsed.as_secs_f64(),
+            megabytes(row.peak_kib),
+            row.note
+        ));
+    }
+    out
+}
