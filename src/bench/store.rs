@@ -100,25 +100,19 @@ fn build_and_measure(options: &StoreBench, root: &Path) -> Result<String, String
 
     let mut rows = Vec::new();
     let big_path = big_log.display().to_string();
-    rows.push(timed(
-        root,
-        "`warroom verify` (big log)",
-        &["verify", &big_path],
-    )?);
-    rows.push(timed(
-        root,
-        "`warroom status` big (local)",
-        &["status", BIG_ID],
-    )?);
+    let verify = format!(
+        "`warroom verify` {BIG_ID}, {:.0} MB",
+        big_bytes as f64 / 1e6
+    );
+    rows.push(timed(root, &verify, &["verify", &big_path])?);
+    let status = format!(
+        "`warroom status` {BIG_ID}, {} events (local)",
+        options.events
+    );
+    rows.push(timed(root, &status, &["status", BIG_ID])?);
     if options.incidents > 1 {
-        rows.push(timed(
-            root,
-            &format!(
-                "`warroom status` small, {} events (local)",
-                options.each + 1
-            ),
-            &["status", &small],
-        )?);
+        let status = format!("`warroom status` {small}, {} events (local)", options.each);
+        rows.push(timed(root, &status, &["status", &small])?);
     }
     rows.push(timed(root, "`warroom list` (local)", &["list"])?);
     rows.push(timed(
