@@ -2,7 +2,13 @@
 //! (the engine: decide, apply, one write and one fsync per batch of commands, without
 //! the hub's per-connection rate limit) and times what reads it — `verify`, `status`
 //! and `list` in local mode, `serve` until `/health` answers — each as the real binary
-//! in a child process, with the child's peak resident memory from `wait4`.
+//! in a child process, with its peak resident memory.
+//!
+//! Peak memory of a command that runs to its end comes from `wait4` in a fresh, small
+//! `warroom bench peak` process that only spawns it: Linux counts in a child's peak the
+//! memory of the process it was spawned from, so spawning straight from the bench (which
+//! just built a large incident) would report the bench's own peak. `serve` is measured
+//! while alive, from its `/proc` high-water mark, before it is stopped.
 
 use crate::engine::{DataDir, Incident, Submission};
 use crate::incident::{Actor, Command, EntryKind, Role, Runbooks, Severity};
@@ -222,28 +228,88 @@ fn warroom_at(exe: &Path, root: &Path, data: &Path) -> Result<Process, String> {
     Ok(command)
 }
 
-/// Runs `warroom ARGS` to the end: its wall time and peak memory.
+/// Runs `warroom ARGS` to the end under `warroom bench peak`: its wall time and peak
+/// memory.
 fn timed(root: &Path, operation: &str, args: &[&str]) -> Result<Row, String> {
     let mut command = warroom(root, &root.join("data"))?;
     command
+        .args(["bench", "peak", "--"])
         .args(args)
-        .stdout(Stdio::null())
+        .stdout(Stdio::piped())
         .stderr(Stdio::piped());
-    let started = Instant::now();
     let mut child = command.spawn().map_err(|e| format!("{operation}: {e}"))?;
     let stderr = drain(child.stderr.take());
-    let (success, peak_kib) = reap(&child).map_err(|e| format!("{operation}: {e}"))?;
-    let elapsed = started.elapsed();
-    if !success {
-        let said = stderr.recv().unwrap_or_default();
-        return Err(format!("{operation} failed: {}", said.trim()));
+    let stdout = drain(child.stdout.take());
+    let status = child.wait().map_err(|e| format!("{operation}: {e}"))?;
+    let said = stdout.recv().unwrap_or_default();
+    if !status.success() {
+        let why = stderr.recv().unwrap_or_default();
+        return Err(format!("{operation} failed: {}", why.trim()));
     }
+    let measured =
+        Peak::parse(&said).ok_or_else(|| format!("{operation}: no figures in `{said}`"))?;
     Ok(Row {
         operation: operation.to_string(),
-        elapsed,
-        peak_kib,
+        elapsed: measured.elapsed,
+        peak_kib: measured.peak_kib,
         note: String::new(),
     })
+}
+
+/// What `warroom bench peak` prints: one line, `peak_kib=N elapsed_us=M`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Peak {
+    pub peak_kib: u64,
+    pub elapsed: Duration,
+}
+
+impl Peak {
+    fn parse(text: &str) -> Option<Peak> {
+        let mut peak_kib = None;
+        let mut elapsed = None;
+        for field in text.split_whitespace() {
+            match field.split_once('=') {
+                Some(("peak_kib", n)) => peak_kib = n.parse().ok(),
+                Some(("elapsed_us", n)) => elapsed = n.parse().ok().map(Duration::from_micros),
+                _ => {}
+            }
+        }
+        Some(Peak {
+            peak_kib: peak_kib?,
+            elapsed: elapsed?,
+        })
+    }
+}
+
+impl std::fmt::Display for Peak {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "peak_kib={} elapsed_us={}",
+            self.peak_kib,
+            self.elapsed.as_micros()
+        )
+    }
+}
+
+/// `warroom bench peak -- ARGS`: runs this binary with ARGS (stdout discarded, stderr
+/// passed on), and returns its peak memory and wall time; an error if it failed.
+pub fn peak(args: &[String]) -> Result<Peak, String> {
+    let exe = std::env::current_exe().map_err(|e| format!("cannot find warroom itself: {e}"))?;
+    let started = Instant::now();
+    let child = Process::new(exe)
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .spawn()
+        .map_err(|e| e.to_string())?;
+    let (success, peak_kib) = reap(&child).map_err(|e| e.to_string())?;
+    let elapsed = started.elapsed();
+    if success {
+        Ok(Peak { peak_kib, elapsed })
+    } else {
+        Err(format!("`warroom {}` failed", args.join(" ")))
+    }
 }
 
 /// Reads a pipe to its end on a thread; the text arrives when the pipe closes.
@@ -272,17 +338,16 @@ fn serve(root: &Path, data: &Path, operation: &str) -> Result<Row, String> {
     let mut child = command.spawn().map_err(|e| format!("{operation}: {e}"))?;
     let answered = listening(&mut child).and_then(|addr| until_healthy(addr, started));
     let elapsed = started.elapsed();
-    let resident = resident_kib(child.id());
+    let memory = proc_status_kib(child.id(), "VmRSS:").zip(proc_status_kib(child.id(), "VmHWM:"));
     let _ = child.kill();
-    let (_, peak_kib) = reap(&child).map_err(|e| format!("{operation}: {e}"))?;
+    let _ = child.wait();
     answered.map_err(|e| format!("{operation}: {e}"))?;
+    let (resident, peak_kib) = memory.ok_or_else(|| format!("{operation}: no /proc status"))?;
     Ok(Row {
         operation: operation.to_string(),
         elapsed,
         peak_kib,
-        note: resident.map_or(String::new(), |kib| {
-            format!("resident {} then", megabytes(kib))
-        }),
+        note: format!("resident {} then", megabytes(resident)),
     })
 }
 
@@ -335,16 +400,18 @@ fn health_ok(addr: SocketAddr) -> bool {
     stream.read_exact(&mut head).is_ok() && head.ends_with(b" 200")
 }
 
-/// VmRSS of a running process, in KiB (Linux).
-fn resident_kib(pid: u32) -> Option<u64> {
+/// A `KEY:` line of a running process's `/proc/PID/status`, in KiB (Linux): `VmRSS:`
+/// (resident now) or `VmHWM:` (resident at its peak, since its `exec`).
+fn proc_status_kib(pid: u32, key: &str) -> Option<u64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
+    let line = status.lines().find(|l| l.starts_with(key))?;
     line.split_whitespace().nth(1)?.parse().ok()
 }
 
 /// Waits for `child` and returns whether it exited 0 and its peak resident memory in
 /// KiB, from `wait4`: the kernel's own figure for this one child, which neither
-/// polling nor `getrusage(RUSAGE_CHILDREN)` (the maximum over all children) gives.
+/// polling (it misses the end) nor `getrusage(RUSAGE_CHILDREN)` (the maximum over all
+/// children) gives. It includes the spawning process's peak: see the module doc.
 #[cfg(unix)]
 fn reap(child: &Child) -> std::io::Result<(bool, u64)> {
     let pid = libc::pid_t::try_from(child.id()).map_err(std::io::Error::other)?;
@@ -382,20 +449,23 @@ fn reap(_child: &Child) -> std::io::Result<(bool, u64)> {
     ))
 }
 
-/// Peak memory in KiB of the warroom binary `exe` running `args` on `data` (for tests,
-/// which are not the warroom binary themselves); `scratch` holds an empty catalog.
+/// Peak memory in KiB of the warroom binary `exe` running `args` on `data`, measured
+/// through `warroom bench peak` as the bench does (for tests, which are not the warroom
+/// binary themselves); `scratch` holds an empty catalog.
 pub fn peak_kib_of(exe: &Path, args: &[&str], data: &Path, scratch: &Path) -> Result<u64, String> {
-    let mut command = warroom_at(exe, scratch, data)?;
-    command
+    let output = warroom_at(exe, scratch, data)?
+        .args(["bench", "peak", "--"])
         .args(args)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null());
-    let child = command.spawn().map_err(|e| e.to_string())?;
-    let (success, peak) = reap(&child).map_err(|e| e.to_string())?;
-    if success {
-        Ok(peak)
-    } else {
-        Err(format!("`warroom {}` failed", args.join(" ")))
+        .output()
+        .map_err(|e| e.to_string())?;
+    let said = String::from_utf8_lossy(&output.stdout);
+    match Peak::parse(&said) {
+        Some(peak) if output.status.success() => Ok(peak.peak_kib),
+        _ => Err(format!(
+            "`warroom {}` failed: {}",
+            args.join(" "),
+            String::from_utf8_lossy(&output.stderr).trim()
+        )),
     }
 }
 

@@ -110,6 +110,12 @@ pub enum BenchWhat {
         #[arg(long, value_name = "DIR")]
         dir: Option<PathBuf>,
     },
+    /// Runs warroom ARGS and prints its peak memory and wall time (used by `bench store`).
+    #[command(hide = true)]
+    Peak {
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true, required = true)]
+        args: Vec<String>,
+    },
     /// The console with a very long timeline: frame time, bytes written, memory.
     Console {
         #[arg(long, default_value_t = 100_000)]

@@ -255,6 +255,12 @@ pub fn bench(what: &super::args::BenchWhat) -> Result<(), CliError> {
                 crate::bench::store::run(&options).map_err(CliError::Failed)?
             );
         }
+        super::args::BenchWhat::Peak { args } => {
+            println!(
+                "{}",
+                crate::bench::store::peak(args).map_err(CliError::Failed)?
+            );
+        }
         super::args::BenchWhat::Console {
             entries,
             width,
