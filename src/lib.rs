@@ -7,7 +7,6 @@
 //! decides, persists and applies; `cli` drives an engine from the command line.
 
 pub mod bench;
-pub mod bench_console;
 pub mod catalog;
 pub mod cli;
 pub mod demo;

@@ -93,6 +93,29 @@ pub enum BenchWhat {
         #[arg(long, default_value_t = 200)]
         per_writer: usize,
     },
+    /// A large data directory built through the engine: time and peak memory of verify,
+    /// status, list and serve (as child processes of this binary).
+    Store {
+        /// Events in the big incident (BENCH-BIG).
+        #[arg(long, default_value_t = 100_000)]
+        events: u64,
+        /// Incidents in all, the big one included.
+        #[arg(long, default_value_t = 100)]
+        incidents: usize,
+        /// Events in each of the other incidents.
+        #[arg(long, default_value_t = 1_000)]
+        each: u64,
+        /// Build the data directory here and keep it (reused if it already holds
+        /// BENCH-BIG); a temporary directory otherwise.
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+    },
+    /// Runs warroom ARGS and prints its peak memory and wall time (used by `bench store`).
+    #[command(hide = true)]
+    Peak {
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true, required = true)]
+        args: Vec<String>,
+    },
     /// The console with a very long timeline: frame time, bytes written, memory.
     Console {
         #[arg(long, default_value_t = 100_000)]

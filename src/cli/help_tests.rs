@@ -56,7 +56,7 @@ fn expected(path: &str) -> &'static [&'static str] {
         // Its own --role: the roles of the token it mints.
         "token new" => &["role"],
         "roles" | "verify" | "check" | "token" | "bench" | "bench hub" | "bench console"
-        | "help" => &[],
+        | "bench store" | "bench peak" | "help" => &[],
         other => panic!("`warroom {other}` is new: say which shared options it takes here"),
     }
 }

@@ -229,9 +229,37 @@ pub fn bench(what: &super::args::BenchWhat) -> Result<(), CliError> {
         } => {
             let runtime = runtime()?;
             let reports = runtime
-                .block_on(crate::bench::run(clients, *commands, *writers, *per_writer))
+                .block_on(crate::bench::hub::run(
+                    clients,
+                    *commands,
+                    *writers,
+                    *per_writer,
+                ))
                 .map_err(CliError::Failed)?;
-            print!("{}", crate::bench::format(&reports));
+            print!("{}", crate::bench::hub::format(&reports));
+        }
+        super::args::BenchWhat::Store {
+            events,
+            incidents,
+            each,
+            dir,
+        } => {
+            let options = crate::bench::store::StoreBench {
+                events: *events,
+                incidents: *incidents,
+                each: *each,
+                dir: dir.clone(),
+            };
+            print!(
+                "{}",
+                crate::bench::store::run(&options).map_err(CliError::Failed)?
+            );
+        }
+        super::args::BenchWhat::Peak { args } => {
+            println!(
+                "{}",
+                crate::bench::store::peak(args).map_err(CliError::Failed)?
+            );
         }
         super::args::BenchWhat::Console {
             entries,
@@ -240,7 +268,7 @@ pub fn bench(what: &super::args::BenchWhat) -> Result<(), CliError> {
         } => {
             print!(
                 "{}",
-                crate::bench_console::run(*entries, *width, *height).map_err(CliError::Failed)?
+                crate::bench::console::run(*entries, *width, *height).map_err(CliError::Failed)?
             );
         }
     }

@@ -69,6 +69,14 @@ pub enum Damage {
         /// What `LogRecord::seq` says after decoding.
         decoded: u64,
     },
+    /// A line longer than any warroom writes; reading stopped there.
+    #[error(
+        "is longer than {limit} bytes, far beyond any line warroom writes (not a warroom log, or damaged)"
+    )]
+    TooLong {
+        /// The longest line accepted, in bytes.
+        limit: usize,
+    },
     /// The final line has no newline and is not a write cut short by a crash.
     #[error("is the last line, has no newline, and is not an unfinished write: {0}")]
     UnterminatedDamage(Box<Damage>),

@@ -1,8 +1,12 @@
-//! Scanning a whole log file: every line checked in order against its predecessor, and
-//! the torn-tail rule for the final, unterminated segment. Shared by
-//! [`verify`](super::verify) and [`EventLog::open`](super::EventLog::open).
+//! Scanning a log: every line checked in order against its predecessor, and the
+//! torn-tail rule for the final, unterminated segment. [`scan`] checks a file held in
+//! memory (for [`EventLog::open`](super::EventLog::open), which keeps the events);
+//! [`scan_stream`] checks one line at a time from a reader with a bounded buffer (for
+//! [`verify`](super::verify), whose memory must not grow with the log). Both apply
+//! the same rules through [`check_line`] and [`check_unterminated`].
 
 use std::fmt;
+use std::io::{self, BufRead, Read};
 
 use super::chain::{ChainLine, GENESIS_PREV, MIDDLE, PREFIX, SUFFIX, check_line};
 use super::error::{Damage, LineError};
@@ -55,10 +59,7 @@ impl Scan<'_> {
 }
 
 /// Checks every line of a log file's contents. Only the final, unterminated segment may
-/// be a torn tail: if parsing it stops at end of input (the write was cut short) and it
-/// starts as our next line must, or if it is a complete valid line ending in `}` (the
-/// crash came just before the `\n`).
-/// Anything else is damage at its line.
+/// be a torn tail ([`check_unterminated`]); anything else is damage at its line.
 pub(crate) fn scan(bytes: &[u8]) -> Result<Scan<'_>, LineError> {
     let mut lines: Vec<ChainLine<'_>> = Vec::new();
     let mut prev = GENESIS_PREV;
@@ -68,24 +69,7 @@ pub(crate) fn scan(bytes: &[u8]) -> Result<Scan<'_>, LineError> {
         let line_no = lines.len() + 1;
         let expected_seq = lines.len() as u64 + 1;
         let Some(newline) = rest.iter().position(|&b| b == b'\n') else {
-            let verdict = match check_line(rest, prev, line_no, expected_seq) {
-                Ok(_) if rest.ends_with(SUFFIX) => Ok(()),
-                Ok(_) => Err(Damage::NotCanonical),
-                Err(Damage::NotJson(e)) if e.is_eof() && starts_like_next_line(rest, prev) => {
-                    Ok(())
-                }
-                Err(damage) => Err(damage),
-            };
-            if let Err(damage) = verdict {
-                return Err(LineError {
-                    line: line_no,
-                    damage: Damage::UnterminatedDamage(Box::new(damage)),
-                });
-            }
-            torn_tail = Some(TornTail {
-                line: line_no,
-                bytes: rest.len() as u64,
-            });
+            torn_tail = Some(check_unterminated(rest, prev, line_no, expected_seq)?);
             break;
         };
         let line = check_line(&rest[..newline], prev, line_no, expected_seq).map_err(|damage| {
@@ -103,6 +87,128 @@ pub(crate) fn scan(bytes: &[u8]) -> Result<Scan<'_>, LineError> {
         lines,
         good_len: bytes.len() as u64 - torn_bytes,
         torn_tail,
+    })
+}
+
+/// The verdict on a log's final segment without a `\n` (not empty): a torn tail if
+/// parsing it stops at end of input (the write was cut short) and it starts as our next
+/// line must, or if it is a complete valid line ending in `}` (the crash came just
+/// before the `\n`). Anything else is damage at its line.
+fn check_unterminated(
+    rest: &[u8],
+    prev: &str,
+    line_no: usize,
+    expected_seq: u64,
+) -> Result<TornTail, LineError> {
+    let verdict = match check_line(rest, prev, line_no, expected_seq) {
+        Ok(_) if rest.ends_with(SUFFIX) => Ok(()),
+        Ok(_) => Err(Damage::NotCanonical),
+        Err(Damage::NotJson(e)) if e.is_eof() && starts_like_next_line(rest, prev) => Ok(()),
+        Err(damage) => Err(damage),
+    };
+    match verdict {
+        Ok(()) => Ok(TornTail {
+            line: line_no,
+            bytes: rest.len() as u64,
+        }),
+        Err(damage) => Err(LineError {
+            line: line_no,
+            damage: Damage::UnterminatedDamage(Box::new(damage)),
+        }),
+    }
+}
+
+/// The longest line [`scan_stream`] reads: far above any line warroom writes (an event
+/// is bounded by the text limits of `incident::limits`, a few tens of kilobytes), so
+/// only a damaged or foreign file reaches it, and it bounds `verify`'s memory.
+pub(crate) const MAX_LINE_BYTES: usize = 16 * 1024 * 1024;
+
+/// What [`scan_stream`] found in an intact log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct StreamScan {
+    /// Number of complete, valid lines.
+    pub(crate) lines: u64,
+    /// The last valid line's hash ([`GENESIS_PREV`] for none).
+    pub(crate) head: String,
+    /// The log's length without the torn tail.
+    pub(crate) good_len: u64,
+    pub(crate) torn_tail: Option<TornTail>,
+}
+
+/// Why [`scan_stream`] stopped.
+#[derive(Debug)]
+pub(crate) enum StreamError {
+    /// The reader failed.
+    Io(io::Error),
+    /// A line is damaged.
+    Damaged(LineError),
+}
+
+impl From<LineError> for StreamError {
+    fn from(error: LineError) -> StreamError {
+        StreamError::Damaged(error)
+    }
+}
+
+/// [`scan`] for a log read from `reader` one line at a time, with the same verdicts and
+/// line numbers: `each` sees every valid complete line in order, and nothing is kept
+/// but the current line (at most `max_line` bytes; a longer one is damage).
+pub(crate) fn scan_stream(
+    mut reader: impl BufRead,
+    max_line: usize,
+    mut each: impl FnMut(&ChainLine<'_>),
+) -> Result<StreamScan, StreamError> {
+    let mut prev = String::from(GENESIS_PREV);
+    let mut lines: u64 = 0;
+    let mut good_len: u64 = 0;
+    let mut buf = Vec::new();
+    // One byte over the cap tells a line that is too long from one that fits exactly.
+    let limit = u64::try_from(max_line)
+        .unwrap_or(u64::MAX)
+        .saturating_add(1);
+    loop {
+        buf.clear();
+        let read = (&mut reader)
+            .take(limit)
+            .read_until(b'\n', &mut buf)
+            .map_err(StreamError::Io)?;
+        if read == 0 {
+            break;
+        }
+        let line_no = usize::try_from(lines + 1).unwrap_or(usize::MAX);
+        let expected_seq = lines + 1;
+        let Some(body) = buf.strip_suffix(b"\n") else {
+            if buf.len() > max_line {
+                return Err(LineError {
+                    line: line_no,
+                    damage: Damage::TooLong { limit: max_line },
+                }
+                .into());
+            }
+            // End of input without a newline: the final segment.
+            let torn_tail = check_unterminated(&buf, &prev, line_no, expected_seq)?;
+            return Ok(StreamScan {
+                lines,
+                head: prev,
+                good_len,
+                torn_tail: Some(torn_tail),
+            });
+        };
+        let line = check_line(body, &prev, line_no, expected_seq).map_err(|damage| LineError {
+            line: line_no,
+            damage,
+        })?;
+        each(&line);
+        prev.clear();
+        prev.push_str(line.hash);
+        lines += 1;
+        good_len += read as u64;
+    }
+    Ok(StreamScan {
+        lines,
+        head: prev,
+        good_len,
+        torn_tail: None,
     })
 }
 
