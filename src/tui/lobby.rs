@@ -262,7 +262,14 @@ impl<'a> Lobby<'a> {
             .border_type(BorderType::Rounded)
             .border_style(theme.style(Meaning::Border))
             .title(Span::styled(
-                format!(" warroom — {} ", self.header),
+                // Cut with `…`, never at the corner (a long data path or token file).
+                format!(
+                    " {} ",
+                    super::panes::ellipsize(
+                        &format!("warroom — {}", self.header),
+                        usize::from(area.width.saturating_sub(4)),
+                    )
+                ),
                 theme.style(Meaning::Title).add_modifier(Modifier::BOLD),
             ));
         let inner = block.inner(area);
