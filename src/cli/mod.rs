@@ -5,6 +5,7 @@ pub mod args;
 pub mod backend;
 mod console;
 mod dispatch;
+pub mod list_filter;
 pub mod effects;
 #[cfg(test)]
 mod help_tests;
