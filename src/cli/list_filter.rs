@@ -42,8 +42,12 @@ impl ListFilter {
         };
         let since = since
             .map(|text| {
-                let age = parse_age(text).map_err(|why| usage(format!("--since {text:?}: {why}")))?;
-                Ok::<_, CliError>(now.checked_sub_signed(age).unwrap_or(DateTime::<Utc>::MIN_UTC))
+                let age =
+                    parse_age(text).map_err(|why| usage(format!("--since {text:?}: {why}")))?;
+                Ok::<_, CliError>(
+                    now.checked_sub_signed(age)
+                        .unwrap_or(DateTime::<Utc>::MIN_UTC),
+                )
             })
             .transpose()?;
         Ok(ListFilter { status, since })
@@ -127,7 +131,10 @@ mod tests {
         assert_eq!(kept("all", Some("30d")), ["INC-1", "INC-10", "INC-bad"]);
         assert_eq!(kept("open", Some("2d")), ["INC-1", "INC-bad"]);
         assert_eq!(kept("all", Some("12h")), ["INC-bad"]);
-        assert_eq!(kept("all", Some("6w")), ["INC-1", "INC-10", "INC-40", "INC-bad"]);
+        assert_eq!(
+            kept("all", Some("6w")),
+            ["INC-1", "INC-10", "INC-40", "INC-bad"]
+        );
     }
 
     #[test]

@@ -5,10 +5,10 @@ pub mod args;
 pub mod backend;
 mod console;
 mod dispatch;
-pub mod list_filter;
 pub mod effects;
 #[cfg(test)]
 mod help_tests;
+pub mod list_filter;
 mod local_runner;
 mod maintenance;
 pub mod options;

@@ -5,11 +5,11 @@
 
 use super::{EngineError, Incident, Submission};
 use crate::incident::{Command, Role, Runbooks, Severity, Status};
-use std::collections::BTreeMap;
 use crate::store::{FileStore, IncidentStore, Pinned, StoreError};
-use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
+use std::collections::BTreeMap;
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 /// Where warroom keeps its incidents.

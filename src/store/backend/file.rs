@@ -315,3 +315,29 @@ impl IncidentLog for EventLog {
         self.write_pinned("summary", summary, sidecar::Sync::Lazy)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::last_line;
+    use std::io::Write;
+
+    fn last_of(bytes: &[u8]) -> Option<Vec<u8>> {
+        let mut file = tempfile::tempfile().unwrap();
+        file.write_all(bytes).unwrap();
+        last_line(&mut file).unwrap()
+    }
+
+    #[test]
+    fn last_line_reads_backwards_across_blocks_and_skips_a_torn_tail() {
+        let long = vec![b'x'; 200_000];
+        let mut bytes = b"first\n".to_vec();
+        bytes.extend_from_slice(&long);
+        bytes.push(b'\n');
+        assert_eq!(last_of(&bytes), Some(long.clone()), "longer than a block");
+        bytes.extend_from_slice(b"torn, no newline");
+        assert_eq!(last_of(&bytes), Some(long), "the torn tail is skipped");
+        assert_eq!(last_of(b"only\n"), Some(b"only".to_vec()));
+        assert_eq!(last_of(b"torn"), None);
+        assert_eq!(last_of(b""), None);
+    }
+}
