@@ -103,10 +103,14 @@ fn bench_store_builds_a_data_directory_and_reports_every_operation() {
     }
     // The data directory was kept, and it is intact: every log verifies.
     let incidents = keep.join("data").join("incidents");
-    let logs: Vec<_> = std::fs::read_dir(&incidents).unwrap().collect();
+    let logs: Vec<_> = std::fs::read_dir(&incidents)
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .filter(|path| path.extension().is_some_and(|e| e == "jsonl"))
+        .collect();
     assert_eq!(logs.len(), 3);
     for log in logs {
-        let report = warroom::store::verify(log.unwrap().path()).unwrap();
+        let report = warroom::store::verify(log).unwrap();
         assert!(report.events >= 40, "{report:?}");
     }
     // A second run reuses it rather than failing on existing incidents.

@@ -1069,6 +1069,132 @@ fn token_new_help_explains_name_and_config_and_its_default_path() {
 }
 
 // ---------------------------------------------------------------------------------
+// list: filters, and the summary it reads.
+
+/// Declares `title` through the engine, as if `days_ago` days ago (the CLI always
+/// declares now).
+fn declared_days_ago(room: &Room, title: &str, days_ago: i64) -> String {
+    use warroom::engine::{DataDir, Submission};
+    use warroom::incident::{Actor, Command as Cmd, Role, Severity};
+    let submission = Submission {
+        actor: Actor::new("alice", [Role::Commander]),
+        command: Cmd::Declare {
+            id: String::new(),
+            title: title.into(),
+            severity: Severity::Sev3,
+            playbook: None,
+            summary: None,
+        },
+        command_id: None,
+    };
+    let at = chrono::Utc::now() - chrono::Duration::days(days_ago);
+    let runbooks = warroom::catalog::embedded().expect("catalog");
+    let incident = DataDir::new(room.data())
+        .declare(submission, at, &runbooks)
+        .expect("declared");
+    incident.state().id.clone()
+}
+
+/// The ids `warroom list <args>` prints, in order.
+fn listed_ids(room: &Room, args: &[&str]) -> Vec<String> {
+    let mut all = vec!["list", "--json"];
+    all.extend_from_slice(args);
+    let listed = json(&room.ok(&all));
+    let items = listed.as_array().expect("an array");
+    items
+        .iter()
+        .map(|i| i["id"].as_str().expect("an id").to_string())
+        .collect()
+}
+
+#[test]
+fn list_filters_by_status_and_age() {
+    let room = Room::new();
+    let old = declared_days_ago(&room, "Old and open", 40);
+    let none = room.ok(&["list", "--since", "30d"]);
+    assert_eq!(none, "No incidents match --status and --since.\n");
+    assert_eq!(listed_ids(&room, &["--since", "30d"]), Vec::<String>::new());
+    let open = room.declare("Open now");
+    let resolved = room.declare("Resolved now");
+    room.ok(&["status", &resolved, "--set", "resolved"]);
+
+    assert_eq!(
+        listed_ids(&room, &[]),
+        [old.as_str(), open.as_str(), resolved.as_str()]
+    );
+    assert_eq!(
+        listed_ids(&room, &["--status", "all"]),
+        [old.as_str(), open.as_str(), resolved.as_str()]
+    );
+    assert_eq!(
+        listed_ids(&room, &["--status", "open"]),
+        [old.as_str(), open.as_str()]
+    );
+    assert_eq!(
+        listed_ids(&room, &["--status", "resolved"]),
+        [resolved.as_str()]
+    );
+    assert_eq!(
+        listed_ids(&room, &["--since", "30d"]),
+        [open.as_str(), resolved.as_str()]
+    );
+    assert_eq!(
+        listed_ids(&room, &["--since", "6w"]),
+        [old.as_str(), open.as_str(), resolved.as_str()]
+    );
+    assert_eq!(
+        listed_ids(&room, &["--status", "open", "--since", "12h"]),
+        [open.as_str()]
+    );
+    let text = room.ok(&["list", "--status", "open", "--since", "1h"]);
+    assert!(text.contains(&open) && !text.contains(&old), "{text}");
+
+    room.refused(
+        &["list", "--status", "closed"],
+        &["--status", "open, resolved or all"],
+    );
+    room.refused(&["list", "--since", "30"], &["--since", "like 30d"]);
+    room.refused(&["list", "--since", "yesterday"], &["--since", "like 30d"]);
+}
+
+#[test]
+fn list_json_keeps_its_fields_and_adds_resolved_at_seats_and_counts() {
+    let room = Room::new();
+    let id = room.declare("Checkout 502s");
+    room.ok(&["note", &id, "rolling back"]);
+    room.ok(&["status", &id, "--set", "resolved"]);
+    let listed = json(&room.ok(&["list", "--json"]));
+    let item = &listed[0];
+    for key in [
+        "id",
+        "title",
+        "severity",
+        "status",
+        "declared_at",
+        "commander",
+        "events",
+    ] {
+        assert!(item.get(key).is_some(), "`{key}` is kept: {item}");
+    }
+    assert_eq!(item["status"], "resolved");
+    assert_eq!(item["commander"], "alice");
+    assert!(item["resolved_at"].is_string(), "{item}");
+    assert_eq!(item["seats"]["commander"], "alice", "{item}");
+    assert!(
+        item["counts"]["timeline"].as_u64().expect("a count") >= 2,
+        "{item}"
+    );
+    assert_eq!(item["counts"]["participants"], 1, "{item}");
+
+    // Read from the summary beside the log, and the same after it is rebuilt.
+    let summary = room.incidents().join(format!("{id}.summary"));
+    assert!(summary.exists(), "the commit wrote it");
+    fs::remove_file(&summary).expect("removed");
+    assert_eq!(json(&room.ok(&["list", "--json"])), listed);
+    assert!(summary.exists(), "list wrote it again");
+}
+
+// ---------------------------------------------------------------------------------
 // Options belong to the commands that use them.
 // ---------------------------------------------------------------------------------
 

@@ -525,6 +525,7 @@ fn summary(
         commander: None,
         events: 3,
         quarantined: None,
+        ..IncidentSummary::default()
     }
 }
 

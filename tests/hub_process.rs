@@ -397,6 +397,18 @@ fn the_cli_drives_a_real_hub_like_a_local_data_dir_and_tail_follows() {
         (&listed[0]["id"], &listed[0]["events"]),
         (&Value::from(id), &Value::from(last))
     );
+    // The filters apply over the hub's list too.
+    let filtered = |args: &[&str]| -> Value {
+        let mut all = vec!["list", "--json"];
+        all.extend_from_slice(args);
+        serde_json::from_str(&remote(&bob, &all)).expect("json")
+    };
+    assert_eq!(
+        filtered(&["--status", "resolved"]),
+        Value::Array(Vec::new())
+    );
+    assert_eq!(filtered(&["--status", "open", "--since", "1d"]), listed);
+    assert_eq!(listed[0]["seats"]["commander"], "alice", "{listed}");
 
     let mut command = warroom(dir.path());
     command.args(["tail", id, "--json", "--hub", &hub_url, "--token", &bob]);

@@ -376,6 +376,15 @@ fn damage(path: &Path, line: usize) {
     let at = start + 40; // inside the hash
     bytes[at] = if bytes[at] == b'0' { b'1' } else { b'0' };
     std::fs::write(path, bytes).expect("damaged");
+    // Dated a second later, as damage found later would be: file times are kept in
+    // clock ticks of a few ms, and a local `list` replays a log only if it changed after
+    // the summary written beside it (or its last line disagrees with it).
+    let later = std::time::SystemTime::now() + std::time::Duration::from_secs(1);
+    std::fs::File::options()
+        .write(true)
+        .open(path)
+        .and_then(|file| file.set_modified(later))
+        .expect("dated");
 }
 
 #[test]

@@ -397,10 +397,16 @@ pub enum CliCommand {
         #[command(flatten)]
         client: ClientOptions,
     },
-    /// List incidents.
+    /// List incidents (from the summary kept beside each log: no replay).
     List {
         #[arg(long)]
         json: bool,
+        /// Which incidents: open (not resolved), resolved, or all.
+        #[arg(long, value_name = "open|resolved|all", default_value = "all")]
+        status: String,
+        /// Only incidents declared within this long, e.g. 30d, 12h, 45m, 2w.
+        #[arg(long, value_name = "AGE")]
+        since: Option<String>,
         #[command(flatten)]
         client: ReaderOptions,
     },

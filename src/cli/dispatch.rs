@@ -334,10 +334,20 @@ pub fn dispatch(
                 );
             }
         }
-        CliCommand::List { json, .. } => {
-            let summaries = backend.list()?;
+        CliCommand::List {
+            json,
+            status,
+            since,
+            ..
+        } => {
+            let filter = super::list_filter::ListFilter::parse(status, since.as_deref(), now)?;
+            let mut summaries = backend.list()?;
+            let any = !summaries.is_empty();
+            summaries.retain(|summary| filter.keeps(summary));
             let text = if *json {
                 super::output::json_pretty(&summaries)? + "\n"
+            } else if any && summaries.is_empty() {
+                "No incidents match --status and --since.\n".to_string()
             } else {
                 show::list(&summaries)
             };

@@ -8,6 +8,7 @@ mod dispatch;
 pub mod effects;
 #[cfg(test)]
 mod help_tests;
+pub mod list_filter;
 mod local_runner;
 mod maintenance;
 pub mod options;

@@ -4,10 +4,12 @@
 //! whose log cannot be served (quarantined) instead of failing on them.
 
 use super::{EngineError, Incident, Submission};
-use crate::incident::{Command, Runbooks, Severity, Status};
-use crate::store::{FileStore, IncidentStore, StoreError};
+use crate::incident::{Command, Role, Runbooks, Severity, Status};
+use crate::store::{FileStore, IncidentStore, Pinned, StoreError};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
+use std::collections::BTreeMap;
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 /// Where warroom keeps its incidents.
@@ -16,8 +18,10 @@ pub struct DataDir {
     root: PathBuf,
 }
 
-/// One line of `warroom list`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+/// One line of `warroom list`, and the summary kept beside each log (written after every
+/// commit, read by `list` instead of replaying). Fields added later have serde defaults,
+/// so a summary from an older hub or an older file still reads.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct IncidentSummary {
     pub id: String,
     pub title: String,
@@ -26,11 +30,33 @@ pub struct IncidentSummary {
     pub declared_at: Option<DateTime<Utc>>,
     pub commander: Option<String>,
     pub events: u64,
+    #[serde(default)]
+    pub resolved_at: Option<DateTime<Utc>>,
+    /// Seated roles: who holds each.
+    #[serde(default)]
+    pub seats: BTreeMap<Role, String>,
+    #[serde(default)]
+    pub counts: SummaryCounts,
     /// Set when the incident's log cannot be served (it failed verification, or it is
     /// empty): why, in words. Such an incident is listed so an operator sees it, but it
     /// cannot be opened until its file is repaired or removed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub quarantined: Option<String>,
+}
+
+/// How much an incident holds, for a listing.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(default)]
+pub struct SummaryCounts {
+    /// Timeline entries.
+    pub timeline: usize,
+    pub checklist: usize,
+    pub checklist_done: usize,
+    /// Containment action runs requested.
+    pub runs: usize,
+    /// Updates published.
+    pub published: usize,
+    pub participants: usize,
 }
 
 impl IncidentSummary {
@@ -51,6 +77,16 @@ impl IncidentSummary {
                 .holder(crate::incident::Role::Commander)
                 .map(str::to_string),
             events: state.seq,
+            resolved_at: state.resolved_at,
+            seats: state.roles.clone(),
+            counts: SummaryCounts {
+                timeline: state.timeline.len(),
+                checklist: state.checklist.len(),
+                checklist_done: state.checklist.iter().filter(|i| i.done.is_some()).count(),
+                runs: state.action_runs.len(),
+                published: state.published.len(),
+                participants: state.participants.len(),
+            },
             quarantined: None,
         }
     }
@@ -59,13 +95,8 @@ impl IncidentSummary {
     pub fn quarantined(id: &str, reason: String) -> IncidentSummary {
         IncidentSummary {
             id: id.to_string(),
-            title: String::new(),
-            severity: None,
-            status: Status::default(),
-            declared_at: None,
-            commander: None,
-            events: 0,
             quarantined: Some(reason),
+            ..IncidentSummary::default()
         }
     }
 }
@@ -234,17 +265,29 @@ impl DataDir {
         Incident::create(&self.store(), &id, &submission, now, runbooks)
     }
 
-    /// A summary of every incident. `on_torn` hears of each log whose unfinished final
-    /// write was cut off while opening it, so the caller can say so. A log that cannot be
-    /// served (damaged or empty) is listed as quarantined, with the reason, instead of
-    /// failing the whole list; the file is left as it is.
+    /// A summary of every incident, read from the summary kept beside each log (no
+    /// replay). An incident whose summary is missing, damaged, older than its log or
+    /// pinned to another head than the log's last line is opened (verified and
+    /// replayed) once and its summary written again. `on_torn` hears of each log whose
+    /// unfinished final write was cut off while opening it, so the caller can say so. A
+    /// log that cannot be served (damaged or empty) is listed as quarantined, with the
+    /// reason, instead of failing the whole list; the file is left as it is.
     pub fn summaries(
         &self,
         mut on_torn: impl FnMut(&str, &crate::store::TornTail),
     ) -> Result<Vec<IncidentSummary>, EngineError> {
+        let store = self.store();
+        let mut kept: HashMap<String, Pinned> = store.summaries()?.into_iter().collect();
         let mut out = Vec::new();
         for id in self.ids()? {
-            let incident = match self.open_listed(&id) {
+            if let Some(summary) = kept
+                .remove(&id)
+                .and_then(|pinned| current_summary(&store, &id, &pinned))
+            {
+                out.push(summary);
+                continue;
+            }
+            let mut incident = match self.open_listed(&id) {
                 Ok(incident) => incident,
                 Err(error) => match quarantine_reason(&error) {
                     Some(reason) => {
@@ -257,10 +300,24 @@ impl DataDir {
             if let Some(torn) = incident.torn_tail() {
                 on_torn(&id, torn);
             }
+            incident.write_summary();
             out.push(IncidentSummary::of(&incident));
         }
         Ok(out)
     }
+}
+
+/// `pinned` decoded, if it is incident `id`'s summary at the head its log ends at now
+/// (read from the log's last line only); `None` if it must be rebuilt from the log.
+fn current_summary(store: &FileStore, id: &str, pinned: &Pinned) -> Option<IncidentSummary> {
+    crate::incident::limits::check_incident_id(id).ok()?;
+    let head = store.stored_head(id).ok()??;
+    if head != pinned.head {
+        return None;
+    }
+    let summary: IncidentSummary = serde_json::from_slice(&pinned.bytes).ok()?;
+    (summary.id == id && summary.events == head.seq && summary.quarantined.is_none())
+        .then_some(summary)
 }
 
 /// Numbers at or below this count as auto-assigned when choosing the next id: far more

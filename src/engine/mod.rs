@@ -7,11 +7,15 @@
 
 mod data_dir;
 
-pub use data_dir::{AUTO_NUMBER_CEILING, DataDir, IncidentSummary, quarantine_reason};
+pub use data_dir::{
+    AUTO_NUMBER_CEILING, DataDir, IncidentSummary, SummaryCounts, quarantine_reason,
+};
 
 use crate::incident::export::LogHead;
 use crate::incident::{Actor, Command, Event, Rejection, Runbooks, State, decide};
-use crate::store::{FileStore, IncidentLog, IncidentStore, LogRecord, StoreError, TornTail};
+use crate::store::{
+    FileStore, IncidentLog, IncidentStore, LogRecord, Pinned, StoreError, TornTail,
+};
 use chrono::{DateTime, Utc};
 use std::sync::Arc;
 
@@ -118,12 +122,36 @@ impl Incident {
         .map_err(EngineError::Rejected)?;
         let (log, _json) = store.create(id, &events)?;
         let state = State::replay(&events);
-        Ok(Incident {
+        let mut incident = Incident {
             state,
             events,
             log,
             torn_tail: None,
-        })
+        };
+        incident.write_summary();
+        Ok(incident)
+    }
+
+    /// Writes the incident's summary (what `list` reads) through the store, pinned to the
+    /// log's head. Called after every commit. A failure is logged and otherwise ignored:
+    /// the events are already durable, and a summary that is missing or behind its log is
+    /// rebuilt from the log by the next `list`.
+    pub fn write_summary(&mut self) {
+        let summary = IncidentSummary::of(self);
+        let bytes = match serde_json::to_vec(&summary) {
+            Ok(bytes) => bytes,
+            Err(error) => {
+                tracing::warn!(incident = %summary.id, %error, "could not encode the incident's summary");
+                return;
+            }
+        };
+        let pinned = Pinned {
+            head: IncidentLog::head(&self.log),
+            bytes,
+        };
+        if let Err(error) = self.log.write_summary(&pinned) {
+            tracing::warn!(incident = %summary.id, %error, "could not write the incident's summary; `list` will rebuild it from the log");
+        }
     }
 
     pub fn state(&self) -> &State {
@@ -202,10 +230,13 @@ impl Incident {
             });
         }
         match IncidentLog::append(&mut self.log, &decided_on, new_events) {
-            Ok(event_json) => Ok(Committed {
-                outcomes,
-                event_json,
-            }),
+            Ok(event_json) => {
+                self.write_summary();
+                Ok(Committed {
+                    outcomes,
+                    event_json,
+                })
+            }
             Err(error) => {
                 self.events.truncate(committed_len);
                 self.state = State::replay(&self.events);

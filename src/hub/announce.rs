@@ -105,6 +105,7 @@ mod tests {
             commander: None,
             events,
             quarantined: None,
+            ..IncidentSummary::default()
         }
     }
 

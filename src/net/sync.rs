@@ -65,6 +65,9 @@ pub enum SyncEvent {
 }
 
 /// News about the hub's other incidents, with [`SyncOptions::watch_incidents`].
+// A summary inline is larger than a list's Vec, but news comes once per incident change
+// through an unbounded channel: boxing it would save nothing that matters.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq)]
 pub enum IncidentNews {
     /// Every incident on the hub, after each connect.

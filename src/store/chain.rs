@@ -159,6 +159,24 @@ pub(crate) fn check_line<'a>(
     })
 }
 
+/// The seq and hash one line claims, checked against itself (well-formed, canonical, its
+/// hash that of its own `prev` and event) but not against the line before it: what the
+/// last line of a log says the head is, read without the rest of the file. `None` if
+/// the line is not a valid line.
+pub(crate) fn line_head(line: &[u8]) -> Option<(u64, String)> {
+    let envelope: Envelope<'_> = serde_json::from_slice(line).ok()?;
+    let event = envelope.event.get();
+    let valid = is_hash_hex(envelope.prev)
+        && is_hash_hex(envelope.hash)
+        && is_canonical(line, envelope.prev, envelope.hash, event)
+        && chain_hash(envelope.prev, event.as_bytes()) == envelope.hash;
+    if !valid {
+        return None;
+    }
+    let head: EventHead<'_> = serde_json::from_str(event).ok()?;
+    Some((head.seq, envelope.hash.to_owned()))
+}
+
 #[cfg(test)]
 pub(super) mod tests {
     use super::*;

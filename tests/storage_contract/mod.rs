@@ -61,6 +61,7 @@ pub fn run<H: Harness>(harness: &H) {
     range_outside_the_log_is_a_clear_error(harness);
     snapshot_round_trips_and_must_match_the_log(harness);
     summaries_are_listed_without_opening(harness);
+    stored_head_is_the_logs_head_without_opening(harness);
     create_is_exclusive_and_ids_are_listed(harness);
     concurrent_appenders_one_winner_per_seq(harness);
     second_handle_cannot_write_past_the_first(harness);
@@ -379,5 +380,27 @@ fn second_handle_cannot_write_past_the_first<H: Harness>(h: &H) {
             assert!(matches!(err, StoreError::Conflict { .. }), "{err}");
         }
         Err(other) => panic!("expected a lock or a second writer, got {other}"),
+    }
+}
+
+fn stored_head_is_the_logs_head_without_opening<H: Harness>(h: &H) {
+    let dir = location();
+    let store = h.store(dir.path());
+    assert_eq!(store.stored_head("INC-9").unwrap(), None, "no such log");
+    let head = {
+        let (mut log, _) = store.create("INC-1", &evs(1..=2)).unwrap();
+        assert_eq!(store.stored_head("INC-1").unwrap(), Some(log.head()));
+        let head = log.head();
+        log.append(&head, &evs(3..=5)).unwrap();
+        assert_eq!(store.stored_head("INC-1").unwrap(), Some(log.head()));
+        log.head()
+    };
+    assert_eq!(head.seq, 5);
+    if h.crash_mid_append(dir.path(), "INC-1") {
+        assert_eq!(
+            h.store(dir.path()).stored_head("INC-1").unwrap(),
+            Some(head),
+            "a torn tail is not part of the head"
+        );
     }
 }

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use super::{IncidentLog, IncidentStore, MAX_RANGE, Pinned, StoredEvent, sidecar};
-use crate::store::chain::{GENESIS_PREV, check_line};
+use crate::store::chain::{GENESIS_PREV, check_line, line_head};
 use crate::store::error::{LineError, StoreError};
 use crate::store::event_log::io_error;
 use crate::store::{EventLog, Head, LogRecord, Opened};
@@ -100,14 +100,76 @@ impl IncidentStore for FileStore {
     fn summaries(&self) -> Result<Vec<(String, Pinned)>, StoreError> {
         let mut out = Vec::new();
         for id in self.ids()? {
-            let path = self.log_path(&id).with_extension("summary");
-            // A missing or damaged summary is left out: the caller builds that one from
-            // the log (and writes it again), so one bad file never hides the others.
+            let log = self.log_path(&id);
+            let path = log.with_extension("summary");
+            // A summary older than its log was not written after the log's last change
+            // (an append it missed, or the file changed by hand): left out, like a
+            // missing or damaged one, so the caller builds it from the log (and writes it
+            // again). One bad file never hides the others.
+            if modified(&path) < modified(&log) {
+                continue;
+            }
             if let Ok(Some(summary)) = sidecar::read(&path, "summary") {
                 out.push((id, summary));
             }
         }
         Ok(out)
+    }
+
+    fn stored_head(&self, id: &str) -> Result<Option<Head>, StoreError> {
+        let path = self.checked_path(id)?;
+        let mut file = match File::open(&path) {
+            Ok(file) => file,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(cause) => return Err(io_error("open", &path)(cause)),
+        };
+        let tail = last_line(&mut file).map_err(io_error("read", &path))?;
+        Ok(tail
+            .and_then(|line| line_head(&line))
+            .map(|(seq, hash)| Head { seq, hash }))
+    }
+}
+
+/// When `path` last changed; `None` (older than anything) if that cannot be read.
+fn modified(path: &Path) -> Option<std::time::SystemTime> {
+    std::fs::metadata(path).and_then(|m| m.modified()).ok()
+}
+
+/// The longest last line [`last_line`] reads: far above any event the limits allow.
+const LAST_LINE_MAX: u64 = 16 << 20;
+
+/// The file's last complete line (without its `\n`; anything after the last `\n` is a
+/// torn tail and skipped), read backwards from the end in blocks. `None` if the file
+/// has no complete line or the last one is longer than [`LAST_LINE_MAX`].
+fn last_line(file: &mut File) -> std::io::Result<Option<Vec<u8>>> {
+    use std::io::{Seek, SeekFrom};
+    const BLOCK: u64 = 64 << 10;
+    let len = file.metadata()?.len();
+    let mut end = len; // the tail read so far is `len - buf.len()..len`
+    let mut buf: Vec<u8> = Vec::new();
+    loop {
+        // The last '\n' ends the last complete line; the one before it starts it.
+        let mut newlines = buf.iter().enumerate().rev().filter(|(_, b)| **b == b'\n');
+        if let Some((last, _)) = newlines.next() {
+            if let Some((before, _)) = newlines.next() {
+                return Ok(Some(buf[before + 1..last].to_vec()));
+            }
+            if end == 0 {
+                return Ok(Some(buf[..last].to_vec()));
+            }
+        } else if end == 0 {
+            return Ok(None);
+        }
+        if len - end > LAST_LINE_MAX {
+            return Ok(None);
+        }
+        let start = end.saturating_sub(BLOCK);
+        let mut block = vec![0; usize::try_from(end - start).unwrap_or(0)];
+        file.seek(SeekFrom::Start(start))?;
+        file.read_exact(&mut block)?;
+        block.extend_from_slice(&buf);
+        buf = block;
+        end = start;
     }
 }
 
@@ -118,6 +180,11 @@ impl EventLog {
 
     /// Ok if the log holds `head` (its seq, with that chain hash); else why not.
     fn check_holds(&self, head: &Head) -> Result<(), String> {
+        if head.seq == self.len() && head.hash == self.head_hash() {
+            // The handle's own head (the common case: written right after a commit),
+            // known without reading the file.
+            return Ok(());
+        }
         if head.seq > self.len() {
             return Err(format!("the log ends at seq {}", self.len()));
         }
@@ -136,7 +203,12 @@ impl EventLog {
         }
     }
 
-    fn write_pinned(&self, kind: &'static str, pinned: &Pinned) -> Result<(), StoreError> {
+    fn write_pinned(
+        &self,
+        kind: &'static str,
+        pinned: &Pinned,
+        sync: sidecar::Sync,
+    ) -> Result<(), StoreError> {
         self.check_holds(&pinned.head)
             .map_err(|reason| StoreError::NotInLog {
                 what: kind,
@@ -144,7 +216,7 @@ impl EventLog {
                 claimed: pinned.head.clone(),
                 reason,
             })?;
-        sidecar::write(&self.sidecar_path(kind), pinned)
+        sidecar::write(&self.sidecar_path(kind), pinned, sync)
     }
 }
 
@@ -221,7 +293,7 @@ impl IncidentLog for EventLog {
     }
 
     fn write_snapshot(&mut self, snapshot: &Pinned) -> Result<(), StoreError> {
-        self.write_pinned("snapshot", snapshot)
+        self.write_pinned("snapshot", snapshot, sidecar::Sync::Durable)
     }
 
     fn read_snapshot(&self) -> Result<Option<Pinned>, StoreError> {
@@ -240,6 +312,32 @@ impl IncidentLog for EventLog {
     }
 
     fn write_summary(&mut self, summary: &Pinned) -> Result<(), StoreError> {
-        self.write_pinned("summary", summary)
+        self.write_pinned("summary", summary, sidecar::Sync::Lazy)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::last_line;
+    use std::io::Write;
+
+    fn last_of(bytes: &[u8]) -> Option<Vec<u8>> {
+        let mut file = tempfile::tempfile().unwrap();
+        file.write_all(bytes).unwrap();
+        last_line(&mut file).unwrap()
+    }
+
+    #[test]
+    fn last_line_reads_backwards_across_blocks_and_skips_a_torn_tail() {
+        let long = vec![b'x'; 200_000];
+        let mut bytes = b"first\n".to_vec();
+        bytes.extend_from_slice(&long);
+        bytes.push(b'\n');
+        assert_eq!(last_of(&bytes), Some(long.clone()), "longer than a block");
+        bytes.extend_from_slice(b"torn, no newline");
+        assert_eq!(last_of(&bytes), Some(long), "the torn tail is skipped");
+        assert_eq!(last_of(b"only\n"), Some(b"only".to_vec()));
+        assert_eq!(last_of(b"torn"), None);
+        assert_eq!(last_of(b""), None);
     }
 }

@@ -70,6 +70,13 @@ pub trait IncidentStore {
     /// its [`Pinned::head`] says what it covers, and a reader that needs it exact compares
     /// it with the log's head.
     fn summaries(&self) -> Result<Vec<(String, Pinned)>, StoreError>;
+
+    /// The head incident `id`'s log ends at as stored, read cheaply (the file store reads
+    /// its last line only) and without verifying the chain: for telling whether a summary
+    /// is current, never for trusting the log. `None` if there is no such log, it is
+    /// empty, or its end is not a valid event line (the caller then opens it and learns
+    /// why). A torn tail is not part of the head, as after `open`.
+    fn stored_head(&self, id: &str) -> Result<Option<Head>, StoreError>;
 }
 
 /// One incident's log, open for appending. `Send`: the hub moves it to the incident's

@@ -1,8 +1,9 @@
 //! The file store's side files beside a log (`<id>.snapshot`, `<id>.summary`): opaque
 //! bytes under a one-line header naming the format version, the head they cover and a
 //! SHA-256 of the bytes, so a damaged or foreign file is recognised rather than
-//! trusted. Written to a temporary file (0600), fsync'd and renamed over the old one,
-//! then the directory fsync'd: a reader sees the old file or the new one, whole.
+//! trusted. Written to a temporary file (0600) and renamed over the old one, so a reader
+//! sees the old file or the new one, whole; a snapshot is also fsync'd (file, then
+//! directory), a summary is not (see [`Sync::Lazy`]).
 
 use std::fs;
 use std::io::{self, Write};
@@ -22,8 +23,22 @@ fn checksum(bytes: &[u8]) -> String {
     chain_hash(MAGIC, bytes)
 }
 
+/// Whether a side file's write waits for the disk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Sync {
+    /// fsync'd before and after the rename: it survives a machine crash.
+    Durable,
+    /// Renamed into place without waiting for the disk. For a summary, written after
+    /// every commit: after a machine crash it may be the old one or damaged, which its
+    /// pinned head and checksum reveal and its reader rebuilds from the log; it can never
+    /// claim more than the log holds, because the log was fsync'd before it was written.
+    /// Waiting would double the cost of a commit (measured: 0.47 ms per summary against
+    /// 0.48 ms per one-event append).
+    Lazy,
+}
+
 /// Writes `pinned` to `path` atomically (see the module doc).
-pub(super) fn write(path: &Path, pinned: &Pinned) -> Result<(), StoreError> {
+pub(super) fn write(path: &Path, pinned: &Pinned, sync: Sync) -> Result<(), StoreError> {
     let mut tmp_name = path.as_os_str().to_owned();
     tmp_name.push(".tmp");
     let tmp = PathBuf::from(tmp_name);
@@ -42,7 +57,9 @@ pub(super) fn write(path: &Path, pinned: &Pinned) -> Result<(), StoreError> {
         crate::store::private::restrict(&file)?;
         file.write_all(header.as_bytes())?;
         file.write_all(&pinned.bytes)?;
-        file.sync_all()?;
+        if sync == Sync::Durable {
+            file.sync_all()?;
+        }
         fs::rename(&tmp, path)
     })();
     if let Err(cause) = written {
@@ -50,7 +67,10 @@ pub(super) fn write(path: &Path, pinned: &Pinned) -> Result<(), StoreError> {
         let _ = fs::remove_file(&tmp);
         return Err(io_error("write", path)(cause));
     }
-    sync_parent(path)
+    match sync {
+        Sync::Durable => sync_parent(path),
+        Sync::Lazy => Ok(()),
+    }
 }
 
 /// Reads the file at `path`: `None` if there is none, [`StoreError::BadSidecar`] if it is
