@@ -44,6 +44,86 @@ pub struct IncidentSummary {
     pub quarantined: Option<String>,
 }
 
+/// The summary as it is kept beside each log: the listing, plus what the hub's start-up
+/// needs to build the incident's resident entry without opening its log. The listing's
+/// fields sit at the top level (flattened), so `list` reads the same file as an
+/// [`IncidentSummary`]; `load` never goes on the wire.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct StoredSummary {
+    #[serde(flatten)]
+    pub summary: IncidentSummary,
+    /// Missing in summaries written before it existed: such a summary is not enough for
+    /// the hub's start-up, which then opens the log (and writes the summary again).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub load: Option<LoadFacts>,
+}
+
+/// What the hub's start-up keeps of an incident besides its listing.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct LoadFacts {
+    /// The alert group keys that route alerts to this incident: none once it is
+    /// resolved (a new alert for the group then declares a new incident).
+    pub alert_groups: Vec<String>,
+    /// The declare's command id and the seq of its last event, for answering a resent
+    /// declare.
+    pub declared_by: Option<(String, u64)>,
+    /// True when a previous hub may have left work in flight that start-up must settle
+    /// (what `hub::effects::recover` settles): an action run ready or running without
+    /// an outcome, or a delivery still pending.
+    pub unsettled: bool,
+}
+
+impl StoredSummary {
+    /// The summary kept for an open incident.
+    pub fn of(incident: &Incident) -> StoredSummary {
+        StoredSummary {
+            summary: IncidentSummary::of(incident),
+            load: Some(LoadFacts::of(incident)),
+        }
+    }
+}
+
+impl LoadFacts {
+    pub fn of(incident: &Incident) -> LoadFacts {
+        let state = incident.state();
+        let alert_groups = if state.status == Status::Resolved {
+            Vec::new()
+        } else {
+            state.alert_groups.iter().cloned().collect()
+        };
+        let events = incident.events();
+        let declared_by = events.first().and_then(|e| e.command_id.clone()).map(|id| {
+            // The declare's own last event: the last one carrying its command id.
+            let seq = events
+                .iter()
+                .take_while(|e| e.command_id.as_deref() == Some(id.as_str()))
+                .last()
+                .map_or(1, |e| e.seq);
+            (id, seq)
+        });
+        LoadFacts {
+            alert_groups,
+            declared_by,
+            unsettled: unsettled(state),
+        }
+    }
+}
+
+/// Whether `state` holds work a hub that stopped would have left unfinished: exactly
+/// what `hub::effects::recover` settles on start-up.
+fn unsettled(state: &crate::incident::State) -> bool {
+    use crate::incident::state::RunStatus;
+    let run_open = state
+        .action_runs
+        .iter()
+        .any(|run| matches!(run.status, RunStatus::Ready | RunStatus::Running));
+    let delivery_pending = state
+        .published
+        .iter()
+        .any(|update| update.deliveries.values().any(|d| d.ok.is_none()));
+    run_open || delivery_pending
+}
+
 /// How much an incident holds, for a listing.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(default)]
@@ -265,6 +345,19 @@ impl DataDir {
         Incident::create(&self.store(), &id, &submission, now, runbooks)
     }
 
+    /// The kept summaries that are current (written at the head the log ends at now, not
+    /// older than the log file; see [`DataDir::summaries`]), by incident id, read without
+    /// opening, verifying or replaying any log: what the hub's start-up uses instead of
+    /// replaying. Missing, damaged or stale summaries are left out.
+    pub fn current_summaries(&self) -> Result<HashMap<String, StoredSummary>, EngineError> {
+        let store = self.store();
+        Ok(store
+            .summaries()?
+            .into_iter()
+            .filter_map(|(id, pinned)| Some((id.clone(), current_stored(&store, &id, &pinned)?)))
+            .collect())
+    }
+
     /// A summary of every incident, read from the summary kept beside each log (no
     /// replay). An incident whose summary is missing, damaged, older than its log or
     /// pinned to another head than the log's last line is opened (verified and
@@ -310,14 +403,20 @@ impl DataDir {
 /// `pinned` decoded, if it is incident `id`'s summary at the head its log ends at now
 /// (read from the log's last line only); `None` if it must be rebuilt from the log.
 fn current_summary(store: &FileStore, id: &str, pinned: &Pinned) -> Option<IncidentSummary> {
+    current_stored(store, id, pinned).map(|stored| stored.summary)
+}
+
+/// Like [`current_summary`], with the load facts the summary carries (if any).
+fn current_stored(store: &FileStore, id: &str, pinned: &Pinned) -> Option<StoredSummary> {
     crate::incident::limits::check_incident_id(id).ok()?;
     let head = store.stored_head(id).ok()??;
     if head != pinned.head {
         return None;
     }
-    let summary: IncidentSummary = serde_json::from_slice(&pinned.bytes).ok()?;
+    let stored: StoredSummary = serde_json::from_slice(&pinned.bytes).ok()?;
+    let summary = &stored.summary;
     (summary.id == id && summary.events == head.seq && summary.quarantined.is_none())
-        .then_some(summary)
+        .then_some(stored)
 }
 
 /// Numbers at or below this count as auto-assigned when choosing the next id: far more

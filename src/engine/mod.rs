@@ -8,7 +8,8 @@
 mod data_dir;
 
 pub use data_dir::{
-    AUTO_NUMBER_CEILING, DataDir, IncidentSummary, SummaryCounts, quarantine_reason,
+    AUTO_NUMBER_CEILING, DataDir, IncidentSummary, LoadFacts, StoredSummary, SummaryCounts,
+    quarantine_reason,
 };
 
 use crate::incident::export::LogHead;
@@ -132,13 +133,15 @@ impl Incident {
         Ok(incident)
     }
 
-    /// Writes the incident's summary (what `list` reads) through the store, pinned to the
-    /// log's head. Called after every commit. A failure is logged and otherwise ignored:
-    /// the events are already durable, and a summary that is missing or behind its log is
-    /// rebuilt from the log by the next `list`.
+    /// Writes the incident's summary (what `list` and the hub's start-up read, see
+    /// [`StoredSummary`]) through the store, pinned to the log's head. Called after every
+    /// commit. A failure is logged and otherwise ignored: the events are already durable,
+    /// and a summary that is missing or behind its log is rebuilt from the log by the
+    /// next `list` or hub start.
     pub fn write_summary(&mut self) {
-        let summary = IncidentSummary::of(self);
-        let bytes = match serde_json::to_vec(&summary) {
+        let stored = StoredSummary::of(self);
+        let summary = &stored.summary;
+        let bytes = match serde_json::to_vec(&stored) {
             Ok(bytes) => bytes,
             Err(error) => {
                 tracing::warn!(incident = %summary.id, %error, "could not encode the incident's summary");

@@ -314,4 +314,29 @@ argv = ["/usr/bin/printf", "{severity}"]"#,
         };
         assert_eq!((job.run, job.severity.as_str()), (run, "SEV3"));
     }
+
+    #[test]
+    fn the_summary_says_unsettled_exactly_until_recover_settles_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let runbooks = runbooks();
+        let declare = json!({"type": "declare", "title": "T", "severity": "SEV3"});
+        let mut incident = DataDir::new(dir.path())
+            .declare(submit(declare), Utc::now(), &runbooks)
+            .unwrap();
+        let facts = crate::engine::LoadFacts::of;
+        assert!(!facts(&incident).unsettled, "nothing in flight");
+        let run = incident.state().seq + 1;
+        let request = submit(json!({"type": "request_action", "action": "pair"}));
+        incident.execute(&[request], Utc::now(), &runbooks).unwrap();
+        assert!(
+            !facts(&incident).unsettled,
+            "awaiting approval: not the hub's to settle"
+        );
+        let mut carol = submit(json!({"type": "approve_action", "run": run}));
+        carol.actor = Actor::new("carol", [Role::Ops]);
+        incident.execute(&[carol], Utc::now(), &runbooks).unwrap();
+        assert!(facts(&incident).unsettled, "ready: the hub would start it");
+        assert_eq!(recover(&mut incident, &runbooks).unwrap(), 1);
+        assert!(!facts(&incident).unsettled, "settled");
+    }
 }

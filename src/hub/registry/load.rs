@@ -1,14 +1,21 @@
-//! Start-up: the data directory's hub lock, and opening every incident once to build
-//! its resident entry (settling what a previous hub left in flight), then closing it.
-//! A log that cannot be served is quarantined instead of stopping the hub.
+//! Start-up: the data directory's hub lock, and each incident's resident entry. An
+//! incident whose kept summary is current (at the head its log ends at, carrying the
+//! load facts, nothing left in flight) is built from that summary without opening its
+//! log; any other is opened once (settling what a previous hub left in flight),
+//! summarized, its summary written again so the next start is fast, and closed. A log
+//! that cannot be served is quarantined instead of stopping the hub. A log damaged
+//! behind a current summary is found when the incident is next opened, and quarantined
+//! then (`Registry::open`'s path).
 
 use super::{Registry, RegistryError};
-use crate::engine::{DataDir, EngineError, IncidentSummary, quarantine_reason};
+use crate::engine::{
+    DataDir, EngineError, IncidentSummary, LoadFacts, StoredSummary, quarantine_reason,
+};
 use crate::hub::actor::Context;
 use crate::hub::effects::{self, JobSender};
 use crate::hub::entry::{self, Entry, Slot};
 use crate::hub::metrics::Metrics;
-use crate::incident::{Runbooks, Status};
+use crate::incident::Runbooks;
 use std::collections::HashMap;
 use std::fs::{File, TryLockError};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -20,6 +27,23 @@ struct Loaded {
     entry: Entry,
     declared_by: Option<(String, u64)>,
     alert_groups: Vec<String>,
+}
+
+impl Loaded {
+    /// The entry built from a current kept summary, if it is enough: it carries the load
+    /// facts and nothing was left in flight (else the log is opened to settle it).
+    fn from_summary(stored: StoredSummary) -> Option<Loaded> {
+        let facts = stored.load.filter(|facts| !facts.unsettled)?;
+        Some(Loaded::new(stored.summary, facts))
+    }
+
+    fn new(summary: IncidentSummary, facts: LoadFacts) -> Loaded {
+        Loaded {
+            entry: Entry::new(summary, Slot::Closed),
+            declared_by: facts.declared_by,
+            alert_groups: facts.alert_groups,
+        }
+    }
 }
 
 /// Takes the data directory's hub lock (`<data>/hub.lock`), creating the directory.
@@ -46,7 +70,8 @@ fn lock_data_dir(data: &DataDir) -> Result<File, RegistryError> {
 }
 
 impl Registry {
-    /// Opens every incident in `data` once (see the module doc) and closes it again.
+    /// Builds every incident's entry, from its summary or by opening it once (see the
+    /// module doc).
     pub fn load(
         data: DataDir,
         runbooks: Arc<Runbooks>,
@@ -58,8 +83,13 @@ impl Registry {
         let mut entries = HashMap::new();
         let mut declared_by_command = HashMap::new();
         let mut alert_groups = HashMap::new();
+        let mut current = data.current_summaries()?;
         for id in data.ids()? {
-            let loaded = match Registry::load_one(&data, &id, &runbooks, &metrics) {
+            let loaded = match current.remove(&id).and_then(Loaded::from_summary) {
+                Some(kept) => Ok(kept),
+                None => Registry::load_one(&data, &id, &runbooks, &metrics),
+            };
+            let loaded = match loaded {
                 Ok(loaded) => loaded,
                 Err(error) => match quarantine_reason(&error) {
                     Some(reason) => {
@@ -106,7 +136,8 @@ impl Registry {
         })
     }
 
-    /// Opens, settles and summarizes one incident; it is closed again on return.
+    /// Opens, settles and summarizes one incident, writing its summary again; it is
+    /// closed again on return.
     fn load_one(
         data: &DataDir,
         id: &str,
@@ -118,29 +149,12 @@ impl Registry {
         metrics
             .events_appended
             .fetch_add(settled as u64, Ordering::Relaxed);
-        let declared_by = incident
-            .events()
-            .first()
-            .and_then(|e| e.command_id.clone())
-            .map(|command_id| {
-                // The declare's own last event: the last one carrying its command id.
-                let seq = incident
-                    .events()
-                    .iter()
-                    .take_while(|e| e.command_id.as_deref() == Some(command_id.as_str()))
-                    .last()
-                    .map_or(1, |e| e.seq);
-                (command_id, seq)
-            });
-        let alert_groups = if incident.state().status == Status::Resolved {
-            Vec::new()
-        } else {
-            incident.state().alert_groups.iter().cloned().collect()
-        };
-        Ok(Loaded {
-            entry: Entry::new(IncidentSummary::of(&incident), Slot::Closed),
-            declared_by,
-            alert_groups,
-        })
+        // Written again so the next start can use it (also when nothing was settled:
+        // it may be missing, stale, or from before the load facts existed).
+        incident.write_summary();
+        Ok(Loaded::new(
+            IncidentSummary::of(&incident),
+            LoadFacts::of(&incident),
+        ))
     }
 }
