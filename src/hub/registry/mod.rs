@@ -1,11 +1,12 @@
 //! The hub's incidents, by id. Every incident has a small resident entry (`entry`); its
 //! actor runs only while it is in use and is opened on demand by [`Registry::submit`]
-//! and [`Registry::subscribe`]. At start-up every log is opened once — verified,
-//! replayed, what a previous hub left in flight settled (`effects::recover`), its
-//! summary, alert groups and declare command id kept — and closed again, so an idle hub
-//! holds no thread and no file per incident. A log that fails verification is
-//! quarantined (listed with the reason, never served, never modified) and the rest are
-//! served. Declares are serialized here so ids never collide, and a re-sent declare
+//! and [`Registry::subscribe`]. At start-up (`load`) each entry — summary, alert groups,
+//! declare command id — comes from the summary kept beside the log when that is current
+//! and nothing was left in flight; otherwise the log is opened once — verified,
+//! replayed, what a previous hub left in flight settled (`effects::recover`) — and
+//! closed again, so an idle hub holds no thread and no file per incident. A log that
+//! fails verification (at start-up, or when next opened) is quarantined (listed with
+//! the reason, never served, never modified) and the rest are served. Declares are serialized here so ids never collide, and a re-sent declare
 //! (same command id) returns the incident it already created.
 
 mod load;
