@@ -366,3 +366,35 @@ async fn a_public_update_reaches_the_webhook_under_the_public_title_only() {
     );
     room.stop().await;
 }
+
+#[tokio::test]
+async fn what_people_typed_leaves_the_hub_inert_on_every_channel() {
+    environment();
+    let receiver = Receiver::start().await;
+    let room = Room::open("", &channels(&receiver).await).await;
+    let id = room.declare().await;
+    let hostile = "Update \u{1b}]0;PWNED\u{7} \u{9b}2J \u{202e}gnp.exe done";
+    let publish = json!({"type": "publish", "template": "internal_update",
+        "text": hostile, "channels": ["chat", "hook", "outbox"]});
+    let seq = room.send(ALICE, &id, publish).await.expect("published");
+    room.until(&id, "three deliveries", delivered(seq, 3)).await;
+    let dangerous = |text: &str| text.chars().any(warroom::incident::safe_text::is_dangerous);
+    for seen in receiver.seen() {
+        let text = seen.json()["text"].as_str().unwrap_or("").to_string();
+        assert!(!dangerous(&text), "{}: {text:?}", seen.path);
+        assert!(text.contains("\\u{1b}]0;PWNED"), "{}: {text:?}", seen.path);
+    }
+    let file = room
+        .dir
+        .path()
+        .join("outbox")
+        .join(format!("{id}-{seq}-internal_update.txt"));
+    let written = std::fs::read_to_string(file).expect("the outbox file");
+    assert!(!dangerous(&written), "{written:?}");
+    // The log keeps what was typed.
+    assert!(
+        room.log_text(&id).contains("\\u001b]0;PWNED"),
+        "verbatim in the log"
+    );
+    room.stop().await;
+}

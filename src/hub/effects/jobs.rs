@@ -7,6 +7,7 @@ use crate::engine::{EngineError, Incident, Outcome, Submission};
 use crate::incident::action::Request;
 use crate::incident::decide_effects::RUNNER;
 use crate::incident::export::LogHead;
+use crate::incident::safe_text::neutralise;
 use crate::incident::state::{RunOutcome, RunStatus, Status};
 use crate::incident::template::Audience;
 use crate::incident::{Actor, Command, Event, EventKind, Role, Runbooks, Severity};
@@ -145,12 +146,15 @@ fn delivery_job(incident: &Incident, published: u64, channel: &str, trigger: u64
         trigger,
         update: Update {
             incident: state.id.clone(),
-            title,
+            // What people typed leaves the hub inert on every channel (a Slack message,
+            // a webhook's JSON, an outbox file someone will `cat`); the log keeps it
+            // verbatim.
+            title: neutralise(&title).into_owned(),
             severity,
             status,
             template: found.template.clone(),
             audience: found.audience,
-            text: found.text.clone(),
+            text: neutralise(&found.text).into_owned(),
             published_at: found.at,
             by: found.by.clone(),
             head: incident.head(),
