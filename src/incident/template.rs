@@ -184,6 +184,11 @@ impl Template {
             .iter()
             .map(|name| match self.fields.get(name) {
                 Some(prompt) => format!("{name} ({prompt})"),
+                // Built in, not a field: the incident's, set once for every public update.
+                None if name == "public_title" => format!(
+                    "{name} (the title public updates carry instead of the internal one: \
+                     set it with `warroom publish … --public-title TEXT` or when the console asks)"
+                ),
                 None => name.clone(),
             })
             .collect::<Vec<_>>()
