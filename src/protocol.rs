@@ -19,6 +19,16 @@ pub const COMMAND_BURST: u32 = 200;
 /// Longest client-made command id.
 pub const MAX_COMMAND_ID_CHARS: usize = 128;
 
+/// The most entries one `page` answers with.
+pub const MAX_PAGE: u32 = 500;
+
+/// The most entries one `found` answers with.
+pub const MAX_FOUND: usize = 200;
+
+/// The most events one `search` request reads before answering (the incident waits
+/// while it reads, so it is bounded; the answer says where to go on from).
+pub const SEARCH_EVENTS_PER_REQUEST: u64 = 200_000;
+
 /// What a client sends.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
@@ -33,6 +43,10 @@ pub enum ClientFrame {
         /// Send events after this seq (0: all of them).
         #[serde(default)]
         since_seq: u64,
+        /// With `since_seq` 0: start from a `snapshot` frame of the state now instead
+        /// of every event (see [`HubFrame::Snapshot`]). Hubs that predate it ignore it.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        snapshot: bool,
         /// Also hear about every incident on the hub: an `incident_changed` frame
         /// whenever one is declared or its title, severity or status changes. Hubs
         /// that predate the field ignore it.
@@ -44,6 +58,26 @@ pub enum ClientFrame {
         incident: String,
         #[serde(default)]
         since_seq: u64,
+        /// As in `hello`.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        snapshot: bool,
+    },
+    /// Ask for a page of older timeline: up to `limit` (at most [`MAX_PAGE`]) entries
+    /// written before entry `before_seq`, newest last. Answered by a `page` frame.
+    Page {
+        id: String,
+        incident: String,
+        before_seq: u64,
+        limit: u32,
+    },
+    /// Search the whole timeline (text and author, case-insensitive) backwards from
+    /// `before_seq` (0: from the newest). Answered by a `found` frame.
+    Search {
+        id: String,
+        incident: String,
+        query: String,
+        #[serde(default)]
+        before_seq: u64,
     },
     /// Ask for the list of incidents.
     List,
@@ -115,6 +149,33 @@ pub enum HubFrame {
     Event {
         incident: String,
         event: crate::incident::Event,
+    },
+    /// After `subscribed`, for a subscription that asked for one: the incident's state
+    /// at `seq`, in the hub version's snapshot encoding (a client of another version
+    /// that cannot read it subscribes again without `snapshot`). Then `synced`, then
+    /// live events from `seq + 1`.
+    Snapshot {
+        incident: String,
+        seq: u64,
+        state: serde_json::Value,
+    },
+    /// The answer to `page`: `entries` in seq order; `older` is whether there are
+    /// entries before the first one.
+    Page {
+        id: String,
+        incident: String,
+        entries: Vec<crate::incident::state::TimelineEntry>,
+        older: bool,
+    },
+    /// The answer to `search`: matching entries, newest first (at most [`MAX_FOUND`]);
+    /// `searched_to` is the oldest seq looked at: send `search` again with it as
+    /// `before_seq` for more (0: the whole timeline was searched).
+    Found {
+        id: String,
+        incident: String,
+        query: String,
+        entries: Vec<crate::incident::state::TimelineEntry>,
+        searched_to: u64,
     },
     /// The command `id` was applied (or had been: `duplicate`); its last event is `seq`.
     Ack {
@@ -341,6 +402,7 @@ mod tests {
                 token: "t".into(),
                 incident: Some("INC-1".into()),
                 since_seq: 4,
+                snapshot: false,
                 watch_incidents: false,
             }
         );
@@ -406,6 +468,7 @@ mod tests {
             token: "t".into(),
             incident: None,
             since_seq: 0,
+            snapshot: false,
             watch_incidents: false,
         };
         assert!(!serde_json::to_string(&hello).unwrap().contains("watch"));

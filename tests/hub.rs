@@ -77,7 +77,7 @@ fn assert_gapless(events: &[Event], who: &str) {
 /// The incident's log as on disk and the state it replays to (after `stop`).
 fn on_disk(dir: &TempDir, incident: &str) -> (Vec<Event>, State) {
     let opened = DataDir::new(dir.path()).open(incident).expect("opens");
-    (opened.events().to_vec(), opened.state().clone())
+    (opened.all_events().unwrap(), opened.state().clone())
 }
 
 /// A running hub and its data directory.
@@ -308,6 +308,10 @@ impl Follower {
                     SyncEvent::Identity(_) | SyncEvent::Presence(_) => {}
                     SyncEvent::Catalog { .. } => {}
                     SyncEvent::Rejected { id, code, .. } => panic!("{id}: {code:?}"),
+                    SyncEvent::Snapshot(state) => {
+                        panic!("no snapshot was asked for: {}", state.seq)
+                    }
+                    SyncEvent::Page { .. } | SyncEvent::Found { .. } => {}
                 }
             }
         };

@@ -475,7 +475,7 @@ async fn requests_racing_releases_and_reopens_never_fork_the_log() {
         .expect("stops");
 
     let on_disk = DataDir::new(dir.path()).open(&incident).expect("opens");
-    let events = on_disk.events();
+    let events = &on_disk.all_events().unwrap();
     let seqs_on_disk: Vec<u64> = events.iter().map(|e| e.seq).collect();
     assert_eq!(seqs_on_disk, (1..=events.len() as u64).collect::<Vec<_>>());
     assert_eq!(

@@ -463,6 +463,7 @@ fn a_damaged_log_is_quarantined_and_the_rest_is_served() {
         let subscribe = ClientFrame::Subscribe {
             incident: bad.clone(),
             since_seq: 0,
+            snapshot: false,
         };
         client.send(&subscribe).await.expect("sent");
         match within("the answer", client.next()).await.expect("a frame") {

@@ -454,7 +454,8 @@ async fn a_flooding_close_comes_after_an_answer_to_every_command_read() {
     let dir = hub.stop().await;
     let opened = DataDir::new(dir.path()).open(&incident).expect("opens");
     let applied: BTreeSet<String> = opened
-        .events()
+        .all_events()
+        .expect("reads")
         .iter()
         .filter_map(|e| e.command_id.clone())
         .filter(|id| id.starts_with("flood-"))

@@ -308,6 +308,7 @@ async fn raw_client(
         token: TOKEN.into(),
         incident: incident.map(str::to_string),
         since_seq: u64::MAX,
+        snapshot: false,
         watch_incidents: false,
     };
     let text = serde_json::to_string(&hello).map_err(|e| e.to_string())?;

@@ -174,8 +174,8 @@ fn fill(data: &DataDir, id: &str, events: u64, runbooks: &Runbooks) -> Result<u6
         .declare(declare, chrono::Utc::now(), runbooks)
         .map_err(|e| format!("declaring {id}: {e}"))?;
     let mut next = 0u64;
-    while (incident.events().len() as u64) < events {
-        let left = events - incident.events().len() as u64;
+    while incident.state().seq < events {
+        let left = events - incident.state().seq;
         let batch: Vec<Submission> = (0..left.min(BATCH as u64))
             .map(|_| {
                 next += 1;
@@ -194,7 +194,7 @@ fn fill(data: &DataDir, id: &str, events: u64, runbooks: &Runbooks) -> Result<u6
             .execute(&batch, chrono::Utc::now(), runbooks)
             .map_err(|e| format!("writing {id}: {e}"))?;
     }
-    Ok(incident.events().len() as u64)
+    Ok(incident.state().seq)
 }
 
 /// A note of a realistic length (the log averages about 350 bytes a line).

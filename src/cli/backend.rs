@@ -101,7 +101,10 @@ impl Backend for LocalBackend {
         let incident = self
             .data
             .declare(self.submission(command), Utc::now(), &self.runbooks)?;
-        Ok((incident.state().id.clone(), incident.events().to_vec()))
+        let events = incident
+            .read_events(1, incident.head().seq)
+            .map_err(crate::engine::EngineError::from)?;
+        Ok((incident.state().id.clone(), events))
     }
 
     fn submit(&mut self, incident: &str, command: Command) -> Result<Vec<Event>, CliError> {
@@ -114,7 +117,13 @@ impl Backend for LocalBackend {
     fn load_with_head(&mut self, incident: &str) -> Result<Loaded, CliError> {
         let opened = self.open(incident)?;
         let head = opened.head();
-        Ok((opened.state().clone(), opened.events().to_vec(), Some(head)))
+        Ok((
+            opened.state().clone(),
+            opened
+                .all_events()
+                .map_err(crate::engine::EngineError::from)?,
+            Some(head),
+        ))
     }
 
     fn list(&mut self) -> Result<Vec<IncidentSummary>, CliError> {

@@ -91,7 +91,13 @@ impl LoadFacts {
         } else {
             state.alert_groups.iter().cloned().collect()
         };
-        let events = incident.events();
+        // The declare's events are the first few (a declare writes a handful).
+        let first = incident.head().seq.min(64);
+        let events = if first == 0 {
+            Vec::new()
+        } else {
+            incident.read_events(1, first).unwrap_or_default()
+        };
         let declared_by = events.first().and_then(|e| e.command_id.clone()).map(|id| {
             // The declare's own last event: the last one carrying its command id.
             let seq = events
@@ -285,7 +291,7 @@ impl DataDir {
             return Err(EngineError::NotFound(id.to_string()));
         }
         let incident = Incident::open(&self.store(), id)?;
-        if incident.events().is_empty() {
+        if incident.head().seq == 0 {
             // A declare that never wrote its first event (a crash between creating the
             // file and writing it): there is no incident here, only an empty file.
             return Err(EngineError::EmptyLog {

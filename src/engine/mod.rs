@@ -13,9 +13,12 @@ pub use data_dir::{
 };
 
 use crate::incident::export::LogHead;
-use crate::incident::{Actor, Command, Event, Rejection, Runbooks, State, decide};
+use crate::incident::{
+    Actor, Command, Event, EventKind, Rejection, Runbooks, State, decide, snapshot,
+};
 use crate::store::{
-    FileStore, IncidentLog, IncidentStore, LogRecord, Pinned, StoreError, TornTail,
+    FileStore, FileView, IncidentLog, IncidentStore, LogRecord, LogView, MAX_RANGE, Pinned,
+    StoreError, StoredEvent, TornTail,
 };
 use chrono::{DateTime, Utc};
 use std::sync::Arc;
@@ -78,27 +81,75 @@ pub struct Committed {
     pub event_json: Vec<Arc<str>>,
 }
 
-/// One open incident: its state, every event (for resync and exports) and its log.
+/// Write a snapshot after this many events since the last one (and at every status
+/// change, and when the incident is closed): opening replays at most this many events.
+/// Measured: a snapshot of a state with a full timeline window costs a few ms, so this
+/// keeps its share of a commit's cost small at the hub's durable rate.
+pub const SNAPSHOT_EVERY: u64 = 8192;
+
+/// One open incident: its state and its log (events are read back from the log by
+/// range, never held: see [`Incident::read_events`]).
 pub struct Incident {
     state: State,
-    events: Vec<Event>,
     /// The file store's log handle, reached only through [`IncidentLog`].
     log: <FileStore as IncidentStore>::Log,
     torn_tail: Option<TornTail>,
+    /// Events applied since the last snapshot (or since an open that found none).
+    since_snapshot: u64,
 }
 
 impl Incident {
-    /// Replays incident `id` from `store`. A torn final line (a crash mid-write, never
-    /// acknowledged) is cut off; [`Incident::torn_tail`] says so.
+    /// Opens incident `id` from `store`: from its snapshot and the events after it when
+    /// it has a usable one, else by replaying its whole log (and then writing a snapshot
+    /// if the log was long). A snapshot that is damaged, from another version or not at
+    /// a head the log holds is logged and ignored: it is never trusted over the log. A
+    /// torn final line (a crash mid-write, never acknowledged) is cut off;
+    /// [`Incident::torn_tail`] says so.
     pub fn open(store: &FileStore, id: &str) -> Result<Incident, StoreError> {
-        let opened = store.open::<Event>(id)?;
-        let state = State::replay(&opened.events);
-        Ok(Incident {
+        match store.read_snapshot_of(id) {
+            Ok(Some(pinned)) => match snapshot::decode(&pinned.bytes) {
+                Ok(mut state) => {
+                    let mut replayed = 0;
+                    let resumed = store.open_replaying(id, Some(&pinned.head), &mut |e: Event| {
+                        state.apply(&e);
+                        replayed += 1;
+                    });
+                    match resumed {
+                        Ok(resumed) => {
+                            return Ok(Incident {
+                                state,
+                                log: resumed.log,
+                                torn_tail: resumed.torn_tail,
+                                since_snapshot: replayed,
+                            });
+                        }
+                        Err(error @ StoreError::NotInLog { .. }) => {
+                            tracing::warn!(incident = %id, %error, "ignored the snapshot; replaying the log");
+                        }
+                        Err(error) => return Err(error),
+                    }
+                }
+                Err(error) => {
+                    tracing::warn!(incident = %id, %error, "ignored the snapshot; replaying the log");
+                }
+            },
+            Ok(None) => {}
+            Err(error) => {
+                tracing::warn!(incident = %id, %error, "ignored the snapshot; replaying the log");
+            }
+        }
+        let mut state = State::default();
+        let resumed = store.open_replaying(id, None, &mut |e: Event| state.apply(&e))?;
+        let mut incident = Incident {
+            since_snapshot: state.seq,
             state,
-            events: opened.events,
-            log: opened.log,
-            torn_tail: opened.torn_tail,
-        })
+            log: resumed.log,
+            torn_tail: resumed.torn_tail,
+        };
+        if incident.since_snapshot >= SNAPSHOT_EVERY {
+            incident.write_snapshot();
+        }
+        Ok(incident)
     }
 
     /// Decides `declare` against an empty incident and, only if it is accepted, creates
@@ -124,13 +175,63 @@ impl Incident {
         let (log, _json) = store.create(id, &events)?;
         let state = State::replay(&events);
         let mut incident = Incident {
+            since_snapshot: state.seq,
             state,
-            events,
             log,
             torn_tail: None,
         };
         incident.write_summary();
         Ok(incident)
+    }
+
+    /// Writes a snapshot of the state at the log's head (durably, replacing the last
+    /// one). A failure is logged and otherwise ignored: the log has everything, and the
+    /// next open replays more of it.
+    pub fn write_snapshot(&mut self) {
+        let bytes = match snapshot::encode(&self.state) {
+            Ok(bytes) => bytes,
+            Err(error) => {
+                tracing::warn!(incident = %self.state.id, %error, "could not encode a snapshot");
+                return;
+            }
+        };
+        let pinned = Pinned {
+            head: IncidentLog::head(&self.log),
+            bytes,
+        };
+        match self.log.write_snapshot(&pinned) {
+            Ok(()) => self.since_snapshot = 0,
+            Err(error) => {
+                tracing::warn!(incident = %self.state.id, %error, "could not write a snapshot; the next open replays more of the log");
+            }
+        }
+    }
+
+    /// Events `from..=to` as decoded from the log (at most [`MAX_RANGE`] at once).
+    pub fn read_events(&self, from: u64, to: u64) -> Result<Vec<Event>, StoreError> {
+        decode_events(
+            &self.log.read_range(from, to)?,
+            &self.log.path().display().to_string(),
+        )
+    }
+
+    /// Every event, read from the log page by page: for exports, which hold the whole
+    /// incident anyway. Memory grows with the incident; nothing else calls this.
+    pub fn all_events(&self) -> Result<Vec<Event>, StoreError> {
+        let last = self.head().seq;
+        let mut events = Vec::new();
+        let mut next = 1;
+        while next <= last {
+            let to = last.min(next + MAX_RANGE - 1);
+            events.extend(self.read_events(next, to)?);
+            next = to + 1;
+        }
+        Ok(events)
+    }
+
+    /// A read-only view of the log as acknowledged now, for reading pages elsewhere.
+    pub fn view(&self) -> FileView {
+        self.log.view()
     }
 
     /// Writes the incident's summary (what `list` and the hub's start-up read, see
@@ -161,10 +262,6 @@ impl Incident {
         &self.state
     }
 
-    pub fn events(&self) -> &[Event] {
-        &self.events
-    }
-
     pub fn torn_tail(&self) -> Option<&TornTail> {
         self.torn_tail.as_ref()
     }
@@ -191,11 +288,11 @@ impl Incident {
         now: DateTime<Utc>,
         runbooks: &Runbooks,
     ) -> Result<Committed, EngineError> {
-        let committed_len = self.events.len();
         // The head every decision below starts from: the append expects it, so a batch
         // decided on a state that is no longer the log's is refused, never interleaved.
         let decided_on = IncidentLog::head(&self.log);
         let mut outcomes = Vec::with_capacity(batch.len());
+        let mut new_events = Vec::new();
         for submission in batch {
             if let Some(last_seq) = submission
                 .command_id
@@ -219,21 +316,27 @@ impl Incident {
                     for event in &events {
                         self.state.apply(event);
                     }
-                    self.events.extend(events.iter().cloned());
+                    new_events.extend(events.iter().cloned());
                     outcomes.push(Outcome::Applied(events));
                 }
                 Err(rejection) => outcomes.push(Outcome::Rejected(rejection)),
             }
         }
-        let new_events = self.events.get(committed_len..).unwrap_or_default();
         if new_events.is_empty() {
             return Ok(Committed {
                 outcomes,
                 event_json: Vec::new(),
             });
         }
-        match IncidentLog::append(&mut self.log, &decided_on, new_events) {
+        match IncidentLog::append(&mut self.log, &decided_on, &new_events) {
             Ok(event_json) => {
+                self.since_snapshot += new_events.len() as u64;
+                let status_changed = new_events
+                    .iter()
+                    .any(|e| matches!(e.kind, EventKind::StatusChanged { .. }));
+                if status_changed || self.since_snapshot >= SNAPSHOT_EVERY {
+                    self.write_snapshot();
+                }
                 self.write_summary();
                 Ok(Committed {
                     outcomes,
@@ -241,11 +344,41 @@ impl Incident {
                 })
             }
             Err(error) => {
-                self.events.truncate(committed_len);
-                self.state = State::replay(&self.events);
+                // Nothing of the batch is on disk: the state goes back to the log's.
+                match self.rebuild_state() {
+                    Ok(state) => self.state = state,
+                    Err(rebuild) => {
+                        tracing::error!(incident = %self.state.id, error = %rebuild, "could not rebuild the state after a failed write");
+                    }
+                }
                 Err(error.into())
             }
         }
+    }
+
+    /// The state as the log holds it: from the snapshot if it is usable, plus the events
+    /// after it, read through the log's view (this handle keeps the log locked).
+    fn rebuild_state(&self) -> Result<State, StoreError> {
+        let view = self.log.view();
+        let snapshot = self
+            .log
+            .read_snapshot()
+            .ok()
+            .flatten()
+            .and_then(|pinned| Some((snapshot::decode(&pinned.bytes).ok()?, pinned.head.seq)));
+        let (mut state, mut next) = match snapshot {
+            Some((state, seq)) => (state, seq + 1),
+            None => (State::default(), 1),
+        };
+        let last = view.head().seq;
+        while next <= last {
+            let to = last.min(next + MAX_RANGE - 1);
+            for event in decode_events(&view.read_range(next, to)?, "")? {
+                state.apply(&event);
+            }
+            next = to + 1;
+        }
+        Ok(state)
     }
 
     /// Executes one command and returns its events, or the rejection as an error.
@@ -262,4 +395,30 @@ impl Incident {
             Some(Outcome::Rejected(rejection)) => Err(EngineError::Rejected(rejection)),
         }
     }
+}
+
+impl Drop for Incident {
+    /// Closing an incident leaves a snapshot at its head, so the next open replays
+    /// nothing.
+    fn drop(&mut self) {
+        if self.since_snapshot > 0 && self.state.exists() {
+            self.write_snapshot();
+        }
+    }
+}
+
+/// Decodes stored events (a damaged one is reported as damage of the log at `path`).
+pub fn decode_events(stored: &[StoredEvent], path: &str) -> Result<Vec<Event>, StoreError> {
+    stored
+        .iter()
+        .map(|s| {
+            serde_json::from_str::<Event>(&s.json).map_err(|cause| StoreError::Damaged {
+                path: path.into(),
+                error: crate::store::LineError {
+                    line: usize::try_from(s.seq).unwrap_or(usize::MAX),
+                    damage: crate::store::Damage::Undecodable(cause),
+                },
+            })
+        })
+        .collect()
 }

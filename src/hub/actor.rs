@@ -20,6 +20,7 @@ use super::metrics::Metrics;
 use super::registry::Unavailable;
 use crate::engine::{Incident, IncidentSummary, Outcome, Submission};
 use crate::incident::{Rejection, Runbooks};
+use crate::store::FileView;
 use chrono::Utc;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -58,8 +59,12 @@ pub enum CommandReply {
 }
 
 pub struct Subscription {
-    /// Frames of the events after the requested seq, oldest first.
-    pub backlog: Vec<Arc<str>>,
+    /// The log as it was when the subscription was taken: the backlog
+    /// (`from_seq..=to_seq`) is read from it page by page, off the actor's thread.
+    pub backlog: FileView,
+    /// With a snapshot asked for: the `snapshot` frame of the state at `to_seq` (and
+    /// the backlog is empty).
+    pub snapshot: Option<String>,
     pub from_seq: u64,
     pub to_seq: u64,
     /// The chain hash of event `to_seq` (the log's head when the backlog was taken).
@@ -74,8 +79,13 @@ pub enum Request {
     },
     Subscribe {
         since_seq: u64,
+        /// Start from a snapshot of the state instead of every event (see PROTOCOL.md).
+        snapshot: bool,
         reply: oneshot::Sender<Subscription>,
     },
+    /// Read something of the incident on its thread (a page of old timeline, a search),
+    /// between batches. The closure must be bounded: the incident waits for it.
+    Read(Box<dyn FnOnce(&Incident) + Send>),
     /// Tell every subscriber who is here now (not an event: not logged, seq 0).
     Presence { here: Vec<String> },
     /// Release the incident if it has been idle long enough (see the module doc).
@@ -104,6 +114,18 @@ impl IncidentHandle {
 pub fn event_frame(incident: &str, event_json: &str) -> Arc<str> {
     Arc::from(format!(
         "{{\"type\":\"event\",\"incident\":\"{incident}\",\"event\":{event_json}}}"
+    ))
+}
+
+/// The `snapshot` frame of `state`: `{"type":"snapshot","incident":…,"seq":…,"state":…}`
+/// with the state as [`snapshot::encode`](crate::incident::snapshot::encode) writes it.
+fn snapshot_frame(incident: &str, state: &crate::incident::State) -> Option<String> {
+    let bytes = crate::incident::snapshot::encode(state).ok()?;
+    let encoded = String::from_utf8(bytes).ok()?;
+    let id = serde_json::to_string(incident).ok()?;
+    Some(format!(
+        "{{\"type\":\"snapshot\",\"incident\":{id},\"seq\":{},\"state\":{encoded}}}",
+        state.seq
     ))
 }
 
@@ -154,7 +176,6 @@ impl Drop for LiveGauge {
 struct Actor {
     id: String,
     incident: Incident,
-    frames: Vec<Arc<str>>,
     live: broadcast::Sender<Broadcast>,
     entry: Arc<Entry>,
     context: Context,
@@ -166,16 +187,10 @@ struct Actor {
 impl Actor {
     fn new(incident: Incident, entry: Arc<Entry>, context: Context) -> Actor {
         let id = incident.state().id.clone();
-        let frames = incident
-            .events()
-            .iter()
-            .map(|e| event_frame(&id, &serde_json::to_string(e).unwrap_or_default()))
-            .collect();
         let (live, _) = broadcast::channel(SUBSCRIBER_QUEUE);
         Actor {
             id,
             incident,
-            frames,
             live,
             entry,
             _gauge: LiveGauge::new(context.metrics.clone()),
@@ -240,7 +255,12 @@ impl Actor {
                     submissions.push(submission);
                     replies.push(reply);
                 }
-                Request::Subscribe { since_seq, reply } => subscribers.push((since_seq, reply)),
+                Request::Subscribe {
+                    since_seq,
+                    snapshot,
+                    reply,
+                } => subscribers.push((since_seq, snapshot, reply)),
+                Request::Read(read) => read(&self.incident),
                 Request::IdleCheck => {}
                 Request::Presence { here } => {
                     let frame = crate::protocol::HubFrame::Presence {
@@ -260,13 +280,20 @@ impl Actor {
         if !submissions.is_empty() {
             self.commit(&submissions, replies);
         }
-        for (since_seq, reply) in subscribers {
-            let to_seq = self.frames.len() as u64;
-            let from = usize::try_from(since_seq.min(to_seq)).unwrap_or(self.frames.len());
-            let backlog = self.frames.get(from..).unwrap_or_default().to_vec();
+        for (since_seq, snapshot, reply) in subscribers {
+            let to_seq = self.incident.state().seq;
+            let snapshot = (snapshot && since_seq == 0)
+                .then(|| snapshot_frame(&self.id, self.incident.state()))
+                .flatten();
+            let from_seq = if snapshot.is_some() {
+                to_seq + 1
+            } else {
+                since_seq.min(to_seq) + 1
+            };
             let _ = reply.send(Subscription {
-                backlog,
-                from_seq: since_seq.min(to_seq) + 1,
+                backlog: self.incident.view(),
+                snapshot,
+                from_seq,
                 to_seq,
                 head: self.incident.head_hash().to_string(),
                 live: self.live.subscribe(),
@@ -292,8 +319,7 @@ impl Actor {
                     .fetch_add(committed.event_json.len() as u64, Ordering::Relaxed);
                 for (seq, json) in (first_new..).zip(&committed.event_json) {
                     let frame = event_frame(&self.id, json);
-                    self.frames.push(frame.clone());
-                    // No subscribers is fine: the frame is kept for later backlogs.
+                    // No subscribers is fine: later ones read the backlog from the log.
                     let _ = self.live.send(Broadcast {
                         frame,
                         seq,

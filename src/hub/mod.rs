@@ -19,6 +19,7 @@ mod execute;
 mod fds;
 pub mod limits;
 pub mod metrics;
+mod pages;
 mod registry;
 mod server;
 mod session;

@@ -7,7 +7,7 @@
 
 use super::HubState;
 use super::Unavailable;
-use super::actor::Broadcast;
+use super::actor::{Broadcast, event_frame};
 use super::admission::Slot;
 use super::connection::{Connection, ReadFailure, SendFailure, Ws};
 use super::execute::{execute, reject};
@@ -16,6 +16,7 @@ use crate::protocol::{
     COMMAND_BURST, COMMANDS_PER_SECOND, ClientFrame, CloseReason, HubFrame, Identity,
     MAX_COMMAND_ID_CHARS, MAX_FRAME_BYTES, PROTOCOL_VERSION, RejectReason,
 };
+use crate::store::LogView;
 use futures_util::future::BoxFuture;
 use futures_util::stream::{FuturesUnordered, StreamExt};
 use std::net::SocketAddr;
@@ -188,6 +189,7 @@ async fn session(
         token,
         incident,
         since_seq,
+        snapshot,
         watch_incidents,
     }) = serde_json::from_str::<ClientFrame>(&text)
     else {
@@ -259,7 +261,7 @@ async fn session(
     let mut announcements = watch_incidents.then(|| hub.registry.announcer.watch());
     let mut live: Option<Live> = None;
     if let Some(id) = incident {
-        match subscribe(hub, conn, &actor.name, &id, since_seq).await {
+        match subscribe(hub, conn, &actor.name, &id, since_seq, snapshot).await {
             Ok(subscription) => live = Some(subscription),
             Err(why) => {
                 conn.close(close_reason(&why), &why.message(&id)).await;
@@ -401,26 +403,52 @@ fn close_reason(why: &Unavailable) -> CloseReason {
     }
 }
 
-/// Sends `subscribed`, the backlog and `synced`; why not if the incident is unavailable.
+/// Sends `subscribed`, the backlog (or the snapshot) and `synced`; why not if the
+/// incident is unavailable. The backlog is read from the log a page at a time, off the
+/// runtime's threads, and sent as the connection takes it: memory stays bounded however
+/// long the log.
 async fn subscribe(
     hub: &Arc<HubState>,
     conn: &mut Connection,
     name: &str,
     incident: &str,
     since_seq: u64,
+    snapshot: bool,
 ) -> Result<Live, Unavailable> {
-    let subscription = hub.registry.subscribe(incident, since_seq).await?;
+    let subscription = hub
+        .registry
+        .subscribe(incident, since_seq, snapshot)
+        .await?;
     let header = HubFrame::Subscribed {
         incident: incident.to_string(),
         from_seq: subscription.from_seq,
         to_seq: subscription.to_seq,
     };
     let mut ok = conn.send_frame(&header).await;
-    for frame in &subscription.backlog {
-        if !ok {
-            break;
-        }
+    if ok && let Some(frame) = &subscription.snapshot {
         ok = conn.send(frame).await;
+    }
+    let mut next = subscription.from_seq;
+    while ok && next <= subscription.to_seq {
+        let to = subscription.to_seq.min(next + BACKLOG_PAGE - 1);
+        let view = subscription.backlog.clone();
+        let page = tokio::task::spawn_blocking(move || view.read_range(next, to)).await;
+        match page {
+            Ok(Ok(events)) => {
+                for stored in events {
+                    if !ok {
+                        break;
+                    }
+                    ok = conn.send(&event_frame(incident, &stored.json)).await;
+                }
+            }
+            Ok(Err(error)) => {
+                tracing::error!(%incident, %error, "could not read the backlog from the log");
+                return Err(Unavailable::OpenFailed(error.to_string()));
+            }
+            Err(_) => return Err(Unavailable::ShuttingDown),
+        }
+        next = to + 1;
     }
     hub.registry.presence(incident, name, true).await;
     let synced = HubFrame::Synced {
@@ -437,6 +465,9 @@ async fn subscribe(
         last_seq: subscription.to_seq,
     })
 }
+
+/// Events a subscriber's backlog is read in at a time.
+const BACKLOG_PAGE: u64 = 1024;
 
 async fn handle_frame(
     hub: &Arc<HubState>,
@@ -486,8 +517,9 @@ async fn handle_frame(
         ClientFrame::Subscribe {
             incident,
             since_seq,
+            snapshot,
         } => {
-            match subscribe(hub, conn, &actor.name, &incident, since_seq).await {
+            match subscribe(hub, conn, &actor.name, &incident, since_seq, snapshot).await {
                 Ok(subscription) => {
                     if let Some(old) = live.replace(subscription) {
                         hub.registry
@@ -549,5 +581,29 @@ async fn handle_frame(
                 command,
             )))
         }
+        ClientFrame::Page {
+            id,
+            incident,
+            before_seq,
+            limit,
+        } => Handled::Pending(Box::pin(super::pages::answer_page(
+            hub.clone(),
+            id,
+            incident,
+            before_seq,
+            limit,
+        ))),
+        ClientFrame::Search {
+            id,
+            incident,
+            query,
+            before_seq,
+        } => Handled::Pending(Box::pin(super::pages::answer_search(
+            hub.clone(),
+            id,
+            incident,
+            query,
+            before_seq,
+        ))),
     }
 }

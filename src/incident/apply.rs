@@ -4,8 +4,8 @@
 
 use super::event::{Event, EventKind, PLAYBOOK_SOURCE};
 use super::state::{
-    ActionRun, ChecklistItem, Correction, Delivery, Draft, EntryKind, Published, RunOutcome,
-    RunStatus, State, Status, Tick, TimelineEntry,
+    ActionRun, COMMAND_IDS_KEPT, ChecklistItem, Correction, Delivery, Draft, Headline, Published,
+    RunStatus, State, Status, TIMELINE_KEPT, Tick,
 };
 
 impl State {
@@ -20,45 +20,67 @@ impl State {
 
     /// Applies one event. Events must come in seq order; the caller guarantees that.
     pub fn apply(&mut self, event: &Event) {
+        // The line is worded from the state before the event (a tick names its item).
+        let line = self.entry_of(event);
         self.seq = event.seq;
         if let Some(id) = &event.command_id {
-            self.command_ids.insert(id.clone(), event.seq);
+            self.remember_command(id, event.seq);
         }
         if !event.actor.starts_with("system:") {
             self.participants.insert(event.actor.clone());
         }
-        let line = self.apply_kind(event);
-        if let Some((kind, text)) = line {
-            let milestone = matches!(
-                event.kind,
-                EventKind::Declared { .. }
-                    | EventKind::TitleChanged { .. }
-                    | EventKind::SeverityChanged { .. }
-                    | EventKind::StatusChanged { .. }
-                    | EventKind::RoleAssigned { .. }
-                    | EventKind::RoleReleased { .. }
-            );
-            self.timeline.push(TimelineEntry {
-                seq: event.seq,
-                at: event.at,
-                author: event.actor.clone(),
-                kind,
-                text,
-                typed_at: match &event.kind {
-                    EventKind::NoteAdded { typed_at, .. } => *typed_at,
-                    _ => None,
-                },
-                correction: None,
-                earlier: Vec::new(),
-                milestone,
-            });
+        self.change(event);
+        if let Some(entry) = line {
+            self.timeline.push(entry);
+            self.drop_old_entries();
         }
     }
 
-    /// Changes state for one event and returns the timeline line it writes, if any.
-    fn apply_kind(&mut self, event: &Event) -> Option<(EntryKind, String)> {
+    /// Remembers command `id` as applied up to `seq`, forgetting the oldest beyond
+    /// [`COMMAND_IDS_KEPT`] (deterministic, so every replica forgets the same ones).
+    fn remember_command(&mut self, id: &str, seq: u64) {
+        self.command_ids.insert(id.to_owned(), seq);
+        self.command_order.push_back((seq, id.to_owned()));
+        while self.command_order.len() > COMMAND_IDS_KEPT {
+            if let Some((old_seq, old_id)) = self.command_order.pop_front()
+                && self.command_ids.get(&old_id) == Some(&old_seq)
+            {
+                self.command_ids.remove(&old_id);
+            }
+        }
+    }
+
+    /// Keeps the timeline between [`TIMELINE_KEPT`] and twice that many entries: when it
+    /// doubles, the oldest half leaves memory (the log keeps them), with its corrections
+    /// set aside for pages read back later. Dropping in halves keeps the cost per entry
+    /// constant.
+    fn drop_old_entries(&mut self) {
+        if self.timeline.len() <= 2 * TIMELINE_KEPT {
+            return;
+        }
+        let dropped = self.timeline.len() - TIMELINE_KEPT;
+        for entry in self.timeline.drain(..dropped) {
+            if let Some(latest) = entry.correction {
+                self.dropped_corrections
+                    .insert(entry.seq, (latest, entry.earlier));
+            }
+        }
+        self.timeline_dropped += dropped as u64;
+    }
+
+    /// The incident's headline now: what an update or a run request is published under.
+    fn headline(&self) -> Headline {
+        Headline {
+            title: self.title.clone(),
+            public_title: self.public_title.clone(),
+            severity: self.severity,
+            status: self.status,
+        }
+    }
+
+    /// Changes state for one event (its timeline line is [`State::entry_of`]'s job).
+    fn change(&mut self, event: &Event) {
         let at = event.at;
-        let system = |text: String| Some((EntryKind::System, text));
         match &event.kind {
             EventKind::Declared {
                 id,
@@ -73,21 +95,13 @@ impl State {
                 self.status = Status::Investigating;
                 self.declared_by = event.actor.clone();
                 self.declared_at = Some(at);
-                system(format!("Declared {severity}: {title}"))
             }
             EventKind::Acknowledged => {
                 self.acknowledged_at.get_or_insert(at);
-                system(format!("Acknowledged by {}", event.actor))
             }
-            EventKind::TitleChanged { to, .. } => {
-                self.title = to.clone();
-                system(format!("Title is now “{to}”"))
-            }
-            EventKind::SeverityChanged { from, to, reason } => {
-                self.severity = Some(*to);
-                system(with_reason(format!("Severity {from} → {to}"), reason))
-            }
-            EventKind::StatusChanged { from, to, reason } => {
+            EventKind::TitleChanged { to, .. } => self.title = to.clone(),
+            EventKind::SeverityChanged { to, .. } => self.severity = Some(*to),
+            EventKind::StatusChanged { to, .. } => {
                 self.status = *to;
                 match to {
                     Status::Monitoring => {
@@ -104,25 +118,14 @@ impl State {
                         self.stable_since = None;
                     }
                 }
-                let verb = if *from == Status::Resolved {
-                    "Re-opened: "
-                } else {
-                    ""
-                };
-                system(with_reason(format!("{verb}Status {from} → {to}"), reason))
             }
             EventKind::RoleAssigned { role, person, .. } => {
                 self.roles.insert(*role, person.clone());
-                system(format!("{person} is now {}", role.title().to_lowercase()))
             }
-            EventKind::RoleReleased { role, person } => {
+            EventKind::RoleReleased { role, .. } => {
                 self.roles.remove(role);
-                system(format!(
-                    "{person} is no longer {}",
-                    role.title().to_lowercase()
-                ))
             }
-            EventKind::NoteAdded { kind, text, .. } => Some((*kind, text.clone())),
+            EventKind::NoteAdded { .. } => {}
             EventKind::NoteCorrected { entry, text } => {
                 let correction = Correction {
                     seq: event.seq,
@@ -136,7 +139,6 @@ impl State {
                 {
                     target.earlier.push(previous);
                 }
-                None
             }
             EventKind::ItemsAdded {
                 group,
@@ -157,83 +159,47 @@ impl State {
                 if let Some(playbook) = source.strip_prefix(PLAYBOOK_SOURCE) {
                     self.playbooks.push(playbook.to_string());
                 }
-                match items.as_slice() {
-                    [one] => system(format!("Checklist item added: {}", one.text)),
-                    many => system(format!("{group}: {} checklist items added", many.len())),
-                }
             }
             EventKind::ItemTicked { item } => {
-                let index = self.item_index(item)?;
-                let entry = self.checklist.get_mut(index)?;
-                entry.done = Some(Tick {
-                    by: event.actor.clone(),
-                    at,
-                });
-                system(format!("Done: {}", entry.text))
+                if let Some(entry) = self.item_mut(item) {
+                    entry.done = Some(Tick {
+                        by: event.actor.clone(),
+                        at,
+                    });
+                }
             }
             EventKind::ItemUnticked { item } => {
-                let index = self.item_index(item)?;
-                let entry = self.checklist.get_mut(index)?;
-                entry.done = None;
-                system(format!("Not done after all: {}", entry.text))
+                if let Some(entry) = self.item_mut(item) {
+                    entry.done = None;
+                }
             }
             EventKind::ItemAssigned { item, role } => {
-                let index = self.item_index(item)?;
-                let entry = self.checklist.get_mut(index)?;
-                entry.role = *role;
-                let owner = role.map_or("nobody".to_string(), |r| r.title().to_lowercase());
-                system(format!("Assigned to {owner}: {}", entry.text))
+                if let Some(entry) = self.item_mut(item) {
+                    entry.role = *role;
+                }
             }
             EventKind::CellSet {
                 tenant,
                 region,
                 state,
-                previous,
-            } => {
-                self.blast.set_cell(tenant, region, *state);
-                system(format!(
-                    "Blast radius: {tenant} in {region} {previous} → {state}"
-                ))
-            }
-            EventKind::ServiceSet {
-                service,
-                state,
-                previous,
-            } => {
+                ..
+            } => self.blast.set_cell(tenant, region, *state),
+            EventKind::ServiceSet { service, state, .. } => {
                 self.blast.set_service(service, *state);
-                system(format!("Service {service}: {previous} → {state}"))
             }
-            EventKind::BlastRenamed { axis, from, to } => {
-                self.blast.rename(*axis, from, to);
-                system(format!("Blast radius: {axis} {from} renamed to {to}"))
-            }
-            EventKind::BlastRemoved { axis, name } => {
-                self.blast.remove(*axis, name);
-                system(format!("Blast radius: {axis} {name} removed"))
-            }
-            EventKind::PublicTitleSet { title } => {
-                self.public_title = Some(title.clone());
-                system(format!("Public title is now “{title}”"))
-            }
+            EventKind::BlastRenamed { axis, from, to } => self.blast.rename(*axis, from, to),
+            EventKind::BlastRemoved { axis, name } => self.blast.remove(*axis, name),
+            EventKind::PublicTitleSet { title } => self.public_title = Some(title.clone()),
             EventKind::FlagSet { flag, on, aware_at } => {
                 if *on {
                     self.flags.insert(flag.clone(), *aware_at);
-                    system(format!(
-                        "Regulatory flag on: {flag} (aware since {})",
-                        aware_at.format("%Y-%m-%d %H:%M UTC")
-                    ))
                 } else {
                     self.flags.remove(flag);
-                    system(format!("Regulatory flag off: {flag}"))
                 }
             }
             EventKind::ClockCompleted { clock, note } => {
                 self.completed_clocks
                     .insert(clock.clone(), (at, event.actor.clone(), note.clone()));
-                system(with_reason(
-                    format!("Clock met: {clock}"),
-                    &Some(note.clone()),
-                ))
             }
             EventKind::DraftSaved {
                 template,
@@ -250,7 +216,6 @@ impl State {
                         at,
                     },
                 );
-                None
             }
             EventKind::ActionRequested {
                 action,
@@ -262,11 +227,6 @@ impl State {
                 dry_run,
                 fingerprint,
             } => {
-                let status = match (dry_run, two_person) {
-                    (true, _) => RunStatus::DryRun,
-                    (false, true) => RunStatus::AwaitingApproval,
-                    (false, false) => RunStatus::Ready,
-                };
                 self.action_runs.push(ActionRun {
                     run: event.seq,
                     action: action.clone(),
@@ -278,59 +238,32 @@ impl State {
                     fingerprint: fingerprint.clone(),
                     requested_by: event.actor.clone(),
                     requested_at: at,
-                    status,
+                    severity: self.severity,
+                    status: requested_status(*dry_run, *two_person),
                     decided_by: None,
                     attempts: 0,
                     result_status: None,
                     duration_ms: 0,
                     excerpt: String::new(),
                 });
-                let params: Vec<String> = params.iter().map(|(k, v)| format!("{k}={v}")).collect();
-                let what = if params.is_empty() {
-                    title.clone()
-                } else {
-                    format!("{title} ({})", params.join(", "))
-                };
-                let line = match status {
-                    RunStatus::DryRun => {
-                        format!("Dry run #{}: {what}\n{}", event.seq, preview.describe())
-                    }
-                    RunStatus::AwaitingApproval => format!(
-                        "Requested #{}: {what} — needs a second person's approval\n{}",
-                        event.seq,
-                        preview.describe()
-                    ),
-                    _ => format!("Requested #{}: {what}\n{}", event.seq, preview.describe()),
-                };
-                Some((EntryKind::Action, line))
             }
             EventKind::ActionApproved { run } => {
-                let found = self.action_runs.iter_mut().find(|r| r.run == *run)?;
-                found.status = RunStatus::Ready;
-                found.decided_by = Some(event.actor.clone());
-                Some((
-                    EntryKind::Action,
-                    format!("Approved #{run}: {}", found.title),
-                ))
+                if let Some(found) = self.run_mut(*run) {
+                    found.status = RunStatus::Ready;
+                    found.decided_by = Some(event.actor.clone());
+                }
             }
-            EventKind::ActionDenied { run, reason } => {
-                let found = self.action_runs.iter_mut().find(|r| r.run == *run)?;
-                found.status = RunStatus::Denied;
-                found.decided_by = Some(event.actor.clone());
-                let line = with_reason(
-                    format!("Denied #{run}: {}", found.title),
-                    &Some(reason.clone()),
-                );
-                Some((EntryKind::Action, line))
+            EventKind::ActionDenied { run, .. } => {
+                if let Some(found) = self.run_mut(*run) {
+                    found.status = RunStatus::Denied;
+                    found.decided_by = Some(event.actor.clone());
+                }
             }
             EventKind::ActionStarted { run, attempt } => {
-                let found = self.action_runs.iter_mut().find(|r| r.run == *run)?;
-                found.status = RunStatus::Running;
-                found.attempts = *attempt;
-                Some((
-                    EntryKind::Action,
-                    format!("Started #{run}: {} (attempt {attempt})", found.title),
-                ))
+                if let Some(found) = self.run_mut(*run) {
+                    found.status = RunStatus::Running;
+                    found.attempts = *attempt;
+                }
             }
             EventKind::ActionFinished {
                 run,
@@ -339,31 +272,12 @@ impl State {
                 duration_ms,
                 excerpt,
             } => {
-                let found = self.action_runs.iter_mut().find(|r| r.run == *run)?;
-                found.status = RunStatus::Finished(*outcome);
-                found.result_status = *status;
-                found.duration_ms = *duration_ms;
-                found.excerpt = excerpt.clone();
-                let word = match outcome {
-                    RunOutcome::Succeeded => "succeeded",
-                    RunOutcome::Failed => "FAILED",
-                    RunOutcome::Unknown => {
-                        "OUTCOME UNKNOWN — check the target before running it again"
-                    }
-                };
-                let code = status.map_or(String::new(), |s| format!(", status {s}"));
-                let tail = if excerpt.is_empty() {
-                    String::new()
-                } else {
-                    format!("\n{excerpt}")
-                };
-                Some((
-                    EntryKind::Action,
-                    format!(
-                        "#{run} {}: {word} ({duration_ms} ms{code}){tail}",
-                        found.title
-                    ),
-                ))
+                if let Some(found) = self.run_mut(*run) {
+                    found.status = RunStatus::Finished(*outcome);
+                    found.result_status = *status;
+                    found.duration_ms = *duration_ms;
+                    found.excerpt = excerpt.clone();
+                }
             }
             EventKind::DeliveryRecorded {
                 published,
@@ -371,52 +285,27 @@ impl State {
                 ok,
                 detail,
             } => {
-                let found = self.published.iter_mut().find(|p| p.seq == *published)?;
-                found.deliveries.insert(
-                    channel.clone(),
-                    Delivery {
+                if let Some(found) = self.published.iter_mut().find(|p| p.seq == *published) {
+                    let delivery = Delivery {
                         ok: Some(*ok),
                         detail: detail.clone(),
                         at,
-                    },
-                );
-                let line = if *ok {
-                    format!("Delivered “{}” to {channel}", found.title)
-                } else {
-                    format!(
-                        "Delivery of “{}” to {channel} FAILED: {detail}",
-                        found.title
-                    )
-                };
-                Some((EntryKind::Comms, line))
+                    };
+                    found.deliveries.insert(channel.clone(), delivery);
+                }
             }
             EventKind::DeliveryRetryRequested { published, channel } => {
-                let found = self.published.iter_mut().find(|p| p.seq == *published)?;
-                found.deliveries.insert(
-                    channel.clone(),
-                    Delivery {
+                if let Some(found) = self.published.iter_mut().find(|p| p.seq == *published) {
+                    let pending = Delivery {
                         ok: None,
                         detail: String::new(),
                         at,
-                    },
-                );
-                Some((
-                    EntryKind::Comms,
-                    format!("Retrying delivery of “{}” to {channel}", found.title),
-                ))
+                    };
+                    found.deliveries.insert(channel.clone(), pending);
+                }
             }
-            EventKind::AlertReceived {
-                group_key,
-                firing,
-                summary,
-                suggested_playbook,
-            } => {
+            EventKind::AlertReceived { group_key, .. } => {
                 self.alert_groups.insert(group_key.clone());
-                let state = if *firing { "firing" } else { "resolved" };
-                let suggestion = suggested_playbook
-                    .as_ref()
-                    .map_or(String::new(), |p| format!(" (suggested playbook: {p})"));
-                system(format!("Alert {state}: {summary}{suggestion}"))
             }
             EventKind::CommsPublished {
                 template,
@@ -426,6 +315,7 @@ impl State {
                 text,
             } => {
                 self.drafts.remove(template);
+                let headline = self.headline();
                 let pending = Delivery {
                     ok: None,
                     detail: String::new(),
@@ -440,20 +330,31 @@ impl State {
                     text: text.clone(),
                     by: event.actor.clone(),
                     at,
+                    headline,
                     deliveries: channels
                         .iter()
                         .map(|c| (c.clone(), pending.clone()))
                         .collect(),
                 });
-                Some((EntryKind::Comms, format!("Published “{title}”:\n{text}")))
             }
         }
     }
+
+    fn item_mut(&mut self, id: &str) -> Option<&mut ChecklistItem> {
+        let index = self.item_index(id)?;
+        self.checklist.get_mut(index)
+    }
+
+    fn run_mut(&mut self, run: u64) -> Option<&mut ActionRun> {
+        self.action_runs.iter_mut().find(|r| r.run == run)
+    }
 }
 
-fn with_reason(text: String, reason: &Option<String>) -> String {
-    match reason.as_deref().map(str::trim) {
-        Some(reason) if !reason.is_empty() => format!("{text} ({reason})"),
-        _ => text,
+/// Where a run starts: a dry run only shows; two people means waiting for the second.
+pub(super) fn requested_status(dry_run: bool, two_person: bool) -> RunStatus {
+    match (dry_run, two_person) {
+        (true, _) => RunStatus::DryRun,
+        (false, true) => RunStatus::AwaitingApproval,
+        (false, false) => RunStatus::Ready,
     }
 }

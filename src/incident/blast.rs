@@ -128,7 +128,7 @@ impl FromStr for BlastAxis {
 }
 
 /// Tenants × regions, in the order they were first named, plus affected services.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BlastRadius {
     pub tenants: Vec<String>,
     pub regions: Vec<String>,

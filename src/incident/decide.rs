@@ -341,9 +341,20 @@ fn decide_on_existing(
         Command::CorrectNote { entry, text } => {
             require(state, actor, Permission::Write)?;
             check_text("the correction", text, NOTE_MAX_CHARS)?;
-            let target = state
-                .entry(*entry)
-                .ok_or_else(|| Rejection::not_found(format!("no timeline entry #{entry}")))?;
+            let target = state.entry(*entry).ok_or_else(|| {
+                if state.first_kept_seq().is_some_and(|first| *entry < first)
+                    && state.timeline_dropped > 0
+                {
+                    // Entries older than the kept window are on disk only: correcting
+                    // them would need their author and kind in memory for all history.
+                    Rejection::invalid(format!(
+                        "entry #{entry} is older than the newest {} timeline entries, the ones that can be corrected; add a note instead",
+                        super::state::TIMELINE_KEPT
+                    ))
+                } else {
+                    Rejection::not_found(format!("no timeline entry #{entry}"))
+                }
+            })?;
             if !target.kind.is_written_by_people() {
                 return Err(Rejection::invalid(format!(
                     "entry #{entry} was written by warroom; add a note instead"

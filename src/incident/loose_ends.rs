@@ -197,6 +197,7 @@ mod tests {
                 env: Vec::new(),
             },
             roles: Vec::new(),
+            severity: None,
             two_person: false,
             fingerprint: String::new(),
             requested_by: "alice".into(),

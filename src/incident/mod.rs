@@ -14,6 +14,7 @@ pub mod decide_effects;
 pub mod event;
 pub mod export;
 pub mod limits;
+mod line;
 pub mod loose_ends;
 pub mod markdown;
 mod rejection;
@@ -22,6 +23,7 @@ pub mod role;
 pub mod runbook;
 pub mod safe_text;
 pub mod severity;
+pub mod snapshot;
 pub mod state;
 pub mod template;
 

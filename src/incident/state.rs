@@ -7,7 +7,7 @@ use super::runbook::Phase;
 use super::severity::Severity;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::fmt;
 use std::str::FromStr;
 
@@ -124,7 +124,7 @@ impl FromStr for EntryKind {
 }
 
 /// One line of the timeline.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TimelineEntry {
     /// The seq of the event that wrote it (its stable id).
     pub seq: u64,
@@ -133,13 +133,13 @@ pub struct TimelineEntry {
     pub kind: EntryKind,
     pub text: String,
     /// When the author typed it, if well before it was committed (queued offline).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub typed_at: Option<DateTime<Utc>>,
     /// The latest correction, which supersedes `text` when shown.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub correction: Option<Correction>,
     /// Corrections superseded by a later one, oldest first (for the detail view).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub earlier: Vec<Correction>,
     /// A change to the incident itself (declared, title, severity, status, a seat),
     /// which views show as prominently as people's entries. Derived from the event
@@ -155,7 +155,7 @@ impl TimelineEntry {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Correction {
     pub seq: u64,
     pub at: DateTime<Utc>,
@@ -163,7 +163,7 @@ pub struct Correction {
     pub text: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ChecklistItem {
     pub id: String,
     pub text: String,
@@ -176,13 +176,13 @@ pub struct ChecklistItem {
     pub done: Option<Tick>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Tick {
     pub by: String,
     pub at: DateTime<Utc>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Draft {
     pub template: String,
     pub fields: BTreeMap<String, String>,
@@ -191,7 +191,7 @@ pub struct Draft {
     pub at: DateTime<Utc>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Published {
     pub seq: u64,
     pub template: String,
@@ -201,8 +201,19 @@ pub struct Published {
     pub text: String,
     pub by: String,
     pub at: DateTime<Utc>,
+    /// The incident's headline when it was published: what its deliveries say.
+    pub headline: Headline,
     /// Per channel: pending, delivered or failed.
     pub deliveries: BTreeMap<String, Delivery>,
+}
+
+/// What an incident is called and where it stands at one moment.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Headline {
+    pub title: String,
+    pub public_title: Option<String>,
+    pub severity: Option<Severity>,
+    pub status: Status,
 }
 
 /// How an action run ended.
@@ -217,7 +228,7 @@ pub enum RunOutcome {
 }
 
 /// Where an action run stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RunStatus {
     DryRun,
@@ -244,7 +255,7 @@ impl RunStatus {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ActionRun {
     /// The seq of the request: the run's id.
     pub run: u64,
@@ -257,6 +268,8 @@ pub struct ActionRun {
     pub fingerprint: String,
     pub requested_by: String,
     pub requested_at: DateTime<Utc>,
+    /// The severity when it was requested: what its preview was rendered with.
+    pub severity: Option<Severity>,
     pub status: RunStatus,
     pub decided_by: Option<String>,
     pub attempts: u32,
@@ -265,7 +278,7 @@ pub struct ActionRun {
     pub excerpt: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Delivery {
     /// `None` while pending (published, not yet delivered).
     pub ok: Option<bool>,
@@ -274,7 +287,7 @@ pub struct Delivery {
 }
 
 /// The whole incident as of `seq`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct State {
     pub id: String,
     pub title: String,
@@ -294,7 +307,18 @@ pub struct State {
     pub stable_since: Option<DateTime<Utc>>,
     /// Seated roles: who holds each.
     pub roles: BTreeMap<Role, String>,
+    /// The newest timeline entries, in seq order: at least [`TIMELINE_KEPT`] of them
+    /// (all, in an incident that has written fewer), at most twice that. Older ones are
+    /// read from the log when someone scrolls to them: an incident's memory does not
+    /// grow with its history.
     pub timeline: Vec<TimelineEntry>,
+    /// How many timeline entries were written before `timeline`'s first one.
+    #[serde(default)]
+    pub timeline_dropped: u64,
+    /// The corrections of entries no longer in `timeline`, by entry seq: (latest,
+    /// earlier ones oldest first). Kept so a page read back from the log shows them.
+    #[serde(skip)]
+    pub dropped_corrections: BTreeMap<u64, (Correction, Vec<Correction>)>,
     pub checklist: Vec<ChecklistItem>,
     pub blast: BlastRadius,
     /// Regulatory flags that are on, with the moment of awareness.
@@ -313,10 +337,23 @@ pub struct State {
     pub participants: BTreeSet<String>,
     /// The last applied event's seq (0 before the incident exists).
     pub seq: u64,
-    /// Command ids already applied, with the seq of their last event (idempotency).
+    /// Command ids already applied, with the seq of their last event (idempotency):
+    /// those of the last [`COMMAND_IDS_KEPT`] events that carried one.
     #[serde(skip)]
     pub command_ids: HashMap<String, u64>,
+    /// The events behind `command_ids`, oldest first: (seq, command id).
+    #[serde(skip)]
+    pub command_order: VecDeque<(u64, String)>,
 }
+
+/// The fewest timeline entries [`State::timeline`] keeps in memory. A whole SEV1 fits
+/// (hundreds of entries); a year-long incident keeps its newest screenfuls.
+pub const TIMELINE_KEPT: usize = 4096;
+
+/// How many command ids an incident remembers for idempotency: a retry of a command
+/// older than that many commands is applied again. Clients retry within seconds or, from
+/// an offline queue, within the hour; bounded so memory never grows with history.
+pub const COMMAND_IDS_KEPT: usize = 65_536;
 
 impl State {
     pub fn exists(&self) -> bool {
@@ -335,12 +372,31 @@ impl State {
         self.roles.get(&role).map(String::as_str)
     }
 
+    /// Timeline entry `seq`, if it is among those kept in memory.
     pub fn entry(&self, seq: u64) -> Option<&TimelineEntry> {
         // Timeline entries are appended in seq order, so binary search is valid.
         self.timeline
             .binary_search_by_key(&seq, |e| e.seq)
             .ok()
             .and_then(|i| self.timeline.get(i))
+    }
+
+    /// How many timeline entries the incident has written in all.
+    pub fn timeline_len(&self) -> u64 {
+        self.timeline_dropped + self.timeline.len() as u64
+    }
+
+    /// The seq of the oldest timeline entry kept in memory (`None` when there is none).
+    pub fn first_kept_seq(&self) -> Option<u64> {
+        self.timeline.first().map(|e| e.seq)
+    }
+
+    /// Puts the corrections of a dropped entry back onto it (read from the log).
+    pub fn restore_corrections(&self, entry: &mut TimelineEntry) {
+        if let Some((latest, earlier)) = self.dropped_corrections.get(&entry.seq) {
+            entry.correction = Some(latest.clone());
+            entry.earlier = earlier.clone();
+        }
     }
 
     pub fn item_index(&self, id: &str) -> Option<usize> {

@@ -126,18 +126,20 @@ impl HubClient {
         incident: Option<&str>,
         since_seq: u64,
     ) -> Result<HubClient, NetError> {
-        HubClient::connect_watching(hub, token, incident, since_seq, false).await
+        HubClient::connect_watching(hub, token, incident, since_seq, false, false).await
     }
 
     /// [`HubClient::connect`], also asking (`watch_incidents`) for an
     /// `incident_changed` frame whenever any incident on the hub is declared or changes
-    /// title, severity or status.
+    /// title, severity or status; and with `snapshot` (and `since_seq` 0), starting
+    /// from a `snapshot` frame of the incident's state rather than every event.
     pub async fn connect_watching(
         hub: &str,
         token: &str,
         incident: Option<&str>,
         since_seq: u64,
         watch_incidents: bool,
+        snapshot: bool,
     ) -> Result<HubClient, NetError> {
         let url = ws_url(hub);
         let (socket, _) =
@@ -162,6 +164,7 @@ impl HubClient {
                 token: token.to_string(),
                 incident: incident.map(str::to_string),
                 since_seq,
+                snapshot,
                 watch_incidents,
             })
             .await?;
@@ -299,6 +302,7 @@ impl HubClient {
         self.send(&ClientFrame::Subscribe {
             incident: incident.to_string(),
             since_seq: 0,
+            snapshot: false,
         })
         .await?;
         let mut events = Vec::new();

@@ -7,7 +7,8 @@
 use super::client::{HubClient, NetError, new_command_id};
 use crate::engine::IncidentSummary;
 use crate::incident::action::ActionSpec;
-use crate::incident::{Command, Event};
+use crate::incident::state::TimelineEntry;
+use crate::incident::{Command, Event, State};
 use crate::protocol::{ClientFrame, HubFrame, Identity, PreviousSummary, RejectReason};
 use std::collections::VecDeque;
 use std::time::Duration;
@@ -56,6 +57,22 @@ pub enum SyncEvent {
     },
     /// Who is connected to the incident now.
     Presence(Vec<String>),
+    /// The incident's state as the hub holds it at its seq (the first thing after a
+    /// connect from the start: the events before it are not sent). Replaces any state.
+    Snapshot(Box<State>),
+    /// A page of older timeline asked for with [`SyncHandle::request_page`].
+    Page {
+        id: String,
+        entries: Vec<TimelineEntry>,
+        older: bool,
+    },
+    /// Search results asked for with [`SyncHandle::search`].
+    Found {
+        id: String,
+        query: String,
+        entries: Vec<TimelineEntry>,
+        searched_to: u64,
+    },
     /// The hub's containment actions and delivery channels, after every connect (empty
     /// when the hub has none).
     Catalog {
@@ -83,6 +100,7 @@ pub enum IncidentNews {
 /// when watching).
 pub struct SyncHandle {
     commands: mpsc::UnboundedSender<(String, Command)>,
+    reads: mpsc::UnboundedSender<ClientFrame>,
     pub events: mpsc::UnboundedReceiver<SyncEvent>,
     pub news: mpsc::UnboundedReceiver<IncidentNews>,
     task: tokio::task::JoinHandle<()>,
@@ -100,6 +118,33 @@ impl SyncHandle {
         }
         let id = new_command_id();
         let _ = self.commands.send((id.clone(), command));
+        id
+    }
+
+    /// Asks the hub for up to `limit` timeline entries before entry `before_seq`;
+    /// answered by [`SyncEvent::Page`] with the returned id. Dropped, never answered,
+    /// if the link is down: ask again when it is back.
+    pub fn request_page(&self, before_seq: u64, limit: u32) -> String {
+        let id = new_command_id();
+        let _ = self.reads.send(ClientFrame::Page {
+            id: id.clone(),
+            incident: String::new(),
+            before_seq,
+            limit,
+        });
+        id
+    }
+
+    /// Asks the hub to search the whole timeline backwards from `before_seq` (0: the
+    /// newest); answered by [`SyncEvent::Found`]. Dropped like a page when offline.
+    pub fn search(&self, query: &str, before_seq: u64) -> String {
+        let id = new_command_id();
+        let _ = self.reads.send(ClientFrame::Search {
+            id: id.clone(),
+            incident: String::new(),
+            query: query.to_owned(),
+            before_seq,
+        });
         id
     }
 
@@ -125,6 +170,10 @@ pub struct SyncOptions {
     /// Also follow every incident's declares and title/severity/status changes
     /// (delivered on [`SyncHandle::news`]).
     pub watch_incidents: bool,
+    /// From the start (`since_seq` 0), begin with the state ([`SyncEvent::Snapshot`])
+    /// rather than every event: what a console wants, whose cost must not grow with
+    /// the incident's history.
+    pub snapshot: bool,
 }
 
 impl SyncOptions {
@@ -143,6 +192,7 @@ impl SyncOptions {
             min_backoff: Duration::from_millis(200),
             max_backoff: Duration::from_secs(1),
             watch_incidents: false,
+            snapshot: false,
         }
     }
 }
@@ -159,15 +209,18 @@ impl SyncOptions {
 
 pub fn spawn(options: SyncOptions) -> SyncHandle {
     let (commands, inbox) = mpsc::unbounded_channel();
+    let (reads, read_inbox) = mpsc::unbounded_channel();
     let (out, events) = mpsc::unbounded_channel();
     let (news_out, news) = mpsc::unbounded_channel();
     let channels = Channels {
         out,
         news: news_out,
+        reads: tokio::sync::Mutex::new(read_inbox),
     };
     let task = tokio::spawn(run(options, inbox, channels));
     SyncHandle {
         commands,
+        reads,
         events,
         news,
         task,
@@ -178,6 +231,8 @@ pub fn spawn(options: SyncOptions) -> SyncHandle {
 struct Channels {
     out: mpsc::UnboundedSender<SyncEvent>,
     news: mpsc::UnboundedSender<IncidentNews>,
+    /// Page and search requests, sent as they come while connected.
+    reads: tokio::sync::Mutex<mpsc::UnboundedReceiver<ClientFrame>>,
 }
 
 struct Outbox {
@@ -201,10 +256,13 @@ async fn run(
         entries: VecDeque::new(),
     };
     let mut attempt = 0u32;
+    // A hub whose snapshot this client cannot read is asked for events instead.
+    let mut snapshots = options.snapshot;
     let _ = out.send(SyncEvent::State(ConnectionState::Connecting));
     loop {
         let error = match session(
             &options,
+            &mut snapshots,
             &mut last_seq,
             &mut outbox,
             &mut inbox,
@@ -258,6 +316,7 @@ async fn run(
 /// One connection's life. Returns `Ok` only when the owner is gone.
 async fn session(
     options: &SyncOptions,
+    snapshots: &mut bool,
     last_seq: &mut u64,
     outbox: &mut Outbox,
     inbox: &mut mpsc::UnboundedReceiver<(String, Command)>,
@@ -271,8 +330,12 @@ async fn session(
         Some(&options.incident),
         *last_seq,
         options.watch_incidents,
+        *snapshots && *last_seq == 0,
     )
     .await?;
+    let mut reads = channels.reads.lock().await;
+    // Requests made while the link was down were dropped, as documented.
+    while reads.try_recv().is_ok() {}
     let _ = out.send(SyncEvent::Identity(client.you.clone()));
     if options.watch_incidents {
         // What exists now; `incident_changed` frames keep it current from here on.
@@ -324,6 +387,24 @@ async fn session(
                     HubFrame::Presence { here, .. } => {
                         let _ = out.send(SyncEvent::Presence(here));
                     }
+                    HubFrame::Snapshot { seq, state, .. } => {
+                        match crate::incident::snapshot::decode_value(state) {
+                            Ok(state) => {
+                                *last_seq = seq;
+                                let _ = out.send(SyncEvent::Snapshot(Box::new(state)));
+                            }
+                            Err(error) => {
+                                *snapshots = false;
+                                return Err(NetError::Protocol(format!("the hub's snapshot: {error}")));
+                            }
+                        }
+                    }
+                    HubFrame::Page { id, entries, older, .. } => {
+                        let _ = out.send(SyncEvent::Page { id, entries, older });
+                    }
+                    HubFrame::Found { id, query, entries, searched_to, .. } => {
+                        let _ = out.send(SyncEvent::Found { id, query, entries, searched_to });
+                    }
                     HubFrame::Incidents { items } => {
                         let _ = channels.news.send(IncidentNews::List(items));
                     }
@@ -352,6 +433,13 @@ async fn session(
                     }
                     _ => {}
                 }
+            }
+            read = reads.recv() => {
+                let Some(mut frame) = read else { return Ok(()) };
+                if let ClientFrame::Page { incident, .. } | ClientFrame::Search { incident, .. } = &mut frame {
+                    incident.clone_from(&options.incident);
+                }
+                client.send(&frame).await?;
             }
             entry = inbox.recv() => {
                 let Some((id, command)) = entry else { return Ok(()) };

@@ -11,6 +11,7 @@ use super::LogRecord;
 use super::chain::{self, GENESIS_PREV};
 use super::commit::{CommitError, commit};
 use super::error::{Damage, LineError, StoreError};
+use super::offsets::Offsets;
 use super::scan::{self, TornTail};
 
 /// An open, exclusively locked, append-only incident log.
@@ -19,16 +20,18 @@ use super::scan::{self, TornTail};
 /// warroom process cannot interleave lines into the same chain.
 #[derive(Debug)]
 pub struct EventLog {
-    file: File,
-    path: PathBuf,
+    pub(super) file: File,
+    pub(super) path: PathBuf,
     /// Hash of the last line ([`GENESIS_PREV`] when empty).
-    head: String,
+    pub(super) head: String,
     /// Number of events (= seq of the last event).
-    events: u64,
+    pub(super) events: u64,
     /// Length of the file as last written and synced by us.
-    good_len: u64,
+    pub(super) good_len: u64,
     /// Set when a failed write could not be undone: the file's end is unknown.
-    poisoned: bool,
+    pub(super) poisoned: bool,
+    /// Where every [`STRIDE`](super::offsets::STRIDE)th line starts.
+    pub(super) offsets: Offsets,
 }
 
 /// The result of [`EventLog::open`] (and of [`IncidentStore::open`] for any backend,
@@ -45,7 +48,7 @@ pub struct Opened<E, L = EventLog> {
     pub torn_tail: Option<TornTail>,
 }
 
-pub(super) fn io_error(op: &'static str, path: &Path) -> impl FnOnce(io::Error) -> StoreError {
+pub(crate) fn io_error(op: &'static str, path: &Path) -> impl FnOnce(io::Error) -> StoreError {
     move |cause| StoreError::Io {
         op,
         path: path.to_owned(),
@@ -53,7 +56,7 @@ pub(super) fn io_error(op: &'static str, path: &Path) -> impl FnOnce(io::Error) 
     }
 }
 
-fn lock(file: &File, path: &Path) -> Result<(), StoreError> {
+pub(super) fn lock(file: &File, path: &Path) -> Result<(), StoreError> {
     match file.try_lock() {
         Ok(()) => Ok(()),
         Err(TryLockError::WouldBlock) => Err(StoreError::Locked {
@@ -102,6 +105,7 @@ impl EventLog {
             events: 0,
             good_len: 0,
             poisoned: false,
+            offsets: Offsets::default(),
         })
     }
 
@@ -144,12 +148,15 @@ impl EventLog {
                 .and_then(|()| file.sync_all())
                 .map_err(io_error("cut the torn tail of", path))?;
         }
+        let (offsets, _) =
+            Offsets::load(path, &mut file, scan.good_len).map_err(io_error("index", path))?;
         let log = Self {
             path: path.to_owned(),
             head: scan.head().to_owned(),
             events: scan.lines.len() as u64,
             good_len: scan.good_len,
             poisoned: false,
+            offsets,
             file,
         };
         Ok(Opened {
@@ -187,11 +194,15 @@ impl EventLog {
         let mut buf = Vec::new();
         let mut jsons = Vec::with_capacity(events.len());
         let mut head = self.head.clone();
+        let mut indexed = Vec::new();
         for (seq, event) in (self.events + 1..).zip(events) {
             let json = serde_json::to_string(event)
                 .map_err(|cause| StoreError::Serialize { seq, cause })?;
             let hash = chain::chain_hash(&head, json.as_bytes());
             let start = buf.len();
+            if seq % super::offsets::STRIDE == 1 {
+                indexed.push((seq, self.good_len + start as u64));
+            }
             chain::encode_line(&mut buf, &head, &hash, &json);
             let unreadable = |damage| StoreError::Unreadable { seq, damage };
             // Check the line as the reader will split it: up to its first '\n'. A '\n'
@@ -217,6 +228,13 @@ impl EventLog {
                 self.head = head;
                 self.events += events.len() as u64;
                 self.good_len += buf.len() as u64;
+                let known = self.offsets.len();
+                for (seq, offset) in indexed {
+                    self.offsets.record(seq, offset);
+                }
+                if self.offsets.len() > known {
+                    self.offsets.append_to_file(&self.path, known);
+                }
                 Ok(jsons)
             }
             Err(CommitError::RolledBack(cause)) => Err(StoreError::WriteFailed {
@@ -254,12 +272,6 @@ impl EventLog {
         self.events + 1
     }
 
-    /// The file's length as last written and synced by this handle: the acknowledged
-    /// lines, and nothing after them.
-    pub(super) fn synced_len(&self) -> u64 {
-        self.good_len
-    }
-
     /// The log file's path.
     pub fn path(&self) -> &Path {
         &self.path
@@ -267,7 +279,7 @@ impl EventLog {
 }
 
 /// Decodes a stored event and checks that the domain type agrees about its seq.
-fn decode<E: LogRecord>(json: &str, stored_seq: u64) -> Result<E, Damage> {
+pub(super) fn decode<E: LogRecord>(json: &str, stored_seq: u64) -> Result<E, Damage> {
     let event: E = serde_json::from_str(json).map_err(Damage::Undecodable)?;
     if event.seq() != stored_seq {
         return Err(Damage::SeqDisagrees {

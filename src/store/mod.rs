@@ -36,14 +36,17 @@ mod chain;
 mod commit;
 mod error;
 mod event_log;
+mod offsets;
 pub mod private;
+mod resume;
 mod scan;
 mod verify;
 
-pub use backend::{FileStore, IncidentLog, IncidentStore, Pinned, StoredEvent};
+pub use backend::{FileStore, IncidentLog, IncidentStore, LogView, MAX_RANGE, Pinned, StoredEvent};
 pub use chain::GENESIS_PREV;
 pub use error::{Damage, LineError, StoreError, VerifyError};
 pub use event_log::{EventLog, Opened};
+pub use resume::{FileView, Resumed};
 pub use scan::TornTail;
 pub use verify::{Head, HeadReport, VerifyReport, verify, verify_head};
 

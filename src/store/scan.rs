@@ -154,11 +154,29 @@ impl From<LineError> for StreamError {
 /// line numbers: `each` sees every valid complete line in order, and nothing is kept
 /// but the current line (at most `max_line` bytes; a longer one is damage).
 pub(crate) fn scan_stream(
-    mut reader: impl BufRead,
+    reader: impl BufRead,
     max_line: usize,
     mut each: impl FnMut(&ChainLine<'_>),
 ) -> Result<StreamScan, StreamError> {
-    let mut prev = String::from(GENESIS_PREV);
+    scan_stream_from(reader, max_line, 0, GENESIS_PREV, |line, _| {
+        each(line);
+        Ok(())
+    })
+}
+
+/// [`scan_stream`] for the part of a log after line `after_seq` (whose hash is `prev`),
+/// read from where that line ends: line numbers and seqs go on from `after_seq`, and
+/// [`StreamScan::lines`] and [`StreamScan::good_len`] count from that point. `each` also
+/// gets where its line starts (counted like `good_len`), and may refuse a line (an event
+/// it cannot decode), which stops the scan as damage at that line.
+pub(crate) fn scan_stream_from(
+    mut reader: impl BufRead,
+    max_line: usize,
+    after_seq: u64,
+    prev: &str,
+    mut each: impl FnMut(&ChainLine<'_>, u64) -> Result<(), Damage>,
+) -> Result<StreamScan, StreamError> {
+    let mut prev = String::from(prev);
     let mut lines: u64 = 0;
     let mut good_len: u64 = 0;
     let mut buf = Vec::new();
@@ -175,8 +193,8 @@ pub(crate) fn scan_stream(
         if read == 0 {
             break;
         }
-        let line_no = usize::try_from(lines + 1).unwrap_or(usize::MAX);
-        let expected_seq = lines + 1;
+        let line_no = usize::try_from(after_seq + lines + 1).unwrap_or(usize::MAX);
+        let expected_seq = after_seq + lines + 1;
         let Some(body) = buf.strip_suffix(b"\n") else {
             if buf.len() > max_line {
                 return Err(LineError {
@@ -198,7 +216,10 @@ pub(crate) fn scan_stream(
             line: line_no,
             damage,
         })?;
-        each(&line);
+        each(&line, good_len).map_err(|damage| LineError {
+            line: line_no,
+            damage,
+        })?;
         prev.clear();
         prev.push_str(line.hash);
         lines += 1;

@@ -269,6 +269,12 @@ impl App {
                 self.state.apply(&event);
                 self.settle_applied();
             }
+            SyncEvent::Snapshot(state) => {
+                self.state = *state;
+                self.settle_applied();
+            }
+            // Pages of older timeline and search results: not asked for yet.
+            SyncEvent::Page { .. } | SyncEvent::Found { .. } => {}
             SyncEvent::Synced(_) => self.synced = true,
             SyncEvent::State(state) => self.connection = state,
             SyncEvent::Identity(you) => self.me = you,

@@ -118,6 +118,7 @@ pub async fn console(
     app.update(Msg::Resize(size.width, size.height));
     let mut options = SyncOptions::new(hub, token, incident);
     options.watch_incidents = true;
+    options.snapshot = true;
     let mut sync = net::sync::spawn(options);
     let mut tick = tokio::time::interval(Duration::from_millis(250));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);

@@ -76,48 +76,11 @@ pub struct Update {
     pub seq: u64,
 }
 
-/// The incident's headline just after an event: what a delivery's payload says.
-struct Headline {
-    title: String,
-    public_title: Option<String>,
-    severity: Option<Severity>,
-    status: Status,
-}
-
-/// The incident's headline just after event `seq`.
-fn headline(events: &[Event], seq: u64) -> Headline {
-    let (mut title, mut severity, mut status) = (String::new(), None, Status::default());
-    let mut public_title = None;
-    for event in events.iter().take_while(|e| e.seq <= seq) {
-        match &event.kind {
-            EventKind::Declared {
-                title: t,
-                severity: s,
-                ..
-            } => {
-                title.clone_from(t);
-                severity = Some(*s);
-            }
-            EventKind::TitleChanged { to, .. } => title.clone_from(to),
-            EventKind::SeverityChanged { to, .. } => severity = Some(*to),
-            EventKind::StatusChanged { to, .. } => status = *to,
-            EventKind::PublicTitleSet { title: t } => public_title = Some(t.clone()),
-            _ => {}
-        }
-    }
-    Headline {
-        title,
-        public_title,
-        severity,
-        status,
-    }
-}
-
 fn run_job(incident: &Incident, run: u64) -> Option<Job> {
     let state = incident.state();
     let found = state.run(run)?;
-    // The request's own event: the severity then is what its preview was rendered with.
-    let severity = headline(incident.events(), run.saturating_sub(1)).severity;
+    // The severity at the request is what its preview was rendered with.
+    let severity = found.severity;
     Some(Job::Run(RunJob {
         incident: state.id.clone(),
         run,
@@ -133,7 +96,7 @@ fn run_job(incident: &Incident, run: u64) -> Option<Job> {
 fn delivery_job(incident: &Incident, published: u64, channel: &str, trigger: u64) -> Option<Job> {
     let state = incident.state();
     let found = state.published_at_seq(published)?;
-    let headline = headline(incident.events(), published);
+    let headline = found.headline.clone();
     // A public update never carries the internal title, which may name customers:
     // `decide` refuses a public publish until a public title is set.
     let title = match found.audience {

@@ -239,17 +239,52 @@ impl Registry {
     }
 
     /// Subscribes to incident `id` from `since_seq`, opening it if it was released.
-    pub async fn subscribe(&self, id: &str, since_seq: u64) -> Result<Subscription, Unavailable> {
+    pub async fn subscribe(
+        &self,
+        id: &str,
+        since_seq: u64,
+        snapshot: bool,
+    ) -> Result<Subscription, Unavailable> {
         for _ in 0..ATTEMPTS {
             let sender = self.live(id).await?;
             let (reply, answer) = oneshot::channel();
             if sender
-                .send(Request::Subscribe { since_seq, reply })
+                .send(Request::Subscribe {
+                    since_seq,
+                    snapshot,
+                    reply,
+                })
                 .await
                 .is_ok()
                 && let Ok(subscription) = answer.await
             {
                 return Ok(subscription);
+            }
+        }
+        match self.gave_up(id) {
+            CommandReply::Unavailable(why) => Err(why),
+            _ => Err(Unavailable::OpenFailed("the incident stopped".into())),
+        }
+    }
+
+    /// Runs `read` on incident `id`'s thread, between batches, and returns what it
+    /// returns (a page of old timeline, a search).
+    pub async fn read<T: Send + 'static>(
+        &self,
+        id: &str,
+        read: impl FnOnce(&crate::engine::Incident) -> T + Send + Clone + 'static,
+    ) -> Result<T, Unavailable> {
+        for _ in 0..ATTEMPTS {
+            let sender = self.live(id).await?;
+            let (reply, answer) = oneshot::channel();
+            let read = read.clone();
+            let request = Request::Read(Box::new(move |incident| {
+                let _ = reply.send(read(incident));
+            }));
+            if sender.send(request).await.is_ok()
+                && let Ok(value) = answer.await
+            {
+                return Ok(value);
             }
         }
         match self.gave_up(id) {

@@ -66,7 +66,7 @@ async fn a_stopped_registry_says_shutting_down_never_no_incident() {
             CommandReply::Unavailable(Unavailable::ShuttingDown) => {}
             other => panic!("{id}: {other:?}"),
         }
-        let subscribed = registry.subscribe(id, 0).await;
+        let subscribed = registry.subscribe(id, 0, false).await;
         assert_eq!(subscribed.err(), Some(Unavailable::ShuttingDown), "{id}");
     }
     match registry.submit("INC-9", note()).await {

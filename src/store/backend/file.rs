@@ -3,19 +3,21 @@
 //! `<id>.snapshot` and the summary in `<id>.summary` beside it (see
 //! [`sidecar`](super::sidecar)). One writer per log, enforced by the log's OS lock.
 //!
-//! Reads of a range scan the file from its start (checking the chain as they go): the
-//! seq → offset index that makes them cheap comes with paging.
+//! Reads of a range and opening after a snapshot start from the nearest line of the
+//! seq → offset index (`<id>.offsets`, see [`offsets`](crate::store)), never from the
+//! start of the file.
 
 use std::fs::File;
-use std::io::{BufRead, BufReader, Read};
+use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use super::{IncidentLog, IncidentStore, MAX_RANGE, Pinned, StoredEvent, sidecar};
-use crate::store::chain::{GENESIS_PREV, check_line, line_head};
-use crate::store::error::{LineError, StoreError};
+use super::{IncidentLog, IncidentStore, LogView, Pinned, StoredEvent, sidecar};
+use crate::store::chain::{GENESIS_PREV, line_head};
+use crate::store::error::StoreError;
 use crate::store::event_log::io_error;
-use crate::store::{EventLog, Head, LogRecord, Opened};
+use crate::store::resume::FileView;
+use crate::store::{EventLog, Head, LogRecord, Opened, Resumed};
 
 /// A directory holding one log per incident.
 #[derive(Debug, Clone)]
@@ -95,6 +97,34 @@ impl IncidentStore for FileStore {
 
     fn open<E: LogRecord>(&self, id: &str) -> Result<Opened<E>, StoreError> {
         EventLog::open(self.checked_path(id)?)
+    }
+
+    fn open_replaying<E: LogRecord>(
+        &self,
+        id: &str,
+        from: Option<&Head>,
+        each: &mut dyn FnMut(E),
+    ) -> Result<Resumed, StoreError> {
+        let path = self.checked_path(id)?;
+        if let Some(head) = from {
+            // A log changed after its snapshot was written was appended to without a
+            // snapshot after (a crash) or edited by hand: its prefix is checked again.
+            let snapshot = path.with_extension("snapshot");
+            if modified(&snapshot) < modified(&path) {
+                return Err(StoreError::NotInLog {
+                    what: "snapshot",
+                    path: snapshot,
+                    claimed: head.clone(),
+                    reason: "the log changed after the snapshot was written".to_owned(),
+                });
+            }
+        }
+        EventLog::open_replaying(path, from, each)
+    }
+
+    fn read_snapshot_of(&self, id: &str) -> Result<Option<Pinned>, StoreError> {
+        let path = self.checked_path(id)?.with_extension("snapshot");
+        sidecar::read(&path, "snapshot")
     }
 
     fn summaries(&self) -> Result<Vec<(String, Pinned)>, StoreError> {
@@ -221,6 +251,8 @@ impl EventLog {
 }
 
 impl IncidentLog for EventLog {
+    type View = FileView;
+
     fn head(&self) -> Head {
         Head {
             seq: self.len(),
@@ -244,52 +276,11 @@ impl IncidentLog for EventLog {
     }
 
     fn read_range(&self, from: u64, to: u64) -> Result<Vec<StoredEvent>, StoreError> {
-        let last = self.len();
-        if from == 0 || from > to || to > last {
-            return Err(StoreError::OutOfRange { from, to, last });
-        }
-        if to - from >= MAX_RANGE {
-            return Err(StoreError::RangeTooLong {
-                from,
-                to,
-                max: MAX_RANGE,
-            });
-        }
-        let path = self.path();
-        let file = File::open(path).map_err(io_error("open", path))?;
-        // Only what this handle wrote and synced: nothing beyond it is acknowledged.
-        let mut reader = BufReader::new(file.take(self.synced_len()));
-        let damaged = |line: u64, damage| StoreError::Damaged {
-            path: path.to_owned(),
-            error: LineError {
-                line: usize::try_from(line).unwrap_or(usize::MAX),
-                damage,
-            },
-        };
-        let mut out = Vec::new();
-        let mut prev = GENESIS_PREV.to_owned();
-        let mut line = Vec::new();
-        for seq in 1..=to {
-            line.clear();
-            reader
-                .read_until(b'\n', &mut line)
-                .map_err(io_error("read", path))?;
-            let Some(body) = line.strip_suffix(b"\n") else {
-                // The file is shorter than the length we synced: changed under us.
-                return Err(damaged(seq, crate::store::Damage::Empty));
-            };
-            let line_no = usize::try_from(seq).unwrap_or(usize::MAX);
-            let checked = check_line(body, &prev, line_no, seq).map_err(|d| damaged(seq, d))?;
-            if seq >= from {
-                out.push(StoredEvent {
-                    seq,
-                    hash: checked.hash.to_owned(),
-                    json: Arc::from(checked.event),
-                });
-            }
-            prev = checked.hash.to_owned();
-        }
-        Ok(out)
+        LogView::read_range(&self.view(), from, to)
+    }
+
+    fn view(&self) -> FileView {
+        EventLog::view(self)
     }
 
     fn write_snapshot(&mut self, snapshot: &Pinned) -> Result<(), StoreError> {

@@ -12,7 +12,7 @@ pub use file::FileStore;
 
 use std::sync::Arc;
 
-use super::{Head, LogRecord, Opened, StoreError};
+use super::{Head, LogRecord, Opened, Resumed, StoreError};
 
 /// The most events one [`IncidentLog::read_range`] returns: a page, not a replay.
 pub const MAX_RANGE: u64 = 65_536;
@@ -65,6 +65,25 @@ pub trait IncidentStore {
     /// damage is [`StoreError::Damaged`] and nothing is changed.
     fn open<E: LogRecord>(&self, id: &str) -> Result<Opened<E, Self::Log>, StoreError>;
 
+    /// Opens incident `id` and hands every event after `from` to `each`, in order,
+    /// decoded: `from` is the head of a snapshot the caller has read (with
+    /// [`IncidentStore::read_snapshot_of`]) and could use. The log must hold `from`, or
+    /// this fails with [`StoreError::NotInLog`] and changes nothing; the caller then
+    /// opens again with `None`, which replays every event. The events after `from` are
+    /// checked as `open` checks them, with the same torn-tail rule; memory stays bounded
+    /// whatever the log's length.
+    fn open_replaying<E: LogRecord>(
+        &self,
+        id: &str,
+        from: Option<&Head>,
+        each: &mut dyn FnMut(E),
+    ) -> Result<Resumed<Self::Log>, StoreError>;
+
+    /// Incident `id`'s snapshot as stored, not yet checked against the log (that is
+    /// [`IncidentStore::open_replaying`]'s job): `None` if it has none;
+    /// [`StoreError::BadSidecar`] if it is damaged or of another format.
+    fn read_snapshot_of(&self, id: &str) -> Result<Option<Pinned>, StoreError>;
+
     /// The summaries written with [`IncidentLog::write_summary`], per id, without opening
     /// any log. A summary may lag its log (a crash between the append and the summary):
     /// its [`Pinned::head`] says what it covers, and a reader that needs it exact compares
@@ -97,10 +116,18 @@ pub trait IncidentLog: Send + std::fmt::Debug {
         events: &[E],
     ) -> Result<Vec<Arc<str>>, StoreError>;
 
+    /// The view [`IncidentLog::view`] returns.
+    type View: LogView + Clone + 'static;
+
     /// Events `from..=to` (1-based, inclusive) as stored, in seq order, at most
     /// [`MAX_RANGE`] at once. A range outside `1..=head.seq` is
     /// [`StoreError::OutOfRange`].
     fn read_range(&self, from: u64, to: u64) -> Result<Vec<StoredEvent>, StoreError>;
+
+    /// A read-only view of the log as acknowledged now, which other threads can page
+    /// through (a subscriber's catch-up, a page of old timeline) while this handle goes
+    /// on appending. Cheap: it holds no file open and copies no events.
+    fn view(&self) -> Self::View;
 
     /// Replaces the incident's snapshot, atomically: a reader sees the old one or the
     /// new one, never a mix. Refused ([`StoreError::NotInLog`]) unless the log holds
@@ -116,4 +143,13 @@ pub trait IncidentLog: Send + std::fmt::Debug {
     /// Replaces the incident's summary (what `list` shows), atomically; refused like a
     /// snapshot unless the log holds `summary.head`.
     fn write_summary(&mut self, summary: &Pinned) -> Result<(), StoreError>;
+}
+
+/// A read-only view of one log up to the head it was made at ([`IncidentLog::view`]).
+pub trait LogView: Send + Sync + std::fmt::Debug {
+    /// The head the view ends at: reads beyond it are [`StoreError::OutOfRange`].
+    fn head(&self) -> Head;
+
+    /// As [`IncidentLog::read_range`], within the view.
+    fn read_range(&self, from: u64, to: u64) -> Result<Vec<StoredEvent>, StoreError>;
 }
