@@ -152,6 +152,28 @@ pub enum TokenAction {
 }
 
 #[derive(Debug, Subcommand)]
+pub enum TlsAction {
+    /// Make a certificate and key for a hub without a CA: cert.pem and key.pem (0600) in
+    /// --out, and print the SHA-256 fingerprint clients pin with --fingerprint.
+    #[command(
+        after_help = "Then, in the hub configuration: tls_cert = \"DIR/cert.pem\" and \
+                      tls_key = \"DIR/key.pem\". Clients connect with --hub https://NAME:PORT and \
+                      --fingerprint (or --ca DIR/cert.pem)."
+    )]
+    SelfSigned {
+        /// A name or IP address clients connect by; repeat for several.
+        #[arg(long = "host", value_name = "NAME", required = true)]
+        hosts: Vec<String>,
+        /// The directory to write cert.pem and key.pem into (created if missing).
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+        /// How many days the certificate is valid.
+        #[arg(long, default_value_t = 365)]
+        days: u32,
+    },
+}
+
+#[derive(Debug, Subcommand)]
 pub enum CliCommand {
     /// Declare a new incident and print its id.
     Declare {
@@ -501,6 +523,11 @@ pub enum CliCommand {
     Token {
         #[command(subcommand)]
         action: TokenAction,
+    },
+    /// TLS for the hub: a self-signed certificate.
+    Tls {
+        #[command(subcommand)]
+        action: TlsAction,
     },
     /// Measure the hub or the console (see docs/PERFORMANCE.md).
     Bench {

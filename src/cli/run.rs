@@ -44,6 +44,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, CliError> {
         )
         .and(done),
         CliCommand::Token { action } => serve::token(action).and(done),
+        CliCommand::Tls { action } => serve::tls(action, out).and(done),
         CliCommand::Bench { what } => serve::bench(what).and(done),
         CliCommand::Demo { catalog, look } => console::demo(catalog, look),
         CliCommand::Console {
@@ -139,6 +140,7 @@ fn route(command: &CliCommand) -> Option<Route<'_>> {
         | C::Tail { .. }
         | C::Serve { .. }
         | C::Token { .. }
+        | C::Tls { .. }
         | C::Bench { .. }
         | C::Verify { .. }
         | C::Check { .. } => None,

@@ -1,12 +1,12 @@
 //! The long-running commands: `serve` (the hub), `tail` (follow an incident) and
 //! `token new` (mint a responder token).
 
-use super::args::TokenAction;
+use super::args::{TlsAction, TokenAction};
 use super::backend::CliError;
 use crate::engine::DataDir;
 use crate::hub::auth::{Authenticator, new_token, token_hash};
 use crate::hub::config::{HubConfig, append_responder, default_path};
-use crate::hub::{HubOptions, start_with_limits};
+use crate::hub::{HubOptions, start_serving};
 use crate::incident::safe_text::{escape_json, neutralise};
 use crate::incident::{Event, Role, State};
 use crate::net::{ConnectionState, SyncEvent, SyncOptions};
@@ -85,6 +85,19 @@ pub fn serve(
         );
     }
     let listen = listen.unwrap_or(config.listen);
+    let tls = match config.tls_files() {
+        Some((cert, key)) => Some(
+            crate::tls::server::load(cert, key, chrono::Utc::now())
+                .map_err(|e| CliError::Failed(e.to_string()))?,
+        ),
+        None => None,
+    };
+    if tls.is_none() && !listen.ip().is_loopback() && !config.allow_plaintext {
+        return Err(CliError::Failed(format!(
+            "refusing to listen on {listen} without TLS: tokens would cross the network in clear. Set tls_cert and tls_key in {} (`warroom tls self-signed --host NAME --out DIR` makes a pair), or allow_plaintext = true there if a TLS-terminating proxy fronts the hub",
+            config_path.display()
+        )));
+    }
     let runtime = runtime()?;
     runtime.block_on(async {
         let options = HubOptions {
@@ -94,11 +107,20 @@ pub fn serve(
             auth,
             limits: config.limits(),
         };
-        let hub = start_with_limits(options, effects, config.connections.limits())
+        let server_tls = tls.as_ref().map(|t| t.config.clone());
+        let hub = start_serving(options, effects, config.connections.limits(), server_tls)
             .await
             .map_err(|e| CliError::Failed(e.to_string()))?;
+        if let Some(tls) = &tls {
+            eprintln!(
+                "warroom: TLS certificate fingerprint {} (valid until {}); clients without a CA pin it with --fingerprint",
+                tls.fingerprint,
+                tls.not_after.format("%Y-%m-%d")
+            );
+        }
+        let scheme = if tls.is_some() { "https" } else { "http" };
         eprintln!(
-            "warroom hub listening on http://{} (data in {}; {actions} containment actions, {channels} delivery channels; /health, /metrics, /ws). Ctrl-C to stop.",
+            "warroom hub listening on {scheme}://{} (data in {}; {actions} containment actions, {channels} delivery channels; /health, /metrics, /ws). Ctrl-C to stop.",
             hub.addr,
             data.root().display()
         );
@@ -141,6 +163,26 @@ pub fn token(action: &TokenAction) -> Result<(), CliError> {
                 name.trim()
             );
             Ok(())
+        }
+    }
+}
+
+pub fn tls(action: &TlsAction, out: &mut dyn Write) -> Result<(), CliError> {
+    match action {
+        TlsAction::SelfSigned { hosts, out: dir, days } => {
+            let written = crate::tls::self_signed::write(hosts, *days, dir, chrono::Utc::now())
+                .map_err(|e| CliError::Failed(e.to_string()))?;
+            let text = format!(
+                "{}\nwrote {} and {} (the key is readable by you only), valid until {}\nin the hub configuration:\n  tls_cert = {}\n  tls_key = {}\nclients pin it: --fingerprint {}\n",
+                written.fingerprint,
+                written.cert.display(),
+                written.key.display(),
+                written.not_after.format("%Y-%m-%d"),
+                toml::Value::String(written.cert.display().to_string()),
+                toml::Value::String(written.key.display().to_string()),
+                written.fingerprint
+            );
+            super::output::write_all(out, &text)
         }
     }
 }

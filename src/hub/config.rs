@@ -56,6 +56,14 @@ pub struct HubConfig {
     // ---- Connection caps and timeouts (config/connections.rs) ----
     #[serde(default)]
     pub connections: ConnectionsConfig,
+    /// The hub's certificate (PEM; its own first, then intermediates) and private key:
+    /// with both, the hub speaks HTTPS/WSS only. Relative to this file's directory.
+    pub tls_cert: Option<PathBuf>,
+    pub tls_key: Option<PathBuf>,
+    /// Lets a hub without TLS listen on an address other than loopback (behind a
+    /// TLS-terminating proxy, say); otherwise it refuses to start.
+    #[serde(default)]
+    pub allow_plaintext: bool,
 }
 
 fn default_listen() -> SocketAddr {
@@ -97,6 +105,9 @@ impl Default for HubConfig {
             alert_burst: default_alert_burst(),
             base_dir: PathBuf::new(),
             connections: ConnectionsConfig::default(),
+            tls_cert: None,
+            tls_key: None,
+            allow_plaintext: false,
         }
     }
 }
@@ -217,6 +228,29 @@ impl HubConfig {
             .map(Path::to_path_buf)
             .unwrap_or_default();
         let base = config.base_dir.clone();
+        match (&config.tls_cert, &config.tls_key) {
+            (Some(cert), Some(key)) => {
+                config.tls_cert = Some(base.join(cert));
+                config.tls_key = Some(base.join(key));
+            }
+            (None, None) => {}
+            (one, _) => {
+                let (given, missing) = if one.is_some() {
+                    ("tls_cert", "tls_key")
+                } else {
+                    ("tls_key", "tls_cert")
+                };
+                let (line, column) = text.find(given).map_or((1, 1), |at| line_column(text, at));
+                return Err(ConfigError::Invalid {
+                    path: path.to_string(),
+                    line,
+                    column,
+                    message: format!(
+                        "`{given}` needs `{missing}` too (the certificate and its key)"
+                    ),
+                });
+            }
+        }
         let mut seen: Vec<String> = Vec::new();
         for channel in &mut config.channels {
             if let Some(message) = check_channel(channel, seen.contains(&channel.name)) {
@@ -252,6 +286,11 @@ impl HubConfig {
 }
 
 impl HubConfig {
+    /// The certificate and key files, when TLS is configured.
+    pub fn tls_files(&self) -> Option<(&Path, &Path)> {
+        Some((self.tls_cert.as_deref()?, self.tls_key.as_deref()?))
+    }
+
     /// The hub's rate limits and idle time, as configured.
     pub fn limits(&self) -> HubLimits {
         HubLimits {
@@ -393,6 +432,26 @@ mod tests {
             .to_string();
         assert!(
             err.starts_with("w.toml:2:1:") && err.contains("at least 1"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn tls_files_come_in_pairs_relative_to_the_config() {
+        let config = HubConfig::parse("", "/etc/warroom/w.toml").unwrap();
+        assert!(config.tls_files().is_none() && !config.allow_plaintext);
+        let text =
+            "tls_cert = \"tls/cert.pem\"\ntls_key = \"/abs/key.pem\"\nallow_plaintext = true\n";
+        let config = HubConfig::parse(text, "/etc/warroom/w.toml").unwrap();
+        let (cert, key) = config.tls_files().unwrap();
+        assert_eq!(cert, Path::new("/etc/warroom/tls/cert.pem"));
+        assert_eq!(key, Path::new("/abs/key.pem"));
+        assert!(config.allow_plaintext);
+        let err = HubConfig::parse("listen = \"127.0.0.1:1\"\ntls_key = \"k.pem\"\n", "w.toml")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with("w.toml:2:1:") && err.contains("`tls_key` needs `tls_cert`"),
             "{err}"
         );
     }

@@ -155,7 +155,18 @@ pub async fn start_with(options: HubOptions, effects: Effects) -> Result<Running
 pub async fn start_with_limits(
     options: HubOptions,
     effects: Effects,
+    limits: ConnectionLimits,
+) -> Result<RunningHub, HubError> {
+    start_serving(options, effects, limits, None).await
+}
+
+/// [`start_with_limits`], speaking TLS (HTTPS and WSS only) with `tls` when given
+/// (`crate::tls::server::load` makes it from the configured files).
+pub async fn start_serving(
+    options: HubOptions,
+    effects: Effects,
     mut limits: ConnectionLimits,
+    tls: Option<Arc<rustls::ServerConfig>>,
 ) -> Result<RunningHub, HubError> {
     if let Some(budget) = fds::connection_budget()
         && budget < limits.max_connections
@@ -215,6 +226,7 @@ pub async fn start_with_limits(
         metrics: metrics.clone(),
         header_timeout: limits.header_timeout,
         stop: shutdown_rx,
+        tls: tls.map(tokio_rustls::TlsAcceptor::from),
     };
     let server = tokio::spawn(server::serve(listener, serving));
     tracing::info!(%addr, incidents = registry.len(), "hub listening");
