@@ -3,7 +3,7 @@
 //! nothing is global, so `warroom COMMAND --help` offers only what that command reads.
 
 use super::options::{
-    CatalogOptions, ClientOptions, ConsoleOptions, DataOptions, HubTarget, LookOptions,
+    CatalogOptions, ClientOptions, ConsoleOptions, DataOptions, HubTarget, HubTrust, LookOptions,
     ReaderOptions,
 };
 use clap::error::{ContextKind, ContextValue, ErrorKind};
@@ -464,7 +464,7 @@ pub enum CliCommand {
     },
     /// Open the console on a remote hub.
     Join {
-        /// The hub, e.g. http://hub.internal:7420.
+        /// The hub, e.g. http://hub.internal:7420 or https://hub.internal:7420 (TLS).
         url: String,
         /// Open this incident directly instead of the lobby.
         #[arg(long)]
@@ -477,6 +477,8 @@ pub enum CliCommand {
             hide_env_values = true
         )]
         token: Option<String>,
+        #[command(flatten)]
+        trust: HubTrust,
         #[command(flatten)]
         catalog: CatalogOptions,
         #[command(flatten)]

@@ -56,9 +56,13 @@ pub fn run(cli: Cli) -> Result<ExitCode, CliError> {
             url,
             incident,
             token,
+            trust,
             catalog,
             look,
-        } => console::join(url, token.as_deref(), incident.clone(), catalog, look),
+        } => {
+            trust.install()?;
+            console::join(url, token.as_deref(), incident.clone(), catalog, look)
+        }
         CliCommand::Tail {
             incident,
             since,

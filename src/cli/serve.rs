@@ -59,6 +59,21 @@ pub fn serve(
         .try_init();
     let config_path = config_path.unwrap_or_else(default_path);
     let config = HubConfig::load(&config_path).map_err(|e| CliError::Failed(e.to_string()))?;
+    // TLS and where to listen first: a hub that cannot start says so before anything else.
+    let listen = listen.unwrap_or(config.listen);
+    let tls = match config.tls_files() {
+        Some((cert, key)) => Some(
+            crate::tls::server::load(cert, key, chrono::Utc::now())
+                .map_err(|e| CliError::Failed(e.to_string()))?,
+        ),
+        None => None,
+    };
+    if tls.is_none() && !listen.ip().is_loopback() && !config.allow_plaintext {
+        return Err(CliError::Failed(format!(
+            "refusing to listen on {listen} without TLS: tokens would cross the network in clear. Set tls_cert and tls_key in {} (`warroom tls self-signed --host NAME --out DIR` makes a pair), or allow_plaintext = true there if a TLS-terminating proxy fronts the hub",
+            config_path.display()
+        )));
+    }
     let catalog_dir = catalog
         .or(config.catalog.clone())
         .or_else(crate::catalog::default_user_dir);
@@ -83,20 +98,6 @@ pub fn serve(
             config_path.display(),
             config_path.display()
         );
-    }
-    let listen = listen.unwrap_or(config.listen);
-    let tls = match config.tls_files() {
-        Some((cert, key)) => Some(
-            crate::tls::server::load(cert, key, chrono::Utc::now())
-                .map_err(|e| CliError::Failed(e.to_string()))?,
-        ),
-        None => None,
-    };
-    if tls.is_none() && !listen.ip().is_loopback() && !config.allow_plaintext {
-        return Err(CliError::Failed(format!(
-            "refusing to listen on {listen} without TLS: tokens would cross the network in clear. Set tls_cert and tls_key in {} (`warroom tls self-signed --host NAME --out DIR` makes a pair), or allow_plaintext = true there if a TLS-terminating proxy fronts the hub",
-            config_path.display()
-        )));
     }
     let runtime = runtime()?;
     runtime.block_on(async {
@@ -169,7 +170,11 @@ pub fn token(action: &TokenAction) -> Result<(), CliError> {
 
 pub fn tls(action: &TlsAction, out: &mut dyn Write) -> Result<(), CliError> {
     match action {
-        TlsAction::SelfSigned { hosts, out: dir, days } => {
+        TlsAction::SelfSigned {
+            hosts,
+            out: dir,
+            days,
+        } => {
             let written = crate::tls::self_signed::write(hosts, *days, dir, chrono::Utc::now())
                 .map_err(|e| CliError::Failed(e.to_string()))?;
             let text = format!(

@@ -150,11 +150,19 @@ pub fn explain(host: &str, error: &rustls::Error) -> String {
         E::General(text) if text.starts_with(PIN_MISMATCH) => {
             format!("TLS with {host} failed: {text}")
         }
-        E::InvalidCertificate(C::UnknownIssuer) => format!(
+        E::InvalidCertificate(
+            C::UnknownIssuer
+            | C::BadSignature
+            | C::UnsupportedSignatureAlgorithmContext { .. }
+            | C::UnsupportedSignatureAlgorithmForPublicKeyContext { .. },
+        ) => format!(
             "TLS with {host} failed: its certificate is not signed by an authority this client trusts; {advice}"
         ),
-        E::InvalidCertificate(C::NotValidForName | C::NotValidForNameContext { .. }) => format!(
-            "TLS with {host} failed: its certificate is not valid for the name {host} (connect by a name the certificate lists, or pin it with --fingerprint)"
+        E::InvalidCertificate(named @ C::NotValidForNameContext { .. }) => format!(
+            "TLS with {host} failed: {named} (connect by one of those names, or pin it with --fingerprint)"
+        ),
+        E::InvalidCertificate(C::NotValidForName) => format!(
+            "TLS with {host} failed: its certificate is not valid for the name {host} (connect by a name it lists, or pin it with --fingerprint)"
         ),
         E::InvalidCertificate(C::Expired | C::ExpiredContext { .. }) => {
             format!("TLS with {host} failed: its certificate has expired")
@@ -163,7 +171,7 @@ pub fn explain(host: &str, error: &rustls::Error) -> String {
             format!("TLS with {host} failed: its certificate is not valid yet (check the clocks)")
         }
         E::InvalidCertificate(other) => {
-            format!("TLS with {host} failed: its certificate was refused ({other:?})")
+            format!("TLS with {host} failed: its certificate was refused ({other}); {advice}")
         }
         E::InvalidMessage(_)
         | E::InappropriateHandshakeMessage { .. }
