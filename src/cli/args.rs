@@ -131,9 +131,9 @@ pub enum BenchWhat {
 pub enum TokenAction {
     /// Create a token for a responder: prints it once, stores only its SHA-256 in the config.
     #[command(
-        after_help = "The hub reads its configuration when it starts: restart it to let the new \
-                      responder in. Give the printed token to the responder (they set \
-                      WARROOM_TOKEN); it is never shown again."
+        after_help = "A running hub picks the new responder up within a second (it watches its \
+                      configuration file; SIGHUP reloads it too). Give the printed token to the \
+                      responder (they set WARROOM_TOKEN); it is never shown again."
     )]
     New {
         /// The responder's name: the actor on every event they cause, and how others name
@@ -146,6 +146,35 @@ pub enum TokenAction {
         /// The hub configuration to add the responder to (created if missing): the file
         /// `warroom serve --config` reads. Default: $WARROOM_CONFIG, else warroom/warroom.toml
         /// in the user config directory (~/.config on Linux), shown here.
+        #[arg(long, value_name = "FILE", default_value_os_t = crate::hub::config::default_path())]
+        config: PathBuf,
+    },
+    /// List the responders: name, roles, when their token was made, when the hub last
+    /// saw them. Never a token or its hash.
+    List {
+        /// The hub configuration (default as for `token new`).
+        #[arg(long, value_name = "FILE", default_value_os_t = crate::hub::config::default_path())]
+        config: PathBuf,
+        /// The hub's data directory, where it keeps when each responder was last seen
+        /// (default: the config's `data`, else as for `serve`).
+        #[arg(long, env = "WARROOM_DATA", value_name = "DIR")]
+        data: Option<PathBuf>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Revoke a responder: remove every token of NAME from the configuration. A running
+    /// hub reloads it and closes their sessions within a second.
+    Revoke {
+        name: String,
+        /// The hub configuration (default as for `token new`).
+        #[arg(long, value_name = "FILE", default_value_os_t = crate::hub::config::default_path())]
+        config: PathBuf,
+    },
+    /// Give a responder a new token (printed once; only its SHA-256 is stored): the old
+    /// one stops working, and a running hub closes its sessions within a second.
+    Rotate {
+        name: String,
+        /// The hub configuration (default as for `token new`).
         #[arg(long, value_name = "FILE", default_value_os_t = crate::hub::config::default_path())]
         config: PathBuf,
     },

@@ -1,19 +1,20 @@
-//! The long-running commands: `serve` (the hub), `tail` (follow an incident) and
-//! `token new` (mint a responder token).
+//! The long-running commands: `serve` (the hub, reloading its responders on SIGHUP and
+//! when its config changes) and `tail` (follow an incident); `tls self-signed`.
 
-use super::args::{TlsAction, TokenAction};
+use super::args::TlsAction;
 use super::backend::CliError;
 use crate::engine::DataDir;
-use crate::hub::auth::{Authenticator, new_token, token_hash};
-use crate::hub::config::{HubConfig, append_responder, default_path};
-use crate::hub::{HubOptions, start_serving};
+use crate::hub::auth::Authenticator;
+use crate::hub::config::{HubConfig, default_path};
+use crate::hub::seen::SEEN_FILE;
+use crate::hub::{HubOptions, ServeOptions, start_serving};
 use crate::incident::safe_text::{escape_json, neutralise};
-use crate::incident::{Event, Role, State};
+use crate::incident::{Event, State};
 use crate::net::{ConnectionState, SyncEvent, SyncOptions};
 use std::io::Write;
 use std::path::PathBuf;
 
-fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
+pub(super) fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -108,10 +109,26 @@ pub fn serve(
             auth,
             limits: config.limits(),
         };
-        let server_tls = tls.as_ref().map(|t| t.config.clone());
-        let hub = start_serving(options, effects, config.connections.limits(), server_tls)
+        let serve = ServeOptions {
+            limits: config.connections.limits(),
+            tls: tls.as_ref().map(|t| t.config.clone()),
+            last_seen: Some(data.root().join(SEEN_FILE)),
+        };
+        let hub = start_serving(options, effects, serve)
             .await
             .map_err(|e| CliError::Failed(e.to_string()))?;
+        // `[[responder]]` edits (token new/revoke/rotate, or by hand) apply without a
+        // restart: on SIGHUP and when the file changes.
+        let (stop_watching, watching) = tokio::sync::watch::channel(false);
+        let watcher = tokio::spawn(crate::hub::reload::watch_config(
+            config_path.clone(),
+            hub.responders(),
+            watching,
+            |outcome| match outcome {
+                Ok(line) => eprintln!("warroom: {line}"),
+                Err(line) => eprintln!("warroom: reload refused: {line}"),
+            },
+        ));
         if let Some(tls) = &tls {
             eprintln!(
                 "warroom: TLS certificate fingerprint {} (valid until {}); clients without a CA pin it with --fingerprint",
@@ -126,46 +143,11 @@ pub fn serve(
             data.root().display()
         );
         stop_signal().await;
+        let _ = stop_watching.send(true);
+        let _ = watcher.await;
         eprintln!("warroom: shutting down: finishing writes in flight and closing connections");
         hub.shutdown().await.map_err(|e| CliError::Failed(e.to_string()))
     })
-}
-
-pub fn token(action: &TokenAction) -> Result<(), CliError> {
-    match action {
-        TokenAction::New {
-            name,
-            roles,
-            config,
-        } => {
-            let roles: Vec<Role> = roles
-                .iter()
-                .map(|r| {
-                    r.parse::<Role>()
-                        .map_err(|e| CliError::Usage(e.to_string()))
-                })
-                .collect::<Result<_, _>>()?;
-            if name.trim().is_empty() || name.starts_with("system:") {
-                return Err(CliError::Usage(
-                    "--name must be non-empty and not start with `system:`".into(),
-                ));
-            }
-            let path = config.clone();
-            let token = new_token()
-                .map_err(|e| CliError::Failed(format!("no randomness from the OS: {e}")))?;
-            append_responder(&path, name.trim(), &roles, &token_hash(&token))
-                .map_err(|e| CliError::Failed(e.to_string()))?;
-            println!("{token}");
-            eprintln!(
-                "warroom: token for {} ({}) stored as its SHA-256 in {}. This is the only time it is shown: give it to {} now (export WARROOM_TOKEN=…). Restart the hub to load it.",
-                name.trim(),
-                roles.iter().map(|r| r.id()).collect::<Vec<_>>().join(", "),
-                path.display(),
-                name.trim()
-            );
-            Ok(())
-        }
-    }
 }
 
 pub fn tls(action: &TlsAction, out: &mut dyn Write) -> Result<(), CliError> {

@@ -5,9 +5,11 @@
 
 mod connections;
 mod effects;
+mod responders;
 
 pub use connections::ConnectionsConfig;
 pub use effects::{ChannelConfig, ChannelKind, load_actions};
+pub use responders::{append_responder, remove_responders, rotate_responder};
 
 use super::effects::Effects;
 use super::limits::{self, HubLimits, at_least_one};
@@ -119,6 +121,10 @@ pub struct ResponderEntry {
     pub roles: Vec<Role>,
     /// Lowercase hex SHA-256 of the token.
     pub token_sha256: String,
+    /// When the token was made (`token new`) or last rotated, RFC 3339 UTC; absent in
+    /// blocks written before it was recorded, or by hand.
+    #[serde(default)]
+    pub created: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -182,6 +188,22 @@ impl HubConfig {
                     column,
                     message: format!(
                         "token_sha256 of `{}` must be 64 lowercase hex digits (the SHA-256 of the token, not the token): create one with `warroom token new`",
+                        entry.name
+                    ),
+                });
+            }
+            if let Some(created) = &entry.created
+                && chrono::DateTime::parse_from_rfc3339(created).is_err()
+            {
+                let (line, column) = text
+                    .find(created.as_str())
+                    .map_or((1, 1), |at| line_column(text, at));
+                return Err(ConfigError::Invalid {
+                    path: path.to_string(),
+                    line,
+                    column,
+                    message: format!(
+                        "created of `{}` must be an RFC 3339 date, e.g. \"2026-01-02T03:04:05Z\"",
                         entry.name
                     ),
                 });
@@ -309,50 +331,6 @@ pub fn default_path() -> PathBuf {
         .map(PathBuf::from)
         .or_else(|| dirs::config_dir().map(|d| d.join("warroom").join("warroom.toml")))
         .unwrap_or_else(|| PathBuf::from("warroom.toml"))
-}
-
-/// Appends a `[[responder]]` block to the config file (creating it and its directory),
-/// keeping everything already there — comments included — untouched.
-pub fn append_responder(
-    path: &Path,
-    name: &str,
-    roles: &[Role],
-    token_sha256: &str,
-) -> Result<(), ConfigError> {
-    let write_err = |cause| ConfigError::Write {
-        path: path.display().to_string(),
-        cause,
-    };
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        crate::store::private::create_dir_all(dir).map_err(write_err)?;
-    }
-    let existing = match std::fs::read_to_string(path) {
-        Ok(text) => text,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
-        Err(cause) => return Err(write_err(cause)),
-    };
-    // Refuse to append to a file that does not parse: the result would not either.
-    HubConfig::parse(&existing, &path.display().to_string())?;
-    let roles: Vec<String> = roles.iter().map(|r| format!("\"{}\"", r.id())).collect();
-    let name_toml = toml::Value::String(name.to_string()).to_string();
-    let mut text = existing;
-    if !text.is_empty() && !text.ends_with('\n') {
-        text.push('\n');
-    }
-    if !text.is_empty() {
-        text.push('\n');
-    }
-    text.push_str(&format!(
-        "[[responder]]\nname = {name_toml}\nroles = [{}]\ntoken_sha256 = \"{token_sha256}\"\n",
-        roles.join(", ")
-    ));
-    let tmp = path.with_extension("toml.tmp");
-    // It holds token hashes: owner-only, like everything warroom writes. The rename
-    // replaces the config, so it is 0600 from now on whatever it was.
-    let _ = std::fs::remove_file(&tmp);
-    crate::store::private::write(&tmp, text.as_bytes()).map_err(write_err)?;
-    std::fs::rename(&tmp, path).map_err(write_err)?;
-    Ok(())
 }
 
 #[cfg(test)]

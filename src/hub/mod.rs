@@ -20,6 +20,9 @@ mod fds;
 pub mod limits;
 pub mod metrics;
 mod registry;
+pub mod reload;
+pub mod responders;
+pub mod seen;
 mod server;
 mod session;
 mod upgrade;
@@ -41,6 +44,8 @@ use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use limits::Limiters;
 use metrics::Metrics;
+use responders::Responders;
+use seen::SeenBook;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use tokio::sync::watch;
@@ -48,7 +53,10 @@ use tokio::sync::watch;
 /// What every request handler shares.
 pub struct HubState {
     pub registry: Arc<Registry>,
-    pub auth: Authenticator,
+    /// Who may connect; replaced when the hub reloads its configuration.
+    pub auth: Arc<Responders>,
+    /// When each responder was last seen (kept in the data directory).
+    pub seen: Arc<SeenBook>,
     pub throttle: FailureThrottle,
     pub metrics: Arc<Metrics>,
     pub shutdown: watch::Receiver<bool>,
@@ -89,9 +97,17 @@ pub struct RunningHub {
     sweeper: tokio::task::JoinHandle<()>,
     registry: Arc<Registry>,
     pub metrics: Arc<Metrics>,
+    responders: Arc<Responders>,
+    seen: Arc<SeenBook>,
 }
 
 impl RunningHub {
+    /// The responders this hub accepts, to replace on a reload
+    /// ([`reload::watch_config`]).
+    pub fn responders(&self) -> Arc<Responders> {
+        self.responders.clone()
+    }
+
     /// Stops accepting, closes every connection with "shutting down", lets runs and
     /// deliveries in flight finish (for a bounded time) and each incident finish the
     /// appends it has queued, and returns when all is on disk.
@@ -126,6 +142,7 @@ impl RunningHub {
         }
         let registry = self.registry.clone();
         let _ = tokio::task::spawn_blocking(move || registry.shutdown()).await;
+        self.seen.flush();
         match served {
             Ok(Ok(())) => Ok(()),
             Ok(Err(e)) => Err(HubError::Serve(e)),
@@ -157,17 +174,37 @@ pub async fn start_with_limits(
     effects: Effects,
     limits: ConnectionLimits,
 ) -> Result<RunningHub, HubError> {
-    start_serving(options, effects, limits, None).await
+    let serve = ServeOptions {
+        limits,
+        ..ServeOptions::default()
+    };
+    start_serving(options, effects, serve).await
 }
 
-/// [`start_with_limits`], speaking TLS (HTTPS and WSS only) with `tls` when given
-/// (`crate::tls::server::load` makes it from the configured files).
+/// How `warroom serve` runs a hub beyond [`HubOptions`].
+#[derive(Debug, Clone, Default)]
+pub struct ServeOptions {
+    /// Connection caps and timeouts (`[connections]`).
+    pub limits: ConnectionLimits,
+    /// Speak TLS (HTTPS and WSS only) with this (`crate::tls::server::load` makes it
+    /// from the configured files).
+    pub tls: Option<Arc<rustls::ServerConfig>>,
+    /// Keep when each responder was last seen in this file ([`seen::SEEN_FILE`] in the
+    /// data directory): written at most once a minute per responder.
+    pub last_seen: Option<std::path::PathBuf>,
+}
+
+/// [`start_with_limits`] with everything `warroom serve` configures.
 pub async fn start_serving(
     options: HubOptions,
     effects: Effects,
-    mut limits: ConnectionLimits,
-    tls: Option<Arc<rustls::ServerConfig>>,
+    serve: ServeOptions,
 ) -> Result<RunningHub, HubError> {
+    let ServeOptions {
+        mut limits,
+        tls,
+        last_seen,
+    } = serve;
     if let Some(budget) = fds::connection_budget()
         && budget < limits.max_connections
     {
@@ -195,9 +232,16 @@ pub async fn start_serving(
     let (shutdown_tx, shutdown_rx) = watch::channel(false);
     let runner = effects::spawn(registry.clone(), effects, job_queue, shutdown_rx.clone());
     let sweeper = tokio::spawn(registry.clone().sweep_idle(shutdown_rx.clone()));
+    let responders = Arc::new(Responders::new(options.auth));
+    let seen = Arc::new(match last_seen {
+        Some(path) => SeenBook::open(path),
+        None => SeenBook::in_memory(),
+    });
+    tokio::spawn(seen.clone().flush_every(shutdown_rx.clone()));
     let state = Arc::new(HubState {
         registry: registry.clone(),
-        auth: options.auth,
+        auth: responders.clone(),
+        seen: seen.clone(),
         throttle: FailureThrottle::default(),
         metrics: metrics.clone(),
         shutdown: shutdown_rx.clone(),
@@ -238,6 +282,8 @@ pub async fn start_serving(
         sweeper,
         registry,
         metrics,
+        responders,
+        seen,
     })
 }
 
