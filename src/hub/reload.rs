@@ -60,43 +60,49 @@ pub fn reload(path: &Path, responders: &Responders, why: &str) -> Result<String,
 
 /// Reloads on SIGHUP and whenever the file changes, until `stop` turns true. `report`
 /// gets one line per reload: `Ok` when it took effect, `Err` when it was refused.
-pub async fn watch_config(
+///
+/// The signal handler and the file's first stamp are taken when this is called, not
+/// when the task first runs: a SIGHUP or an edit right after the hub says it listens
+/// is neither fatal (the default action of SIGHUP) nor missed. Call it in a runtime.
+pub fn watch_config(
     path: PathBuf,
     responders: Arc<Responders>,
     mut stop: watch::Receiver<bool>,
     report: impl Fn(Result<String, String>) + Send + 'static,
-) {
+) -> impl std::future::Future<Output = ()> + Send + 'static {
     #[cfg(unix)]
     let mut hangup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()).ok();
     let mut last = stamp(&path);
-    let mut poll = tokio::time::interval(POLL_EVERY);
-    poll.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        #[cfg(unix)]
-        let hung_up = async {
-            match hangup.as_mut() {
-                Some(signal) => signal.recv().await,
-                None => std::future::pending().await,
-            }
-        };
-        #[cfg(not(unix))]
-        let hung_up = std::future::pending::<Option<()>>();
-        let why = tokio::select! {
-            _ = poll.tick() => {
-                let now = stamp(&path);
-                if now == last {
-                    continue;
+    async move {
+        let mut poll = tokio::time::interval(POLL_EVERY);
+        poll.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            #[cfg(unix)]
+            let hung_up = async {
+                match hangup.as_mut() {
+                    Some(signal) => signal.recv().await,
+                    None => std::future::pending().await,
                 }
-                last = now;
-                "the file changed"
-            }
-            _ = hung_up => {
-                last = stamp(&path);
-                "SIGHUP"
-            }
-            () = super::stopping(&mut stop) => return,
-        };
-        report(reload(&path, &responders, why));
+            };
+            #[cfg(not(unix))]
+            let hung_up = std::future::pending::<Option<()>>();
+            let why = tokio::select! {
+                _ = poll.tick() => {
+                    let now = stamp(&path);
+                    if now == last {
+                        continue;
+                    }
+                    last = now;
+                    "the file changed"
+                }
+                _ = hung_up => {
+                    last = stamp(&path);
+                    "SIGHUP"
+                }
+                () = super::stopping(&mut stop) => return,
+            };
+            report(reload(&path, &responders, why));
+        }
     }
 }
 
