@@ -16,4 +16,5 @@ pub mod incident;
 pub mod net;
 pub mod protocol;
 pub mod store;
+pub mod tls;
 pub mod tui;

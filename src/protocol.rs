@@ -323,6 +323,9 @@ pub enum CloseReason {
     Unauthorized,
     /// 4002: the client speaks another protocol version.
     ProtocolMismatch,
+    /// 4003: the connection's token was revoked (or its name or roles changed) while
+    /// it was connected: the hub reloaded its responders.
+    Revoked,
     /// 4004: subscribed to an incident that does not exist.
     UnknownIncident,
     /// 4008: the connection fell behind the event stream; reconnect with `since_seq`.
@@ -346,6 +349,7 @@ impl CloseReason {
             CloseReason::HelloExpected => 4000,
             CloseReason::Unauthorized => 4001,
             CloseReason::ProtocolMismatch => 4002,
+            CloseReason::Revoked => 4003,
             CloseReason::UnknownIncident => 4004,
             CloseReason::TooSlow => 4008,
             CloseReason::Flooding => 4009,
@@ -361,6 +365,7 @@ impl CloseReason {
             CloseReason::HelloExpected,
             CloseReason::Unauthorized,
             CloseReason::ProtocolMismatch,
+            CloseReason::Revoked,
             CloseReason::UnknownIncident,
             CloseReason::TooSlow,
             CloseReason::Flooding,
@@ -478,6 +483,7 @@ mod tests {
     fn close_codes_round_trip() {
         for reason in [
             CloseReason::Unauthorized,
+            CloseReason::Revoked,
             CloseReason::TooSlow,
             CloseReason::TooBig,
             CloseReason::Busy,

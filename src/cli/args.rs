@@ -3,7 +3,7 @@
 //! nothing is global, so `warroom COMMAND --help` offers only what that command reads.
 
 use super::options::{
-    CatalogOptions, ClientOptions, ConsoleOptions, DataOptions, HubTarget, LookOptions,
+    CatalogOptions, ClientOptions, ConsoleOptions, DataOptions, HubTarget, HubTrust, LookOptions,
     ReaderOptions,
 };
 use clap::error::{ContextKind, ContextValue, ErrorKind};
@@ -131,9 +131,9 @@ pub enum BenchWhat {
 pub enum TokenAction {
     /// Create a token for a responder: prints it once, stores only its SHA-256 in the config.
     #[command(
-        after_help = "The hub reads its configuration when it starts: restart it to let the new \
-                      responder in. Give the printed token to the responder (they set \
-                      WARROOM_TOKEN); it is never shown again."
+        after_help = "A running hub picks the new responder up within a second (it watches its \
+                      configuration file; SIGHUP reloads it too). Give the printed token to the \
+                      responder (they set WARROOM_TOKEN); it is never shown again."
     )]
     New {
         /// The responder's name: the actor on every event they cause, and how others name
@@ -148,6 +148,57 @@ pub enum TokenAction {
         /// in the user config directory (~/.config on Linux), shown here.
         #[arg(long, value_name = "FILE", default_value_os_t = crate::hub::config::default_path())]
         config: PathBuf,
+    },
+    /// List the responders: name, roles, when their token was made, when the hub last
+    /// saw them. Never a token or its hash.
+    List {
+        /// The hub configuration (default as for `token new`).
+        #[arg(long, value_name = "FILE", default_value_os_t = crate::hub::config::default_path())]
+        config: PathBuf,
+        /// The hub's data directory, where it keeps when each responder was last seen
+        /// (default: the config's `data`, else as for `serve`).
+        #[arg(long, env = "WARROOM_DATA", value_name = "DIR")]
+        data: Option<PathBuf>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Revoke a responder: remove every token of NAME from the configuration. A running
+    /// hub reloads it and closes their sessions within a second.
+    Revoke {
+        name: String,
+        /// The hub configuration (default as for `token new`).
+        #[arg(long, value_name = "FILE", default_value_os_t = crate::hub::config::default_path())]
+        config: PathBuf,
+    },
+    /// Give a responder a new token (printed once; only its SHA-256 is stored): the old
+    /// one stops working, and a running hub closes its sessions within a second.
+    Rotate {
+        name: String,
+        /// The hub configuration (default as for `token new`).
+        #[arg(long, value_name = "FILE", default_value_os_t = crate::hub::config::default_path())]
+        config: PathBuf,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TlsAction {
+    /// Make a certificate and key for a hub without a CA: cert.pem and key.pem (0600) in
+    /// --out, and print the SHA-256 fingerprint clients pin with --fingerprint.
+    #[command(
+        after_help = "Then, in the hub configuration: tls_cert = \"DIR/cert.pem\" and \
+                      tls_key = \"DIR/key.pem\". Clients connect with --hub https://NAME:PORT and \
+                      --fingerprint (or --ca DIR/cert.pem)."
+    )]
+    SelfSigned {
+        /// A name or IP address clients connect by; repeat for several.
+        #[arg(long = "host", value_name = "NAME", required = true)]
+        hosts: Vec<String>,
+        /// The directory to write cert.pem and key.pem into (created if missing).
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+        /// How many days the certificate is valid.
+        #[arg(long, default_value_t = 365)]
+        days: u32,
     },
 }
 
@@ -442,7 +493,7 @@ pub enum CliCommand {
     },
     /// Open the console on a remote hub.
     Join {
-        /// The hub, e.g. http://hub.internal:7420.
+        /// The hub, e.g. http://hub.internal:7420 or https://hub.internal:7420 (TLS).
         url: String,
         /// Open this incident directly instead of the lobby.
         #[arg(long)]
@@ -455,6 +506,8 @@ pub enum CliCommand {
             hide_env_values = true
         )]
         token: Option<String>,
+        #[command(flatten)]
+        trust: HubTrust,
         #[command(flatten)]
         catalog: CatalogOptions,
         #[command(flatten)]
@@ -501,6 +554,11 @@ pub enum CliCommand {
     Token {
         #[command(subcommand)]
         action: TokenAction,
+    },
+    /// TLS for the hub: a self-signed certificate.
+    Tls {
+        #[command(subcommand)]
+        action: TlsAction,
     },
     /// Measure the hub or the console (see docs/PERFORMANCE.md).
     Bench {

@@ -392,6 +392,7 @@ pub fn dispatch(
         | CliCommand::Check { .. }
         | CliCommand::Serve { .. }
         | CliCommand::Token { .. }
+        | CliCommand::Tls { .. }
         | CliCommand::Tail { .. }
         | CliCommand::Bench { .. }
         | CliCommand::Demo { .. }

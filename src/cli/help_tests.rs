@@ -7,8 +7,17 @@ use clap::error::ErrorKind;
 use clap::{Command, CommandFactory, Parser};
 
 /// The options that several commands share; every other option is a command's own.
-const SHARED: [&str; 8] = [
-    "data", "catalog", "as", "role", "hub", "token", "layout", "theme",
+const SHARED: [&str; 10] = [
+    "data",
+    "catalog",
+    "as",
+    "role",
+    "hub",
+    "token",
+    "ca",
+    "fingerprint",
+    "layout",
+    "theme",
 ];
 
 /// Every command's path ("" for `warroom` alone, "token new" for nested ones) and the
@@ -39,8 +48,17 @@ fn offered() -> Vec<(String, Vec<String>)> {
 
 /// The shared options each command should offer: only those it reads.
 fn expected(path: &str) -> &'static [&'static str] {
-    const WRITER: &[&str] = &["data", "catalog", "as", "role", "hub", "token"];
-    const READER: &[&str] = &["data", "catalog", "hub", "token"];
+    const WRITER: &[&str] = &[
+        "data",
+        "catalog",
+        "as",
+        "role",
+        "hub",
+        "token",
+        "ca",
+        "fingerprint",
+    ];
+    const READER: &[&str] = &["data", "catalog", "hub", "token", "ca", "fingerprint"];
     const CONSOLE: &[&str] = &["data", "catalog", "as", "token", "layout", "theme"];
     match path {
         "declare" | "note" | "correct" | "tick" | "untick" | "item" | "playbook" | "severity"
@@ -48,15 +66,18 @@ fn expected(path: &str) -> &'static [&'static str] {
         | "met" | "act" | "approve" | "deny" | "publish" | "retry" => WRITER,
         "render" | "actions" | "runs" | "list" | "export" => READER,
         "" | "console" => CONSOLE,
-        "join" => &["catalog", "token", "layout", "theme"],
+        "join" => &["catalog", "token", "ca", "fingerprint", "layout", "theme"],
         "demo" => &["catalog", "layout", "theme"],
         "playbooks" | "templates" => &["catalog"],
-        "tail" => &["hub", "token"],
+        "tail" => &["hub", "token", "ca", "fingerprint"],
         "serve" => &["data", "catalog"],
         // Its own --role: the roles of the token it mints.
         "token new" => &["role"],
-        "roles" | "verify" | "check" | "token" | "bench" | "bench hub" | "bench console"
-        | "bench store" | "bench peak" | "help" => &[],
+        // Where the hub keeps when each responder was last seen.
+        "token list" => &["data"],
+        "roles" | "verify" | "check" | "token" | "token revoke" | "token rotate" | "tls"
+        | "tls self-signed" | "bench" | "bench hub" | "bench console" | "bench store"
+        | "bench peak" | "help" => &[],
         other => panic!("`warroom {other}` is new: say which shared options it takes here"),
     }
 }
@@ -104,6 +125,10 @@ fn shared_options_keep_their_environment_variables_and_defaults() {
                 (_, Some("hub")) => assert_eq!(env, Some("WARROOM_HUB"), "{path}"),
                 (_, Some("token")) => assert_eq!(env, Some("WARROOM_TOKEN"), "{path}"),
                 (_, Some("theme")) => assert_eq!(env, Some("WARROOM_THEME"), "{path}"),
+                (_, Some("ca")) => assert_eq!(env, Some("WARROOM_CA"), "{path}"),
+                (_, Some("fingerprint")) => {
+                    assert_eq!(env, Some("WARROOM_FINGERPRINT"), "{path}");
+                }
                 ("token new", Some("role")) => {}
                 (_, Some("role")) => {
                     let default: Vec<_> = arg.get_default_values().to_vec();

@@ -17,6 +17,7 @@ mod remote;
 mod run;
 mod serve;
 pub mod show;
+mod token;
 
 pub use args::Cli;
 pub use backend::{Backend, CliError, LocalBackend};

@@ -1,6 +1,7 @@
 //! The option groups commands are made of, by purpose: where incidents live (`--data`),
 //! which runbooks (`--catalog`), who you are locally (`--as`, `--role`), which hub
-//! (`--hub`, `--token`), who the console connects as (`--as`, `--token`) and how it
+//! (`--hub`, `--token`, and what its TLS certificate is checked against: `--ca`,
+//! `--fingerprint`), who the console connects as (`--as`, `--token`) and how it
 //! looks (`--layout`, `--theme`). Each subcommand flattens only the groups it uses, so
 //! its `--help` offers nothing it would ignore; what a group's values mean (defaults,
 //! checks) lives here with it, so every command reads them alike.
@@ -10,6 +11,7 @@ use crate::catalog;
 use crate::engine::DataDir;
 use crate::incident::role::Role;
 use crate::incident::{Actor, Runbooks};
+use crate::tls::client::Trust;
 use clap::Args;
 use std::path::PathBuf;
 
@@ -115,18 +117,57 @@ pub struct HubTarget {
         hide_env_values = true
     )]
     pub token: Option<String>,
+    #[command(flatten)]
+    pub trust: HubTrust,
 }
 
 impl HubTarget {
-    /// `--hub` and `--token` together, or neither.
+    /// `--hub` and `--token` together, or neither. With a hub, the TLS trust given
+    /// (`--ca`, `--fingerprint`) is set for this process's connections.
     pub fn hub_and_token(&self) -> Result<Option<(String, String)>, CliError> {
         match (&self.hub, &self.token) {
-            (Some(hub), Some(token)) => Ok(Some((hub.clone(), token.clone()))),
+            (Some(hub), Some(token)) => {
+                self.trust.install()?;
+                Ok(Some((hub.clone(), token.clone())))
+            }
             (Some(_), None) => Err(usage(
                 "--hub needs a token: --token T or $WARROOM_TOKEN (`warroom token new` makes one)",
             )),
             (None, _) => Ok(None),
         }
+    }
+}
+
+/// What a `https://` / `wss://` hub's certificate is checked against: the system's
+/// roots, unless one of these says otherwise.
+#[derive(Debug, Clone, Default, Args)]
+#[command(next_help_heading = "Hub")]
+pub struct HubTrust {
+    /// Trust this CA (or the hub's self-signed certificate), PEM, instead of the
+    /// system's roots.
+    #[arg(long, env = "WARROOM_CA", value_name = "FILE")]
+    pub ca: Option<PathBuf>,
+    /// Trust exactly the hub certificate with this SHA-256 (`SHA256:…`, printed by the
+    /// hub at start and by `warroom tls self-signed`).
+    #[arg(long, env = "WARROOM_FINGERPRINT", value_name = "SHA256:…")]
+    pub fingerprint: Option<String>,
+}
+
+impl HubTrust {
+    /// Sets what this process's TLS connections trust (nothing to do for the default).
+    pub fn install(&self) -> Result<(), CliError> {
+        let trust = match (&self.ca, &self.fingerprint) {
+            (None, None) => return Ok(()),
+            (Some(_), Some(_)) => {
+                return Err(usage(
+                    "give --ca or --fingerprint, not both (also check $WARROOM_CA and $WARROOM_FINGERPRINT)",
+                ));
+            }
+            (Some(ca), None) => Trust::from_ca_file(ca),
+            (None, Some(pin)) => Trust::pinned(pin),
+        };
+        let trust = trust.map_err(|e| usage(e.to_string()))?;
+        crate::net::trust::set_trust(&trust).map_err(|e| CliError::Failed(e.to_string()))
     }
 }
 

@@ -6,7 +6,7 @@ use super::args::{Cli, CliCommand};
 use super::backend::{CliError, LocalBackend, usage};
 use super::options::Route;
 use super::remote::RemoteBackend;
-use super::{console, dispatch, maintenance, serve};
+use super::{console, dispatch, maintenance, serve, token};
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
@@ -43,7 +43,8 @@ pub fn run(cli: Cli) -> Result<ExitCode, CliError> {
             catalog.catalog.clone(),
         )
         .and(done),
-        CliCommand::Token { action } => serve::token(action).and(done),
+        CliCommand::Token { action } => token::run(action, out).and(done),
+        CliCommand::Tls { action } => serve::tls(action, out).and(done),
         CliCommand::Bench { what } => serve::bench(what).and(done),
         CliCommand::Demo { catalog, look } => console::demo(catalog, look),
         CliCommand::Console {
@@ -55,9 +56,13 @@ pub fn run(cli: Cli) -> Result<ExitCode, CliError> {
             url,
             incident,
             token,
+            trust,
             catalog,
             look,
-        } => console::join(url, token.as_deref(), incident.clone(), catalog, look),
+        } => {
+            trust.install()?;
+            console::join(url, token.as_deref(), incident.clone(), catalog, look)
+        }
         CliCommand::Tail {
             incident,
             since,
@@ -139,6 +144,7 @@ fn route(command: &CliCommand) -> Option<Route<'_>> {
         | C::Tail { .. }
         | C::Serve { .. }
         | C::Token { .. }
+        | C::Tls { .. }
         | C::Bench { .. }
         | C::Verify { .. }
         | C::Check { .. } => None,

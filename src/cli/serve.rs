@@ -1,19 +1,20 @@
-//! The long-running commands: `serve` (the hub), `tail` (follow an incident) and
-//! `token new` (mint a responder token).
+//! The long-running commands: `serve` (the hub, reloading its responders on SIGHUP and
+//! when its config changes) and `tail` (follow an incident); `tls self-signed`.
 
-use super::args::TokenAction;
+use super::args::TlsAction;
 use super::backend::CliError;
 use crate::engine::DataDir;
-use crate::hub::auth::{Authenticator, new_token, token_hash};
-use crate::hub::config::{HubConfig, append_responder, default_path};
-use crate::hub::{HubOptions, start_with_limits};
+use crate::hub::auth::Authenticator;
+use crate::hub::config::{HubConfig, default_path};
+use crate::hub::seen::SEEN_FILE;
+use crate::hub::{HubOptions, ServeOptions, start_serving};
 use crate::incident::safe_text::{escape_json, neutralise};
-use crate::incident::{Event, Role, State};
+use crate::incident::{Event, State};
 use crate::net::{ConnectionState, SyncEvent, SyncOptions};
 use std::io::Write;
 use std::path::PathBuf;
 
-fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
+pub(super) fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -59,6 +60,21 @@ pub fn serve(
         .try_init();
     let config_path = config_path.unwrap_or_else(default_path);
     let config = HubConfig::load(&config_path).map_err(|e| CliError::Failed(e.to_string()))?;
+    // TLS and where to listen first: a hub that cannot start says so before anything else.
+    let listen = listen.unwrap_or(config.listen);
+    let tls = match config.tls_files() {
+        Some((cert, key)) => Some(
+            crate::tls::server::load(cert, key, chrono::Utc::now())
+                .map_err(|e| CliError::Failed(e.to_string()))?,
+        ),
+        None => None,
+    };
+    if tls.is_none() && !listen.ip().is_loopback() && !config.allow_plaintext {
+        return Err(CliError::Failed(format!(
+            "refusing to listen on {listen} without TLS: tokens would cross the network in clear. Set tls_cert and tls_key in {} (`warroom tls self-signed --host NAME --out DIR` makes a pair), or allow_plaintext = true there if a TLS-terminating proxy fronts the hub",
+            config_path.display()
+        )));
+    }
     let catalog_dir = catalog
         .or(config.catalog.clone())
         .or_else(crate::catalog::default_user_dir);
@@ -84,7 +100,6 @@ pub fn serve(
             config_path.display()
         );
     }
-    let listen = listen.unwrap_or(config.listen);
     let runtime = runtime()?;
     runtime.block_on(async {
         let options = HubOptions {
@@ -94,53 +109,67 @@ pub fn serve(
             auth,
             limits: config.limits(),
         };
-        let hub = start_with_limits(options, effects, config.connections.limits())
+        let serve = ServeOptions {
+            limits: config.connections.limits(),
+            tls: tls.as_ref().map(|t| t.config.clone()),
+            last_seen: Some(data.root().join(SEEN_FILE)),
+        };
+        let hub = start_serving(options, effects, serve)
             .await
             .map_err(|e| CliError::Failed(e.to_string()))?;
+        // `[[responder]]` edits (token new/revoke/rotate, or by hand) apply without a
+        // restart: on SIGHUP and when the file changes.
+        let (stop_watching, watching) = tokio::sync::watch::channel(false);
+        let watcher = tokio::spawn(crate::hub::reload::watch_config(
+            config_path.clone(),
+            hub.responders(),
+            watching,
+            |outcome| match outcome {
+                Ok(line) => eprintln!("warroom: {line}"),
+                Err(line) => eprintln!("warroom: reload refused: {line}"),
+            },
+        ));
+        if let Some(tls) = &tls {
+            eprintln!(
+                "warroom: TLS certificate fingerprint {} (valid until {}); clients without a CA pin it with --fingerprint",
+                tls.fingerprint,
+                tls.not_after.format("%Y-%m-%d")
+            );
+        }
+        let scheme = if tls.is_some() { "https" } else { "http" };
         eprintln!(
-            "warroom hub listening on http://{} (data in {}; {actions} containment actions, {channels} delivery channels; /health, /metrics, /ws). Ctrl-C to stop.",
+            "warroom hub listening on {scheme}://{} (data in {}; {actions} containment actions, {channels} delivery channels; /health, /metrics, /ws). Ctrl-C to stop.",
             hub.addr,
             data.root().display()
         );
         stop_signal().await;
+        let _ = stop_watching.send(true);
+        let _ = watcher.await;
         eprintln!("warroom: shutting down: finishing writes in flight and closing connections");
         hub.shutdown().await.map_err(|e| CliError::Failed(e.to_string()))
     })
 }
 
-pub fn token(action: &TokenAction) -> Result<(), CliError> {
+pub fn tls(action: &TlsAction, out: &mut dyn Write) -> Result<(), CliError> {
     match action {
-        TokenAction::New {
-            name,
-            roles,
-            config,
+        TlsAction::SelfSigned {
+            hosts,
+            out: dir,
+            days,
         } => {
-            let roles: Vec<Role> = roles
-                .iter()
-                .map(|r| {
-                    r.parse::<Role>()
-                        .map_err(|e| CliError::Usage(e.to_string()))
-                })
-                .collect::<Result<_, _>>()?;
-            if name.trim().is_empty() || name.starts_with("system:") {
-                return Err(CliError::Usage(
-                    "--name must be non-empty and not start with `system:`".into(),
-                ));
-            }
-            let path = config.clone();
-            let token = new_token()
-                .map_err(|e| CliError::Failed(format!("no randomness from the OS: {e}")))?;
-            append_responder(&path, name.trim(), &roles, &token_hash(&token))
+            let written = crate::tls::self_signed::write(hosts, *days, dir, chrono::Utc::now())
                 .map_err(|e| CliError::Failed(e.to_string()))?;
-            println!("{token}");
-            eprintln!(
-                "warroom: token for {} ({}) stored as its SHA-256 in {}. This is the only time it is shown: give it to {} now (export WARROOM_TOKEN=…). Restart the hub to load it.",
-                name.trim(),
-                roles.iter().map(|r| r.id()).collect::<Vec<_>>().join(", "),
-                path.display(),
-                name.trim()
+            let text = format!(
+                "{}\nwrote {} and {} (the key is readable by you only), valid until {}\nin the hub configuration:\n  tls_cert = {}\n  tls_key = {}\nclients pin it: --fingerprint {}\n",
+                written.fingerprint,
+                written.cert.display(),
+                written.key.display(),
+                written.not_after.format("%Y-%m-%d"),
+                toml::Value::String(written.cert.display().to_string()),
+                toml::Value::String(written.key.display().to_string()),
+                written.fingerprint
             );
-            Ok(())
+            super::output::write_all(out, &text)
         }
     }
 }

@@ -174,7 +174,7 @@ pub async fn alertmanager(
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "));
-    let Some(sender) = token.and_then(|t| hub.auth.authenticate(t)) else {
+    let Some(sender) = token.and_then(|t| hub.auth.current().authenticate(t)) else {
         hub.metrics.auth_failures.fetch_add(1, Ordering::Relaxed);
         tokio::time::sleep(hub.throttle.fail(peer.ip())).await;
         return error(

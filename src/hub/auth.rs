@@ -156,6 +156,7 @@ mod tests {
             name: "alice".into(),
             roles: vec![Role::Commander],
             token_sha256: token_hash(&a),
+            created: None,
         };
         let auth = Authenticator::new(&[entry]);
         assert_eq!(

@@ -5,9 +5,11 @@
 
 mod connections;
 mod effects;
+mod responders;
 
 pub use connections::ConnectionsConfig;
 pub use effects::{ChannelConfig, ChannelKind, load_actions};
+pub use responders::{append_responder, remove_responders, rotate_responder};
 
 use super::effects::Effects;
 use super::limits::{self, HubLimits, at_least_one};
@@ -56,6 +58,14 @@ pub struct HubConfig {
     // ---- Connection caps and timeouts (config/connections.rs) ----
     #[serde(default)]
     pub connections: ConnectionsConfig,
+    /// The hub's certificate (PEM; its own first, then intermediates) and private key:
+    /// with both, the hub speaks HTTPS/WSS only. Relative to this file's directory.
+    pub tls_cert: Option<PathBuf>,
+    pub tls_key: Option<PathBuf>,
+    /// Lets a hub without TLS listen on an address other than loopback (behind a
+    /// TLS-terminating proxy, say); otherwise it refuses to start.
+    #[serde(default)]
+    pub allow_plaintext: bool,
 }
 
 fn default_listen() -> SocketAddr {
@@ -97,6 +107,9 @@ impl Default for HubConfig {
             alert_burst: default_alert_burst(),
             base_dir: PathBuf::new(),
             connections: ConnectionsConfig::default(),
+            tls_cert: None,
+            tls_key: None,
+            allow_plaintext: false,
         }
     }
 }
@@ -108,6 +121,10 @@ pub struct ResponderEntry {
     pub roles: Vec<Role>,
     /// Lowercase hex SHA-256 of the token.
     pub token_sha256: String,
+    /// When the token was made (`token new`) or last rotated, RFC 3339 UTC; absent in
+    /// blocks written before it was recorded, or by hand.
+    #[serde(default)]
+    pub created: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -175,6 +192,22 @@ impl HubConfig {
                     ),
                 });
             }
+            if let Some(created) = &entry.created
+                && chrono::DateTime::parse_from_rfc3339(created).is_err()
+            {
+                let (line, column) = text
+                    .find(created.as_str())
+                    .map_or((1, 1), |at| line_column(text, at));
+                return Err(ConfigError::Invalid {
+                    path: path.to_string(),
+                    line,
+                    column,
+                    message: format!(
+                        "created of `{}` must be an RFC 3339 date, e.g. \"2026-01-02T03:04:05Z\"",
+                        entry.name
+                    ),
+                });
+            }
             if entry.name.trim().is_empty() || entry.name.starts_with("system:") {
                 return Err(ConfigError::Semantic {
                     path: path.to_string(),
@@ -217,6 +250,29 @@ impl HubConfig {
             .map(Path::to_path_buf)
             .unwrap_or_default();
         let base = config.base_dir.clone();
+        match (&config.tls_cert, &config.tls_key) {
+            (Some(cert), Some(key)) => {
+                config.tls_cert = Some(base.join(cert));
+                config.tls_key = Some(base.join(key));
+            }
+            (None, None) => {}
+            (one, _) => {
+                let (given, missing) = if one.is_some() {
+                    ("tls_cert", "tls_key")
+                } else {
+                    ("tls_key", "tls_cert")
+                };
+                let (line, column) = text.find(given).map_or((1, 1), |at| line_column(text, at));
+                return Err(ConfigError::Invalid {
+                    path: path.to_string(),
+                    line,
+                    column,
+                    message: format!(
+                        "`{given}` needs `{missing}` too (the certificate and its key)"
+                    ),
+                });
+            }
+        }
         let mut seen: Vec<String> = Vec::new();
         for channel in &mut config.channels {
             if let Some(message) = check_channel(channel, seen.contains(&channel.name)) {
@@ -252,6 +308,11 @@ impl HubConfig {
 }
 
 impl HubConfig {
+    /// The certificate and key files, when TLS is configured.
+    pub fn tls_files(&self) -> Option<(&Path, &Path)> {
+        Some((self.tls_cert.as_deref()?, self.tls_key.as_deref()?))
+    }
+
     /// The hub's rate limits and idle time, as configured.
     pub fn limits(&self) -> HubLimits {
         HubLimits {
@@ -270,50 +331,6 @@ pub fn default_path() -> PathBuf {
         .map(PathBuf::from)
         .or_else(|| dirs::config_dir().map(|d| d.join("warroom").join("warroom.toml")))
         .unwrap_or_else(|| PathBuf::from("warroom.toml"))
-}
-
-/// Appends a `[[responder]]` block to the config file (creating it and its directory),
-/// keeping everything already there — comments included — untouched.
-pub fn append_responder(
-    path: &Path,
-    name: &str,
-    roles: &[Role],
-    token_sha256: &str,
-) -> Result<(), ConfigError> {
-    let write_err = |cause| ConfigError::Write {
-        path: path.display().to_string(),
-        cause,
-    };
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        crate::store::private::create_dir_all(dir).map_err(write_err)?;
-    }
-    let existing = match std::fs::read_to_string(path) {
-        Ok(text) => text,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
-        Err(cause) => return Err(write_err(cause)),
-    };
-    // Refuse to append to a file that does not parse: the result would not either.
-    HubConfig::parse(&existing, &path.display().to_string())?;
-    let roles: Vec<String> = roles.iter().map(|r| format!("\"{}\"", r.id())).collect();
-    let name_toml = toml::Value::String(name.to_string()).to_string();
-    let mut text = existing;
-    if !text.is_empty() && !text.ends_with('\n') {
-        text.push('\n');
-    }
-    if !text.is_empty() {
-        text.push('\n');
-    }
-    text.push_str(&format!(
-        "[[responder]]\nname = {name_toml}\nroles = [{}]\ntoken_sha256 = \"{token_sha256}\"\n",
-        roles.join(", ")
-    ));
-    let tmp = path.with_extension("toml.tmp");
-    // It holds token hashes: owner-only, like everything warroom writes. The rename
-    // replaces the config, so it is 0600 from now on whatever it was.
-    let _ = std::fs::remove_file(&tmp);
-    crate::store::private::write(&tmp, text.as_bytes()).map_err(write_err)?;
-    std::fs::rename(&tmp, path).map_err(write_err)?;
-    Ok(())
 }
 
 #[cfg(test)]
@@ -393,6 +410,26 @@ mod tests {
             .to_string();
         assert!(
             err.starts_with("w.toml:2:1:") && err.contains("at least 1"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn tls_files_come_in_pairs_relative_to_the_config() {
+        let config = HubConfig::parse("", "/etc/warroom/w.toml").unwrap();
+        assert!(config.tls_files().is_none() && !config.allow_plaintext);
+        let text =
+            "tls_cert = \"tls/cert.pem\"\ntls_key = \"/abs/key.pem\"\nallow_plaintext = true\n";
+        let config = HubConfig::parse(text, "/etc/warroom/w.toml").unwrap();
+        let (cert, key) = config.tls_files().unwrap();
+        assert_eq!(cert, Path::new("/etc/warroom/tls/cert.pem"));
+        assert_eq!(key, Path::new("/abs/key.pem"));
+        assert!(config.allow_plaintext);
+        let err = HubConfig::parse("listen = \"127.0.0.1:1\"\ntls_key = \"k.pem\"\n", "w.toml")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with("w.toml:2:1:") && err.contains("`tls_key` needs `tls_cert`"),
             "{err}"
         );
     }

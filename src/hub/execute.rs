@@ -29,7 +29,7 @@ pub(super) async fn execute(
     incident: Option<String>,
     command: Command,
 ) -> HubFrame {
-    if let Some(refused) = hub.auth.refuse(&command) {
+    if let Some(refused) = hub.auth.current().refuse(&command) {
         let code = RejectReason::from(refused.code);
         hub.metrics.rejected(code);
         return reject(&id, code, refused.message);

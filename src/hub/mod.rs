@@ -21,6 +21,9 @@ pub mod limits;
 pub mod metrics;
 mod pages;
 mod registry;
+pub mod reload;
+pub mod responders;
+pub mod seen;
 mod server;
 mod session;
 mod upgrade;
@@ -42,6 +45,8 @@ use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use limits::Limiters;
 use metrics::Metrics;
+use responders::Responders;
+use seen::SeenBook;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use tokio::sync::watch;
@@ -49,7 +54,10 @@ use tokio::sync::watch;
 /// What every request handler shares.
 pub struct HubState {
     pub registry: Arc<Registry>,
-    pub auth: Authenticator,
+    /// Who may connect; replaced when the hub reloads its configuration.
+    pub auth: Arc<Responders>,
+    /// When each responder was last seen (kept in the data directory).
+    pub seen: Arc<SeenBook>,
     pub throttle: FailureThrottle,
     pub metrics: Arc<Metrics>,
     pub shutdown: watch::Receiver<bool>,
@@ -90,9 +98,17 @@ pub struct RunningHub {
     sweeper: tokio::task::JoinHandle<()>,
     registry: Arc<Registry>,
     pub metrics: Arc<Metrics>,
+    responders: Arc<Responders>,
+    seen: Arc<SeenBook>,
 }
 
 impl RunningHub {
+    /// The responders this hub accepts, to replace on a reload
+    /// ([`reload::watch_config`]).
+    pub fn responders(&self) -> Arc<Responders> {
+        self.responders.clone()
+    }
+
     /// Stops accepting, closes every connection with "shutting down", lets runs and
     /// deliveries in flight finish (for a bounded time) and each incident finish the
     /// appends it has queued, and returns when all is on disk.
@@ -127,6 +143,7 @@ impl RunningHub {
         }
         let registry = self.registry.clone();
         let _ = tokio::task::spawn_blocking(move || registry.shutdown()).await;
+        self.seen.flush();
         match served {
             Ok(Ok(())) => Ok(()),
             Ok(Err(e)) => Err(HubError::Serve(e)),
@@ -156,8 +173,39 @@ pub async fn start_with(options: HubOptions, effects: Effects) -> Result<Running
 pub async fn start_with_limits(
     options: HubOptions,
     effects: Effects,
-    mut limits: ConnectionLimits,
+    limits: ConnectionLimits,
 ) -> Result<RunningHub, HubError> {
+    let serve = ServeOptions {
+        limits,
+        ..ServeOptions::default()
+    };
+    start_serving(options, effects, serve).await
+}
+
+/// How `warroom serve` runs a hub beyond [`HubOptions`].
+#[derive(Debug, Clone, Default)]
+pub struct ServeOptions {
+    /// Connection caps and timeouts (`[connections]`).
+    pub limits: ConnectionLimits,
+    /// Speak TLS (HTTPS and WSS only) with this (`crate::tls::server::load` makes it
+    /// from the configured files).
+    pub tls: Option<Arc<rustls::ServerConfig>>,
+    /// Keep when each responder was last seen in this file ([`seen::SEEN_FILE`] in the
+    /// data directory): written at most once a minute per responder.
+    pub last_seen: Option<std::path::PathBuf>,
+}
+
+/// [`start_with_limits`] with everything `warroom serve` configures.
+pub async fn start_serving(
+    options: HubOptions,
+    effects: Effects,
+    serve: ServeOptions,
+) -> Result<RunningHub, HubError> {
+    let ServeOptions {
+        mut limits,
+        tls,
+        last_seen,
+    } = serve;
     if let Some(budget) = fds::connection_budget()
         && budget < limits.max_connections
     {
@@ -185,9 +233,16 @@ pub async fn start_with_limits(
     let (shutdown_tx, shutdown_rx) = watch::channel(false);
     let runner = effects::spawn(registry.clone(), effects, job_queue, shutdown_rx.clone());
     let sweeper = tokio::spawn(registry.clone().sweep_idle(shutdown_rx.clone()));
+    let responders = Arc::new(Responders::new(options.auth));
+    let seen = Arc::new(match last_seen {
+        Some(path) => SeenBook::open(path),
+        None => SeenBook::in_memory(),
+    });
+    tokio::spawn(seen.clone().flush_every(shutdown_rx.clone()));
     let state = Arc::new(HubState {
         registry: registry.clone(),
-        auth: options.auth,
+        auth: responders.clone(),
+        seen: seen.clone(),
         throttle: FailureThrottle::default(),
         metrics: metrics.clone(),
         shutdown: shutdown_rx.clone(),
@@ -216,6 +271,7 @@ pub async fn start_with_limits(
         metrics: metrics.clone(),
         header_timeout: limits.header_timeout,
         stop: shutdown_rx,
+        tls: tls.map(tokio_rustls::TlsAcceptor::from),
     };
     let server = tokio::spawn(server::serve(listener, serving));
     tracing::info!(%addr, incidents = registry.len(), "hub listening");
@@ -227,6 +283,8 @@ pub async fn start_with_limits(
         sweeper,
         registry,
         metrics,
+        responders,
+        seen,
     })
 }
 

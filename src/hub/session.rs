@@ -11,6 +11,7 @@ use super::actor::{Broadcast, event_frame};
 use super::admission::Slot;
 use super::connection::{Connection, ReadFailure, SendFailure, Ws};
 use super::execute::{execute, reject};
+use super::responders::Revocation;
 use crate::incident::Actor;
 use crate::protocol::{
     COMMAND_BURST, COMMANDS_PER_SECOND, ClientFrame, CloseReason, HubFrame, Identity,
@@ -207,7 +208,10 @@ async fn session(
         conn.close(CloseReason::ProtocolMismatch, &message).await;
         return Ending::Handshake;
     }
-    let Some(actor) = hub.auth.authenticate(&token) else {
+    // Watching starts before the check, so a reload right after it is not missed.
+    let responders = hub.auth.watch();
+    let authenticated = responders.borrow().authenticate(&token);
+    let Some(actor) = authenticated else {
         hub.metrics.auth_failures.fetch_add(1, Ordering::Relaxed);
         let delay = hub.throttle.fail(peer.ip());
         tracing::warn!(%peer, "refused a connection with an invalid token");
@@ -227,6 +231,8 @@ async fn session(
     }
     drop(checking);
     tracing::info!(%peer, name = %actor.name, "responder connected");
+    hub.seen.saw(&actor.name, chrono::Utc::now());
+    let mut revocation = Revocation::new(token, actor.clone(), responders);
     let welcome = HubFrame::Welcome {
         protocol: PROTOCOL_VERSION,
         you: Identity {
@@ -269,7 +275,17 @@ async fn session(
             }
         }
     }
-    serve(conn, peer, hub, &actor, &mut live, &mut announcements).await;
+    serve(
+        conn,
+        peer,
+        hub,
+        &actor,
+        &mut revocation,
+        &mut live,
+        &mut announcements,
+    )
+    .await;
+    hub.seen.saw(&actor.name, chrono::Utc::now());
     if let Some(live) = &live {
         hub.registry
             .presence(&live.incident, &actor.name, false)
@@ -285,6 +301,7 @@ async fn serve(
     peer: SocketAddr,
     hub: &Arc<HubState>,
     actor: &Actor,
+    revocation: &mut Revocation,
     live: &mut Option<Live>,
     announcements: &mut Option<tokio::sync::broadcast::Receiver<Arc<str>>>,
 ) {
@@ -299,6 +316,11 @@ async fn serve(
                 // the client knows what was applied, then say goodbye.
                 let message = "the hub is shutting down; reconnect shortly";
                 close_after_answers(conn, &mut pending, CloseReason::ShuttingDown, message).await;
+                return;
+            }
+            why = revocation.revoked() => {
+                tracing::info!(%peer, name = %actor.name, why, "closed a session after a reload");
+                close_after_answers(conn, &mut pending, CloseReason::Revoked, why).await;
                 return;
             }
             message = conn.recv() => {

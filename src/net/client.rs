@@ -1,7 +1,9 @@
 //! One connection to a hub: hello/welcome, then frames in and out. Commands get a fresh
 //! random id; answers for other commands and events that arrive meanwhile are kept in
 //! order for the caller. The hub's `catalog` (its actions and channels) is kept as it
-//! arrives, in [`HubClient::catalog`].
+//! arrives, in [`HubClient::catalog`]. `wss://` (and `https://`) hubs are reached over
+//! TLS verified as `net::trust` says; a failed verification is an error naming the host
+//! and what did not match, never a retry in plain text.
 
 use crate::engine::IncidentSummary;
 use crate::incident::export::LogHead;
@@ -11,12 +13,18 @@ use crate::protocol::{
 };
 use futures_util::{SinkExt, StreamExt};
 use std::collections::VecDeque;
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
+use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
-use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
-type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
+/// The byte stream under the WebSocket: plain TCP, or TLS over it.
+trait Transport: AsyncRead + AsyncWrite + Unpin + Send {}
+impl<T: AsyncRead + AsyncWrite + Unpin + Send> Transport for T {}
+
+type Socket = WebSocketStream<Box<dyn Transport>>;
 
 #[derive(Debug, thiserror::Error)]
 pub enum NetError {
@@ -33,6 +41,10 @@ pub enum NetError {
     Io(String),
     #[error("the hub sent something unexpected: {0}")]
     Protocol(String),
+    /// TLS could not be set up or the hub's certificate was not trusted: a person must
+    /// act (give --ca or --fingerprint, fix the name), so it is never retried.
+    #[error("{0}")]
+    Tls(String),
 }
 
 impl NetError {
@@ -41,7 +53,7 @@ impl NetError {
         match self {
             NetError::Connect { .. } | NetError::Io(_) => true,
             NetError::Closed { reason, .. } => reason.is_none_or(CloseReason::is_retryable),
-            NetError::Rejected { .. } | NetError::Protocol(_) => false,
+            NetError::Rejected { .. } | NetError::Protocol(_) | NetError::Tls(_) => false,
         }
     }
 }
@@ -50,28 +62,102 @@ impl NetError {
 /// listens: the hub is down or restarting), unreachable, timed out, or the name does
 /// not resolve; anything else as the library says it.
 fn connect_cause(error: &tokio_tungstenite::tungstenite::Error) -> String {
-    use std::io::ErrorKind;
     use tokio_tungstenite::tungstenite::Error;
     match error {
-        Error::Io(io) => match io.kind() {
-            ErrorKind::ConnectionRefused => {
-                "refused: nothing listens there (is the hub running?)".into()
+        Error::Io(io) => io_cause(io),
+        Error::Http(response) => {
+            // The hub's own refusals carry a JSON `error` saying what to do.
+            let said = response
+                .body()
+                .as_deref()
+                .and_then(|body| serde_json::from_slice::<serde_json::Value>(body).ok())
+                .and_then(|body| body.get("error")?.as_str().map(str::to_string));
+            match said {
+                Some(said) => format!("the hub answered HTTP {}: {said}", response.status()),
+                None => format!("the hub answered HTTP {}", response.status()),
             }
-            ErrorKind::HostUnreachable | ErrorKind::NetworkUnreachable => {
-                "unreachable: no route to the hub's host".into()
-            }
-            ErrorKind::TimedOut => "timed out: the hub's host does not answer".into(),
-            ErrorKind::ConnectionReset | ErrorKind::ConnectionAborted => {
-                "the connection was cut while opening".into()
-            }
-            _ if io.to_string().contains("failed to lookup") => {
-                "the host name does not resolve".into()
-            }
-            _ => io.to_string(),
-        },
-        Error::Http(response) => format!("the hub answered HTTP {}", response.status()),
+        }
         other => other.to_string(),
     }
+}
+
+/// [`connect_cause`] for a failed TCP connect.
+fn io_cause(io: &std::io::Error) -> String {
+    use std::io::ErrorKind;
+    match io.kind() {
+        ErrorKind::ConnectionRefused => {
+            "refused: nothing listens there (is the hub running?)".into()
+        }
+        ErrorKind::HostUnreachable | ErrorKind::NetworkUnreachable => {
+            "unreachable: no route to the hub's host".into()
+        }
+        ErrorKind::TimedOut => "timed out: the hub's host does not answer".into(),
+        ErrorKind::ConnectionReset | ErrorKind::ConnectionAborted => {
+            "the connection was cut while opening".into()
+        }
+        _ if io.to_string().contains("failed to lookup") => "the host name does not resolve".into(),
+        _ => io.to_string(),
+    }
+}
+
+/// Opens the WebSocket at `url` (`ws://` or `wss://`): TCP, then TLS for `wss://`
+/// (verified as `net::trust` says), then the upgrade.
+async fn open(url: &str) -> Result<Socket, NetError> {
+    let unreachable = |cause: String| NetError::Connect {
+        url: url.to_string(),
+        cause,
+    };
+    let request = url
+        .into_client_request()
+        .map_err(|e| unreachable(format!("not a hub URL ({e})")))?;
+    let secure = request.uri().scheme_str() == Some("wss");
+    let host = request
+        .uri()
+        .host()
+        .map(|h| h.trim_start_matches('[').trim_end_matches(']').to_string())
+        .ok_or_else(|| unreachable("the URL names no host".into()))?;
+    let port = request
+        .uri()
+        .port_u16()
+        .unwrap_or(if secure { 443 } else { 80 });
+    let tcp = TcpStream::connect((host.as_str(), port))
+        .await
+        .map_err(|e| unreachable(io_cause(&e)))?;
+    let _ = tcp.set_nodelay(true);
+    let stream: Box<dyn Transport> = if secure {
+        Box::new(tls_handshake(&host, tcp).await?)
+    } else {
+        Box::new(tcp)
+    };
+    let (socket, _) = tokio_tungstenite::client_async(request, stream)
+        .await
+        .map_err(|e| unreachable(connect_cause(&e)))?;
+    Ok(socket)
+}
+
+/// TLS with the hub at `host` over `tcp`; a refusal says what did not match.
+async fn tls_handshake(
+    host: &str,
+    tcp: TcpStream,
+) -> Result<tokio_rustls::client::TlsStream<TcpStream>, NetError> {
+    let config = crate::net::trust::client_config().map_err(|e| NetError::Tls(e.to_string()))?;
+    let name = rustls::pki_types::ServerName::try_from(host.to_string())
+        .map_err(|e| NetError::Tls(format!("TLS with {host}: not a usable host name ({e})")))?;
+    tokio_rustls::TlsConnector::from(config)
+        .connect(name, tcp)
+        .await
+        .map_err(|error| {
+            let tls = error
+                .get_ref()
+                .and_then(|inner| inner.downcast_ref::<rustls::Error>());
+            match tls {
+                Some(tls) => NetError::Tls(crate::tls::client::explain(host, tls)),
+                None => NetError::Tls(format!(
+                    "TLS with {host} failed: {} (does it speak TLS there?)",
+                    io_cause(&error)
+                )),
+            }
+        })
 }
 
 /// `http://host:port`, `ws://host:port` or `host:port` → `ws://host:port/ws`.
@@ -142,13 +228,7 @@ impl HubClient {
         snapshot: bool,
     ) -> Result<HubClient, NetError> {
         let url = ws_url(hub);
-        let (socket, _) =
-            tokio_tungstenite::connect_async(&url)
-                .await
-                .map_err(|e| NetError::Connect {
-                    url: url.clone(),
-                    cause: connect_cause(&e),
-                })?;
+        let socket = open(&url).await?;
         let mut client = HubClient {
             socket,
             you: Identity {

@@ -420,6 +420,7 @@ mod tests {
             name: "dana".into(),
             roles: vec![Role::Scribe],
             token_sha256: crate::hub::auth::token_hash(&token),
+            created: None,
         };
         let auth = Authenticator::new(&[entry]);
         let (auth_known, used, minted) =
