@@ -62,6 +62,27 @@ pub(super) fn verify(
             ),
         )?;
     }
+    match crate::engine::check_snapshot(file) {
+        None => {}
+        Some(crate::engine::SnapshotCheck::Matches { seq }) => emit(
+            out,
+            &format!("snapshot at seq {seq}: matches the log (the state the log gives there)"),
+        )?,
+        Some(crate::engine::SnapshotCheck::Unusable { reason }) => emit(
+            out,
+            &neutralise(&format!(
+                "note: the snapshot is not used ({reason}); opening replays the log and writes a new one"
+            )),
+        )?,
+        Some(crate::engine::SnapshotCheck::Disagrees { seq }) => {
+            eprintln!(
+                "warroom: {}: the snapshot at seq {seq} does not hold the state the log gives there; the log is the record: delete {} and the next open rebuilds it",
+                neutralise(&file.display().to_string()),
+                neutralise(&file.with_extension("snapshot").display().to_string())
+            );
+            return Ok(ExitCode::FAILURE);
+        }
+    }
     if let Some(torn) = report.torn_tail {
         emit(
             out,

@@ -6,11 +6,13 @@
 //! the decisions were made on); the data directory's store is the file store.
 
 mod data_dir;
+mod snapshot_check;
 
 pub use data_dir::{
     AUTO_NUMBER_CEILING, DataDir, IncidentSummary, LoadFacts, StoredSummary, SummaryCounts,
     quarantine_reason,
 };
+pub use snapshot_check::{SnapshotCheck, check_snapshot};
 
 use crate::incident::export::LogHead;
 use crate::incident::{

@@ -48,7 +48,7 @@ pub use error::{Damage, LineError, StoreError, VerifyError};
 pub use event_log::{EventLog, Opened};
 pub use resume::{FileView, Resumed};
 pub use scan::TornTail;
-pub use verify::{Head, HeadReport, VerifyReport, verify, verify_head};
+pub use verify::{Head, HeadReport, VerifyReport, replay_prefix, verify, verify_head};
 
 /// An event that can be stored in an [`EventLog`].
 ///

@@ -12,6 +12,7 @@ use std::path::Path;
 
 use serde_json::value::RawValue;
 
+use super::LogRecord;
 use super::chain::{ChainLine, GENESIS_PREV};
 use super::error::VerifyError;
 use super::scan::{MAX_LINE_BYTES, StreamError, TornTail, scan_stream};
@@ -183,6 +184,34 @@ fn verify_head_with(path: &Path, head: &Head, max_line: usize) -> Result<HeadRep
             log,
         }),
     }
+}
+
+/// Reads the log at `path` without locking or changing it (a hub may be serving it),
+/// checking the whole chain, and hands every event up to seq `upto` to `each`, decoded:
+/// to rebuild a state at a point of the log, e.g. to check a snapshot that claims it.
+pub fn replay_prefix<E: LogRecord>(
+    path: impl AsRef<Path>,
+    upto: u64,
+    mut each: impl FnMut(E),
+) -> Result<(), VerifyError> {
+    let path = path.as_ref();
+    let io_error = |cause| VerifyError::Io {
+        path: path.to_owned(),
+        cause,
+    };
+    let file = File::open(path).map_err(io_error)?;
+    let reader = BufReader::with_capacity(READ_BUFFER_BYTES, file);
+    super::scan::scan_stream_from(reader, MAX_LINE_BYTES, 0, GENESIS_PREV, |line, _| {
+        if line.seq <= upto {
+            each(super::event_log::decode::<E>(line.event, line.seq)?);
+        }
+        Ok(())
+    })
+    .map_err(|error| match error {
+        StreamError::Io(cause) => io_error(cause),
+        StreamError::Damaged(error) => VerifyError::Damaged(error),
+    })?;
+    Ok(())
 }
 
 #[cfg(test)]

@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 
 use serde::{Deserialize, Serialize};
 use warroom::store::{
-    GENESIS_PREV, Head, IncidentLog, IncidentStore, LogRecord, Pinned, StoreError,
+    GENESIS_PREV, Head, IncidentLog, IncidentStore, LogRecord, LogView, Pinned, StoreError,
 };
 
 /// How the contract reaches one backend.
@@ -65,6 +65,8 @@ pub fn run<H: Harness>(harness: &H) {
     create_is_exclusive_and_ids_are_listed(harness);
     concurrent_appenders_one_winner_per_seq(harness);
     second_handle_cannot_write_past_the_first(harness);
+    open_replaying_hands_over_only_the_events_after_a_head(harness);
+    a_view_pages_any_range_while_the_log_grows(harness);
 }
 
 fn location() -> tempfile::TempDir {
@@ -403,4 +405,133 @@ fn stored_head_is_the_logs_head_without_opening<H: Harness>(h: &H) {
             "a torn tail is not part of the head"
         );
     }
+}
+
+/// A long log (several strides of any index a backend keeps), written in batches.
+fn long_log<S: IncidentStore>(store: &S, id: &str, events: u64) -> S::Log {
+    let (mut log, _) = store.create(id, &evs(1..=1)).unwrap();
+    let mut next = 2;
+    while next <= events {
+        let to = events.min(next + 700);
+        let head = log.head();
+        log.append(&head, &evs(next..=to)).unwrap();
+        next = to + 1;
+    }
+    log
+}
+
+fn open_replaying_hands_over_only_the_events_after_a_head<H: Harness>(h: &H) {
+    let dir = location();
+    let (at, later) = {
+        let store = h.store(dir.path());
+        let mut log = long_log(&store, "INC-1", 3000);
+        let at = Head {
+            seq: 2500,
+            hash: log.read_range(2500, 2500).unwrap().remove(0).hash,
+        };
+        log.write_snapshot(&Pinned {
+            head: at.clone(),
+            bytes: b"state at 2500".to_vec(),
+        })
+        .unwrap();
+        (at, log.head())
+    };
+    let store = h.store(dir.path());
+    assert_eq!(
+        store.read_snapshot_of("INC-1").unwrap().map(|p| p.head),
+        Some(at.clone()),
+        "read without opening the log"
+    );
+    let mut seen = Vec::new();
+    let resumed = store
+        .open_replaying::<Ev>("INC-1", Some(&at), &mut |e| seen.push(e))
+        .unwrap();
+    assert_eq!(
+        seen,
+        evs(2501..=3000),
+        "only the events after the head, in order"
+    );
+    assert_eq!(
+        resumed.log.head(),
+        later,
+        "the handle ends where the log ends"
+    );
+    drop(resumed);
+
+    // From nothing: every event.
+    let mut all = 0;
+    let resumed = store
+        .open_replaying::<Ev>("INC-1", None, &mut |_| all += 1)
+        .unwrap();
+    assert_eq!(all, 3000);
+    drop(resumed);
+
+    // A head the log does not hold (another history, or beyond its end) is refused
+    // before anything is handed over, and the log is left as it was.
+    for bad in [
+        Head {
+            seq: 2500,
+            hash: GENESIS_PREV.replace('0', "c"),
+        },
+        Head {
+            seq: 3001,
+            hash: at.hash.clone(),
+        },
+    ] {
+        let mut handed = 0;
+        let err = store
+            .open_replaying::<Ev>("INC-1", Some(&bad), &mut |_| handed += 1)
+            .unwrap_err();
+        assert!(matches!(err, StoreError::NotInLog { .. }), "{err}");
+        assert_eq!(handed, 0);
+    }
+    let mut log = store.open::<Ev>("INC-1").unwrap().log;
+    assert_eq!(log.head(), later);
+    // Appends after a replaying open go on from its head.
+    let resumed = {
+        drop(log);
+        store
+            .open_replaying::<Ev>("INC-1", Some(&at), &mut |_| {})
+            .unwrap()
+    };
+    log = resumed.log;
+    log.append(&later, &evs(3001..=3001)).unwrap();
+    assert_eq!(log.read_range(3001, 3001).unwrap()[0].seq, 3001);
+}
+
+fn a_view_pages_any_range_while_the_log_grows<H: Harness>(h: &H) {
+    let dir = location();
+    let store = h.store(dir.path());
+    let mut log = long_log(&store, "INC-1", 2600);
+    let view = log.view();
+    let head = log.head();
+    log.append(&head, &evs(2601..=2700)).unwrap();
+    assert_eq!(
+        view.head(),
+        head,
+        "a view ends where the log was when it was made"
+    );
+    for (from, to) in [
+        (1, 1),
+        (1000, 1030),
+        (1024, 1026),
+        (2047, 2050),
+        (2599, 2600),
+    ] {
+        let page = view.read_range(from, to).unwrap();
+        let seqs: Vec<u64> = page.iter().map(|e| e.seq).collect();
+        assert_eq!(seqs, (from..=to).collect::<Vec<_>>(), "{from}..={to}");
+        let decoded: Ev = serde_json::from_str(&page[0].json).unwrap();
+        assert_eq!(decoded, ev(from, 0), "exact events");
+        assert_eq!(
+            page,
+            log.read_range(from, to).unwrap(),
+            "as the handle reads them"
+        );
+    }
+    assert!(matches!(
+        view.read_range(2601, 2601),
+        Err(StoreError::OutOfRange { last: 2600, .. })
+    ));
+    assert_eq!(log.view().read_range(2700, 2700).unwrap()[0].seq, 2700);
 }
