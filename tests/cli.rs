@@ -662,14 +662,14 @@ fn commands_refuse_a_damaged_log_and_leave_it_alone() {
     // ticks of a few ms, so one made within the same tick could pass for a write before
     // it — `verify` finds those): the log is newer than its snapshot, so opening it
     // checks the whole chain again.
-    let snapshot = fs::metadata(path.with_extension("snapshot"))
-        .and_then(|m| m.modified())
-        .expect("a snapshot was written when the last command closed the incident");
-    fs::File::options()
-        .write(true)
-        .open(&path)
-        .and_then(|f| f.set_modified(snapshot + std::time::Duration::from_secs(1)))
-        .expect("dated");
+    // (A short incident like this one has no snapshot at all: it is always replayed.)
+    if let Ok(snapshot) = fs::metadata(path.with_extension("snapshot")).and_then(|m| m.modified()) {
+        fs::File::options()
+            .write(true)
+            .open(&path)
+            .and_then(|f| f.set_modified(snapshot + std::time::Duration::from_secs(1)))
+            .expect("dated");
+    }
     let line = line_of(&bytes, pos).to_string();
     let needle = format!("line {line}:");
     room.refused(&["status", &id], &[&needle]);

@@ -8,7 +8,7 @@ use std::fs;
 use std::path::Path;
 use std::process::Command as Process;
 use warroom::catalog;
-use warroom::engine::{DataDir, Incident, SNAPSHOT_EVERY, Submission};
+use warroom::engine::{DataDir, Incident, SNAPSHOT_EVERY, SNAPSHOT_MIN_EVENTS, Submission};
 use warroom::incident::{Actor, Command, EntryKind, Role, Severity, State, snapshot};
 use warroom::store::{FileStore, IncidentLog, IncidentStore, Pinned};
 
@@ -94,7 +94,7 @@ fn an_incident_opens_from_its_snapshot_with_the_state_of_a_full_replay() {
 fn a_snapshot_from_another_version_or_damaged_or_elsewhere_is_ignored() {
     let dir = tempfile::tempdir().unwrap();
     let data = DataDir::new(dir.path());
-    let id = incident_with(&data, 300);
+    let id = incident_with(&data, 2100);
     let reference = replayed(&data, &id);
     let path = snapshot_path(&data, &id);
     let good = fs::read(&path).unwrap();
@@ -130,7 +130,7 @@ fn a_snapshot_from_another_version_or_damaged_or_elsewhere_is_ignored() {
     assert_eq!(data.open(&id).unwrap().state(), &reference);
 
     // A snapshot of another incident's log: its head is not in this log.
-    let other_id = incident_with(&data, 10);
+    let other_id = incident_with(&data, 2100);
     fs::copy(snapshot_path(&data, &other_id), &path).unwrap();
     assert_eq!(data.open(&id).unwrap().state(), &reference);
 }
@@ -139,7 +139,7 @@ fn a_snapshot_from_another_version_or_damaged_or_elsewhere_is_ignored() {
 fn damage_after_the_snapshot_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let data = DataDir::new(dir.path());
-    let id = incident_with(&data, 50);
+    let id = incident_with(&data, 2100);
     let snapshot_before = fs::read(snapshot_path(&data, &id)).unwrap();
     // More events, then the snapshot put back: the tail comes after it.
     let tail_seq = {
@@ -190,7 +190,7 @@ fn verify(log: &Path) -> (Option<i32>, String, String) {
 fn verify_checks_the_snapshot_against_the_state_the_log_gives() {
     let dir = tempfile::tempdir().unwrap();
     let data = DataDir::new(dir.path());
-    let id = incident_with(&data, 40);
+    let id = incident_with(&data, 2100);
     let log = data.log_path(&id);
     let (code, out, err) = verify(&log);
     assert_eq!(code, Some(0), "{err}");
@@ -232,4 +232,16 @@ fn a_long_log_without_a_snapshot_gets_one_when_opened() {
         "written at open, not only at close"
     );
     drop(opened);
+}
+
+#[test]
+fn a_short_incident_has_no_snapshot_and_replays() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = DataDir::new(dir.path());
+    let id = incident_with(&data, SNAPSHOT_MIN_EVENTS - 100);
+    assert!(
+        !snapshot_path(&data, &id).exists(),
+        "its snapshot would be as big as its log"
+    );
+    assert_eq!(data.open(&id).unwrap().state(), &replayed(&data, &id));
 }

@@ -5,4 +5,5 @@
 
 pub mod console;
 pub mod hub;
+pub mod join;
 pub mod store;

@@ -41,11 +41,11 @@ pub struct StoreBench {
 }
 
 /// One operation as measured.
-struct Row {
-    operation: String,
-    elapsed: Duration,
-    peak_kib: u64,
-    note: String,
+pub(super) struct Row {
+    pub(super) operation: String,
+    pub(super) elapsed: Duration,
+    pub(super) peak_kib: u64,
+    pub(super) note: String,
 }
 
 /// Builds (or reuses) the data directory, measures, and returns a Markdown report.
@@ -131,6 +131,11 @@ fn build_and_measure(options: &StoreBench, root: &Path) -> Result<String, String
         &root.join("data"),
         "`warroom serve` until /health",
     )?);
+    let mut joined = vec![(BIG_ID, format!("{BIG_ID}, {} events", options.events))];
+    if options.incidents > 1 {
+        joined.push((small.as_str(), format!("{small}, {} events", options.each)));
+    }
+    rows.extend(super::join::rows(root, &root.join("data"), &joined)?);
     let empty = root.join("empty");
     rows.push(serve(
         root,
@@ -206,7 +211,7 @@ fn note_text(n: u64) -> String {
 }
 
 /// `warroom` (this very binary) with a clean environment, local mode on `data`.
-fn warroom(root: &Path, data: &Path) -> Result<Process, String> {
+pub(super) fn warroom(root: &Path, data: &Path) -> Result<Process, String> {
     let exe = std::env::current_exe().map_err(|e| format!("cannot find warroom itself: {e}"))?;
     warroom_at(&exe, root, data)
 }
@@ -264,7 +269,7 @@ pub struct Peak {
 }
 
 impl Peak {
-    fn parse(text: &str) -> Option<Peak> {
+    pub(super) fn parse(text: &str) -> Option<Peak> {
         let mut peak_kib = None;
         let mut elapsed = None;
         for field in text.split_whitespace() {
@@ -313,7 +318,7 @@ pub fn peak(args: &[String]) -> Result<Peak, String> {
 }
 
 /// Reads a pipe to its end on a thread; the text arrives when the pipe closes.
-fn drain(pipe: Option<impl Read + Send + 'static>) -> mpsc::Receiver<String> {
+pub(super) fn drain(pipe: Option<impl Read + Send + 'static>) -> mpsc::Receiver<String> {
     let (tx, rx) = mpsc::channel();
     if let Some(mut pipe) = pipe {
         std::thread::spawn(move || {
@@ -352,7 +357,7 @@ fn serve(root: &Path, data: &Path, operation: &str) -> Result<Row, String> {
 }
 
 /// The address `serve` prints once it listens.
-fn listening(child: &mut Child) -> Result<SocketAddr, String> {
+pub(super) fn listening(child: &mut Child) -> Result<SocketAddr, String> {
     let stderr = child.stderr.take().ok_or("no stderr from serve")?;
     let (tx, rx) = mpsc::channel();
     std::thread::spawn(move || {

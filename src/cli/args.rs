@@ -116,6 +116,14 @@ pub enum BenchWhat {
         #[arg(trailing_var_arg = true, allow_hyphen_values = true, required = true)]
         args: Vec<String>,
     },
+    /// A headless console joining an incident (used by `bench store`).
+    #[command(hide = true)]
+    JoinProbe {
+        /// The hub's URL (not `--hub`: this is no client command).
+        #[arg(long)]
+        url: String,
+        incident: String,
+    },
     /// The console with a very long timeline: frame time, bytes written, memory.
     Console {
         #[arg(long, default_value_t = 100_000)]

@@ -40,13 +40,12 @@ pub trait Backend {
     fn declare(&mut self, command: Command) -> Result<(String, Vec<Event>), CliError>;
     /// Submits one command to an incident; returns the events it caused.
     fn submit(&mut self, incident: &str, command: Command) -> Result<Vec<Event>, CliError>;
-    /// The incident's current state and all its events.
-    fn load(&mut self, incident: &str) -> Result<(State, Vec<Event>), CliError> {
-        let (state, events, _) = self.load_with_head(incident)?;
-        Ok((state, events))
-    }
-    /// [`Backend::load`], with the log head they were read at, for exports (`None`: a
-    /// hub too old to say).
+    /// The incident's current state, without its events: opened from its snapshot
+    /// locally, from a `snapshot` frame over a hub; its cost does not grow with the
+    /// incident's history.
+    fn load_state(&mut self, incident: &str) -> Result<State, CliError>;
+    /// The incident's state and all its events, with the log head they were read at,
+    /// for exports (`None`: a hub too old to say). Reads the whole log.
     fn load_with_head(&mut self, incident: &str) -> Result<Loaded, CliError>;
     fn list(&mut self) -> Result<Vec<IncidentSummary>, CliError>;
     /// The containment actions and delivery channels where the commands go: the hub's
@@ -112,6 +111,10 @@ impl Backend for LocalBackend {
         let mut opened = self.open(incident)?;
         let submission = self.submission(command);
         Ok(opened.execute_one(submission, Utc::now(), &self.runbooks)?)
+    }
+
+    fn load_state(&mut self, incident: &str) -> Result<State, CliError> {
+        Ok(self.open(incident)?.state().clone())
     }
 
     fn load_with_head(&mut self, incident: &str) -> Result<Loaded, CliError> {

@@ -132,9 +132,9 @@ pub fn dispatch(
             let status: Status = parse(status)?;
             // What is still open, read before resolving, said after it succeeded.
             let open = (status == Status::Resolved)
-                .then(|| backend.load(incident).ok())
+                .then(|| backend.load_state(incident).ok())
                 .flatten()
-                .and_then(|(state, _)| show::still_open(&state, now));
+                .and_then(|state| show::still_open(&state, now));
             submit(
                 backend,
                 out,
@@ -154,8 +154,8 @@ pub fn dispatch(
             json,
             ..
         } => {
-            let (state, events, head) = backend.load_with_head(incident)?;
             let text = if *json {
+                let (state, events, head) = backend.load_with_head(incident)?;
                 let runbooks = backend.runbooks();
                 export(
                     &state,
@@ -167,6 +167,7 @@ pub fn dispatch(
                 )
                 .map_err(|e| CliError::Failed(e.to_string()))?
             } else {
+                let state = backend.load_state(incident)?;
                 show::status(&state, backend.runbooks(), now)
             };
             write_all(out, &text)?;
@@ -302,7 +303,7 @@ pub fn dispatch(
             set,
             ..
         } => {
-            let (state, _) = backend.load(incident)?;
+            let state = backend.load_state(incident)?;
             let found = backend.runbooks().template(template).ok_or_else(|| {
                 usage(format!(
                     "unknown template `{template}`: `warroom templates` lists them"

@@ -86,7 +86,7 @@ pub fn dispatch(
             ..
         } => {
             if let Some(title) = public_title {
-                let (state, _) = backend.load(incident)?;
+                let state = backend.load_state(incident)?;
                 if state.public_title.as_deref() != Some(title.trim()) {
                     let command = Command::SetPublicTitle {
                         title: title.clone(),
@@ -290,7 +290,7 @@ fn runs(
     incident: &str,
     json: bool,
 ) -> Result<(), CliError> {
-    let (state, _) = backend.load(incident)?;
+    let state = backend.load_state(incident)?;
     if json {
         return emit(out, &super::output::json_pretty(&state.action_runs)?);
     }
@@ -306,7 +306,7 @@ fn publishable(
     set: &[String],
     now: DateTime<Utc>,
 ) -> Result<String, CliError> {
-    let (state, _) = backend.load(incident)?;
+    let state = backend.load_state(incident)?;
     let runbooks = backend.runbooks();
     let found = runbooks.template(template).ok_or_else(|| {
         usage(format!(

@@ -77,7 +77,7 @@ fn expected(path: &str) -> &'static [&'static str] {
         "token list" => &["data"],
         "roles" | "verify" | "check" | "token" | "token revoke" | "token rotate" | "tls"
         | "tls self-signed" | "bench" | "bench hub" | "bench console" | "bench store"
-        | "bench peak" | "help" => &[],
+        | "bench peak" | "bench join-probe" | "help" => &[],
         other => panic!("`warroom {other}` is new: say which shared options it takes here"),
     }
 }

@@ -121,7 +121,7 @@ fn wait(
     };
     let started = Instant::now();
     loop {
-        let (state, _) = backend.load(incident)?;
+        let state = backend.load_state(incident)?;
         let line = match target {
             Target::LatestRun | Target::Run(_) => {
                 let run = match target {

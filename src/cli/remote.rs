@@ -80,6 +80,17 @@ impl Backend for RemoteBackend {
         })
     }
 
+    fn load_state(&mut self, incident: &str) -> Result<State, CliError> {
+        self.runtime.block_on(async {
+            let mut client = HubClient::connect(&self.hub, &self.token, None, 0)
+                .await
+                .map_err(net)?;
+            let state = client.load_state(incident).await.map_err(net)?;
+            client.close().await;
+            Ok(state)
+        })
+    }
+
     fn load_with_head(&mut self, incident: &str) -> Result<Loaded, CliError> {
         self.runtime.block_on(async {
             let mut client = HubClient::connect(&self.hub, &self.token, None, 0)

@@ -284,6 +284,12 @@ pub fn bench(what: &super::args::BenchWhat) -> Result<(), CliError> {
                 crate::bench::store::run(&options).map_err(CliError::Failed)?
             );
         }
+        super::args::BenchWhat::JoinProbe { url, incident } => {
+            println!(
+                "{}",
+                crate::bench::join::probe(url, incident).map_err(CliError::Failed)?
+            );
+        }
         super::args::BenchWhat::Peak { args } => {
             println!(
                 "{}",

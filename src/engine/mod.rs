@@ -89,6 +89,11 @@ pub struct Committed {
 /// keeps its share of a commit's cost small at the hub's durable rate.
 pub const SNAPSHOT_EVERY: u64 = 8192;
 
+/// No snapshot for an incident with fewer events than this: replaying it costs about
+/// what reading a snapshot does (its snapshot would be as large as its log, since the
+/// whole timeline is kept), so most incidents, a few hundred events long, never have one.
+pub const SNAPSHOT_MIN_EVENTS: u64 = 2048;
+
 /// One open incident: its state and its log (events are read back from the log by
 /// range, never held: see [`Incident::read_events`]).
 pub struct Incident {
@@ -187,9 +192,12 @@ impl Incident {
     }
 
     /// Writes a snapshot of the state at the log's head (durably, replacing the last
-    /// one). A failure is logged and otherwise ignored: the log has everything, and the
+    /// one), if the incident is long enough to need one ([`SNAPSHOT_MIN_EVENTS`]). A failure is logged and otherwise ignored: the log has everything, and the
     /// next open replays more of it.
     pub fn write_snapshot(&mut self) {
+        if self.state.seq < SNAPSHOT_MIN_EVENTS {
+            return;
+        }
         let bytes = match snapshot::encode(&self.state) {
             Ok(bytes) => bytes,
             Err(error) => {

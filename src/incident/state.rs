@@ -347,13 +347,15 @@ pub struct State {
 }
 
 /// The fewest timeline entries [`State::timeline`] keeps in memory. A whole SEV1 fits
-/// (hundreds of entries); a year-long incident keeps its newest screenfuls.
-pub const TIMELINE_KEPT: usize = 4096;
+/// (tens to hundreds of entries); a year-long incident keeps its newest screenfuls, and
+/// its snapshot stays small enough to open in milliseconds.
+pub const TIMELINE_KEPT: usize = 1024;
 
-/// How many command ids an incident remembers for idempotency: a retry of a command
-/// older than that many commands is applied again. Clients retry within seconds or, from
-/// an offline queue, within the hour; bounded so memory never grows with history.
-pub const COMMAND_IDS_KEPT: usize = 65_536;
+/// How many command ids an incident remembers for idempotency (the ids of its last this
+/// many events that carried one): a command re-sent after that many others is applied
+/// again. Clients re-send within seconds or, from an offline queue, when they are back;
+/// bounded so memory and snapshots never grow with history.
+pub const COMMAND_IDS_KEPT: usize = 10_000;
 
 impl State {
     pub fn exists(&self) -> bool {

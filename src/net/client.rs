@@ -7,7 +7,7 @@
 
 use crate::engine::IncidentSummary;
 use crate::incident::export::LogHead;
-use crate::incident::{Command, Event};
+use crate::incident::{Command, Event, State};
 use crate::protocol::{
     Catalog, ClientFrame, CloseReason, HubFrame, Identity, PROTOCOL_VERSION, RejectReason,
 };
@@ -399,6 +399,40 @@ impl HubClient {
                 } if from == incident => {
                     return Ok((events, head.map(|hash| LogHead { seq, hash })));
                 }
+                HubFrame::Reject { code, message, .. } => {
+                    return Err(NetError::Rejected { code, message });
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// The incident's state now, from a `snapshot` frame (a hub that predates them sends
+    /// every event instead, which are replayed): what a status or a console needs,
+    /// without the incident's history.
+    pub async fn load_state(&mut self, incident: &str) -> Result<State, NetError> {
+        self.send(&ClientFrame::Subscribe {
+            incident: incident.to_string(),
+            since_seq: 0,
+            snapshot: true,
+        })
+        .await?;
+        let mut state = State::default();
+        loop {
+            match self.read().await? {
+                HubFrame::Snapshot {
+                    incident: from,
+                    state: encoded,
+                    ..
+                } if from == incident => {
+                    state = crate::incident::snapshot::decode_value(encoded)
+                        .map_err(|e| NetError::Protocol(format!("the hub's snapshot: {e}")))?;
+                }
+                HubFrame::Event {
+                    incident: from,
+                    event,
+                } if from == incident => state.apply(&event),
+                HubFrame::Synced { incident: from, .. } if from == incident => return Ok(state),
                 HubFrame::Reject { code, message, .. } => {
                     return Err(NetError::Rejected { code, message });
                 }
