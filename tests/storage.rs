@@ -145,3 +145,27 @@ fn file_store_rebuilds_a_missing_short_or_lying_offset_index() {
         );
     }
 }
+
+/// The file store's index of summaries is a cache: a damaged one is ignored, and a log
+/// changed after it was indexed is checked the slow way.
+#[test]
+fn file_store_summary_index_is_a_cache_never_trusted_over_the_logs() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = FileStore::new(dir.path());
+    let (mut log, _) = store.create("INC-1", &[ev(1, 0)]).unwrap();
+    let head = log.head();
+    log.write_summary(&Pinned {
+        head: head.clone(),
+        bytes: b"{}".to_vec(),
+    })
+    .unwrap();
+    assert_eq!(store.current_summaries().unwrap().len(), 1);
+    let index = dir.path().join("summaries.index");
+    assert!(index.exists(), "listing wrote the index");
+    std::fs::write(&index, b"{not json").unwrap();
+    assert_eq!(store.current_summaries().unwrap().len(), 1, "damaged: rebuilt");
+    assert!(std::fs::read(&index).unwrap().starts_with(b"{\"format\""));
+    // The log grows behind the index: its stamp changed, the summary is stale.
+    IncidentLog::append(&mut log, &head, &[ev(2, 0)]).unwrap();
+    assert!(store.current_summaries().unwrap().is_empty());
+}

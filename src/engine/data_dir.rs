@@ -358,9 +358,9 @@ impl DataDir {
     pub fn current_summaries(&self) -> Result<HashMap<String, StoredSummary>, EngineError> {
         let store = self.store();
         Ok(store
-            .summaries()?
+            .current_summaries()?
             .into_iter()
-            .filter_map(|(id, pinned)| Some((id.clone(), current_stored(&store, &id, &pinned)?)))
+            .filter_map(|(id, pinned)| Some((id.clone(), current_stored(&id, &pinned)?)))
             .collect())
     }
 
@@ -376,12 +376,12 @@ impl DataDir {
         mut on_torn: impl FnMut(&str, &crate::store::TornTail),
     ) -> Result<Vec<IncidentSummary>, EngineError> {
         let store = self.store();
-        let mut kept: HashMap<String, Pinned> = store.summaries()?.into_iter().collect();
+        let mut kept: HashMap<String, Pinned> = store.current_summaries()?.into_iter().collect();
         let mut out = Vec::new();
         for id in self.ids()? {
             if let Some(summary) = kept
                 .remove(&id)
-                .and_then(|pinned| current_summary(&store, &id, &pinned))
+                .and_then(|pinned| current_stored(&id, &pinned).map(|stored| stored.summary))
             {
                 out.push(summary);
                 continue;
@@ -408,20 +408,13 @@ impl DataDir {
 
 /// `pinned` decoded, if it is incident `id`'s summary at the head its log ends at now
 /// (read from the log's last line only); `None` if it must be rebuilt from the log.
-fn current_summary(store: &FileStore, id: &str, pinned: &Pinned) -> Option<IncidentSummary> {
-    current_stored(store, id, pinned).map(|stored| stored.summary)
-}
-
-/// Like [`current_summary`], with the load facts the summary carries (if any).
-fn current_stored(store: &FileStore, id: &str, pinned: &Pinned) -> Option<StoredSummary> {
+/// The summary `pinned` holds, if it decodes and is the current summary of incident
+/// `id` (the store vouched that its head is the log's: [`IncidentStore::current_summaries`]).
+fn current_stored(id: &str, pinned: &Pinned) -> Option<StoredSummary> {
     crate::incident::limits::check_incident_id(id).ok()?;
-    let head = store.stored_head(id).ok()??;
-    if head != pinned.head {
-        return None;
-    }
     let stored: StoredSummary = serde_json::from_slice(&pinned.bytes).ok()?;
     let summary = &stored.summary;
-    (summary.id == id && summary.events == head.seq && summary.quarantined.is_none())
+    (summary.id == id && summary.events == pinned.head.seq && summary.quarantined.is_none())
         .then_some(stored)
 }
 

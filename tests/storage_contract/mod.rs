@@ -67,6 +67,7 @@ pub fn run<H: Harness>(harness: &H) {
     second_handle_cannot_write_past_the_first(harness);
     open_replaying_hands_over_only_the_events_after_a_head(harness);
     a_view_pages_any_range_while_the_log_grows(harness);
+    current_summaries_are_those_at_the_logs_head(harness);
 }
 
 fn location() -> tempfile::TempDir {
@@ -534,4 +535,51 @@ fn a_view_pages_any_range_while_the_log_grows<H: Harness>(h: &H) {
         Err(StoreError::OutOfRange { last: 2600, .. })
     ));
     assert_eq!(log.view().read_range(2700, 2700).unwrap()[0].seq, 2700);
+}
+
+fn current_summaries_are_those_at_the_logs_head<H: Harness>(h: &H) {
+    let dir = location();
+    let store = h.store(dir.path());
+    let (mut one, _) = store.create("INC-1", &evs(1..=2)).unwrap();
+    let (mut two, _) = store.create("INC-2", &evs(1..=1)).unwrap();
+    let (_three, _) = store.create("INC-3", &evs(1..=1)).unwrap();
+    for log in [&mut one, &mut two] {
+        let head = log.head();
+        log.write_summary(&Pinned {
+            head,
+            bytes: b"{\"at\":\"head\"}".to_vec(),
+        })
+        .unwrap();
+    }
+    let ids = |store: &H::Store| {
+        let mut ids: Vec<String> = store
+            .current_summaries()
+            .unwrap()
+            .into_iter()
+            .map(|(id, pinned)| {
+                assert_eq!(pinned.bytes, b"{\"at\":\"head\"}");
+                id
+            })
+            .collect();
+        ids.sort();
+        ids
+    };
+    assert_eq!(ids(&store), ["INC-1", "INC-2"], "INC-3 has none");
+    // Asked twice (a store may keep an index of them): the same answer.
+    assert_eq!(ids(&h.store(dir.path())), ["INC-1", "INC-2"]);
+    // An append the summary missed: no longer current, here or in another store.
+    let head = one.head();
+    one.append(&head, &evs(3..=3)).unwrap();
+    assert_eq!(ids(&store), ["INC-2"]);
+    assert_eq!(ids(&h.store(dir.path())), ["INC-2"]);
+    let head = one.head();
+    one.write_summary(&Pinned {
+        head: head.clone(),
+        bytes: b"{\"at\":\"head\"}".to_vec(),
+    })
+    .unwrap();
+    assert_eq!(ids(&store), ["INC-1", "INC-2"]);
+    let current = store.current_summaries().unwrap();
+    let (_, pinned) = current.iter().find(|(id, _)| id == "INC-1").unwrap();
+    assert_eq!(pinned.head, head, "pinned to the head the log ends at");
 }

@@ -16,6 +16,7 @@ use super::{IncidentLog, IncidentStore, LogView, Pinned, StoredEvent, sidecar};
 use crate::store::chain::{GENESIS_PREV, line_head};
 use crate::store::error::StoreError;
 use crate::store::event_log::io_error;
+use super::summary_index::{SummaryIndex, log_stamp};
 use crate::store::resume::FileView;
 use crate::store::{EventLog, Head, LogRecord, Opened, Resumed};
 
@@ -146,6 +147,44 @@ impl IncidentStore for FileStore {
         Ok(out)
     }
 
+    fn current_summaries(&self) -> Result<Vec<(String, Pinned)>, StoreError> {
+        let ids = self.ids()?;
+        let mut index = SummaryIndex::read(&self.dir);
+        let mut changed = index.keep_only(&ids);
+        let mut out = Vec::with_capacity(ids.len());
+        for id in ids {
+            let log = self.log_path(&id);
+            let Some(stamp) = log_stamp(&log) else {
+                continue;
+            };
+            if let Some(pinned) = index.current(&id, stamp) {
+                out.push((id, pinned));
+                continue;
+            }
+            // The slow way: the summary file, not older than the log, pinned to the head
+            // the log's last line names.
+            if modified(&log.with_extension("summary")) < modified(&log) {
+                continue;
+            }
+            let Ok(Some(pinned)) = sidecar::read(&log.with_extension("summary"), "summary")
+            else {
+                continue;
+            };
+            if self.stored_head(&id).ok().flatten().as_ref() != Some(&pinned.head) {
+                continue;
+            }
+            // Stamped after the check: an append since would change the stamp.
+            if log_stamp(&log) == Some(stamp) {
+                changed |= index.record(&id, stamp, &pinned);
+            }
+            out.push((id, pinned));
+        }
+        if changed {
+            index.write(&self.dir);
+        }
+        Ok(out)
+    }
+
     fn stored_head(&self, id: &str) -> Result<Option<Head>, StoreError> {
         let path = self.checked_path(id)?;
         let mut file = match File::open(&path) {
@@ -169,11 +208,13 @@ fn modified(path: &Path) -> Option<std::time::SystemTime> {
 const LAST_LINE_MAX: u64 = 16 << 20;
 
 /// The file's last complete line (without its `\n`; anything after the last `\n` is a
-/// torn tail and skipped), read backwards from the end in blocks. `None` if the file
+/// torn tail and skipped), read backwards from the end in growing blocks. `None` if the file
 /// has no complete line or the last one is longer than [`LAST_LINE_MAX`].
 fn last_line(file: &mut File) -> std::io::Result<Option<Vec<u8>>> {
     use std::io::{Seek, SeekFrom};
-    const BLOCK: u64 = 64 << 10;
+    // A line is a few hundred bytes: a small first read finds it in one go (listing
+    // 5,000 incidents reads 5,000 last lines), later reads grow for long ones.
+    let mut block: u64 = 4 << 10;
     let len = file.metadata()?.len();
     let mut end = len; // the tail read so far is `len - buf.len()..len`
     let mut buf: Vec<u8> = Vec::new();
@@ -193,7 +234,8 @@ fn last_line(file: &mut File) -> std::io::Result<Option<Vec<u8>>> {
         if len - end > LAST_LINE_MAX {
             return Ok(None);
         }
-        let start = end.saturating_sub(BLOCK);
+        let start = end.saturating_sub(block);
+        block = (block * 4).min(1 << 20);
         let mut block = vec![0; usize::try_from(end - start).unwrap_or(0)];
         file.seek(SeekFrom::Start(start))?;
         file.read_exact(&mut block)?;

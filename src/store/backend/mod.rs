@@ -7,6 +7,7 @@
 
 mod file;
 mod sidecar;
+mod summary_index;
 
 pub use file::FileStore;
 
@@ -89,6 +90,14 @@ pub trait IncidentStore {
     /// its [`Pinned::head`] says what it covers, and a reader that needs it exact compares
     /// it with the log's head.
     fn summaries(&self) -> Result<Vec<(String, Pinned)>, StoreError>;
+
+    /// The summaries that are current: each pinned to the head its log ends at now (the
+    /// store checks that its own way — the file store against each log's last line, or
+    /// through its index of summaries, by the log's size and time being unchanged since
+    /// such a check). Incidents without a current summary are left out; the caller
+    /// builds theirs from the log. Like [`IncidentStore::stored_head`], this says
+    /// nothing about the chain being intact.
+    fn current_summaries(&self) -> Result<Vec<(String, Pinned)>, StoreError>;
 
     /// The head incident `id`'s log ends at as stored, read cheaply (the file store reads
     /// its last line only) and without verifying the chain: for telling whether a summary
