@@ -161,7 +161,18 @@ pub const KEYMAP: &[Binding] = &[
         Action::Select,
         "show the entry in full: author, UTC time, kind, corrections",
     ),
-    bind(Tl, &[Key::ch('/')], Action::Search, "search the timeline"),
+    bind(
+        Tl,
+        &[Key::ch('/')],
+        Action::Search,
+        "search the timeline (entries out of memory too: the hub searches its log)",
+    ),
+    bind(
+        Tl,
+        &[Key::ch('N')],
+        Action::SearchOlder,
+        "search further back in the log for the current search",
+    ),
     bind(
         Tl,
         &[Key::ch('f')],
