@@ -161,17 +161,12 @@ pub const KEYMAP: &[Binding] = &[
         Action::Select,
         "show the entry in full: author, UTC time, kind, corrections",
     ),
-    bind(
-        Tl,
-        &[Key::ch('/')],
-        Action::Search,
-        "search the timeline (entries out of memory too: the hub searches its log)",
-    ),
+    bind(Tl, &[Key::ch('/')], Action::Search, "search the timeline"),
     bind(
         Tl,
         &[Key::ch('N')],
         Action::SearchOlder,
-        "search further back in the log for the current search",
+        "search further back (the hub reads what left memory)",
     ),
     bind(
         Tl,

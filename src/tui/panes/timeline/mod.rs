@@ -377,7 +377,7 @@ impl Pane for TimelinePane {
         if self.editor.is_some() {
             "Enter send · Ctrl-J new line · Tab note/decision/action · Esc close (keeps draft)"
         } else {
-            "n note · d decision · a action · Enter details · / search (N older) · f filter · c correct · w wrap · G follow"
+            "n note · d decision · a action · Enter details · / search · f filter · c correct · w wrap · G follow"
         }
     }
 
