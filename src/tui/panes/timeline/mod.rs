@@ -16,6 +16,8 @@
 mod found;
 mod older;
 mod paging;
+#[cfg(test)]
+mod paging_tests;
 mod render;
 #[cfg(test)]
 mod tests;
