@@ -64,6 +64,11 @@ impl Older {
         self.entries.get(index)
     }
 
+    /// The seq of the oldest entry held.
+    pub fn oldest(&self) -> Option<u64> {
+        self.entries.front().map(|e| e.seq)
+    }
+
     /// Whether the run stops short of the window (pages nearest it were dropped).
     pub fn has_hole(&self) -> bool {
         !self.hole.is_empty()

@@ -109,8 +109,13 @@ impl TimelinePane {
         if query.is_empty() || state.timeline_dropped == 0 {
             return Reaction::None;
         }
+        // The older pages held (when they join the window) are searched here already.
         let first_kept = state.first_kept_seq().unwrap_or(state.seq + 1);
-        let mut found = HubSearch::new(query, first_kept);
+        let below = match self.older.oldest() {
+            Some(oldest) if !self.older.has_hole() => oldest.min(first_kept),
+            _ => first_kept,
+        };
+        let mut found = HubSearch::new(query, below);
         let asked = found.ask();
         self.found = Some(found);
         match asked {

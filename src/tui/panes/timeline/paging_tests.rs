@@ -163,3 +163,21 @@ fn a_moved_window_starts_the_hub_search_again_from_its_first_entry() {
         })
     );
 }
+
+#[test]
+fn a_search_of_the_hub_starts_below_the_pages_already_held() {
+    let fx = Fixture::new();
+    let ctx = fx.ctx();
+    let mut pane = TimelinePane::default();
+    let reaction = pane.on_action(Action::Top, &ctx);
+    answer(&mut pane, reaction, "p");
+    assert_eq!(
+        pane.on_submit(&Purpose::Search, "entry", &ctx),
+        Reaction::Read(Read::Search {
+            query: "entry".into(),
+            before_seq: FIRST_KEPT - u64::from(PAGE)
+        })
+    );
+    // While the hub searches, reaching the top asks for no page.
+    assert_eq!(pane.on_action(Action::Top, &ctx), Reaction::None);
+}
