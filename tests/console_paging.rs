@@ -130,7 +130,10 @@ fn reaching_the_top_loads_the_page_before_it_once_and_shows_it_above() {
         assert!(app.update(key('k')).is_empty());
         let loading = screen(&mut app, width, height);
         assert!(loading.contains("loading older entries…"), "{loading}");
-        assert!(loading.contains(&total), "the title counts every entry:\n{loading}");
+        assert!(
+            loading.contains(&total),
+            "the title counts every entry:\n{loading}"
+        );
 
         app.asked("page-1", &read);
         // An answer to something else changes nothing.
@@ -205,7 +208,10 @@ fn a_search_shows_older_matches_from_the_hub_after_the_ones_in_memory() {
         let found = screen(&mut app, width, height);
         let row = |needle: &str| found.lines().position(|l| l.contains(needle));
         let (local, hub) = (row(&text(54)).unwrap(), row(&text(24)).unwrap());
-        assert!(local < hub, "older matches come after the ones in memory:\n{found}");
+        assert!(
+            local < hub,
+            "older matches come after the ones in memory:\n{found}"
+        );
         assert!(
             found.contains(&format!("#{} 2026-11-22", matches[0].seq)),
             "older matches show their seq and date:\n{found}"

@@ -115,7 +115,10 @@ async fn pages_and_searches_reach_entries_that_left_memory() {
         _ => None,
     })
     .await;
-    assert!(state.timeline_dropped > 0, "the snapshot holds only the window");
+    assert!(
+        state.timeline_dropped > 0,
+        "the snapshot holds only the window"
+    );
     assert_eq!(state.seq, base + NOTES);
     assert!(state.timeline_len() > NOTES, "the title counts every entry");
     let first_kept = state.first_kept_seq().expect("a window");
@@ -123,7 +126,11 @@ async fn pages_and_searches_reach_entries_that_left_memory() {
     // The page just before the window, in seq order, with the words written.
     let id = sync.request_page(first_kept, 200);
     let (entries, older) = next(&mut sync, |e| match e {
-        SyncEvent::Page { id: got, entries, older } if got == id => Some((entries, older)),
+        SyncEvent::Page {
+            id: got,
+            entries,
+            older,
+        } if got == id => Some((entries, older)),
         _ => None,
     })
     .await;
@@ -139,9 +146,12 @@ async fn pages_and_searches_reach_entries_that_left_memory() {
     // A search of the whole timeline finds the very first note.
     let id = sync.search("EDGE-7 certificate", 0);
     let (found, searched_to) = next(&mut sync, |e| match e {
-        SyncEvent::Found { id: got, entries, searched_to, .. } if got == id => {
-            Some((entries, searched_to))
-        }
+        SyncEvent::Found {
+            id: got,
+            entries,
+            searched_to,
+            ..
+        } if got == id => Some((entries, searched_to)),
         _ => None,
     })
     .await;
@@ -171,7 +181,10 @@ async fn pages_and_searches_reach_entries_that_left_memory() {
     };
     let id = sync.request_page(*before_seq, *limit);
     app.asked(&id, read);
-    let page = next(&mut sync, |e| matches!(&e, SyncEvent::Page { .. }).then_some(e)).await;
+    let page = next(&mut sync, |e| {
+        matches!(&e, SyncEvent::Page { .. }).then_some(e)
+    })
+    .await;
     app.update(Msg::Sync(page));
     app.update(Msg::Key(KeyEvent::new(KeyCode::PageUp, KeyModifiers::NONE)));
     let mut terminal = Terminal::new(TestBackend::new(160, 48)).expect("terminal");

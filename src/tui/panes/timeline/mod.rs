@@ -248,7 +248,11 @@ impl TimelinePane {
         if !self.filtering() {
             return None;
         }
-        let key = (state.timeline.len(), state.timeline_dropped, self.generation);
+        let key = (
+            state.timeline.len(),
+            state.timeline_dropped,
+            self.generation,
+        );
         let fresh = matches!(&self.cache, Some((k, f, s, _)) if *k == key && *f == self.filter && *s == self.search);
         if !fresh {
             let needle = self.search.to_lowercase();
@@ -416,7 +420,7 @@ impl Pane for TimelinePane {
             Action::Down => return self.move_by(1, ctx),
             Action::PageUp => return self.move_by(-page, ctx),
             Action::PageDown => return self.move_by(page, ctx),
-            Action::Top => return self.to_top(ctx),
+            Action::Top => return self.jump_to_top(ctx),
             Action::Bottom => self.follow = true,
             Action::CycleFilter => {
                 self.filter = self.filter.next();
@@ -454,7 +458,10 @@ impl Pane for TimelinePane {
                 }
                 // The hub corrects only entries in the window it keeps in memory.
                 if ctx.state.timeline_dropped > 0
-                    && ctx.state.first_kept_seq().is_some_and(|first| entry.seq < first)
+                    && ctx
+                        .state
+                        .first_kept_seq()
+                        .is_some_and(|first| entry.seq < first)
                 {
                     return Reaction::Toast(format!(
                         "#{} is older than the entries the hub keeps at hand and cannot be corrected; add a note instead",

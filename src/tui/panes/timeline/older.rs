@@ -123,7 +123,10 @@ impl Older {
 
     /// The sync task named the request in flight for `before`.
     pub fn named(&mut self, id: &str, before: u64) {
-        if let Some(asked) = self.asked.as_mut().filter(|a| a.id.is_none() && a.before == before)
+        if let Some(asked) = self
+            .asked
+            .as_mut()
+            .filter(|a| a.id.is_none() && a.before == before)
         {
             asked.id = Some(id.to_string());
         }
@@ -151,8 +154,10 @@ impl Older {
             return Change::default();
         };
         // Only entries before the key, in order: a page is trusted no further.
-        let mut entries: Vec<TimelineEntry> =
-            entries.into_iter().filter(|e| e.seq < asked.before).collect();
+        let mut entries: Vec<TimelineEntry> = entries
+            .into_iter()
+            .filter(|e| e.seq < asked.before)
+            .collect();
         entries.sort_by_key(|e| e.seq);
         entries.dedup_by_key(|e| e.seq);
         let mut change = Change {

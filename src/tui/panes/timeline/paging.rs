@@ -6,7 +6,7 @@
 
 use super::found::HubSearch;
 use super::older::{PAGE, Way};
-use super::{Entries, Read, Reaction, TimelinePane, ViewCtx};
+use super::{Entries, Reaction, Read, TimelinePane, ViewCtx};
 use crate::incident::State;
 use crate::incident::state::TimelineEntry;
 
@@ -56,7 +56,7 @@ impl TimelinePane {
 
     /// `g`: to the oldest shown entry, asking for the page before it. Only one page
     /// per press, so the whole history is loaded only by someone who keeps pressing.
-    pub(super) fn to_top(&mut self, ctx: &ViewCtx) -> Reaction {
+    pub(super) fn jump_to_top(&mut self, ctx: &ViewCtx) -> Reaction {
         self.follow = false;
         self.seen = ctx.state.timeline_len();
         self.selected = 0;
@@ -252,7 +252,11 @@ impl TimelinePane {
         let count = self.count(state, me);
         let shown = self.shown(state, me).map(<[usize]>::to_vec);
         let entries = Entries::new(&self.older, self.found.as_ref(), state);
-        let raw_of = |position: usize| shown.as_ref().map_or(Some(position), |v| v.get(position).copied());
+        let raw_of = |position: usize| {
+            shown
+                .as_ref()
+                .map_or(Some(position), |v| v.get(position).copied())
+        };
         let mut after = None;
         for position in 0..count {
             let Some(raw) = raw_of(position) else { break };
@@ -270,21 +274,27 @@ impl TimelinePane {
     /// What the list shows at its top and foot while the hub works, or where a search
     /// of the hub got to.
     pub(super) fn read_status(&self) -> (Option<String>, Option<String>) {
-        let top = (self.older.asking() == Some(Way::Up)).then(|| "loading older entries…".to_string());
+        let top =
+            (self.older.asking() == Some(Way::Up)).then(|| "loading older entries…".to_string());
         let foot = if self.older.asking() == Some(Way::Down) {
             Some("loading newer entries…".to_string())
         } else {
-            self.found.as_ref().map(|found| match (found.asking(), found.next) {
-                (true, _) => "searching older entries in the log…".to_string(),
-                (false, Some(seq)) if found.answered => {
-                    format!("searched back to #{seq} — press N for more")
-                }
-                (false, Some(_)) => "the search of older entries was cut off — press N to search again".to_string(),
-                (false, None) => format!(
-                    "searched the whole timeline: {} older match(es)",
-                    found.entries.len()
-                ),
-            })
+            self.found
+                .as_ref()
+                .map(|found| match (found.asking(), found.next) {
+                    (true, _) => "searching older entries in the log…".to_string(),
+                    (false, Some(seq)) if found.answered => {
+                        format!("searched back to #{seq} — press N for more")
+                    }
+                    (false, Some(_)) => {
+                        "the search of older entries was cut off — press N to search again"
+                            .to_string()
+                    }
+                    (false, None) => format!(
+                        "searched the whole timeline: {} older match(es)",
+                        found.entries.len()
+                    ),
+                })
         };
         (top, foot)
     }

@@ -36,10 +36,12 @@ struct Fixture {
 
 impl Fixture {
     fn new() -> Fixture {
-        let mut state = State::default();
-        state.timeline = (FIRST_KEPT..FIRST_KEPT + 10).map(entry).collect();
-        state.timeline_dropped = FIRST_KEPT - 1;
-        state.seq = FIRST_KEPT + 9;
+        let state = State {
+            timeline: (FIRST_KEPT..FIRST_KEPT + 10).map(entry).collect(),
+            timeline_dropped: FIRST_KEPT - 1,
+            seq: FIRST_KEPT + 9,
+            ..State::default()
+        };
         Fixture {
             runbooks: Runbooks::default(),
             theme: Theme::built_in("default").unwrap(),
@@ -75,7 +77,12 @@ fn answer(pane: &mut TimelinePane, reaction: Reaction, id: &str) {
 /// The seq of the selected entry, read through Enter.
 fn selected_seq(pane: &mut TimelinePane, ctx: &ViewCtx) -> u64 {
     match pane.on_action(Action::Select, ctx) {
-        Reaction::Detail(detail) => detail.title[7..].split(' ').next().unwrap().parse().unwrap(),
+        Reaction::Detail(detail) => detail.title[7..]
+            .split(' ')
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap(),
         other => panic!("Enter shows the entry: {other:?}"),
     }
 }
@@ -90,7 +97,10 @@ fn past_the_bound_the_hole_is_never_crossed_and_is_fetched_again() {
     for page in 0..pages {
         let reaction = pane.on_action(Action::Top, &ctx);
         answer(&mut pane, reaction, &format!("up-{page}"));
-        assert_eq!(selected_seq(&mut pane, &ctx), FIRST_KEPT - PAGE as u64 * page as u64);
+        assert_eq!(
+            selected_seq(&mut pane, &ctx),
+            FIRST_KEPT - PAGE as u64 * page as u64
+        );
     }
     assert!(pane.older.has_hole() && pane.older.len() <= MAX_OLDER);
     let newest_held = FIRST_KEPT - PAGE as u64 - 1;
@@ -119,7 +129,11 @@ fn past_the_bound_the_hole_is_never_crossed_and_is_fetched_again() {
     assert_eq!(selected_seq(&mut pane, &ctx), newest_held);
     answer(&mut pane, asked, "down");
     assert!(!pane.older.has_hole());
-    assert_eq!(selected_seq(&mut pane, &ctx), newest_held, "the selection stays put");
+    assert_eq!(
+        selected_seq(&mut pane, &ctx),
+        newest_held,
+        "the selection stays put"
+    );
     pane.on_action(Action::Down, &ctx);
     assert_eq!(selected_seq(&mut pane, &ctx), newest_held + 1);
 }
