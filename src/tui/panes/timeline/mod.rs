@@ -13,6 +13,7 @@
 //! shown above the window), and `/` also asks the hub to search what is out of memory
 //! (`found.rs`, shown after the matches in memory; `N` searches further back).
 
+mod entries;
 mod found;
 mod older;
 mod paging;
@@ -29,6 +30,7 @@ use crate::tui::composer::{Composer, Outcome};
 use crate::tui::keymap::{Action, Context};
 use crate::tui::layout::PaneKind;
 use crate::tui::theme::Theme;
+use entries::{Entries, passes};
 use found::HubSearch;
 use older::Older;
 use ratatui::buffer::Buffer;
@@ -73,61 +75,6 @@ impl Filter {
             Filter::Kind(kind) => format!("only {kind}"),
             Filter::Mine => "only mine".into(),
         }
-    }
-}
-
-/// Whether `entry` passes the filter and the search (`needle` lowercased).
-fn passes(filter: Filter, needle: &str, me: &str, entry: &TimelineEntry) -> bool {
-    let kept = match filter {
-        Filter::All => true,
-        Filter::Kind(kind) => entry.kind == kind,
-        Filter::Mine => entry.author == me,
-    };
-    kept && (needle.is_empty()
-        || entry.current_text().to_lowercase().contains(needle)
-        || entry.author.to_lowercase().contains(needle))
-}
-
-/// Every entry the pane can show, by raw index: the older pages, the window in
-/// memory, then the hub's older search matches.
-pub(super) struct Entries<'a> {
-    older: &'a Older,
-    timeline: &'a [TimelineEntry],
-    found: &'a [TimelineEntry],
-}
-
-impl<'a> Entries<'a> {
-    fn new(older: &'a Older, found: Option<&'a HubSearch>, state: &'a State) -> Entries<'a> {
-        Entries {
-            older,
-            timeline: &state.timeline,
-            found: found.map_or(&[], |f| f.entries.as_slice()),
-        }
-    }
-
-    /// The older pages and the window: the entries in seq order.
-    fn local_len(&self) -> usize {
-        self.older.len() + self.timeline.len()
-    }
-
-    fn len(&self) -> usize {
-        self.local_len() + self.found.len()
-    }
-
-    fn get(&self, raw: usize) -> Option<&'a TimelineEntry> {
-        let older = self.older.len();
-        if raw < older {
-            self.older.get(raw)
-        } else if raw < self.local_len() {
-            self.timeline.get(raw - older)
-        } else {
-            self.found.get(raw - self.local_len())
-        }
-    }
-
-    /// Whether `raw` is one of the hub's search matches (drawn with seq and date).
-    fn is_found(&self, raw: usize) -> bool {
-        raw >= self.local_len()
     }
 }
 
