@@ -6,7 +6,7 @@ use super::incidents::{Banner, Destination};
 use super::keymap::{self, Action};
 use super::layout::{self, Layout, PaneKind};
 use super::modal::{self, Modal};
-use super::panes::{Pane, Purpose, Reaction, ViewCtx};
+use super::panes::{Pane, Purpose, Reaction, Read, ViewCtx};
 use super::panes::{
     actions::ActionsPane, blast::BlastPane, checklist::ChecklistPane, comms::CommsPane,
     timeline::TimelinePane,
@@ -42,6 +42,9 @@ pub enum Msg {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Effect {
     Send(Command),
+    /// Ask the hub to read something (older timeline, a search of it); whoever runs
+    /// the effect hands its id back with [`App::asked`].
+    Read(Read),
     Quit,
     /// Leave this incident for another one or the lobby.
     Switch(Destination),
@@ -250,10 +253,7 @@ impl App {
                 }
                 Vec::new()
             }
-            Msg::Sync(event) => {
-                self.on_sync(event);
-                Vec::new()
-            }
+            Msg::Sync(event) => self.on_sync(event),
             Msg::News(news) => {
                 self.on_news(news);
                 Vec::new()
@@ -263,20 +263,35 @@ impl App {
         }
     }
 
-    fn on_sync(&mut self, event: SyncEvent) {
+    fn on_sync(&mut self, event: SyncEvent) -> Vec<Effect> {
         match event {
             SyncEvent::Event(event) => {
                 self.state.apply(&event);
                 self.settle_applied();
+                return self.window_changed(false);
             }
             SyncEvent::Snapshot(state) => {
                 self.state = *state;
                 self.settle_applied();
+                return self.window_changed(true);
             }
-            // Pages of older timeline and search results: not asked for yet.
-            SyncEvent::Page { .. } | SyncEvent::Found { .. } => {}
+            SyncEvent::Page { id, entries, older } => {
+                self.panes.timeline.page_arrived(&id, entries, older);
+            }
+            SyncEvent::Found {
+                id,
+                entries,
+                searched_to,
+                ..
+            } => self.panes.timeline.found_arrived(&id, entries, searched_to),
             SyncEvent::Synced(_) => self.synced = true,
-            SyncEvent::State(state) => self.connection = state,
+            SyncEvent::State(state) => {
+                // Reads in flight on a link that dropped are never answered.
+                if state != ConnectionState::Live {
+                    self.panes.timeline.link_lost();
+                }
+                self.connection = state;
+            }
             SyncEvent::Identity(you) => self.me = you,
             SyncEvent::Presence(here) => self.here = here,
             SyncEvent::Catalog { actions, channels } => {
@@ -288,9 +303,23 @@ impl App {
             SyncEvent::Acked { id, seq } => self.acknowledged(&id, seq),
             SyncEvent::Rejected { id, code, message } => {
                 self.settle(&id);
+                self.panes.timeline.refused(&id);
                 self.toast = Some(format!("refused ({}): {message}", code.id()));
             }
         }
+        Vec::new()
+    }
+
+    /// When entries left memory, the timeline's older pages go and a search of the
+    /// hub starts again from the window.
+    fn window_changed(&mut self, replaced: bool) -> Vec<Effect> {
+        let read = self.panes.timeline.window_changed(&self.state, replaced);
+        read.map(Effect::Read).into_iter().collect()
+    }
+
+    /// The sync task sent `read` under `id`: its answer will carry the id.
+    pub fn asked(&mut self, id: &str, read: &Read) {
+        self.panes.timeline.asked(id, read);
     }
 
     /// The whole screen, as the overlays are laid out on it.
@@ -383,6 +412,7 @@ impl App {
         match reaction {
             Reaction::None => Vec::new(),
             Reaction::Send(command) => vec![Effect::Send(command)],
+            Reaction::Read(read) => vec![Effect::Read(read)],
             Reaction::Toast(text) => {
                 self.toast = Some(text);
                 Vec::new()

@@ -63,6 +63,8 @@ pub enum Action {
     // Timeline
     ToggleWrap,
     Search,
+    /// Ask the hub to search further back than it did (timeline).
+    SearchOlder,
     CycleFilter,
     Correct,
     // Checklist

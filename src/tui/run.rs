@@ -6,6 +6,7 @@
 use super::app::{App, Effect, Msg};
 use super::incidents::Destination;
 use super::layout::{self, Layout};
+use super::panes::Read;
 use super::terminal::{Term, TerminalGuard};
 use super::theme::Theme;
 use super::view;
@@ -155,6 +156,15 @@ pub async fn console(
                     Effect::Send(command) => {
                         let id = sync.send(command.clone());
                         app.sent(id, &command);
+                    }
+                    Effect::Read(read) => {
+                        let id = match &read {
+                            Read::Page { before_seq, limit } => {
+                                sync.request_page(*before_seq, *limit)
+                            }
+                            Read::Search { query, before_seq } => sync.search(query, *before_seq),
+                        };
+                        app.asked(&id, &read);
                     }
                     Effect::Quit => {
                         tracing::info!("console quit by the user");

@@ -164,6 +164,12 @@ pub const KEYMAP: &[Binding] = &[
     bind(Tl, &[Key::ch('/')], Action::Search, "search the timeline"),
     bind(
         Tl,
+        &[Key::ch('N')],
+        Action::SearchOlder,
+        "search further back (the hub reads what left memory)",
+    ),
+    bind(
+        Tl,
         &[Key::ch('f')],
         Action::CycleFilter,
         "filter: all → notes → decisions → actions → comms → system → mine",

@@ -60,6 +60,17 @@ pub enum Reaction {
     Toast(String),
     /// Show something in full, read-only (a timeline entry, a checklist item).
     Detail(Detail),
+    /// Ask the hub for something it answers later (older timeline, a search of it).
+    Read(Read),
+}
+
+/// A read of the incident the hub answers later, by the id the sync task gives it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Read {
+    /// Up to `limit` timeline entries before entry `before_seq`.
+    Page { before_seq: u64, limit: u32 },
+    /// Entries matching `query`, searching backwards from before `before_seq`.
+    Search { query: String, before_seq: u64 },
 }
 
 /// A read-only view of one thing in full: a title and lines of text (wrapped to the

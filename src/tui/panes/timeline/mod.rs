@@ -4,20 +4,35 @@
 //! (the original stays). Filter by kind or by you, `/` search. The note composer
 //! (`composer.rs`, opened from any pane) lives here so it can sit at the pane's foot
 //! and keep a closed draft. Your notes the hub has not acknowledged yet sit below the
-//! entries, marked pending, until their real entries replace them. Rendering (`render.rs`) lays out only the entries on
-//! screen, so 100,000 entries cost the same as 100.
+//! entries, marked pending, until their real entries replace them. Rendering
+//! (`render.rs`) lays out only the entries on screen, so 100,000 entries cost the same
+//! as 100.
+//!
+//! The incident keeps only its newest entries in memory; older ones are the hub's to
+//! read. Reaching the oldest shown entry asks for the page before it (`older.rs`,
+//! shown above the window), and `/` also asks the hub to search what is out of memory
+//! (`found.rs`, shown after the matches in memory; `N` searches further back).
 
+mod entries;
+mod found;
+mod older;
+mod paging;
+#[cfg(test)]
+mod paging_tests;
 mod render;
 #[cfg(test)]
 mod tests;
 
-use super::{Detail, Pane, Prompt, Purpose, Reaction, ViewCtx, ellipsize};
+use super::{Detail, Pane, Prompt, Purpose, Reaction, Read, ViewCtx, ellipsize};
 use crate::incident::state::TimelineEntry;
 use crate::incident::{Command, EntryKind, State};
 use crate::tui::composer::{Composer, Outcome};
 use crate::tui::keymap::{Action, Context};
 use crate::tui::layout::PaneKind;
 use crate::tui::theme::Theme;
+use entries::{Entries, passes};
+use found::HubSearch;
+use older::Older;
 use ratatui::buffer::Buffer;
 use ratatui::crossterm::event::KeyEvent;
 use ratatui::layout::Rect;
@@ -71,7 +86,7 @@ pub struct TimelinePane {
     /// Index into the shown entries (when not following).
     pub selected: usize,
     /// Entries in the timeline when you stopped following (to count what is new).
-    seen: usize,
+    seen: u64,
     /// One line per entry, cut at the pane's edge, instead of wrapped entries.
     pub one_line: bool,
     /// The first shown entry at the last render: scrolling moves it only as needed.
@@ -81,11 +96,29 @@ pub struct TimelinePane {
     pub editor: Option<Composer>,
     /// A closed editor's unsent text, restored when it reopens.
     pub draft: Option<(EntryKind, String)>,
-    /// Cached indices of shown entries: (timeline length, filter, search) → indices.
-    cache: Option<(usize, Filter, String, Vec<usize>)>,
+    /// Cached raw indices of shown entries: (what they were computed from, filter,
+    /// search) → indices.
+    cache: Option<(CacheKey, Filter, String, Vec<usize>)>,
     /// Your notes not yet acknowledged, oldest first (kept by the app).
     pub pending: Vec<PendingNote>,
+    /// Pages of entries older than the window, fetched as you scroll up.
+    older: Older,
+    /// The hub's search of the entries older than the window, while `/` searches.
+    found: Option<HubSearch>,
+    /// Bumped whenever `older` or `found` change (part of the cache key).
+    generation: u64,
+    /// The state's `timeline_dropped` the older pages join.
+    window_dropped: u64,
+    /// The seqs of the selected entry and of the first one on screen, kept so the
+    /// selection stays on its entry when entries come or go above it.
+    anchor: Option<(u64, u64)>,
+    /// Put the selection back on `anchor` before using positions again.
+    relocate: bool,
 }
+
+/// What the shown indices depend on besides filter and search: the window's length
+/// and start, and the generation of the older pages and search matches.
+type CacheKey = (usize, u64, u64);
 
 impl Default for TimelinePane {
     fn default() -> Self {
@@ -102,6 +135,12 @@ impl Default for TimelinePane {
             draft: None,
             cache: None,
             pending: Vec::new(),
+            older: Older::default(),
+            found: None,
+            generation: 0,
+            window_dropped: 0,
+            anchor: None,
+            relocate: false,
         }
     }
 }
@@ -150,33 +189,34 @@ impl TimelinePane {
         self.filter != Filter::All || !self.search.is_empty()
     }
 
-    /// Indices of the entries shown, recomputed only when something they depend on
-    /// changed. Without a filter the identity is implied and nothing is allocated.
+    /// Raw indices of the entries shown, recomputed only when something they depend
+    /// on changed. Without a filter the identity is implied and nothing is allocated.
     fn shown<'a>(&'a mut self, state: &State, me: &str) -> Option<&'a [usize]> {
         if !self.filtering() {
             return None;
         }
-        let len = state.timeline.len();
-        let fresh = matches!(&self.cache, Some((l, f, s, _)) if *l == len && *f == self.filter && *s == self.search);
+        let key = (
+            state.timeline.len(),
+            state.timeline_dropped,
+            self.generation,
+        );
+        let fresh = matches!(&self.cache, Some((k, f, s, _)) if *k == key && *f == self.filter && *s == self.search);
         if !fresh {
             let needle = self.search.to_lowercase();
-            let indices = state
-                .timeline
-                .iter()
-                .enumerate()
-                .filter(|(_, e)| match self.filter {
-                    Filter::All => true,
-                    Filter::Kind(kind) => e.kind == kind,
-                    Filter::Mine => e.author == me,
+            let entries = Entries::new(&self.older, self.found.as_ref(), state);
+            let first_kept = state.first_kept_seq().unwrap_or(u64::MAX);
+            let (filter, older) = (self.filter, &self.older);
+            let indices = (0..entries.len())
+                .filter(|raw| {
+                    entries.get(*raw).is_some_and(|e| {
+                        passes(filter, &needle, me, e)
+                            // The hub's matches that are not shown already.
+                            && (!entries.is_found(*raw)
+                                || (e.seq < first_kept && !older.holds(e.seq)))
+                    })
                 })
-                .filter(|(_, e)| {
-                    needle.is_empty()
-                        || e.current_text().to_lowercase().contains(&needle)
-                        || e.author.to_lowercase().contains(&needle)
-                })
-                .map(|(i, _)| i)
                 .collect();
-            self.cache = Some((len, self.filter, self.search.clone(), indices));
+            self.cache = Some((key, self.filter, self.search.clone(), indices));
         }
         self.cache.as_ref().map(|(_, _, _, v)| v.as_slice())
     }
@@ -184,40 +224,37 @@ impl TimelinePane {
     fn count(&mut self, state: &State, me: &str) -> usize {
         match self.shown(state, me) {
             Some(v) => v.len(),
-            None => state.timeline.len(),
+            None => self.older.len() + state.timeline.len(),
         }
     }
 
+    /// The raw index of the entry at `position` among those shown.
     fn entry_index(&mut self, state: &State, me: &str, position: usize) -> Option<usize> {
+        let unfiltered = self.older.len() + state.timeline.len();
         match self.shown(state, me) {
             Some(v) => v.get(position).copied(),
-            None => (position < state.timeline.len()).then_some(position),
+            None => (position < unfiltered).then_some(position),
         }
     }
 
-    fn move_by(&mut self, delta: isize, count: usize) {
-        if count == 0 {
-            return;
-        }
-        if self.follow {
-            self.selected = count - 1;
-            self.seen = count;
-        }
-        let next = (self.selected as isize + delta).clamp(0, count as isize - 1) as usize;
-        self.follow = delta > 0 && next == count - 1;
-        self.selected = next;
+    /// The entry at `position` among those shown.
+    fn entry_at(&mut self, state: &State, me: &str, position: usize) -> Option<TimelineEntry> {
+        let raw = self.entry_index(state, me, position)?;
+        Entries::new(&self.older, self.found.as_ref(), state)
+            .get(raw)
+            .cloned()
     }
 
     /// The entry under the cursor (the newest while following).
-    fn current<'a>(&mut self, ctx: &ViewCtx<'a>) -> Option<&'a TimelineEntry> {
+    fn current(&mut self, ctx: &ViewCtx) -> Option<TimelineEntry> {
+        self.settle(ctx.state, ctx.me);
         let count = self.count(ctx.state, ctx.me);
         let position = if self.follow {
             count.checked_sub(1)?
         } else {
             self.selected
         };
-        let index = self.entry_index(ctx.state, ctx.me, position)?;
-        ctx.state.timeline.get(index)
+        self.entry_at(ctx.state, ctx.me, position)
     }
 
     /// Whether the note composer is open (it then takes every key).
@@ -320,21 +357,17 @@ impl Pane for TimelinePane {
     }
 
     fn on_action(&mut self, action: Action, ctx: &ViewCtx) -> Reaction {
-        let count = self.count(ctx.state, ctx.me);
+        self.settle(ctx.state, ctx.me);
         let page = self.page.max(1) as isize;
         match action {
             Action::ComposeNote => self.compose(EntryKind::Note),
             Action::ComposeDecision => self.compose(EntryKind::Decision),
             Action::ComposeAction => self.compose(EntryKind::Action),
-            Action::Up => self.move_by(-1, count),
-            Action::Down => self.move_by(1, count),
-            Action::PageUp => self.move_by(-page, count),
-            Action::PageDown => self.move_by(page, count),
-            Action::Top => {
-                self.follow = false;
-                self.seen = ctx.state.timeline.len();
-                self.selected = 0;
-            }
+            Action::Up => return self.move_by(-1, ctx),
+            Action::Down => return self.move_by(1, ctx),
+            Action::PageUp => return self.move_by(-page, ctx),
+            Action::PageDown => return self.move_by(page, ctx),
+            Action::Top => return self.jump_to_top(ctx),
             Action::Bottom => self.follow = true,
             Action::CycleFilter => {
                 self.filter = self.filter.next();
@@ -344,8 +377,11 @@ impl Pane for TimelinePane {
             Action::Cancel => {
                 self.filter = Filter::All;
                 self.search.clear();
+                self.found = None;
+                self.generation += 1;
                 self.follow = true;
             }
+            Action::SearchOlder => return self.search_older(),
             Action::Search => {
                 return Reaction::Prompt(Prompt {
                     owner: Some(PaneKind::Timeline),
@@ -356,7 +392,7 @@ impl Pane for TimelinePane {
             }
             Action::Select => {
                 return match self.current(ctx) {
-                    Some(entry) => Reaction::Detail(detail(entry)),
+                    Some(entry) => Reaction::Detail(detail(&entry)),
                     None => Reaction::Toast("no entries yet — n writes a note".into()),
                 };
             }
@@ -366,6 +402,18 @@ impl Pane for TimelinePane {
                 };
                 if !entry.kind.is_written_by_people() {
                     return Reaction::Toast("warroom wrote that entry; add a note instead".into());
+                }
+                // The hub corrects only entries in the window it keeps in memory.
+                if ctx.state.timeline_dropped > 0
+                    && ctx
+                        .state
+                        .first_kept_seq()
+                        .is_some_and(|first| entry.seq < first)
+                {
+                    return Reaction::Toast(format!(
+                        "#{} is older than the entries the hub keeps at hand and cannot be corrected; add a note instead",
+                        entry.seq
+                    ));
                 }
                 return Reaction::Prompt(Prompt {
                     owner: Some(PaneKind::Timeline),
@@ -382,13 +430,9 @@ impl Pane for TimelinePane {
         Reaction::None
     }
 
-    fn on_submit(&mut self, purpose: &Purpose, value: &str, _ctx: &ViewCtx) -> Reaction {
+    fn on_submit(&mut self, purpose: &Purpose, value: &str, ctx: &ViewCtx) -> Reaction {
         match purpose {
-            Purpose::Search => {
-                self.search = value.trim().to_string();
-                self.follow = true;
-                Reaction::None
-            }
+            Purpose::Search => self.start_search(value.trim(), ctx.state),
             Purpose::Correct(seq) if !value.trim().is_empty() => {
                 Reaction::Send(Command::CorrectNote {
                     entry: *seq,

@@ -2,9 +2,11 @@
 //! entries on screen, and the composer at the foot when it is open. Entries wrap under
 //! their text column (or take one line each in one-line mode). Only the entries that
 //! fit are laid out: following, from the newest upwards; scrolled, from the first
-//! entry shown, moved only as far as the selection needs.
+//! entry shown, moved only as far as the selection needs. While the hub reads older
+//! entries, a row at the top (or foot) says so; the hub's search matches carry their
+//! seq and date, with a row at the foot saying how far back it searched.
 
-use super::TimelinePane;
+use super::{Entries, TimelinePane};
 use crate::incident::EntryKind;
 use crate::incident::state::TimelineEntry;
 use crate::tui::layout::PaneKind;
@@ -32,12 +34,14 @@ fn kind_label(kind: EntryKind) -> &'static str {
     }
 }
 
-/// One entry's display lines at `width` columns.
+/// One entry's display lines at `width` columns; `tag` goes before the text (a search
+/// match from the log carries its seq and date).
 pub(super) fn entry_lines(
     entry: &TimelineEntry,
     theme: &Theme,
     width: usize,
     one_line: bool,
+    tag: Option<String>,
 ) -> Vec<Line<'static>> {
     let prefix = format!(
         "{} {} ",
@@ -55,7 +59,10 @@ pub(super) fn entry_lines(
         (EntryKind::System, false) => theme.style(Meaning::Muted),
         _ => theme.style(Meaning::Text),
     };
-    let mut text = entry.current_text().to_string();
+    let mut text = match tag {
+        Some(tag) => format!("{tag} {}", entry.current_text()),
+        None => entry.current_text().to_string(),
+    };
     if entry.correction.is_some() {
         text.push_str(" (corrected)");
     }
@@ -92,7 +99,8 @@ pub(super) fn render(
     focused: bool,
 ) {
     let theme = ctx.theme;
-    let total = ctx.state.timeline.len();
+    pane.settle(ctx.state, ctx.me);
+    let total = ctx.state.timeline_len();
     let count = pane.count(ctx.state, ctx.me);
     if pane.follow {
         pane.selected = count.saturating_sub(1);
@@ -120,6 +128,29 @@ pub(super) fn render(
     let [list_area, pending_area] =
         Layout::vertical([Constraint::Min(1), Constraint::Length(pending_height)]).areas(list_area);
     Paragraph::new(pending).render(pending_area, buf);
+    // What the hub is reading for us takes a row at the top or foot.
+    let (top_row, foot_row) = pane.read_status();
+    let row = |text: Option<String>| {
+        text.map(|t| {
+            Line::from(Span::styled(
+                ellipsize(&t, usize::from(list_area.width)),
+                theme.style(Meaning::Muted).add_modifier(Modifier::ITALIC),
+            ))
+        })
+    };
+    let (top_row, foot_row) = (row(top_row), row(foot_row));
+    let [top_area, list_area, foot_area] = Layout::vertical([
+        Constraint::Length(u16::from(top_row.is_some())),
+        Constraint::Min(1),
+        Constraint::Length(u16::from(foot_row.is_some())),
+    ])
+    .areas(list_area);
+    if let Some(line) = top_row {
+        Paragraph::new(line).render(top_area, buf);
+    }
+    if let Some(line) = foot_row {
+        Paragraph::new(line).render(foot_area, buf);
+    }
     let lines = if count == 0 {
         let message = if pane.filtering() {
             "nothing matches — Esc clears the filter"
@@ -161,7 +192,7 @@ fn pending_lines(pane: &TimelinePane, ctx: &ViewCtx, area: Rect) -> Vec<Line<'st
             earlier: Vec::new(),
             milestone: false,
         };
-        let mut drawn = entry_lines(&entry, ctx.theme, width, pane.one_line);
+        let mut drawn = entry_lines(&entry, ctx.theme, width, pane.one_line, None);
         // Leave a row for the count when older notes will not fit.
         let reserve = usize::from(i > 0);
         if lines.len() + drawn.len() + reserve > room {
@@ -193,7 +224,7 @@ fn pending_lines(pane: &TimelinePane, ctx: &ViewCtx, area: Rect) -> Vec<Line<'st
 }
 
 /// The title's extra: how many entries, the filter, and whether it is paused.
-fn status(pane: &TimelinePane, count: usize, total: usize, theme: &Theme) -> Span<'static> {
+fn status(pane: &TimelinePane, count: usize, total: u64, theme: &Theme) -> Span<'static> {
     let mut status = Vec::new();
     if pane.filtering() {
         let mut parts = vec![pane.filter.label()];
@@ -246,9 +277,16 @@ fn visible_lines(
         None => position,
     };
     let one_line = pane.one_line;
+    let entries = Entries::new(&pane.older, pane.found.as_ref(), ctx.state);
     let lines_of = |position: usize| {
-        let entry = &ctx.state.timeline[index(position)];
-        entry_lines(entry, ctx.theme, width, one_line)
+        let raw = index(position);
+        let Some(entry) = entries.get(raw) else {
+            return Vec::new();
+        };
+        let tag = entries
+            .is_found(raw)
+            .then(|| format!("#{} {} ·", entry.seq, entry.at.format("%Y-%m-%d")));
+        entry_lines(entry, ctx.theme, width, one_line, tag)
     };
 
     // (position, lines) of the entries shown, top to bottom.
@@ -303,6 +341,7 @@ fn visible_lines(
     if cache.is_some() {
         pane.cache = cache;
     }
+    pane.remember(ctx.state, ctx.me);
 
     let highlight = focused && !pane.follow;
     let selection = ctx.theme.style(Meaning::Selection);

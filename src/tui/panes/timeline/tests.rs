@@ -210,7 +210,7 @@ fn scrolling_keeps_the_selection_in_full_view() {
             "step {step}: {head} not shown:\n{text}"
         );
         // Every row of the selected entry is highlighted and on screen.
-        let height = super::render::entry_lines(entry, &fx.theme, 58, false).len();
+        let height = super::render::entry_lines(entry, &fx.theme, 58, false, None).len();
         let selection = fx.theme.style(crate::tui::theme::Meaning::Selection);
         let highlighted = (1..15)
             .filter(|y| buf[(30, *y)].bg == selection.bg.unwrap_or_default())
