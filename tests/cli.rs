@@ -1202,6 +1202,10 @@ fn list_json_keeps_its_fields_and_adds_resolved_at_seats_and_counts() {
     let summary = room.incidents().join(format!("{id}.summary"));
     assert!(summary.exists(), "the commit wrote it");
     fs::remove_file(&summary).expect("removed");
+    // The index of summaries still vouches for it (its log is unchanged)...
+    assert_eq!(json(&room.ok(&["list", "--json"])), listed);
+    // ...and without the index either, it is built from the log and kept again.
+    fs::remove_file(room.incidents().join("summaries.index")).expect("the index");
     assert_eq!(json(&room.ok(&["list", "--json"])), listed);
     assert!(summary.exists(), "list wrote it again");
 }
