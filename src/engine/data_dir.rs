@@ -91,22 +91,7 @@ impl LoadFacts {
         } else {
             state.alert_groups.iter().cloned().collect()
         };
-        // The declare's events are the first few (a declare writes a handful).
-        let first = incident.head().seq.min(64);
-        let events = if first == 0 {
-            Vec::new()
-        } else {
-            incident.read_events(1, first).unwrap_or_default()
-        };
-        let declared_by = events.first().and_then(|e| e.command_id.clone()).map(|id| {
-            // The declare's own last event: the last one carrying its command id.
-            let seq = events
-                .iter()
-                .take_while(|e| e.command_id.as_deref() == Some(id.as_str()))
-                .last()
-                .map_or(1, |e| e.seq);
-            (id, seq)
-        });
+        let declared_by = state.declared_by_command.clone();
         LoadFacts {
             alert_groups,
             declared_by,

@@ -25,6 +25,14 @@ impl State {
         self.seq = event.seq;
         if let Some(id) = &event.command_id {
             self.remember_command(id, event.seq);
+            // The declare's events come first, back to back, carrying its command id.
+            match &mut self.declared_by_command {
+                None if event.seq == 1 => self.declared_by_command = Some((id.clone(), 1)),
+                Some((declare, last)) if declare == id && *last + 1 == event.seq => {
+                    *last = event.seq;
+                }
+                _ => {}
+            }
         }
         if !event.actor.starts_with("system:") {
             self.participants.insert(event.actor.clone());

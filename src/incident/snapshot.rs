@@ -22,6 +22,7 @@ struct Encoded {
     milestones: Vec<u64>,
     dropped_corrections: Vec<(u64, Correction, Vec<Correction>)>,
     cells: Vec<(String, String, CellState)>,
+    declared_by_command: Option<(String, u64)>,
 }
 
 /// Why a snapshot was not used.
@@ -61,6 +62,7 @@ pub fn encode(state: &State) -> Result<Vec<u8>, serde_json::Error> {
             .iter()
             .map(|((tenant, region), cell)| (tenant.clone(), region.clone(), *cell))
             .collect(),
+        declared_by_command: state.declared_by_command.clone(),
     };
     serde_json::to_vec(&encoded)
 }
@@ -85,6 +87,7 @@ fn restore(encoded: Encoded) -> Result<State, SnapshotError> {
         });
     }
     let mut state = encoded.state;
+    state.declared_by_command = encoded.declared_by_command;
     for (seq, id) in encoded.commands {
         state.command_ids.insert(id.clone(), seq);
         state.command_order.push_back((seq, id));

@@ -344,6 +344,10 @@ pub struct State {
     /// The events behind `command_ids`, oldest first: (seq, command id).
     #[serde(skip)]
     pub command_order: VecDeque<(u64, String)>,
+    /// The declare's command id and the seq of its last event (a re-sent declare is
+    /// answered with them, hub-wide).
+    #[serde(skip)]
+    pub declared_by_command: Option<(String, u64)>,
 }
 
 /// The fewest timeline entries [`State::timeline`] keeps in memory. A whole SEV1 fits
