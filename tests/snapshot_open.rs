@@ -245,3 +245,38 @@ fn a_short_incident_has_no_snapshot_and_replays() {
     );
     assert_eq!(data.open(&id).unwrap().state(), &replayed(&data, &id));
 }
+
+#[test]
+fn an_export_holds_the_whole_timeline_not_only_what_is_in_memory() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = DataDir::new(dir.path());
+    let id = incident_with(&data, 2600);
+    let opened = data.open(&id).unwrap();
+    let state = opened.state();
+    assert!(state.timeline_dropped > 0, "the oldest entries left memory");
+    let events = opened.all_events().unwrap();
+    let rb = catalog::embedded().unwrap();
+    let csv = warroom::incident::export::export(
+        state,
+        &events,
+        None,
+        &rb,
+        warroom::incident::export::ExportFormat::Csv,
+        Utc::now(),
+    )
+    .unwrap();
+    for n in [0, 1, 1500, 2599] {
+        assert!(
+            csv.contains(&format!(",note,note {n},")),
+            "note {n} is exported"
+        );
+    }
+    let rows = csv.lines().filter(|l| l.contains(",note,note ")).count();
+    assert_eq!(rows, 2600, "every note once");
+    let total = usize::try_from(state.timeline_len()).unwrap();
+    assert_eq!(
+        csv.lines().count() - 1,
+        total,
+        "one row per entry, the header aside"
+    );
+}

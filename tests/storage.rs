@@ -163,7 +163,11 @@ fn file_store_summary_index_is_a_cache_never_trusted_over_the_logs() {
     let index = dir.path().join("summaries.index");
     assert!(index.exists(), "listing wrote the index");
     std::fs::write(&index, b"{not json").unwrap();
-    assert_eq!(store.current_summaries().unwrap().len(), 1, "damaged: rebuilt");
+    assert_eq!(
+        store.current_summaries().unwrap().len(),
+        1,
+        "damaged: rebuilt"
+    );
     assert!(std::fs::read(&index).unwrap().starts_with(b"{\"format\""));
     // The log grows behind the index: its stamp changed, the summary is stale.
     IncidentLog::append(&mut log, &head, &[ev(2, 0)]).unwrap();

@@ -151,7 +151,7 @@ impl IncidentSummary {
             resolved_at: state.resolved_at,
             seats: state.roles.clone(),
             counts: SummaryCounts {
-                timeline: state.timeline.len(),
+                timeline: usize::try_from(state.timeline_len()).unwrap_or(usize::MAX),
                 checklist: state.checklist.len(),
                 checklist_done: state.checklist.iter().filter(|i| i.done.is_some()).count(),
                 runs: state.action_runs.len(),

@@ -70,6 +70,18 @@ pub fn export(
     format: ExportFormat,
     now: DateTime<Utc>,
 ) -> Result<String, ExportError> {
+    // The state keeps only the newest entries in memory; an export is the whole
+    // incident, so its timeline is worded again from every event (as a page is).
+    let whole;
+    let state = if state.timeline_dropped > 0 {
+        let mut full = state.clone();
+        full.timeline = events.iter().filter_map(|e| state.page_entry(e)).collect();
+        full.timeline_dropped = 0;
+        whole = full;
+        &whole
+    } else {
+        state
+    };
     // The log keeps what people typed verbatim; what leaves here is safe to open in a
     // terminal (see `safe_text`).
     let text = match format {

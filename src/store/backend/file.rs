@@ -12,11 +12,11 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use super::summary_index::{SummaryIndex, log_stamp};
 use super::{IncidentLog, IncidentStore, LogView, Pinned, StoredEvent, sidecar};
 use crate::store::chain::{GENESIS_PREV, line_head};
 use crate::store::error::StoreError;
 use crate::store::event_log::io_error;
-use super::summary_index::{SummaryIndex, log_stamp};
 use crate::store::resume::FileView;
 use crate::store::{EventLog, Head, LogRecord, Opened, Resumed};
 
@@ -166,8 +166,7 @@ impl IncidentStore for FileStore {
             if modified(&log.with_extension("summary")) < modified(&log) {
                 continue;
             }
-            let Ok(Some(pinned)) = sidecar::read(&log.with_extension("summary"), "summary")
-            else {
+            let Ok(Some(pinned)) = sidecar::read(&log.with_extension("summary"), "summary") else {
                 continue;
             };
             if self.stored_head(&id).ok().flatten().as_ref() != Some(&pinned.head) {

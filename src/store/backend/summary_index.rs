@@ -107,8 +107,8 @@ impl SummaryIndex {
         };
         let path = Self::path(dir);
         let tmp = path.with_extension("index.tmp");
-        let written = crate::store::private::write(&tmp, &bytes)
-            .and_then(|()| std::fs::rename(&tmp, &path));
+        let written =
+            crate::store::private::write(&tmp, &bytes).and_then(|()| std::fs::rename(&tmp, &path));
         if written.is_err() {
             let _ = std::fs::remove_file(&tmp);
         }
