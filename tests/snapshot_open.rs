@@ -280,3 +280,54 @@ fn an_export_holds_the_whole_timeline_not_only_what_is_in_memory() {
         "one row per entry, the header aside"
     );
 }
+
+/// `export` from a data directory streams the log: the JSON holds every event and the
+/// whole timeline, the CSV every entry, for an incident longer than the kept window.
+#[test]
+fn the_cli_export_streams_every_event_and_entry() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = DataDir::new(dir.path());
+    let id = incident_with(&data, 2600);
+    let (total, head) = {
+        let opened = data.open(&id).unwrap();
+        (opened.state().timeline_len(), opened.head())
+    };
+    let root = dir.path().to_str().unwrap();
+    let (code, out, err) = warroom(&["export", &id, "--format", "json", "--data", root]);
+    assert_eq!(code, Some(0), "{err}");
+    let json: serde_json::Value = serde_json::from_str(&out).expect("one JSON document");
+    assert_eq!(json["events"].as_array().unwrap().len() as u64, head.seq);
+    assert_eq!(
+        json["incident"]["timeline"].as_array().unwrap().len() as u64,
+        total
+    );
+    assert_eq!(json["incident"]["timeline"][5]["text"], "note 0");
+    assert_eq!(json["head"]["seq"], head.seq);
+    assert_eq!(json["incident"]["title"], "Long one");
+    let (code, out, err) = warroom(&["export", &id, "--format", "csv", "--data", root]);
+    assert_eq!(code, Some(0), "{err}");
+    assert_eq!(out.lines().count() as u64 - 1, total);
+    let file = dir.path().join("out.csv");
+    let (code, _, err) = warroom(&[
+        "export",
+        &id,
+        "--format",
+        "csv",
+        "--data",
+        root,
+        "-o",
+        file.to_str().unwrap(),
+    ]);
+    assert_eq!(code, Some(0), "{err}");
+    assert_eq!(
+        fs::read_to_string(&file).unwrap(),
+        out,
+        "the same to a file"
+    );
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = fs::metadata(&file).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "owner-only, like the log");
+    }
+}

@@ -34,6 +34,8 @@ where
 /// An incident as loaded: its state, its events and the log head they were read at.
 pub type Loaded = (State, Vec<Event>, Option<LogHead>);
 
+use crate::incident::export::{ExportFormat, export};
+
 pub trait Backend {
     fn runbooks(&self) -> &Runbooks;
     /// Declares an incident; returns its id and first events.
@@ -48,6 +50,21 @@ pub trait Backend {
     /// for exports (`None`: a hub too old to say). Reads the whole log.
     fn load_with_head(&mut self, incident: &str) -> Result<Loaded, CliError>;
     fn list(&mut self) -> Result<Vec<IncidentSummary>, CliError>;
+    /// Writes the incident's export as `format` to `out`. By default the whole incident
+    /// is loaded first; a local data directory streams it from the log instead.
+    fn export_to(
+        &mut self,
+        incident: &str,
+        format: ExportFormat,
+        now: chrono::DateTime<chrono::Utc>,
+        out: &mut dyn std::io::Write,
+    ) -> Result<(), CliError> {
+        let (state, events, head) = self.load_with_head(incident)?;
+        let text = export(&state, &events, head.as_ref(), self.runbooks(), format, now)
+            .map_err(|e| CliError::Failed(e.to_string()))?;
+        out.write_all(text.as_bytes())
+            .map_err(|e| CliError::Failed(format!("cannot write the export: {e}")))
+    }
     /// The containment actions and delivery channels where the commands go: the hub's
     /// own, or (locally) those loaded from the hub configuration's actions file.
     fn catalog(&mut self) -> Result<Catalog, CliError>;
@@ -115,6 +132,18 @@ impl Backend for LocalBackend {
 
     fn load_state(&mut self, incident: &str) -> Result<State, CliError> {
         Ok(self.open(incident)?.state().clone())
+    }
+
+    fn export_to(
+        &mut self,
+        incident: &str,
+        format: ExportFormat,
+        now: chrono::DateTime<chrono::Utc>,
+        out: &mut dyn std::io::Write,
+    ) -> Result<(), CliError> {
+        let opened = self.open(incident)?;
+        crate::engine::export::export_to(&opened, &self.runbooks, format, now, out)
+            .map_err(|e| CliError::Failed(e.to_string()))
     }
 
     fn load_with_head(&mut self, incident: &str) -> Result<Loaded, CliError> {

@@ -361,22 +361,23 @@ pub fn dispatch(
             ..
         } => {
             let format: ExportFormat = parse(format)?;
-            let (state, events, head) = backend.load_with_head(incident)?;
-            let text = export(
-                &state,
-                &events,
-                head.as_ref(),
-                backend.runbooks(),
-                format,
-                now,
-            )
-            .map_err(|e| CliError::Failed(e.to_string()))?;
             match output {
                 // The export holds the incident's details: owner-only, like its log.
-                Some(path) => crate::store::private::write(path, text.as_bytes()).map_err(|e| {
-                    CliError::Failed(format!("cannot write {}: {e}", path.display()))
-                })?,
-                None => write_all(out, &text)?,
+                Some(path) => {
+                    let cannot = |e: std::io::Error| {
+                        CliError::Failed(format!("cannot write {}: {e}", path.display()))
+                    };
+                    let file = crate::store::private::file_options()
+                        .write(true)
+                        .create(true)
+                        .truncate(true)
+                        .open(path)
+                        .map_err(cannot)?;
+                    crate::store::private::restrict(&file).map_err(cannot)?;
+                    let mut file = std::io::BufWriter::new(file);
+                    backend.export_to(incident, format, now, &mut file)?;
+                }
+                None => backend.export_to(incident, format, now, out)?,
             }
         }
         CliCommand::Actions { .. }

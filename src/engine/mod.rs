@@ -6,6 +6,7 @@
 //! the decisions were made on); the data directory's store is the file store.
 
 mod data_dir;
+pub mod export;
 mod snapshot_check;
 
 pub use data_dir::{

@@ -161,10 +161,21 @@ fn json(
 /// made formula-safe, cell by cell.
 fn csv(state: &State, head: Option<&LogHead>) -> Result<String, ExportError> {
     let head = head.map(LogHead::to_string).unwrap_or_default();
+    let mut writer = csv_writer(Vec::new())?;
+    for entry in &state.timeline {
+        csv_row(&mut writer, entry, &head)?;
+    }
+    let bytes = writer
+        .into_inner()
+        .map_err(|e| ExportError::Csv(e.error().to_string()))?;
+    String::from_utf8(bytes).map_err(|e| ExportError::Csv(e.to_string()))
+}
+
+/// A CSV writer over `out` with the export's header row written.
+pub fn csv_writer<W: std::io::Write>(out: W) -> Result<csv::Writer<W>, ExportError> {
     let mut writer = csv::WriterBuilder::new()
         .terminator(csv::Terminator::Any(b'\n'))
-        .from_writer(Vec::new());
-    let failed = |e: csv::Error| ExportError::Csv(e.to_string());
+        .from_writer(out);
     writer
         .write_record([
             "seq",
@@ -175,34 +186,37 @@ fn csv(state: &State, head: Option<&LogHead>) -> Result<String, ExportError> {
             "corrected",
             "log_head",
         ])
-        .map_err(failed)?;
-    for entry in &state.timeline {
-        writer
-            .write_record([
-                entry.seq.to_string().as_str(),
-                &entry.at.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
-                &csv_cell(&entry.author),
-                entry.kind.id(),
-                &csv_cell(entry.current_text()),
-                if entry.correction.is_some() {
-                    "true"
-                } else {
-                    "false"
-                },
-                &head,
-            ])
-            .map_err(failed)?;
-    }
-    let bytes = writer
-        .into_inner()
-        .map_err(|e| ExportError::Csv(e.error().to_string()))?;
-    String::from_utf8(bytes).map_err(|e| ExportError::Csv(e.to_string()))
+        .map_err(|e| ExportError::Csv(e.to_string()))?;
+    Ok(writer)
+}
+
+/// One timeline entry as a CSV row, exported at `head` (empty when unknown).
+pub fn csv_row<W: std::io::Write>(
+    writer: &mut csv::Writer<W>,
+    entry: &super::state::TimelineEntry,
+    head: &str,
+) -> Result<(), ExportError> {
+    writer
+        .write_record([
+            entry.seq.to_string().as_str(),
+            &entry.at.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+            &csv_cell(&entry.author),
+            entry.kind.id(),
+            &csv_cell(entry.current_text()),
+            if entry.correction.is_some() {
+                "true"
+            } else {
+                "false"
+            },
+            head,
+        ])
+        .map_err(|e| ExportError::Csv(e.to_string()))
 }
 
 /// A cell a spreadsheet shows as the text typed: dangerous characters as visible
 /// escapes, and a cell that would start a formula (`=`, `+`, `-`, `@`, TAB or CR, as
 /// OWASP lists them) prefixed with `'`, which spreadsheets take as "this is text".
-fn csv_cell(text: &str) -> String {
+pub fn csv_cell(text: &str) -> String {
     let text = neutralise(text);
     if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
         format!("'{text}")
