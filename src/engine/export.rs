@@ -107,10 +107,10 @@ fn json(
     }
     let members = head_state.as_object().cloned().unwrap_or_default();
     write!(out, "{{\n  \"exported_at\": {},\n", encode(&now)?)?;
-    write!(out, "  \"head\": {},\n", encode(&incident.head())?)?;
+    writeln!(out, "  \"head\": {},", encode(&incident.head())?)?;
     out.write_all(b"  \"incident\": {\n")?;
     for (key, value) in &members {
-        write!(out, "    {}: {},\n", encode(key)?, encode(value)?)?;
+        writeln!(out, "    {}: {},", encode(key)?, encode(value)?)?;
     }
     out.write_all(b"    \"timeline\": [")?;
     let mut first = true;
@@ -122,10 +122,10 @@ fn json(
         Ok(())
     })?;
     out.write_all(b"\n    ]\n  },\n")?;
-    write!(out, "  \"metrics\": {},\n", encode(&Metrics::of(state))?)?;
-    write!(
+    writeln!(out, "  \"metrics\": {},", encode(&Metrics::of(state))?)?;
+    writeln!(
         out,
-        "  \"clocks\": {},\n",
+        "  \"clocks\": {},",
         encode(&clocks::compute(state, runbooks, now))?
     )?;
     out.write_all(b"  \"events\": [")?;
