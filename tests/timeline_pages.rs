@@ -199,3 +199,113 @@ async fn pages_and_searches_reach_entries_that_left_memory() {
     sync.stop();
     hub.shutdown().await.expect("stops");
 }
+
+/// A raw client: a page or search outside the log, an empty or huge query, and an
+/// unknown incident each get a clear reject naming the request; the connection goes on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pages_and_searches_outside_the_log_are_rejected_clearly() {
+    use warroom::net::HubClient;
+    use warroom::protocol::{ClientFrame, HubFrame, RejectReason};
+    let dir = tempfile::tempdir().expect("temp dir");
+    let base = build(&DataDir::new(dir.path()));
+    let last = base + NOTES;
+    let auth = Authenticator::default().with_token(ALICE, "alice", [Role::Commander]);
+    let hub = warroom::hub::start(HubOptions {
+        listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+        data: DataDir::new(dir.path()),
+        runbooks: warroom::catalog::embedded().expect("catalog"),
+        auth,
+        limits: warroom::hub::HubLimits::default(),
+    })
+    .await
+    .expect("starts");
+    let url = format!("http://{}", hub.addr);
+    let mut client = HubClient::connect(&url, ALICE, None, 0)
+        .await
+        .expect("connects");
+    let frames = [
+        ClientFrame::Page {
+            id: "p-beyond".into(),
+            incident: INCIDENT.into(),
+            before_seq: last + 2,
+            limit: 10,
+        },
+        ClientFrame::Search {
+            id: "s-beyond".into(),
+            incident: INCIDENT.into(),
+            query: "note".into(),
+            before_seq: u64::MAX,
+        },
+        ClientFrame::Search {
+            id: "s-empty".into(),
+            incident: INCIDENT.into(),
+            query: "  ".into(),
+            before_seq: 0,
+        },
+        ClientFrame::Search {
+            id: "s-huge".into(),
+            incident: INCIDENT.into(),
+            query: "x".repeat(201),
+            before_seq: 0,
+        },
+        ClientFrame::Page {
+            id: "p-nowhere".into(),
+            incident: "INC-NOWHERE".into(),
+            before_seq: 0,
+            limit: 10,
+        },
+        // Then one that is fine, pipelined behind them: the newest two entries.
+        ClientFrame::Page {
+            id: "p-newest".into(),
+            incident: INCIDENT.into(),
+            before_seq: last + 1,
+            limit: 2,
+        },
+    ];
+    for frame in &frames {
+        client.send(frame).await.expect("sent");
+    }
+    let mut answers = std::collections::BTreeMap::new();
+    while answers.len() < frames.len() {
+        let frame = tokio::time::timeout(Duration::from_secs(20), client.next())
+            .await
+            .expect("answered in time")
+            .expect("a frame");
+        match frame {
+            HubFrame::Reject {
+                id, code, message, ..
+            } => {
+                answers.insert(id, Err((code, message)));
+            }
+            HubFrame::Page { id, entries, .. } => {
+                answers.insert(id, Ok(entries.iter().map(|e| e.seq).collect::<Vec<_>>()));
+            }
+            _ => {}
+        }
+    }
+    for (id, code, needle) in [
+        (
+            "p-beyond",
+            RejectReason::Invalid,
+            "beyond the incident's last event",
+        ),
+        (
+            "s-beyond",
+            RejectReason::Invalid,
+            "beyond the incident's last event",
+        ),
+        ("s-empty", RejectReason::Invalid, "1-200 characters"),
+        ("s-huge", RejectReason::Invalid, "1-200 characters"),
+        ("p-nowhere", RejectReason::NotFound, "INC-NOWHERE"),
+    ] {
+        match &answers[id] {
+            Err((got, message)) => {
+                assert_eq!(*got, code, "{id}: {message}");
+                assert!(message.contains(needle), "{id}: {message}");
+            }
+            Ok(seqs) => panic!("{id} was answered with a page: {seqs:?}"),
+        }
+    }
+    assert_eq!(answers["p-newest"], Ok(vec![last - 1, last]));
+    client.close().await;
+}

@@ -5,8 +5,8 @@
 
 use std::sync::Arc;
 
-use super::HubState;
 use super::execute::reject;
+use super::{HubState, Unavailable};
 use crate::engine::Incident;
 use crate::incident::Event;
 use crate::incident::state::TimelineEntry;
@@ -114,18 +114,18 @@ pub(super) async fn answer_page(
     before_seq: u64,
     limit: u32,
 ) -> HubFrame {
-    match hub
-        .registry
-        .read(&incident, move |opened| page(opened, before_seq, limit))
-        .await
-    {
-        Ok((entries, older)) => HubFrame::Page {
+    let read = move |opened: &Incident| {
+        beyond_the_end(opened, before_seq).map_or_else(|| Ok(page(opened, before_seq, limit)), Err)
+    };
+    match hub.registry.read(&incident, read).await {
+        Ok(Ok((entries, older))) => HubFrame::Page {
             id,
             incident,
             entries,
             older,
         },
-        Err(why) => reject(&id, why.reject_reason(), why.message(&incident)),
+        Ok(Err(beyond)) => reject(&id, RejectReason::Invalid, beyond),
+        Err(why) => reject(&id, unavailable_code(&why), why.message(&incident)),
     }
 }
 
@@ -145,20 +145,41 @@ pub(super) async fn answer_search(
         );
     }
     let needle = query.clone();
-    match hub
-        .registry
-        .read(&incident, move |opened| search(opened, &needle, before_seq))
-        .await
-    {
-        Ok((entries, searched_to)) => HubFrame::Found {
+    let read = move |opened: &Incident| {
+        beyond_the_end(opened, before_seq)
+            .map_or_else(|| Ok(search(opened, &needle, before_seq)), Err)
+    };
+    match hub.registry.read(&incident, read).await {
+        Ok(Ok((entries, searched_to))) => HubFrame::Found {
             id,
             incident,
             query,
             entries,
             searched_to,
         },
-        Err(why) => reject(&id, why.reject_reason(), why.message(&incident)),
+        Ok(Err(beyond)) => reject(&id, RejectReason::Invalid, beyond),
+        Err(why) => reject(&id, unavailable_code(&why), why.message(&incident)),
     }
+}
+
+/// As for `subscribe`: an incident that is not served (none, or quarantined) is
+/// `not_found`; one that cannot be opened just now says why.
+fn unavailable_code(why: &Unavailable) -> RejectReason {
+    match why {
+        Unavailable::NoIncident | Unavailable::Quarantined(_) => RejectReason::NotFound,
+        other => other.reject_reason(),
+    }
+}
+
+/// Why `before_seq` names no place in the incident (beyond its next event), if so.
+fn beyond_the_end(incident: &Incident, before_seq: u64) -> Option<String> {
+    let last = incident.state().seq;
+    (before_seq > last + 1).then(|| {
+        format!(
+            "before_seq {before_seq} is beyond the incident's last event #{last}: send 0 for the newest entries, or a seq up to {}",
+            last + 1
+        )
+    })
 }
 
 /// The longest search text.
