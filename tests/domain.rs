@@ -4,8 +4,9 @@
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use warroom::catalog;
 use warroom::incident::clocks::{self, ClockState};
-use warroom::incident::render::{Metrics, render};
+use warroom::incident::render::render;
 use warroom::incident::runbook::FieldValues;
+use warroom::incident::times::Metrics;
 use warroom::incident::{
     Actor, CellState, Command, EntryKind, Event, EventKind, RejectCode, Role, Runbooks, Severity,
     State, Status, decide,
@@ -150,7 +151,7 @@ fn automation_declares_without_acknowledging_and_the_first_human_acknowledges() 
         later,
     );
     assert_eq!(events[0].kind, EventKind::Acknowledged);
-    let metrics = Metrics::of(&sim.state);
+    let metrics = Metrics::of(&sim.state, &sim.runbooks, t0() + Duration::days(1));
     assert_eq!(metrics.time_to_acknowledge, Some(Duration::minutes(7)));
     // Nobody holds command: a responder may take it, but may not hand it to someone else.
     assert_eq!(
@@ -456,7 +457,7 @@ fn lifecycle_sets_mitigation_and_resolution_times_and_reopens() {
     sim.ok(&alice(), status(Status::Identified), at(10));
     sim.ok(&alice(), status(Status::Monitoring), at(40));
     sim.ok(&alice(), status(Status::Resolved), at(100));
-    let m = Metrics::of(&sim.state);
+    let m = Metrics::of(&sim.state, &sim.runbooks, t0() + Duration::days(1));
     assert_eq!(m.time_to_mitigate, Some(Duration::minutes(40)));
     assert_eq!(m.time_to_resolve, Some(Duration::minutes(100)));
     sim.ok(&alice(), status(Status::Investigating), at(120));
@@ -471,11 +472,11 @@ fn lifecycle_sets_mitigation_and_resolution_times_and_reopens() {
     );
     sim.ok(&alice(), status(Status::Resolved), at(150));
     assert_eq!(
-        Metrics::of(&sim.state).time_to_mitigate,
+        Metrics::of(&sim.state, &sim.runbooks, t0() + Duration::days(1)).time_to_mitigate,
         Some(Duration::minutes(40))
     );
     assert_eq!(
-        Metrics::of(&sim.state).time_to_resolve,
+        Metrics::of(&sim.state, &sim.runbooks, t0() + Duration::days(1)).time_to_resolve,
         Some(Duration::minutes(150))
     );
 }

@@ -69,6 +69,15 @@ fn command() -> impl Strategy<Value = Command> {
             aware_at: None
         }),
         "[a-z]{1,10}".prop_map(|text| Command::AddItem { text, role: None }),
+        (
+            prop::sample::select(warroom::incident::times::TimeKind::ALL.to_vec()),
+            -600i64..60
+        )
+            .prop_map(|(which, minutes)| Command::SetTime {
+                which,
+                time: Utc.with_ymd_and_hms(2026, 11, 20, 9, 0, 0).unwrap()
+                    + Duration::minutes(minutes),
+            }),
     ]
 }
 

@@ -358,6 +358,21 @@ pub enum CliCommand {
         #[command(flatten)]
         client: ClientOptions,
     },
+    /// Set when the impact started, was detected, mitigated or ended (RFC 3339 or HH:MM
+    /// UTC today), and show those times with the response metrics.
+    Times {
+        incident: String,
+        #[arg(long, value_name = "TIME")]
+        impact_start: Option<String>,
+        #[arg(long, value_name = "TIME")]
+        detected: Option<String>,
+        #[arg(long, value_name = "TIME")]
+        mitigated: Option<String>,
+        #[arg(long, value_name = "TIME")]
+        impact_end: Option<String>,
+        #[command(flatten)]
+        client: ClientOptions,
+    },
     /// Mark a clock (e.g. a regulatory notification) as met.
     Met {
         incident: String,

@@ -283,6 +283,22 @@ pub fn dispatch(
                 },
             )?
         }
+        CliCommand::Times {
+            incident,
+            impact_start,
+            detected,
+            mitigated,
+            impact_end,
+            ..
+        } => {
+            let given = super::times::TimesGiven {
+                impact_start: impact_start.as_deref(),
+                detected: detected.as_deref(),
+                mitigated: mitigated.as_deref(),
+                impact_end: impact_end.as_deref(),
+            };
+            super::times::run(backend, out, incident, &given, now)?
+        }
         CliCommand::Met {
             incident,
             clock,

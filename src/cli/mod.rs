@@ -17,6 +17,7 @@ mod remote;
 mod run;
 mod serve;
 pub mod show;
+mod times;
 mod token;
 
 pub use args::Cli;

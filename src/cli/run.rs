@@ -125,6 +125,7 @@ fn route(command: &CliCommand) -> Option<Route<'_>> {
         | C::Service { client, .. }
         | C::Flag { client, .. }
         | C::Met { client, .. }
+        | C::Times { client, .. }
         | C::Act { client, .. }
         | C::Approve { client, .. }
         | C::Deny { client, .. }

@@ -5,9 +5,9 @@
 use crate::engine::IncidentSummary;
 use crate::incident::clocks::{self, ClockState, format_duration};
 use crate::incident::loose_ends::LooseEnds;
-use crate::incident::render::Metrics;
 use crate::incident::safe_text::neutralise;
 use crate::incident::state::{ActionRun, RunStatus};
+use crate::incident::times::{Metrics, TimeKind, human};
 use crate::incident::{Event, EventKind, Role, Runbooks, State};
 use chrono::{DateTime, Utc};
 use std::collections::BTreeMap;
@@ -156,15 +156,7 @@ pub fn status(state: &State, runbooks: &Runbooks, now: DateTime<Utc>) -> String 
         let _ = writeln!(out, "\nRegulatory flags: {}", flags.join(", "));
     }
 
-    let metrics = Metrics::of(state);
-    let metric = |d: Option<chrono::Duration>| d.map_or("—".to_string(), format_duration);
-    let _ = writeln!(
-        out,
-        "\nTime to acknowledge {} · mitigate {} · resolve {}",
-        metric(metrics.time_to_acknowledge),
-        metric(metrics.time_to_mitigate),
-        metric(metrics.time_to_resolve)
-    );
+    let _ = write!(out, "{}", times_and_metrics(state, runbooks, now));
 
     let total = state.timeline.len();
     let shown = total.min(RECENT_ENTRIES);
@@ -362,6 +354,53 @@ pub fn runs(runs: &[ActionRun], incident: &str) -> String {
         if let Some(first) = run.excerpt.lines().find(|l| !l.trim().is_empty()) {
             let _ = writeln!(out, "       {}", first.trim());
         }
+    }
+    out
+}
+
+/// The impact times people set and the response metrics, as `status` and `times` show
+/// them.
+pub fn times_and_metrics(state: &State, runbooks: &Runbooks, now: DateTime<Utc>) -> String {
+    let mut out = String::new();
+    let set: Vec<String> = TimeKind::ALL
+        .into_iter()
+        .filter_map(|k| {
+            let t = state.times.get(&k)?;
+            Some(format!(
+                "{} {} ({})",
+                k.title(),
+                t.at.format("%Y-%m-%d %H:%M UTC"),
+                t.by
+            ))
+        })
+        .collect();
+    if !set.is_empty() {
+        let _ = writeln!(out, "\nTimes: {}", set.join(" · "));
+    }
+    let metrics = Metrics::of(state, runbooks, now);
+    let metric = |d: Option<chrono::Duration>| d.map_or("—".to_string(), human);
+    let _ = writeln!(
+        out,
+        "\nTime to detect {} · acknowledge {} · mitigate {} · resolve {} · impact {}",
+        metric(metrics.time_to_detect),
+        metric(metrics.time_to_acknowledge),
+        metric(metrics.time_to_mitigate),
+        metric(metrics.time_to_resolve),
+        metric(metrics.impact_duration),
+    );
+    if let Some(minutes) = metrics.response_minutes {
+        let verdict = match metrics.response_deadline_met {
+            Some(true) => "met",
+            Some(false) => "MISSED",
+            None => "open",
+        };
+        let cadence = metrics.update_every_minutes.map_or(String::new(), |every| {
+            format!(
+                " · updates every {every} min: {} late",
+                metrics.update_cadence_misses
+            )
+        });
+        let _ = writeln!(out, "Response within {minutes} min: {verdict}{cadence}");
     }
     out
 }

@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 use super::Incident;
 use crate::incident::export::{ExportError, ExportFormat, csv_row, csv_writer, export};
 use crate::incident::safe_text::escape_json;
-use crate::incident::{Event, Runbooks, clocks, render::Metrics};
+use crate::incident::{Event, Runbooks, clocks, times::Metrics};
 use crate::store::{MAX_RANGE, StoreError};
 
 /// Events read at a time.
@@ -122,7 +122,11 @@ fn json(
         Ok(())
     })?;
     out.write_all(b"\n    ]\n  },\n")?;
-    writeln!(out, "  \"metrics\": {},", encode(&Metrics::of(state))?)?;
+    writeln!(
+        out,
+        "  \"metrics\": {},",
+        encode(&Metrics::of(state, runbooks, now))?
+    )?;
     writeln!(
         out,
         "  \"clocks\": {},",

@@ -205,6 +205,13 @@ impl State {
                     self.flags.remove(flag);
                 }
             }
+            EventKind::TimeSet { which, time, .. } => {
+                let marked = super::times::MarkedTime {
+                    at: *time,
+                    by: event.actor.clone(),
+                };
+                self.times.insert(*which, marked);
+            }
             EventKind::ClockCompleted { clock, note } => {
                 self.completed_clocks
                     .insert(clock.clone(), (at, event.actor.clone(), note.clone()));

@@ -133,6 +133,12 @@ pub enum Command {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         aware_at: Option<DateTime<Utc>>,
     },
+    /// Sets when the impact started, when it was detected, when it was mitigated or
+    /// when the impact ended (UTC; not in the future, not before the impact started).
+    SetTime {
+        which: super::times::TimeKind,
+        time: DateTime<Utc>,
+    },
     /// Marks a clock (e.g. a regulatory notification) as done.
     CompleteClock {
         clock: String,
@@ -238,6 +244,7 @@ impl Command {
             Command::SetPublicTitle { .. } => "set_public_title",
             Command::SetFlag { .. } => "set_flag",
             Command::CompleteClock { .. } => "complete_clock",
+            Command::SetTime { .. } => "set_time",
             Command::SaveDraft { .. } => "save_draft",
             Command::Publish { .. } => "publish",
             Command::RecordAlert { .. } => "record_alert",

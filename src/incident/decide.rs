@@ -216,6 +216,7 @@ fn decide_on_existing(
         | Command::RenameBlast { .. }
         | Command::RemoveBlast { .. }
         | Command::SetFlag { .. }
+        | Command::SetTime { .. }
         | Command::CompleteClock { .. } => Err(Rejection::invalid("handled elsewhere")),
         Command::Acknowledge => {
             require(state, actor, Permission::Write)?;

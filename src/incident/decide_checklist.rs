@@ -206,6 +206,25 @@ fn decide_here(
                 }),
             }
         }
+        Command::SetTime { which, time: at } => {
+            require(state, actor, Permission::Write)?;
+            if let Some(why) = super::times::refusal(state, *which, *at, now) {
+                return Err(Rejection::invalid(why));
+            }
+            let previous = state.times.get(which).map(|t| t.at);
+            if previous == Some(*at) {
+                return Err(Rejection::unchanged(format!(
+                    "{} is already {}",
+                    which.title().to_lowercase(),
+                    at.format("%Y-%m-%d %H:%M UTC")
+                )));
+            }
+            one(EventKind::TimeSet {
+                which: *which,
+                time: *at,
+                previous,
+            })
+        }
         Command::CompleteClock { clock, note } => {
             require(state, actor, Permission::SetRegulatoryFlags)?;
             if note.chars().count() > NOTE_MAX_CHARS {

@@ -145,6 +145,13 @@ pub enum EventKind {
         #[serde(default)]
         note: String,
     },
+    /// (`time`, not `at`: an event's own `at` is when it was recorded.)
+    TimeSet {
+        which: super::times::TimeKind,
+        time: DateTime<Utc>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        previous: Option<DateTime<Utc>>,
+    },
     DraftSaved {
         template: String,
         #[serde(default)]
@@ -238,6 +245,7 @@ impl EventKind {
             EventKind::PublicTitleSet { .. } => "public_title_set",
             EventKind::FlagSet { .. } => "flag_set",
             EventKind::ClockCompleted { .. } => "clock_completed",
+            EventKind::TimeSet { .. } => "time_set",
             EventKind::DraftSaved { .. } => "draft_saved",
             EventKind::CommsPublished { .. } => "comms_published",
             EventKind::AlertReceived { .. } => "alert_received",

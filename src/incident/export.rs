@@ -4,10 +4,11 @@
 
 use super::clocks::{self, Clock};
 use super::event::Event;
-use super::render::{Markup, Metrics, render_as};
+use super::render::{Markup, render_as};
 use super::runbook::{FieldValues, Runbooks};
 use super::safe_text::{escape_json, neutralise};
 use super::state::State;
+use super::times::Metrics;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
@@ -146,7 +147,7 @@ fn json(
         exported_at: now,
         head,
         incident: state,
-        metrics: Metrics::of(state),
+        metrics: Metrics::of(state, runbooks, now),
         clocks: clocks::compute(state, runbooks, now),
         events,
     };

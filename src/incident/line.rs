@@ -127,6 +127,20 @@ impl State {
                     system(format!("Regulatory flag off: {flag}"))
                 }
             }
+            EventKind::TimeSet {
+                which,
+                time: at,
+                previous,
+            } => {
+                let was = previous.map_or(String::new(), |p| {
+                    format!(" (was {})", p.format("%Y-%m-%d %H:%M UTC"))
+                });
+                system(format!(
+                    "{}: {}{was}",
+                    which.title(),
+                    at.format("%Y-%m-%d %H:%M UTC")
+                ))
+            }
             EventKind::ClockCompleted { clock, note } => system(with_reason(
                 format!("Clock met: {clock}"),
                 &Some(note.clone()),

@@ -26,6 +26,7 @@ pub mod severity;
 pub mod snapshot;
 pub mod state;
 pub mod template;
+pub mod times;
 
 pub use blast::CellState;
 pub use command::{Actor, Command};

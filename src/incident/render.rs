@@ -7,8 +7,8 @@ use super::role::Role;
 use super::runbook::{FieldValues, Runbooks};
 use super::state::{EntryKind, State};
 use super::template::Template;
+use super::times::{Metrics, TimeKind, human};
 use chrono::{DateTime, Utc};
-use serde::Serialize;
 
 /// A rendered template: the text, and the declared fields still unfilled.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -173,7 +173,7 @@ fn built_in_as(
 ) -> Option<String> {
     let typed = |text: &str| markup.text(text);
     let holder = |role: Role| typed(state.holder(role).unwrap_or("unassigned"));
-    let metrics = Metrics::of(state);
+    let metrics = Metrics::of(state, runbooks, now);
     let duration = |d: Option<chrono::Duration>| d.map_or("n/a".to_string(), format_duration);
     let value = match name {
         "incident_id" => state.id.clone(),
@@ -229,9 +229,17 @@ fn built_in_as(
             .into_iter()
             .find(|c| c.id == "next_update")
             .map_or("at resolution".into(), |c| utc(c.due)),
+        "time_to_detect" => duration(metrics.time_to_detect),
         "time_to_acknowledge" => duration(metrics.time_to_acknowledge),
         "time_to_mitigate" => duration(metrics.time_to_mitigate),
         "time_to_resolve" => duration(metrics.time_to_resolve),
+        "impact_duration" => duration(metrics.impact_duration),
+        "response_deadline" => response_deadline(&metrics),
+        "update_cadence" => update_cadence(&metrics),
+        "impact_started_at" => marked(state, TimeKind::ImpactStart),
+        "detected_at" => marked(state, TimeKind::Detected),
+        "mitigated_at" => marked(state, TimeKind::Mitigated),
+        "impact_ended_at" => marked(state, TimeKind::ImpactEnd),
         "timeline" => timeline_lines(state, markup, |_| true),
         "decisions" => {
             let lines = timeline_lines(state, markup, |kind| kind == EntryKind::Decision);
@@ -340,39 +348,34 @@ fn timeline_lines(state: &State, markup: Markup, keep: impl Fn(EntryKind) -> boo
     out
 }
 
-/// Response metrics, all measured from declaration, all derived from the log.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
-pub struct Metrics {
-    #[serde(with = "opt_seconds")]
-    pub time_to_acknowledge: Option<chrono::Duration>,
-    #[serde(with = "opt_seconds")]
-    pub time_to_mitigate: Option<chrono::Duration>,
-    #[serde(with = "opt_seconds")]
-    pub time_to_resolve: Option<chrono::Duration>,
-}
-
-impl Metrics {
-    pub fn of(state: &State) -> Metrics {
-        let since = |at: Option<DateTime<Utc>>| Some(at? - state.declared_at?);
-        Metrics {
-            time_to_acknowledge: since(state.acknowledged_at),
-            time_to_mitigate: since(state.mitigated_at),
-            time_to_resolve: since(state.resolved_at),
-        }
+/// "met (acknowledged 4m 10s after detection; within 15 min)" and the like.
+fn response_deadline(metrics: &Metrics) -> String {
+    let Some(minutes) = metrics.response_minutes else {
+        return "n/a (no response time for this severity)".into();
+    };
+    let took = metrics.time_to_acknowledge.map_or(String::new(), |d| {
+        format!(", acknowledged after {}", human(d))
+    });
+    match metrics.response_deadline_met {
+        Some(true) => format!("met (within {minutes} min{took})"),
+        Some(false) => format!("missed (within {minutes} min asked{took})"),
+        None => format!("open (within {minutes} min)"),
     }
 }
 
-/// Durations as whole seconds in JSON exports.
-mod opt_seconds {
-    use serde::Serializer;
-
-    pub fn serialize<S: Serializer>(
-        value: &Option<chrono::Duration>,
-        s: S,
-    ) -> Result<S::Ok, S::Error> {
-        match value {
-            Some(d) => s.serialize_some(&d.num_seconds()),
-            None => s.serialize_none(),
-        }
+/// "2 updates later than every 30 min" and the like.
+fn update_cadence(metrics: &Metrics) -> String {
+    match (metrics.update_every_minutes, metrics.update_cadence_misses) {
+        (None, _) => "n/a (no cadence for this severity)".into(),
+        (Some(every), 0) => format!("kept (an update at least every {every} min)"),
+        (Some(every), 1) => format!("1 update later than every {every} min"),
+        (Some(every), n) => format!("{n} updates later than every {every} min"),
     }
+}
+
+/// A time people set, with who set it, or "not set".
+fn marked(state: &State, which: TimeKind) -> String {
+    state.times.get(&which).map_or("not set".into(), |t| {
+        format!("{} (set by {})", utc(t.at), t.by)
+    })
 }

@@ -323,6 +323,9 @@ pub struct State {
     pub blast: BlastRadius,
     /// Regulatory flags that are on, with the moment of awareness.
     pub flags: BTreeMap<String, DateTime<Utc>>,
+    /// The impact and response times people set, with who set each.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub times: BTreeMap<super::times::TimeKind, super::times::MarkedTime>,
     /// Clocks marked done: id → (when, by whom, note).
     pub completed_clocks: BTreeMap<String, (DateTime<Utc>, String, String)>,
     pub playbooks: Vec<String>,
