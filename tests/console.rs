@@ -594,3 +594,51 @@ fn help_ends_with_the_keys_of_dialogs_and_pickers() {
     assert!(text.contains("resolving or lowering severity"), "{text}");
     assert!(text.contains("Enter on a name nobody"), "{text}");
 }
+
+/// After resolve, the header says what the post-mortem will measure: time to detect,
+/// acknowledge, mitigate and resolve, and whether the response deadline was met.
+#[test]
+fn the_header_shows_the_response_metrics_once_resolved() {
+    use warroom::incident::times::TimeKind;
+    let runbooks = catalog::embedded().unwrap();
+    let mut events = demo_events();
+    let mut state = warroom::incident::State::replay(&events);
+    let alice = warroom::incident::Actor::new("alice", [Role::Commander]);
+    let start = now() - chrono::Duration::minutes(38);
+    let commands = [
+        Command::SetTime {
+            which: TimeKind::ImpactStart,
+            time: start - chrono::Duration::minutes(12),
+        },
+        Command::SetTime {
+            which: TimeKind::Detected,
+            time: start - chrono::Duration::minutes(3),
+        },
+        Command::SetStatus {
+            status: Status::Resolved,
+            reason: Some("fixed".into()),
+        },
+    ];
+    for command in commands {
+        let new = warroom::incident::decide(&state, &alice, &command, now(), &runbooks, None)
+            .unwrap_or_else(|r| panic!("{}", r.message));
+        for e in &new {
+            state.apply(e);
+        }
+        events.extend(new);
+    }
+    let mut app = app("commander", &[Role::Commander]).with_events(&events);
+    let wide = screen(&mut app, 160, 48);
+    let header: Vec<&str> = wide.lines().take(5).collect();
+    assert!(
+        header.iter().any(|l| l.contains("TTD 9m 00s · TTA 3m 00s")),
+        "{}",
+        header.join("\n")
+    );
+    insta::assert_snapshot!("resolved_header_160x48", header.join("\n"));
+    let narrow = screen(&mut app, 80, 24);
+    insta::assert_snapshot!(
+        "resolved_header_80x24",
+        narrow.lines().take(5).collect::<Vec<_>>().join("\n")
+    );
+}

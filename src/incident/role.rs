@@ -118,7 +118,9 @@ impl Permission {
     pub fn describe(self) -> &'static str {
         match self {
             Permission::Declare => "declare an incident",
-            Permission::Write => "add notes, decisions and actions to the timeline, and set the impact times",
+            Permission::Write => {
+                "add notes, decisions and actions to the timeline, and set the impact times"
+            }
             Permission::Steer => "change title, severity and status",
             Permission::TakeCommand => "take command when nobody holds it",
             Permission::AssignRoles => "assign and release roles",

@@ -8,6 +8,7 @@ use super::ViewCtx;
 use super::{ellipsize, fit_line};
 use crate::incident::Role;
 use crate::incident::clocks::{self, ClockState, format_duration};
+use crate::incident::times::{Metrics, human};
 use crate::net::ConnectionState;
 use crate::tui::theme::Meaning;
 use ratatui::buffer::Buffer;
@@ -90,8 +91,47 @@ fn lines(ctx: &ViewCtx, link: &Link, width: usize) -> Vec<Line<'static>> {
     let mut lines = vec![fit_line(Line::from(first), width)];
     lines.extend(link_reason(ctx, link, width));
     lines.push(second);
+    lines.extend(metrics_line(ctx, width));
     lines.extend(clock_lines(ctx, width));
     lines
+}
+
+/// Once resolved, the response metrics on one line (what the post-mortem will say):
+/// time to detect, acknowledge, mitigate and resolve, the response deadline and late
+/// updates.
+fn metrics_line(ctx: &ViewCtx, width: usize) -> Option<Line<'static>> {
+    if ctx.state.status != crate::incident::Status::Resolved {
+        return None;
+    }
+    let metrics = Metrics::of(ctx.state, ctx.runbooks, ctx.now);
+    let shown = |d: Option<chrono::Duration>| d.map_or("—".to_string(), human);
+    let mut text = format!(
+        "TTD {} · TTA {} · TTM {} · TTR {}",
+        shown(metrics.time_to_detect),
+        shown(metrics.time_to_acknowledge),
+        shown(metrics.time_to_mitigate),
+        shown(metrics.time_to_resolve),
+    );
+    let mut meaning = Meaning::Ok;
+    match metrics.response_deadline_met {
+        Some(true) => text.push_str(" · response met"),
+        Some(false) => {
+            text.push_str(" · response MISSED");
+            meaning = Meaning::Warn;
+        }
+        None => {}
+    }
+    if metrics.update_cadence_misses > 0 {
+        text.push_str(&format!(
+            " · {} late update(s)",
+            metrics.update_cadence_misses
+        ));
+        meaning = Meaning::Warn;
+    }
+    Some(Line::from(Span::styled(
+        ellipsize(&text, width),
+        ctx.theme.style(meaning),
+    )))
 }
 
 /// The link to the hub in a few words, for the end of the first line.
