@@ -526,3 +526,45 @@ fn a_pane_key_run_from_the_palette_acts_in_its_own_pane() {
         "the checklist's Enter, not the timeline's"
     );
 }
+
+#[test]
+fn the_palette_sets_an_impact_time_typed_as_hh_mm_or_refuses_a_typo() {
+    use warroom::incident::times::TimeKind;
+    let mut app = app("commander", &[Role::Commander]);
+    app.update(key(':'));
+    type_text(&mut app, "impact start");
+    let effects = app.update(code(KeyCode::Enter));
+    assert!(effects.is_empty(), "asks when first: {effects:?}");
+    type_text(&mut app, "04:10");
+    let effects = app.update(code(KeyCode::Enter));
+    let sent: Vec<&Command> = effects
+        .iter()
+        .filter_map(|e| match e {
+            Effect::Send(command) => Some(command),
+            _ => None,
+        })
+        .collect();
+    let today = app.now.date_naive();
+    assert_eq!(
+        sent,
+        [&Command::SetTime {
+            which: TimeKind::ImpactStart,
+            time: today.and_hms_opt(4, 10, 0).unwrap().and_utc(),
+        }]
+    );
+    // A typo sends nothing and says why.
+    app.update(key(':'));
+    type_text(&mut app, "detected");
+    app.update(code(KeyCode::Enter));
+    type_text(&mut app, "4.10");
+    let effects = app.update(code(KeyCode::Enter));
+    assert!(
+        !effects.iter().any(|e| matches!(e, Effect::Send(_))),
+        "{effects:?}"
+    );
+    assert!(
+        app.toast.as_deref().is_some_and(|t| t.contains("HH:MM")),
+        "{:?}",
+        app.toast
+    );
+}

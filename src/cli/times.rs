@@ -8,7 +8,8 @@ use super::output::{emit, write_all};
 use super::show::times_and_metrics;
 use crate::incident::Command;
 use crate::incident::times::TimeKind;
-use chrono::{DateTime, NaiveTime, Utc};
+use crate::incident::times::parse_time;
+use chrono::{DateTime, Utc};
 use std::io::Write;
 
 /// What `warroom times` was given, per kind (the flag's text).
@@ -48,20 +49,6 @@ pub fn run(
     }
     let state = backend.load_state(incident)?;
     write_all(out, &times_and_metrics(&state, backend.runbooks(), now))
-}
-
-/// RFC 3339, or `HH:MM` meaning that time today (UTC).
-pub fn parse_time(text: &str, now: DateTime<Utc>) -> Result<DateTime<Utc>, String> {
-    let text = text.trim();
-    if let Ok(at) = DateTime::parse_from_rfc3339(text) {
-        return Ok(at.with_timezone(&Utc));
-    }
-    match NaiveTime::parse_from_str(text, "%H:%M") {
-        Ok(time) => Ok(now.date_naive().and_time(time).and_utc()),
-        Err(_) => {
-            Err("not a time: write RFC 3339 (2026-11-30T09:10:00Z) or HH:MM (UTC, today)".into())
-        }
-    }
 }
 
 #[cfg(test)]

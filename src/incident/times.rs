@@ -7,7 +7,7 @@
 use super::runbook::Runbooks;
 use super::state::State;
 use super::template::Audience;
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Duration, NaiveTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
@@ -210,6 +210,20 @@ fn cadence_misses(state: &State, every: u32, now: DateTime<Utc>) -> u32 {
         last = at;
     }
     misses
+}
+
+/// A time as people type it: RFC 3339, or `HH:MM` meaning that time today (UTC).
+pub fn parse_time(text: &str, now: DateTime<Utc>) -> Result<DateTime<Utc>, String> {
+    let text = text.trim();
+    if let Ok(at) = DateTime::parse_from_rfc3339(text) {
+        return Ok(at.with_timezone(&Utc));
+    }
+    match NaiveTime::parse_from_str(text, "%H:%M") {
+        Ok(time) => Ok(now.date_naive().and_time(time).and_utc()),
+        Err(_) => {
+            Err("not a time: write RFC 3339 (2026-11-30T09:10:00Z) or HH:MM (UTC, today)".into())
+        }
+    }
 }
 
 /// A duration as people read it: `42s`, `7m 05s`, `2h 03m`, `3d 4h`.

@@ -74,6 +74,8 @@ pub enum PaletteRun {
     Layout(String),
     Theme(String),
     AssignRole(crate::incident::Role),
+    /// Ask when (impact start, detection, mitigation, impact end) and set it.
+    SetTime(crate::incident::times::TimeKind),
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -11,6 +11,7 @@ use super::modal::{self, Modal, Palette, PaletteEntry, PaletteRun};
 use super::panes::{Purpose, Reaction};
 use super::theme::Theme;
 use crate::incident::role::permits;
+use crate::incident::times::{TimeKind, parse_time};
 use crate::incident::{Actor, Command, RejectCode, Role, Severity, Status, decide};
 use ratatui::crossterm::event::{KeyCode, KeyEvent};
 use std::collections::BTreeSet;
@@ -63,6 +64,15 @@ impl App {
             entries.push(PaletteEntry {
                 label: format!("Assign {} …", role.title().to_lowercase()),
                 run: PaletteRun::AssignRole(role),
+            });
+        }
+        for which in TimeKind::ALL {
+            let now = state.times.get(&which).map_or(String::new(), |t| {
+                format!(" (now {})", t.at.format("%Y-%m-%d %H:%M UTC"))
+            });
+            entries.push(PaletteEntry {
+                label: format!("Set time: {}{now} …", which.title().to_lowercase()),
+                run: PaletteRun::SetTime(which),
             });
         }
         if state.acknowledged_at.is_none() {
@@ -257,6 +267,18 @@ impl App {
                 }
                 Vec::new()
             }
+            PaletteRun::SetTime(which) => {
+                let prompt = super::panes::Prompt {
+                    owner: None,
+                    purpose: Purpose::SetTime(which),
+                    title: format!(
+                        "{} when? HH:MM (UTC, today) or 2026-11-30T09:10:00Z; empty: now",
+                        which.title()
+                    ),
+                    initial: String::new(),
+                };
+                self.react(None, Reaction::Prompt(prompt))
+            }
             PaletteRun::AssignRole(role) => {
                 let picker = super::panes::Picker {
                     owner: None,
@@ -322,6 +344,20 @@ impl App {
     pub(super) fn submit_to_app(&mut self, purpose: Purpose, value: String) -> Vec<Effect> {
         if let Some(effects) = self.switch_chosen(&purpose, &value) {
             return effects;
+        }
+        if let Purpose::SetTime(which) = purpose {
+            let time = if value.trim().is_empty() {
+                Ok(self.now)
+            } else {
+                parse_time(&value, self.now)
+            };
+            return match time {
+                Ok(time) => vec![Effect::Send(Command::SetTime { which, time })],
+                Err(why) => {
+                    self.toast = Some(format!("{}: {why}", which.title()));
+                    Vec::new()
+                }
+            };
         }
         let Purpose::AssignRole(role) = purpose else {
             return Vec::new();

@@ -105,6 +105,8 @@ pub enum Purpose {
     /// Who takes a seat: a picker of names (Enter on a typed name that matches none
     /// takes the typed name), or a prompt after "type another name".
     AssignRole(Role),
+    /// When an impact time was (HH:MM UTC today, or RFC 3339; empty: now).
+    SetTime(crate::incident::times::TimeKind),
     Other(String),
 }
 
