@@ -373,6 +373,15 @@ pub enum CliCommand {
         #[command(flatten)]
         client: ClientOptions,
     },
+    /// Write post-mortem sections (--set SECTION=TEXT or SECTION=@FILE) and show them,
+    /// with what is still unwritten.
+    Postmortem {
+        incident: String,
+        #[arg(long = "set", value_name = "SECTION=TEXT")]
+        set: Vec<String>,
+        #[command(flatten)]
+        client: ClientOptions,
+    },
     /// Mark a clock (e.g. a regulatory notification) as met.
     Met {
         incident: String,

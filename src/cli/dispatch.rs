@@ -299,6 +299,9 @@ pub fn dispatch(
             };
             super::times::run(backend, out, incident, &given, now)?
         }
+        CliCommand::Postmortem { incident, set, .. } => {
+            super::postmortem::run(backend, out, incident, set)?
+        }
         CliCommand::Met {
             incident,
             clock,

@@ -63,7 +63,9 @@ fn expected(path: &str) -> &'static [&'static str] {
     match path {
         "declare" | "note" | "correct" | "tick" | "untick" | "item" | "playbook" | "severity"
         | "status" | "assign" | "blast" | "blast-rename" | "blast-remove" | "service" | "flag"
-        | "met" | "times" | "act" | "approve" | "deny" | "publish" | "retry" => WRITER,
+        | "met" | "times" | "postmortem" | "act" | "approve" | "deny" | "publish" | "retry" => {
+            WRITER
+        }
         "render" | "actions" | "runs" | "list" | "export" => READER,
         "" | "console" => CONSOLE,
         "join" => &["catalog", "token", "ca", "fingerprint", "layout", "theme"],

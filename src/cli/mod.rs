@@ -13,6 +13,7 @@ mod local_runner;
 mod maintenance;
 pub mod options;
 pub mod output;
+mod postmortem;
 mod remote;
 mod run;
 mod serve;

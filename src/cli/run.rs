@@ -126,6 +126,7 @@ fn route(command: &CliCommand) -> Option<Route<'_>> {
         | C::Flag { client, .. }
         | C::Met { client, .. }
         | C::Times { client, .. }
+        | C::Postmortem { client, .. }
         | C::Act { client, .. }
         | C::Approve { client, .. }
         | C::Deny { client, .. }

@@ -212,6 +212,18 @@ impl State {
                 };
                 self.times.insert(*which, marked);
             }
+            EventKind::PostmortemWritten { section, text } => {
+                if text.trim().is_empty() {
+                    self.postmortem.remove(section);
+                } else {
+                    let written = super::postmortem::Section {
+                        text: text.clone(),
+                        by: event.actor.clone(),
+                        at,
+                    };
+                    self.postmortem.insert(section.clone(), written);
+                }
+            }
             EventKind::ClockCompleted { clock, note } => {
                 self.completed_clocks
                     .insert(clock.clone(), (at, event.actor.clone(), note.clone()));

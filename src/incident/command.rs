@@ -139,6 +139,12 @@ pub enum Command {
         which: super::times::TimeKind,
         time: DateTime<Utc>,
     },
+    /// Writes one section of the post-mortem (replacing what it said; empty text
+    /// clears it). Sections: see [`postmortem::SECTIONS`](super::postmortem::SECTIONS).
+    WritePostmortem {
+        section: String,
+        text: String,
+    },
     /// Marks a clock (e.g. a regulatory notification) as done.
     CompleteClock {
         clock: String,
@@ -245,6 +251,7 @@ impl Command {
             Command::SetFlag { .. } => "set_flag",
             Command::CompleteClock { .. } => "complete_clock",
             Command::SetTime { .. } => "set_time",
+            Command::WritePostmortem { .. } => "write_postmortem",
             Command::SaveDraft { .. } => "save_draft",
             Command::Publish { .. } => "publish",
             Command::RecordAlert { .. } => "record_alert",

@@ -217,6 +217,7 @@ fn decide_on_existing(
         | Command::RemoveBlast { .. }
         | Command::SetFlag { .. }
         | Command::SetTime { .. }
+        | Command::WritePostmortem { .. }
         | Command::CompleteClock { .. } => Err(Rejection::invalid("handled elsewhere")),
         Command::Acknowledge => {
             require(state, actor, Permission::Write)?;

@@ -16,6 +16,17 @@ use super::state::State;
 use chrono::{DateTime, Utc};
 use std::collections::BTreeSet;
 
+/// A post-mortem section is as long as a comms update may be.
+fn check_text_limit(text: &str) -> Result<(), Rejection> {
+    let limit = super::limits::COMMS_MAX_CHARS;
+    if text.chars().count() > limit {
+        return Err(Rejection::too_large(format!(
+            "the section is over {limit} characters: link to a document for the rest"
+        )));
+    }
+    Ok(())
+}
+
 /// `None` when `command` is not one of these; otherwise the decision.
 pub fn decide(
     state: &State,
@@ -205,6 +216,30 @@ fn decide_here(
                     aware_at,
                 }),
             }
+        }
+        Command::WritePostmortem { section, text } => {
+            require(state, actor, Permission::WritePostmortem)?;
+            if super::postmortem::title(section).is_none() {
+                return Err(Rejection::not_found(format!(
+                    "`{section}` is not a post-mortem section: use {}",
+                    super::postmortem::SECTIONS
+                        .iter()
+                        .map(|(id, _)| *id)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )));
+            }
+            check_text_limit(text)?;
+            let now_text = state.postmortem.get(section).map(|s| s.text.as_str());
+            if now_text.unwrap_or("") == text.trim_end() {
+                return Err(Rejection::unchanged(format!(
+                    "`{section}` already says that"
+                )));
+            }
+            one(EventKind::PostmortemWritten {
+                section: section.clone(),
+                text: text.trim_end().to_string(),
+            })
         }
         Command::SetTime { which, time: at } => {
             require(state, actor, Permission::Write)?;

@@ -145,6 +145,10 @@ pub enum EventKind {
         #[serde(default)]
         note: String,
     },
+    PostmortemWritten {
+        section: String,
+        text: String,
+    },
     /// (`time`, not `at`: an event's own `at` is when it was recorded.)
     TimeSet {
         which: super::times::TimeKind,
@@ -246,6 +250,7 @@ impl EventKind {
             EventKind::FlagSet { .. } => "flag_set",
             EventKind::ClockCompleted { .. } => "clock_completed",
             EventKind::TimeSet { .. } => "time_set",
+            EventKind::PostmortemWritten { .. } => "postmortem_written",
             EventKind::DraftSaved { .. } => "draft_saved",
             EventKind::CommsPublished { .. } => "comms_published",
             EventKind::AlertReceived { .. } => "alert_received",

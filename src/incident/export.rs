@@ -119,7 +119,20 @@ fn markdown(
             .ok_or(ExportError::MissingTemplate(id))?;
         let fields = FieldValues::new();
         let rendered = render_as(Markup::Markdown, template, state, runbooks, &fields, now);
-        parts.push(rendered.text.trim_end().to_string());
+        let mut text = rendered.text.trim_end().to_string();
+        // An unwritten section says so plainly (and how to write it), not ⟨name⟩.
+        for name in &rendered.missing {
+            let how = if super::postmortem::title(name).is_some() {
+                format!(
+                    "_Not written yet_ (`warroom postmortem {} --set {name}=…`)",
+                    state.id
+                )
+            } else {
+                "_Not written yet_".to_string()
+            };
+            text = text.replace(&format!("⟨{name}⟩"), &how);
+        }
+        parts.push(text);
     }
     parts.push(head_note(head));
     Ok(parts.join("\n\n---\n\n") + "\n")

@@ -141,6 +141,15 @@ impl State {
                     at.format("%Y-%m-%d %H:%M UTC")
                 ))
             }
+            EventKind::PostmortemWritten { section, text } => {
+                let title = super::postmortem::title(section).unwrap_or(section.as_str());
+                if text.trim().is_empty() {
+                    system(format!("Post-mortem: {title} cleared"))
+                } else {
+                    let words = text.split_whitespace().count();
+                    system(format!("Post-mortem: {title} written ({words} words)"))
+                }
+            }
             EventKind::ClockCompleted { clock, note } => system(with_reason(
                 format!("Clock met: {clock}"),
                 &Some(note.clone()),

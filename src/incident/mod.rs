@@ -17,6 +17,7 @@ pub mod limits;
 mod line;
 pub mod loose_ends;
 pub mod markdown;
+pub mod postmortem;
 mod rejection;
 pub mod render;
 pub mod role;

@@ -172,6 +172,10 @@ fn built_in_as(
     now: DateTime<Utc>,
 ) -> Option<String> {
     let typed = |text: &str| markup.text(text);
+    // A post-mortem section people wrote (in the console or with `warroom postmortem`).
+    if let Some(section) = state.postmortem.get(name) {
+        return Some(typed(&section.text));
+    }
     let holder = |role: Role| typed(state.holder(role).unwrap_or("unassigned"));
     let metrics = Metrics::of(state, runbooks, now);
     let duration = |d: Option<chrono::Duration>| d.map_or("n/a".to_string(), format_duration);

@@ -112,6 +112,7 @@ pub enum Permission {
     SetRegulatoryFlags,
     DraftComms,
     PublishComms,
+    WritePostmortem,
 }
 
 impl Permission {
@@ -130,6 +131,7 @@ impl Permission {
             Permission::SetRegulatoryFlags => "switch regulatory clocks on and off, mark them met",
             Permission::DraftComms => "save comms drafts",
             Permission::PublishComms => "publish comms updates",
+            Permission::WritePostmortem => "write the post-mortem's sections",
         }
     }
 }
@@ -167,6 +169,7 @@ pub const PERMISSIONS: &[(Permission, &[Role])] = &[
     (Permission::SetRegulatoryFlags, &[Commander, Security]),
     (Permission::DraftComms, &[Commander, Comms, Scribe]),
     (Permission::PublishComms, &[Commander, Comms]),
+    (Permission::WritePostmortem, &[Commander, Scribe, Comms]),
 ];
 
 /// The roles allowed to do `permission`.
@@ -200,6 +203,7 @@ mod tests {
             Permission::SetRegulatoryFlags,
             Permission::DraftComms,
             Permission::PublishComms,
+            Permission::WritePostmortem,
         ];
         for p in all {
             assert_eq!(

@@ -326,6 +326,9 @@ pub struct State {
     /// The impact and response times people set, with who set each.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub times: BTreeMap<super::times::TimeKind, super::times::MarkedTime>,
+    /// The post-mortem's sections as written (section id → text, who, when).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub postmortem: BTreeMap<String, super::postmortem::Section>,
     /// Clocks marked done: id → (when, by whom, note).
     pub completed_clocks: BTreeMap<String, (DateTime<Utc>, String, String)>,
     pub playbooks: Vec<String>,
