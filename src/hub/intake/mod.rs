@@ -332,8 +332,10 @@ pub async fn deliver(hub: &HubState, delivery: Delivery) -> Result<Accepted, Ref
         command_id: Some(format!("{id_prefix}-record:{delivery}")),
     };
     match registry.submit(&incident, record).await {
-        CommandReply::Applied { .. } | CommandReply::Duplicate { .. } => {
-            hub.metrics.intake.accepted(&source);
+        reply @ (CommandReply::Applied { .. } | CommandReply::Duplicate { .. }) => {
+            if matches!(reply, CommandReply::Applied { .. }) {
+                hub.metrics.intake.accepted(&source);
+            }
             let action = if firing { "appended" } else { "noted_resolved" };
             Ok(Accepted { incident, action })
         }
