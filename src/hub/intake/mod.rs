@@ -374,7 +374,7 @@ fn refused(reply: CommandReply, incident: &str) -> Refusal {
 pub async fn answer_within(hub: Arc<HubState>, delivery: Delivery, within: Duration) -> Response {
     let source = delivery.source.clone();
     let working = hub.clone();
-    let mut work = tokio::spawn(async move {
+    let work = tokio::spawn(async move {
         let label = delivery.source.clone();
         let outcome = deliver(&working, delivery).await;
         if let Err(refusal) = &outcome {
@@ -383,27 +383,48 @@ pub async fn answer_within(hub: Arc<HubState>, delivery: Delivery, within: Durat
         }
         outcome
     });
-    match tokio::time::timeout(within, &mut work).await {
-        Ok(Ok(Ok(Accepted { incident, action }))) => {
+    let late = hub.clone();
+    let counted = source.clone();
+    let count_late = move |outcome: Result<Accepted, Refusal>| {
+        if let Err(refusal) = outcome {
+            late.metrics.intake.refused(&counted, refusal.reason);
+        }
+    };
+    match in_time(work, within, count_late).await {
+        Some(Ok(Ok(Accepted { incident, action }))) => {
             Json(serde_json::json!({ "incident": incident, "action": action })).into_response()
         }
-        Ok(Ok(Err(refusal))) => refusal.respond(&hub, &source),
-        Ok(Err(joined)) => {
+        Some(Ok(Err(refusal))) => refusal.respond(&hub, &source),
+        Some(Err(joined)) => {
             tracing::error!(%joined, "an alert delivery's task failed");
             error(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "the delivery failed inside the hub; it was logged",
             )
         }
-        Err(_) => {
-            let late = hub.clone();
-            tokio::spawn(async move {
-                if let Ok(Err(refusal)) = work.await {
-                    late.metrics.intake.refused(&source, refusal.reason);
-                }
-            });
+        None => {
             let body = serde_json::json!({ "incident": "", "action": "accepted" });
             (StatusCode::ACCEPTED, Json(body)).into_response()
+        }
+    }
+}
+
+/// `work`'s outcome if it finishes within `within`; otherwise `None` at once, and the
+/// work goes on: `late` gets its outcome when it comes.
+async fn in_time<T: Send + 'static>(
+    mut work: tokio::task::JoinHandle<T>,
+    within: Duration,
+    late: impl FnOnce(T) + Send + 'static,
+) -> Option<Result<T, tokio::task::JoinError>> {
+    match tokio::time::timeout(within, &mut work).await {
+        Ok(outcome) => Some(outcome),
+        Err(_) => {
+            tokio::spawn(async move {
+                if let Ok(outcome) = work.await {
+                    late(outcome);
+                }
+            });
+            None
         }
     }
 }
@@ -441,4 +462,36 @@ pub fn suggest_playbook<'a>(
         }
     }
     best.map(|(_, id)| id.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn slow_work_is_answered_at_once_and_finishes_after() {
+        let (release, released) = tokio::sync::oneshot::channel::<()>();
+        let work = tokio::spawn(async move {
+            let _ = released.await;
+            "written"
+        });
+        let (done, finished) = tokio::sync::oneshot::channel();
+        let answered = in_time(work, Duration::from_millis(20), move |outcome| {
+            let _ = done.send(outcome);
+        });
+        assert!(
+            answered.await.is_none(),
+            "answered before the work was done"
+        );
+        let _ = release.send(());
+        assert_eq!(
+            finished.await.ok(),
+            Some("written"),
+            "the work went on after the answer"
+        );
+
+        let quick = tokio::spawn(async { 7 });
+        let answered = in_time(quick, Duration::from_secs(10), |_| {}).await;
+        assert_eq!(answered.and_then(Result::ok), Some(7));
+    }
 }
