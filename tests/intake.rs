@@ -84,8 +84,13 @@ fn serve(dir: &Path, extra: &str) -> Hub {
         .stderr(Stdio::piped())
         .spawn()
         .expect("the hub starts");
-    let (tx, rx) = mpsc::channel();
     let stderr = child.stderr.take().expect("stderr");
+    // Owned (killed on drop) before anything can panic.
+    let mut hub = Hub {
+        child,
+        addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+    };
+    let (tx, rx) = mpsc::channel();
     std::thread::spawn(move || {
         for line in BufReader::new(stderr).lines().map_while(Result::ok) {
             let _ = tx.send(line);
@@ -95,10 +100,8 @@ fn serve(dir: &Path, extra: &str) -> Hub {
     while let Ok(line) = rx.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
         if let Some(rest) = line.split("listening on http://").nth(1) {
             let addr = rest.split_whitespace().next().and_then(|a| a.parse().ok());
-            return Hub {
-                child,
-                addr: addr.expect("an address"),
-            };
+            hub.addr = addr.expect("an address");
+            return hub;
         }
     }
     panic!("the hub did not say where it listens");

@@ -72,9 +72,7 @@ fn default_resolved_values() -> Vec<String> {
 pub fn secret_name(value: &str) -> Result<String, String> {
     match parse_template(value).as_slice() {
         [Piece::Secret(name)] => Ok(name.clone()),
-        _ => Err(format!(
-            "must be a reference to the hub's environment such as \"${{PD_SIGNING_SECRET}}\" (upper case, digits, `_`), never the secret itself: set that variable where the hub runs"
-        )),
+        _ => Err("must be a reference to the hub's environment such as \"${PD_SIGNING_SECRET}\" (upper case, digits, `_`), never the secret itself: set that variable where the hub runs".to_string()),
     }
 }
 

@@ -57,7 +57,7 @@ pub fn any_matches(key: &[u8], body: &[u8], header: &str, prefix: &str) -> bool 
 }
 
 fn from_hex(hex: &str) -> Option<Vec<u8>> {
-    if hex.len() % 2 != 0 {
+    if !hex.len().is_multiple_of(2) {
         return None;
     }
     (0..hex.len())
