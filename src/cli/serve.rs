@@ -113,6 +113,7 @@ pub fn serve(
             limits: config.connections.limits(),
             tls: tls.as_ref().map(|t| t.config.clone()),
             last_seen: Some(data.root().join(SEEN_FILE)),
+            intake: config.intake_sources(),
         };
         let hub = start_serving(options, effects, serve)
             .await

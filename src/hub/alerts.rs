@@ -3,19 +3,17 @@
 //! linked (by `groupKey`) appends to its incident's timeline; resolved alerts are noted
 //! and never resolve an incident. Retried deliveries (same body) are applied once.
 //! Each token may deliver so many times a minute (`alerts_per_minute`, `alert_burst`);
-//! over that the answer is 429 with `Retry-After`.
+//! over that the answer is 429 with `Retry-After`. What every intake shares (auth, size
+//! limit, declare-or-append, answering in time) is in `hub::intake`.
 
-use super::actor::CommandReply;
-use super::auth::token_hash;
-use super::{HubState, Unavailable};
-use crate::engine::Submission;
-use crate::incident::{Actor, Command, Runbooks, Severity};
+use super::HubState;
+use super::intake::{self, Delivery, Refusal, Route, truncate};
+use crate::incident::{Actor, Runbooks, Severity};
 use crate::protocol::RejectReason;
-use axum::Json;
-use axum::body::Bytes;
+use axum::body::Body;
 use axum::extract::{ConnectInfo, State};
-use axum::http::{HeaderMap, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::HeaderMap;
+use axum::response::Response;
 use serde::Deserialize;
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::SocketAddr;
@@ -24,6 +22,8 @@ use std::sync::atomic::Ordering;
 
 /// The acting name on alert events: an automation, so it never acknowledges.
 pub const ALERT_ACTOR: &str = "system:alertmanager";
+/// The `/metrics` label of this intake.
+pub const SOURCE: &str = "alertmanager";
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(default, rename_all = "camelCase")]
@@ -72,14 +72,6 @@ fn unsupported_version(version: Option<&serde_json::Value>) -> Option<String> {
     })
 }
 
-fn error(status: StatusCode, message: impl Into<String>) -> Response {
-    (status, Json(serde_json::json!({ "error": message.into() }))).into_response()
-}
-
-fn answer(incident: &str, action: &str) -> Response {
-    Json(serde_json::json!({ "incident": incident, "action": action })).into_response()
-}
-
 /// Maps the usual Prometheus `severity` label values (and SEVn/Pn) to a severity;
 /// unknown or missing means SEV2, the runbooks' "if unsure" level.
 pub fn severity_from_label(label: Option<&str>) -> Severity {
@@ -99,45 +91,10 @@ pub fn severity_from_label(label: Option<&str>) -> Severity {
 /// The playbook whose `match_labels` best match the alert's label keys, values and
 /// alert name words; ties go to the first by id.
 pub fn suggest_playbook(runbooks: &Runbooks, payload: &Payload) -> Option<String> {
-    let mut words = BTreeSet::new();
-    let mut add = |text: &str| {
-        let lower = text.to_ascii_lowercase();
-        for word in lower.split(|c: char| !c.is_ascii_alphanumeric() && c != '_') {
-            if !word.is_empty() {
-                words.insert(word.to_string());
-            }
-        }
-        words.insert(lower);
-    };
-    for labels in
-        std::iter::once(&payload.common_labels).chain(payload.alerts.iter().map(|a| &a.labels))
-    {
-        for (key, value) in labels {
-            add(key);
-            add(value);
-        }
-    }
-    let mut best: Option<(usize, &str)> = None;
-    for playbook in &runbooks.playbooks {
-        let score = playbook
-            .match_labels
-            .iter()
-            .filter(|label| words.contains(&label.to_ascii_lowercase()))
-            .count();
-        if score > 0 && best.is_none_or(|(top, _)| score > top) {
-            best = Some((score, playbook.id.as_str()));
-        }
-    }
-    best.map(|(_, id)| id.to_string())
-}
-
-fn truncate(text: &str, max: usize) -> String {
-    if text.chars().count() <= max {
-        return text.to_string();
-    }
-    let mut cut: String = text.chars().take(max.saturating_sub(1)).collect();
-    cut.push('…');
-    cut
+    let labels =
+        std::iter::once(&payload.common_labels).chain(payload.alerts.iter().map(|a| &a.labels));
+    let words = labels.flat_map(|l| l.iter().flat_map(|(k, v)| [k.as_str(), v.as_str()]));
+    intake::suggest_playbook(runbooks, words)
 }
 
 fn describe(payload: &Payload) -> String {
@@ -168,125 +125,60 @@ pub async fn alertmanager(
     State(hub): State<Arc<HubState>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
-    body: Bytes,
+    body: Body,
 ) -> Response {
-    let token = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "));
-    let Some(sender) = token.and_then(|t| hub.auth.current().authenticate(t)) else {
-        hub.metrics.auth_failures.fetch_add(1, Ordering::Relaxed);
-        tokio::time::sleep(hub.throttle.fail(peer.ip())).await;
-        return error(
-            StatusCode::UNAUTHORIZED,
-            "send `Authorization: Bearer <token>` with a responder token",
-        );
-    };
-    if let Err(limited) = hub.limiters.alerts.check(&sender.name) {
-        hub.metrics.rejected(RejectReason::RateLimited);
-        tracing::warn!(name = %sender.name, "alert intake over its rate limit");
-        let body = serde_json::json!({
-            "error": limited.message,
-            "retry_after_ms": limited.retry_after_ms(),
-        });
-        let retry_after = [(header::RETRY_AFTER, limited.retry_after_secs().to_string())];
-        return (StatusCode::TOO_MANY_REQUESTS, retry_after, Json(body)).into_response();
-    }
-    let payload: Payload = match serde_json::from_slice(&body) {
-        Ok(payload) => payload,
-        Err(e) => {
-            return error(
-                StatusCode::BAD_REQUEST,
-                format!("not an Alertmanager webhook payload: {e}"),
-            );
-        }
-    };
-    if let Some(message) = unsupported_version(payload.version.as_ref()) {
-        return error(StatusCode::BAD_REQUEST, message);
-    }
-    if payload.group_key.is_empty() {
-        return error(StatusCode::BAD_REQUEST, "the payload has no groupKey");
-    }
-    hub.metrics.alerts_received.fetch_add(1, Ordering::Relaxed);
-    let actor = Actor::new(ALERT_ACTOR, sender.roles.iter().copied());
-    // A retried delivery carries the same body, so the same command ids: applied once.
-    let delivery = token_hash(&String::from_utf8_lossy(&body));
-    let delivery = delivery.get(..32).unwrap_or_default();
-    let firing = payload.status != "resolved";
-    let suggested = suggest_playbook(hub.registry.runbooks(), &payload);
-    let record = Command::RecordAlert {
-        group_key: payload.group_key.clone(),
-        firing,
-        summary: describe(&payload),
-        suggested_playbook: suggested,
-    };
-
-    let serialized = hub.registry.alert_lock.lock().await;
-    let incident = match hub.registry.incident_for_alert_group(&payload.group_key) {
-        Some(incident) => incident,
-        None if !firing => return answer("", "ignored"),
-        None => {
-            let title = payload
-                .common_annotations
-                .get("summary")
-                .or_else(|| payload.common_labels.get("alertname"))
-                .or_else(|| payload.group_labels.get("alertname"))
-                .cloned()
-                .unwrap_or_else(|| "Alert from Alertmanager".to_string());
-            let declare = Submission {
-                actor: actor.clone(),
-                command: Command::Declare {
-                    id: String::new(),
-                    title: truncate(&title, 200),
-                    severity: severity_from_label(
-                        payload.common_labels.get("severity").map(String::as_str),
-                    ),
-                    playbook: None,
-                    summary: None,
-                },
-                command_id: Some(format!("am-declare:{delivery}")),
-            };
-            match hub.registry.declare(declare).await {
-                Ok((id, CommandReply::Applied { .. } | CommandReply::Duplicate { .. })) => {
-                    hub.registry.link_alert_group(&payload.group_key, &id);
-                    id
-                }
-                Ok((_, CommandReply::Rejected(r))) => {
-                    return error(StatusCode::FORBIDDEN, r.message);
-                }
-                Ok((_, CommandReply::StorageFailed(m))) => {
-                    return error(StatusCode::SERVICE_UNAVAILABLE, m);
-                }
-                Ok((_, CommandReply::Unavailable(why))) => return unavailable(&why, ""),
-                Err(e) => return error(StatusCode::SERVICE_UNAVAILABLE, e.to_string()),
-            }
-        }
-    };
-    drop(serialized);
-    let submission = Submission {
-        actor,
-        command: record,
-        command_id: Some(format!("am-record:{delivery}")),
-    };
-    match hub.registry.submit(&incident, submission).await {
-        CommandReply::Applied { .. } | CommandReply::Duplicate { .. } => {
-            let action = if firing { "appended" } else { "noted_resolved" };
-            answer(&incident, action)
-        }
-        CommandReply::Rejected(r) => error(StatusCode::FORBIDDEN, r.message),
-        CommandReply::StorageFailed(m) => error(StatusCode::SERVICE_UNAVAILABLE, m),
-        CommandReply::Unavailable(why) => unavailable(&why, &incident),
+    match accept(&hub, &headers, peer, body).await {
+        Ok(delivery) => intake::answer_within(hub, delivery, intake::ANSWER_WITHIN).await,
+        Err(refusal) => refusal.respond(&hub, SOURCE),
     }
 }
 
-/// The answer when the incident could not take the alert: Alertmanager retries 5xx, so
-/// what may pass is 503 and what will not is 404.
-fn unavailable(why: &Unavailable, incident: &str) -> Response {
-    let status = match why {
-        Unavailable::NoIncident | Unavailable::Quarantined(_) => StatusCode::NOT_FOUND,
-        Unavailable::ShuttingDown | Unavailable::OpenFailed(_) => StatusCode::SERVICE_UNAVAILABLE,
-    };
-    error(status, why.message(incident))
+async fn accept(
+    hub: &HubState,
+    headers: &HeaderMap,
+    peer: SocketAddr,
+    body: Body,
+) -> Result<Delivery, Refusal> {
+    let sender = intake::bearer(hub, headers, peer).await?;
+    if let Err(refusal) = intake::rate_limit(&hub.limiters.alerts, &sender.name) {
+        hub.metrics.rejected(RejectReason::RateLimited);
+        return Err(refusal);
+    }
+    let body = intake::read_body(headers, body).await?;
+    let payload: Payload = serde_json::from_slice(&body)
+        .map_err(|e| Refusal::malformed(format!("not an Alertmanager webhook payload: {e}")))?;
+    if let Some(message) = unsupported_version(payload.version.as_ref()) {
+        return Err(Refusal::malformed(message));
+    }
+    if payload.group_key.is_empty() {
+        return Err(Refusal::malformed("the payload has no groupKey"));
+    }
+    hub.metrics.alerts_received.fetch_add(1, Ordering::Relaxed);
+    let title = payload
+        .common_annotations
+        .get("summary")
+        .or_else(|| payload.common_labels.get("alertname"))
+        .or_else(|| payload.group_labels.get("alertname"))
+        .cloned()
+        .unwrap_or_else(|| "Alert from Alertmanager".to_string());
+    Ok(Delivery {
+        source: SOURCE.into(),
+        // Kept from before the shared intake, so retries across an upgrade still match.
+        id_prefix: "am".into(),
+        actor: Actor::new(ALERT_ACTOR, sender.roles.iter().copied()),
+        route: Route {
+            group_key: Some(payload.group_key.clone()),
+            family: None,
+        },
+        firing: payload.status != "resolved",
+        may_declare: true,
+        severity: severity_from_label(payload.common_labels.get("severity").map(String::as_str)),
+        suggested_playbook: suggest_playbook(hub.registry.runbooks(), &payload),
+        summary: describe(&payload),
+        title,
+        // A retried delivery carries the same body, so the same command ids.
+        delivery: intake::delivery_hash(&body),
+    })
 }
 
 #[cfg(test)]

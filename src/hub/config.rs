@@ -5,10 +5,12 @@
 
 mod connections;
 mod effects;
+mod intake;
 mod responders;
 
 pub use connections::ConnectionsConfig;
 pub use effects::{ChannelConfig, ChannelKind, load_actions};
+pub use intake::{HmacConfig, IntakeConfig, PagerDutyConfig, secret_name};
 pub use responders::{append_responder, remove_responders, rotate_responder};
 
 use super::effects::Effects;
@@ -66,6 +68,12 @@ pub struct HubConfig {
     /// TLS-terminating proxy, say); otherwise it refuses to start.
     #[serde(default)]
     pub allow_plaintext: bool,
+    // ---- Alert intake beyond Alertmanager (config/intake.rs) ----
+    /// PagerDuty's V3 webhook: its signing secret.
+    pub pagerduty: Option<PagerDutyConfig>,
+    /// JSON webhooks mapped by pointers, each at `/api/v1/intake/<name>`.
+    #[serde(default, rename = "intake")]
+    pub intakes: Vec<IntakeConfig>,
 }
 
 fn default_listen() -> SocketAddr {
@@ -110,6 +118,8 @@ impl Default for HubConfig {
             tls_cert: None,
             tls_key: None,
             allow_plaintext: false,
+            pagerduty: None,
+            intakes: Vec::new(),
         }
     }
 }
@@ -273,6 +283,7 @@ impl HubConfig {
                 });
             }
         }
+        intake::check(config.pagerduty.as_ref(), &config.intakes, text, path)?;
         let mut seen: Vec<String> = Vec::new();
         for channel in &mut config.channels {
             if let Some(message) = check_channel(channel, seen.contains(&channel.name)) {
@@ -311,6 +322,14 @@ impl HubConfig {
     /// The certificate and key files, when TLS is configured.
     pub fn tls_files(&self) -> Option<(&Path, &Path)> {
         Some((self.tls_cert.as_deref()?, self.tls_key.as_deref()?))
+    }
+
+    /// The alert sources configured beyond Alertmanager and Grafana.
+    pub fn intake_sources(&self) -> super::intake::IntakeSources {
+        super::intake::IntakeSources {
+            pagerduty: self.pagerduty.clone(),
+            intakes: self.intakes.clone(),
+        }
     }
 
     /// The hub's rate limits and idle time, as configured.
@@ -367,6 +386,7 @@ mod tests {
         let config = HubConfig::parse(&enabled, "warroom.example.toml").unwrap();
         assert_eq!(config.channels.len(), 3);
         assert!(config.actions.is_some());
+        assert!(config.pagerduty.is_some() && config.intakes.len() == 1);
         assert_eq!(config.connections, ConnectionsConfig::default());
     }
 

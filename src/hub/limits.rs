@@ -107,6 +107,9 @@ impl RateLimited {
 pub struct Limiters {
     pub declares: PerToken,
     pub alerts: PerToken,
+    /// Deliveries per intake source (PagerDuty, Grafana, each `[[intake]]`), at the
+    /// Alertmanager rate: a source signs, or shares one token, so it has one bucket.
+    pub intake: PerToken,
 }
 
 impl Limiters {
@@ -118,6 +121,7 @@ impl Limiters {
                 limits.alerts_per_minute,
                 limits.alert_burst,
             ),
+            intake: PerToken::new("deliveries", limits.alerts_per_minute, limits.alert_burst),
         }
     }
 }

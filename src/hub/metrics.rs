@@ -2,7 +2,9 @@
 //! counters and fixed-bucket histograms, no dependency.
 
 use crate::protocol::RejectReason;
+use std::collections::BTreeMap;
 use std::fmt::Write;
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::time::Duration;
 
@@ -75,6 +77,8 @@ pub struct Metrics {
     pub auth_failures: AtomicU64,
     pub slow_clients_dropped: AtomicU64,
     pub alerts_received: AtomicU64,
+    /// Alert intake (hub::intake): deliveries accepted and refused, by source.
+    pub intake: IntakeCounters,
     /// Append + fsync of one batch.
     pub fsync: Histogram,
     /// From an event's commit to its frame being written to one subscriber.
@@ -88,6 +92,56 @@ pub struct Metrics {
     pub connections_evicted: AtomicU64,
     /// Connections closed for not sending a request head or a `hello` in time.
     pub connections_timed_out: AtomicU64,
+}
+
+/// Counters by source (`alertmanager`, `pagerduty`, `grafana`, `intake/<name>`) and
+/// reason. Sources come from the hub's routes and configuration, reasons are constants
+/// (`unknown` stands for an intake name nobody configured), so the series are bounded.
+#[derive(Debug, Default)]
+pub struct IntakeCounters {
+    accepted: Mutex<BTreeMap<String, u64>>,
+    refused: Mutex<BTreeMap<(String, &'static str), u64>>,
+}
+
+impl IntakeCounters {
+    pub fn accepted(&self, source: &str) {
+        if let Ok(mut map) = self.accepted.lock() {
+            *map.entry(source.to_string()).or_insert(0) += 1;
+        }
+    }
+
+    pub fn refused(&self, source: &str, reason: &'static str) {
+        if let Ok(mut map) = self.refused.lock() {
+            *map.entry((source.to_string(), reason)).or_insert(0) += 1;
+        }
+    }
+
+    fn render(&self, out: &mut String) {
+        let _ = writeln!(
+            out,
+            "# HELP warroom_intake_accepted_total Alert deliveries written to an incident, by source.\n# TYPE warroom_intake_accepted_total counter"
+        );
+        if let Ok(map) = self.accepted.lock() {
+            for (source, count) in map.iter() {
+                let _ = writeln!(
+                    out,
+                    "warroom_intake_accepted_total{{source=\"{source}\"}} {count}"
+                );
+            }
+        }
+        let _ = writeln!(
+            out,
+            "# HELP warroom_intake_refused_total Alert deliveries refused (nothing written), by source and reason.\n# TYPE warroom_intake_refused_total counter"
+        );
+        if let Ok(map) = self.refused.lock() {
+            for ((source, reason), count) in map.iter() {
+                let _ = writeln!(
+                    out,
+                    "warroom_intake_refused_total{{source=\"{source}\",reason=\"{reason}\"}} {count}"
+                );
+            }
+        }
+    }
 }
 
 impl Metrics {
@@ -191,6 +245,7 @@ impl Metrics {
             "Alertmanager notifications accepted.",
             self.alerts_received.load(Ordering::Relaxed),
         );
+        self.intake.render(&mut out);
         gauge(
             &mut out,
             "warroom_sockets",

@@ -17,6 +17,7 @@ pub mod effects;
 mod entry;
 mod execute;
 mod fds;
+pub mod intake;
 pub mod limits;
 pub mod metrics;
 mod pages;
@@ -65,6 +66,8 @@ pub struct HubState {
     pub limiters: Limiters,
     /// The connection caps and timeouts in force.
     pub limits: ConnectionLimits,
+    /// Alert sources configured beyond Alertmanager (`[pagerduty]`, `[[intake]]`).
+    pub intake: intake::IntakeSources,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -193,6 +196,8 @@ pub struct ServeOptions {
     /// Keep when each responder was last seen in this file ([`seen::SEEN_FILE`] in the
     /// data directory): written at most once a minute per responder.
     pub last_seen: Option<std::path::PathBuf>,
+    /// Alert sources beyond Alertmanager and Grafana (`[pagerduty]`, `[[intake]]`).
+    pub intake: intake::IntakeSources,
 }
 
 /// [`start_with_limits`] with everything `warroom serve` configures.
@@ -205,6 +210,7 @@ pub async fn start_serving(
         mut limits,
         tls,
         last_seen,
+        intake,
     } = serve;
     if let Some(budget) = fds::connection_budget()
         && budget < limits.max_connections
@@ -248,12 +254,16 @@ pub async fn start_serving(
         shutdown: shutdown_rx.clone(),
         limiters: Limiters::new(&options.limits),
         limits,
+        intake,
     });
     let app = Router::new()
         .route("/ws", get(upgrade::websocket))
         .route("/health", get(health))
         .route("/metrics", get(prometheus))
         .route("/api/v1/alerts/alertmanager", post(alerts::alertmanager))
+        .route("/api/v1/alerts/pagerduty", post(intake::pagerduty::receive))
+        .route("/api/v1/alerts/grafana", post(intake::grafana::receive))
+        .route("/api/v1/intake/{name}", post(intake::generic::receive))
         .with_state(state);
     let listener = tokio::net::TcpListener::bind(options.listen)
         .await

@@ -415,6 +415,26 @@ impl Registry {
         open.then_some(id)
     }
 
+    /// Every open incident linked under a group key starting with `prefix`, with the
+    /// key (a source's incident seen under another key, e.g. another service).
+    pub fn open_alert_groups_under(&self, prefix: &str) -> Vec<(String, String)> {
+        let linked: Vec<(String, String)> = match self.alert_groups.lock() {
+            Ok(map) => map
+                .iter()
+                .filter(|(key, _)| key.starts_with(prefix))
+                .map(|(key, id)| (key.clone(), id.clone()))
+                .collect(),
+            Err(_) => Vec::new(),
+        };
+        let open = |id: &String| {
+            self.summary(id)
+                .is_some_and(|s| s.status != Status::Resolved)
+        };
+        let mut found: Vec<_> = linked.into_iter().filter(|(_, id)| open(id)).collect();
+        found.sort();
+        found
+    }
+
     pub fn link_alert_group(&self, group_key: &str, incident: &str) {
         if let Ok(mut map) = self.alert_groups.lock() {
             map.insert(group_key.to_string(), incident.to_string());
