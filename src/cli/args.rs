@@ -550,6 +550,11 @@ pub enum CliCommand {
         /// picks a free port; the address actually bound is printed when the hub starts.
         #[arg(long, value_name = "ADDR")]
         listen: Option<std::net::SocketAddr>,
+        /// Also open the SSH door on this address (default: the config's `ssh_listen`, else
+        /// none). Responders log in with the public keys in their `ssh_keys`; port 0 picks
+        /// a free port, printed at start.
+        #[arg(long = "ssh", value_name = "ADDR")]
+        ssh: Option<std::net::SocketAddr>,
         /// The hub configuration (default $WARROOM_CONFIG or ~/.config/warroom/warroom.toml).
         #[arg(long, value_name = "FILE")]
         config: Option<PathBuf>,

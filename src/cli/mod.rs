@@ -4,7 +4,7 @@
 pub mod args;
 pub mod backend;
 mod console;
-mod dispatch;
+pub(crate) mod dispatch;
 pub mod effects;
 #[cfg(test)]
 mod help_tests;
@@ -13,9 +13,10 @@ mod local_runner;
 mod maintenance;
 pub mod options;
 pub mod output;
-mod remote;
-mod run;
-mod serve;
+pub(crate) mod remote;
+pub(crate) mod run;
+pub(crate) mod serve;
+mod ssh;
 pub mod show;
 mod token;
 

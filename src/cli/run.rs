@@ -33,11 +33,13 @@ pub fn run(cli: Cli) -> Result<ExitCode, CliError> {
         CliCommand::Templates { catalog } => dispatch::templates(&catalog.load()?, out).and(done),
         CliCommand::Serve {
             listen,
+            ssh,
             config,
             data,
             catalog,
         } => serve::serve(
             *listen,
+            *ssh,
             config.clone(),
             data.data.clone(),
             catalog.catalog.clone(),
@@ -106,7 +108,7 @@ fn incident_command(
 /// Where a command that works on incidents goes (a local data directory or a hub);
 /// `None` for the commands `run` handles on their own. Exhaustive on purpose: a new
 /// command must say which it is.
-fn route(command: &CliCommand) -> Option<Route<'_>> {
+pub(crate) fn route(command: &CliCommand) -> Option<Route<'_>> {
     use CliCommand as C;
     match command {
         C::Declare { client, .. }

@@ -6,10 +6,12 @@
 mod connections;
 mod effects;
 mod responders;
+mod ssh_keys;
 
 pub use connections::ConnectionsConfig;
 pub use effects::{ChannelConfig, ChannelKind, load_actions};
 pub use responders::{append_responder, remove_responders, rotate_responder};
+pub use ssh_keys::{add_ssh_key, parse_ssh_key};
 
 use super::effects::Effects;
 use super::limits::{self, HubLimits, at_least_one};
@@ -66,6 +68,8 @@ pub struct HubConfig {
     /// TLS-terminating proxy, say); otherwise it refuses to start.
     #[serde(default)]
     pub allow_plaintext: bool,
+    /// Where the SSH door listens (`warroom serve --ssh ADDR` overrides); off when absent.
+    pub ssh_listen: Option<SocketAddr>,
 }
 
 fn default_listen() -> SocketAddr {
@@ -110,6 +114,7 @@ impl Default for HubConfig {
             tls_cert: None,
             tls_key: None,
             allow_plaintext: false,
+            ssh_listen: None,
         }
     }
 }
@@ -125,6 +130,10 @@ pub struct ResponderEntry {
     /// blocks written before it was recorded, or by hand.
     #[serde(default)]
     pub created: Option<String>,
+    /// OpenSSH public keys (`ssh-ed25519 AAAA… alice@laptop`) that open the SSH door
+    /// as this responder.
+    #[serde(default)]
+    pub ssh_keys: Vec<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -208,6 +217,7 @@ impl HubConfig {
                     ),
                 });
             }
+            ssh_keys::check(entry, text, path)?;
             if entry.name.trim().is_empty() || entry.name.starts_with("system:") {
                 return Err(ConfigError::Semantic {
                     path: path.to_string(),
