@@ -16,8 +16,8 @@ pub mod output;
 pub(crate) mod remote;
 pub(crate) mod run;
 pub(crate) mod serve;
-mod ssh;
 pub mod show;
+mod ssh;
 mod token;
 
 pub use args::Cli;

@@ -46,6 +46,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, CliError> {
         )
         .and(done),
         CliCommand::Token { action } => token::run(action, out).and(done),
+        CliCommand::Responder { action } => token::responder(action).and(done),
         CliCommand::Tls { action } => serve::tls(action, out).and(done),
         CliCommand::Bench { what } => serve::bench(what).and(done),
         CliCommand::Demo { catalog, look } => console::demo(catalog, look),
@@ -146,6 +147,7 @@ pub(crate) fn route(command: &CliCommand) -> Option<Route<'_>> {
         | C::Tail { .. }
         | C::Serve { .. }
         | C::Token { .. }
+        | C::Responder { .. }
         | C::Tls { .. }
         | C::Bench { .. }
         | C::Verify { .. }

@@ -4,8 +4,8 @@
 
 use super::config::ResponderEntry;
 use crate::incident::{Actor, Command, RejectCode, Rejection, Role};
-use sha2::{Digest, Sha256};
 use russh::keys::ssh_key::public::KeyData;
+use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex};

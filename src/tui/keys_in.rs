@@ -76,7 +76,9 @@ impl KeyReader {
                         // Keep a possible start of the end marker for the next read.
                         let keep = (1..PASTE_END.len())
                             .rev()
-                            .find(|&n| rest.len() >= n && PASTE_END.starts_with(&rest[rest.len() - n..]))
+                            .find(|&n| {
+                                rest.len() >= n && PASTE_END.starts_with(&rest[rest.len() - n..])
+                            })
                             .unwrap_or(0);
                         let take = rest.len() - keep;
                         if paste.len() + take <= PASTE_MAX {
@@ -140,7 +142,10 @@ fn text(bytes: &[u8]) -> Parsed {
     if bytes.len() < len {
         return Parsed::More;
     }
-    match std::str::from_utf8(&bytes[..len]).ok().and_then(|s| s.chars().next()) {
+    match std::str::from_utf8(&bytes[..len])
+        .ok()
+        .and_then(|s| s.chars().next())
+    {
         Some(c) => {
             let shift = if c.is_uppercase() {
                 KeyModifiers::SHIFT
@@ -258,7 +263,10 @@ mod tests {
             ]
         );
         // A lone Esc is the key; Esc before a letter is Esc, then the letter.
-        assert_eq!(keys(&reader.feed(b"\x1b")), vec![(KeyCode::Esc, KeyModifiers::NONE)]);
+        assert_eq!(
+            keys(&reader.feed(b"\x1b")),
+            vec![(KeyCode::Esc, KeyModifiers::NONE)]
+        );
         assert_eq!(
             keys(&reader.feed(b"\x1bq")),
             vec![
@@ -272,7 +280,10 @@ mod tests {
     fn split_sequences_and_pastes_wait_for_the_rest() {
         let mut reader = KeyReader::default();
         assert!(reader.feed(b"\x1b[").is_empty());
-        assert_eq!(keys(&reader.feed(b"B")), vec![(KeyCode::Down, KeyModifiers::NONE)]);
+        assert_eq!(
+            keys(&reader.feed(b"B")),
+            vec![(KeyCode::Down, KeyModifiers::NONE)]
+        );
         let bytes = "é".as_bytes();
         assert!(reader.feed(&bytes[..1]).is_empty());
         assert_eq!(keys(&reader.feed(&bytes[1..])).len(), 1);

@@ -41,11 +41,26 @@ struct Ended {
 }
 
 fn failed(error: CliError) -> Ended {
-    let status = if matches!(error, CliError::Usage(_)) { 2 } else { 1 };
+    let status = if matches!(error, CliError::Usage(_)) {
+        2
+    } else {
+        1
+    };
     Ended {
         status,
         error: Some(format!("warroom: {error}")),
     }
+}
+
+/// ssh joins its arguments with spaces, so `ssh hub note INC some text` arrives as
+/// several words: a note's text is the rest of the line when no option follows.
+fn note_words(mut words: Vec<String>) -> Vec<String> {
+    let plain = words.iter().skip(2).all(|w| !w.starts_with('-'));
+    if words.first().is_some_and(|w| w == "note") && words.len() > 3 && plain {
+        let text = words.split_off(2).join(" ");
+        words.push(text);
+    }
+    words
 }
 
 impl Command {
@@ -84,7 +99,7 @@ impl Command {
                 "give a command (note, status, list, tail, export, …), or use ssh -t for the console".into(),
             ));
         }
-        let argv = std::iter::once("warroom".to_string()).chain(words);
+        let argv = std::iter::once("warroom".to_string()).chain(note_words(words));
         let cli = match Cli::try_parse_from(argv) {
             Ok(cli) => cli,
             Err(error) => {

@@ -99,7 +99,11 @@ pub fn add_ssh_key(path: &Path, name: &str, key_line: &str) -> Result<bool, Conf
             .unwrap_or_default()
     };
     let mut edited: Vec<String> = lines.iter().map(|l| (*l).to_string()).collect();
-    match block.lines.clone().find(|&i| key_of(lines[i]) == "ssh_keys") {
+    match block
+        .lines
+        .clone()
+        .find(|&i| key_of(lines[i]) == "ssh_keys")
+    {
         // Only a one-line array is rewritten: anything else was written by hand.
         Some(at) if lines[at].trim_end().ends_with(']') => edited[at] = new_line,
         Some(_) => {
@@ -139,7 +143,10 @@ mod tests {
         let err = add_ssh_key(&path, "carol", KEY).unwrap_err().to_string();
         assert!(err.contains("no responder named `carol`"), "{err}");
         let err = add_ssh_key(&path, "bob", "ssh-ed25519 nope").unwrap_err();
-        assert!(err.to_string().contains("not an OpenSSH public key"), "{err}");
+        assert!(
+            err.to_string().contains("not an OpenSSH public key"),
+            "{err}"
+        );
 
         let broken = text.replace("AAAAC3Nza", "AAAA!3Nza");
         let err = HubConfig::parse(&broken, "w.toml").unwrap_err().to_string();
