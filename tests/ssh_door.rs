@@ -242,6 +242,8 @@ fn commands_over_ssh_run_as_the_responder_and_strangers_are_refused() {
     // ssh joins its words with spaces: the note's text is the rest of the line.
     let noted = ssh(&key, port, &["note", &id, "rolled back the canary"]);
     assert_eq!(noted.code, Some(0), "{}", noted.stderr);
+    let apostrophe = ssh(&key, port, &["note", &id, "it's the canary"]);
+    assert_eq!(apostrophe.code, Some(0), "{}", apostrophe.stderr);
     let export = ssh(&key, port, &["export", &id, "--format", "json"]);
     assert_eq!(export.code, Some(0), "{}", export.stderr);
     assert!(

@@ -362,7 +362,12 @@ impl russh::server::Handler for Connection {
     ) -> Result<(), Failure> {
         session.channel_success(channel)?;
         let line = String::from_utf8_lossy(data).into_owned();
-        let words = shlex::split(&line);
+        // Quotes group words as a shell would; an apostrophe in plain text ("it's
+        // fine") leaves the quoting unbalanced, and then the words are what spaces part.
+        let words = Some(
+            shlex::split(&line)
+                .unwrap_or_else(|| line.split_whitespace().map(str::to_string).collect()),
+        );
         // `ssh -t hub INC-…`: one word that is not a command opens that incident.
         if let Some([word]) = words.as_deref()
             && !exec::is_command(word)
