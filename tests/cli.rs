@@ -1280,6 +1280,7 @@ fn every_command_help_offers_the_console_look_only_on_consoles_and_hubs_where_us
         "check",
         "serve",
         "token",
+        "responder",
         "tls",
         "bench",
     ];

@@ -276,11 +276,15 @@ fn a_broken_config_on_reload_keeps_the_responders_in_force() {
     let alice = room.token("alice", "commander");
     let mut hub = room.serve();
     let text = std::fs::read_to_string(room.config()).unwrap();
+    // Replaced whole (written beside, then renamed): a write in place passes through an
+    // empty file, which the hub's poll may catch and rightly load as no responders.
+    let broken = room.path("broken.toml");
     std::fs::write(
-        room.config(),
+        &broken,
         format!("{text}\n[[responder]]\nname = \"eve\"\nroles = [\"king\"]\n"),
     )
     .unwrap();
+    std::fs::rename(&broken, room.config()).unwrap();
     let refused = hub
         .line_with("reload refused", LIMIT)
         .expect("the hub says why");
@@ -295,6 +299,7 @@ fn a_broken_config_on_reload_keeps_the_responders_in_force() {
     assert_eq!(works.code, Some(0), "{}", works.stderr);
     assert!(hub.alive());
     // A fixed file is picked up again.
-    std::fs::write(room.config(), &text).unwrap();
+    std::fs::write(&broken, &text).unwrap();
+    std::fs::rename(&broken, room.config()).unwrap();
     assert!(hub.line_with("reloaded 1 responder", LIMIT).is_some());
 }

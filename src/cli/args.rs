@@ -136,6 +136,22 @@ pub enum BenchWhat {
 }
 
 #[derive(Debug, Subcommand)]
+pub enum ResponderAction {
+    /// Let a responder in through the SSH door with a public key (an OpenSSH `.pub`
+    /// file). A running hub picks it up within a second.
+    AddKey {
+        /// The responder's name (as in `warroom token list`).
+        name: String,
+        /// Their public key file, e.g. ~/.ssh/id_ed25519.pub.
+        #[arg(value_name = "FILE.pub")]
+        key: PathBuf,
+        /// The hub configuration (default as for `token new`).
+        #[arg(long, value_name = "FILE", default_value_os_t = crate::hub::config::default_path())]
+        config: PathBuf,
+    },
+}
+
+#[derive(Debug, Clone, Subcommand)]
 pub enum TokenAction {
     /// Create a token for a responder: prints it once, stores only its SHA-256 in the config.
     #[command(
@@ -151,6 +167,10 @@ pub enum TokenAction {
         /// commander, scribe, comms, ops, security, responder or observer; repeat for several.
         #[arg(long = "role", required = true)]
         roles: Vec<String>,
+        /// Also let them in through the SSH door with this public key (an OpenSSH
+        /// `.pub` file: `ssh-ed25519 AAAA… alice@laptop`).
+        #[arg(long = "ssh-key", value_name = "FILE.pub")]
+        ssh_key: Option<PathBuf>,
         /// The hub configuration to add the responder to (created if missing): the file
         /// `warroom serve --config` reads. Default: $WARROOM_CONFIG, else warroom/warroom.toml
         /// in the user config directory (~/.config on Linux), shown here.
@@ -574,6 +594,11 @@ pub enum CliCommand {
         /// picks a free port; the address actually bound is printed when the hub starts.
         #[arg(long, value_name = "ADDR")]
         listen: Option<std::net::SocketAddr>,
+        /// Also open the SSH door on this address (default: the config's `ssh_listen`, else
+        /// none). Responders log in with the public keys in their `ssh_keys`; port 0 picks
+        /// a free port, printed at start.
+        #[arg(long = "ssh", value_name = "ADDR")]
+        ssh: Option<std::net::SocketAddr>,
         /// The hub configuration (default $WARROOM_CONFIG or ~/.config/warroom/warroom.toml).
         #[arg(long, value_name = "FILE")]
         config: Option<PathBuf>,
@@ -586,6 +611,11 @@ pub enum CliCommand {
     Token {
         #[command(subcommand)]
         action: TokenAction,
+    },
+    /// Responders' SSH keys for the hub's SSH door.
+    Responder {
+        #[command(subcommand)]
+        action: ResponderAction,
     },
     /// TLS for the hub: a self-signed certificate.
     Tls {

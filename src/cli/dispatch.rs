@@ -413,6 +413,7 @@ pub fn dispatch(
         | CliCommand::Check { .. }
         | CliCommand::Serve { .. }
         | CliCommand::Token { .. }
+        | CliCommand::Responder { .. }
         | CliCommand::Tls { .. }
         | CliCommand::Tail { .. }
         | CliCommand::Bench { .. }

@@ -78,8 +78,8 @@ fn expected(path: &str) -> &'static [&'static str] {
         // Where the hub keeps when each responder was last seen.
         "token list" => &["data"],
         "roles" | "verify" | "check" | "token" | "token revoke" | "token rotate" | "tls"
-        | "tls self-signed" | "bench" | "bench hub" | "bench console" | "bench store"
-        | "bench peak" | "bench join-probe" | "help" => &[],
+        | "responder" | "responder add-key" | "tls self-signed" | "bench" | "bench hub"
+        | "bench console" | "bench store" | "bench peak" | "bench join-probe" | "help" => &[],
         other => panic!("`warroom {other}` is new: say which shared options it takes here"),
     }
 }

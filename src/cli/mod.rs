@@ -4,7 +4,7 @@
 pub mod args;
 pub mod backend;
 mod console;
-mod dispatch;
+pub(crate) mod dispatch;
 pub mod effects;
 #[cfg(test)]
 mod help_tests;
@@ -14,10 +14,11 @@ mod maintenance;
 pub mod options;
 pub mod output;
 mod postmortem;
-mod remote;
-mod run;
-mod serve;
+pub(crate) mod remote;
+pub(crate) mod run;
+pub(crate) mod serve;
 pub mod show;
+mod ssh;
 mod times;
 mod token;
 

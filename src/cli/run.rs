@@ -33,17 +33,20 @@ pub fn run(cli: Cli) -> Result<ExitCode, CliError> {
         CliCommand::Templates { catalog } => dispatch::templates(&catalog.load()?, out).and(done),
         CliCommand::Serve {
             listen,
+            ssh,
             config,
             data,
             catalog,
         } => serve::serve(
             *listen,
+            *ssh,
             config.clone(),
             data.data.clone(),
             catalog.catalog.clone(),
         )
         .and(done),
         CliCommand::Token { action } => token::run(action, out).and(done),
+        CliCommand::Responder { action } => token::responder(action).and(done),
         CliCommand::Tls { action } => serve::tls(action, out).and(done),
         CliCommand::Bench { what } => serve::bench(what).and(done),
         CliCommand::Demo { catalog, look } => console::demo(catalog, look),
@@ -106,7 +109,7 @@ fn incident_command(
 /// Where a command that works on incidents goes (a local data directory or a hub);
 /// `None` for the commands `run` handles on their own. Exhaustive on purpose: a new
 /// command must say which it is.
-fn route(command: &CliCommand) -> Option<Route<'_>> {
+pub(crate) fn route(command: &CliCommand) -> Option<Route<'_>> {
     use CliCommand as C;
     match command {
         C::Declare { client, .. }
@@ -146,6 +149,7 @@ fn route(command: &CliCommand) -> Option<Route<'_>> {
         | C::Tail { .. }
         | C::Serve { .. }
         | C::Token { .. }
+        | C::Responder { .. }
         | C::Tls { .. }
         | C::Bench { .. }
         | C::Verify { .. }

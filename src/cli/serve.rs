@@ -47,6 +47,7 @@ async fn stop_signal() {
 
 pub fn serve(
     listen: Option<std::net::SocketAddr>,
+    ssh: Option<std::net::SocketAddr>,
     config_path: Option<PathBuf>,
     data: Option<PathBuf>,
     catalog: Option<PathBuf>,
@@ -93,6 +94,8 @@ pub fn serve(
             .unwrap_or_else(DataDir::default_root),
     );
     let auth = Authenticator::new(&config.responders);
+    let ssh = ssh.or(config.ssh_listen);
+    let door_runbooks = ssh.map(|_| runbooks.clone());
     if auth.is_empty() {
         eprintln!(
             "warroom: no responders in {} — nobody can connect yet. Add one with:\n  warroom token new --name alice --role commander --config {}",
@@ -143,7 +146,25 @@ pub fn serve(
             hub.addr,
             data.root().display()
         );
+        let door = match (ssh, door_runbooks) {
+            (Some(listen), Some(runbooks)) => {
+                let pinned = tls.as_ref().map(|t| t.fingerprint.as_str());
+                let door = super::ssh::open(listen, &hub, pinned, runbooks, &data).await;
+                match door {
+                    Ok(door) => Some(door),
+                    Err(error) => {
+                        let _ = stop_watching.send(true);
+                        let _ = hub.shutdown().await;
+                        return Err(CliError::Failed(error));
+                    }
+                }
+            }
+            _ => None,
+        };
         stop_signal().await;
+        if let Some(door) = &door {
+            door.shutdown();
+        }
         let _ = stop_watching.send(true);
         let _ = watcher.await;
         eprintln!("warroom: shutting down: finishing writes in flight and closing connections");
@@ -207,46 +228,67 @@ pub fn tail(
 ) -> Result<(), CliError> {
     let runtime = runtime()?;
     runtime.block_on(async {
-        let mut options = SyncOptions::new(hub, token, incident);
-        options.since_seq = since;
-        let mut handle = crate::net::sync::spawn(options);
-        // Events before `since` are not sent; the sentences of later ones only need the
-        // state they build (a checklist tick names its item only if the item is known).
-        let mut state = State::default();
         let stdout = std::io::stdout();
-        loop {
-            tokio::select! {
-                _ = stop_signal() => return Ok(()),
-                event = handle.events.recv() => {
-                    let Some(event) = event else { return Ok(()) };
-                    match event {
-                        SyncEvent::Event(event) => {
-                            state.apply(&event);
-                            // JSON keeps decoding to the verbatim text; the sentence
-                            // shows escapes. Either way nothing reaches the terminal raw.
-                            let line = if json {
-                                let json = serde_json::to_string(&event).unwrap_or_default();
-                                escape_json(&json).into_owned()
-                            } else {
-                                neutralise(&event_line(&event, &state)).into_owned()
-                            };
-                            let mut out = stdout.lock();
-                            if writeln!(out, "{line}").and_then(|_| out.flush()).is_err() {
-                                return Ok(()); // stdout closed (e.g. piped into head)
-                            }
-                        }
-                        SyncEvent::State(ConnectionState::Offline { reason, .. }) => {
-                            return Err(CliError::Failed(neutralise(&reason).into_owned()));
-                        }
-                        SyncEvent::State(ConnectionState::Reconnecting { attempt, reason, .. }) => {
-                            eprintln!("warroom: connection lost ({}); reconnecting (attempt {attempt})", neutralise(&reason));
-                        }
-                        _ => {}
-                    }
-                }
-            }
+        let print = |line: String| {
+            let mut out = stdout.lock();
+            // False once stdout is closed (e.g. piped into head).
+            writeln!(out, "{line}").and_then(|_| out.flush()).is_ok()
+        };
+        let warn = |line: String| eprintln!("{line}");
+        tokio::select! {
+            _ = stop_signal() => Ok(()),
+            followed = follow(hub, token, incident, since, json, print, warn) => followed,
         }
     })
+}
+
+/// Follows `incident` on `hub` from `since`: one line per event to `print` (which says
+/// whether to go on), news of the connection to `warn`. `tail` on a terminal, and over
+/// the SSH door.
+pub(crate) async fn follow(
+    hub: &str,
+    token: &str,
+    incident: &str,
+    since: u64,
+    json: bool,
+    mut print: impl FnMut(String) -> bool,
+    mut warn: impl FnMut(String),
+) -> Result<(), CliError> {
+    let mut options = SyncOptions::new(hub, token, incident);
+    options.since_seq = since;
+    let mut handle = crate::net::sync::spawn(options);
+    // Events before `since` are not sent; the sentences of later ones only need the
+    // state they build (a checklist tick names its item only if the item is known).
+    let mut state = State::default();
+    while let Some(event) = handle.events.recv().await {
+        match event {
+            SyncEvent::Event(event) => {
+                state.apply(&event);
+                // JSON keeps decoding to the verbatim text; the sentence shows escapes.
+                // Either way nothing reaches the terminal raw.
+                let line = if json {
+                    let json = serde_json::to_string(&event).unwrap_or_default();
+                    escape_json(&json).into_owned()
+                } else {
+                    neutralise(&event_line(&event, &state)).into_owned()
+                };
+                if !print(line) {
+                    return Ok(());
+                }
+            }
+            SyncEvent::State(ConnectionState::Offline { reason, .. }) => {
+                return Err(CliError::Failed(neutralise(&reason).into_owned()));
+            }
+            SyncEvent::State(ConnectionState::Reconnecting {
+                attempt, reason, ..
+            }) => warn(format!(
+                "warroom: connection lost ({}); reconnecting (attempt {attempt})",
+                neutralise(&reason)
+            )),
+            _ => {}
+        }
+    }
+    Ok(())
 }
 
 pub fn bench(what: &super::args::BenchWhat) -> Result<(), CliError> {

@@ -4,12 +4,14 @@
 //! and when the hub last saw them — never a token or its hash. A running hub picks
 //! every change up by itself (it watches the file; SIGHUP too).
 
-use super::args::TokenAction;
+use super::args::{ResponderAction, TokenAction};
 use super::backend::CliError;
 use super::output::write_all;
 use crate::engine::DataDir;
 use crate::hub::auth::{new_token, token_hash};
-use crate::hub::config::{HubConfig, append_responder, remove_responders, rotate_responder};
+use crate::hub::config::{
+    HubConfig, add_ssh_key, append_responder, remove_responders, rotate_responder,
+};
 use crate::hub::seen::{self, SEEN_FILE};
 use crate::incident::Role;
 use chrono::{SecondsFormat, Utc};
@@ -33,8 +35,17 @@ pub fn run(action: &TokenAction, out: &mut dyn Write) -> Result<(), CliError> {
         TokenAction::New {
             name,
             roles,
+            ssh_key,
             config,
-        } => new(name, roles, config),
+        } => {
+            // The key is read before anything is written: a bad file changes nothing.
+            let key = ssh_key.as_deref().map(read_key).transpose()?;
+            new(name, roles, config)?;
+            match key {
+                Some(key) => add_key(name.trim(), &key, config),
+                None => Ok(()),
+            }
+        }
         TokenAction::List { config, data, json } => list(config, data.as_deref(), *json, out),
         TokenAction::Revoke { name, config } => {
             let removed = remove_responders(config, name).map_err(failed)?;
@@ -56,6 +67,39 @@ pub fn run(action: &TokenAction, out: &mut dyn Write) -> Result<(), CliError> {
             Ok(())
         }
     }
+}
+
+/// `warroom responder add-key NAME FILE.pub`.
+pub fn responder(action: &ResponderAction) -> Result<(), CliError> {
+    match action {
+        ResponderAction::AddKey { name, key, config } => add_key(name, &read_key(key)?, config),
+    }
+}
+
+/// The one public key line in `path`, checked.
+fn read_key(path: &Path) -> Result<String, CliError> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| CliError::Failed(format!("cannot read {}: {e}", path.display())))?;
+    let line = text.trim();
+    crate::hub::config::parse_ssh_key(line)
+        .map_err(|problem| CliError::Usage(format!("{}: {problem}", path.display())))?;
+    Ok(line.to_string())
+}
+
+fn add_key(name: &str, key: &str, config: &Path) -> Result<(), CliError> {
+    let added = add_ssh_key(config, name, key).map_err(failed)?;
+    if added {
+        eprintln!(
+            "warroom: {name} can now open the SSH door with this key (in {}); a running hub lets them in within a second: ssh -t -p PORT HOST",
+            config.display()
+        );
+    } else {
+        eprintln!(
+            "warroom: {name} already has this key in {}",
+            config.display()
+        );
+    }
+    Ok(())
 }
 
 fn new(name: &str, roles: &[String], path: &Path) -> Result<(), CliError> {

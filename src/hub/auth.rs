@@ -4,10 +4,11 @@
 
 use super::config::ResponderEntry;
 use crate::incident::{Actor, Command, RejectCode, Rejection, Role};
+use russh::keys::ssh_key::public::KeyData;
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::net::IpAddr;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use subtle::ConstantTimeEq;
 
@@ -32,21 +33,81 @@ pub fn new_token() -> Result<String, getrandom::Error> {
 #[derive(Debug, Clone, Default)]
 pub struct Authenticator {
     entries: Vec<(Vec<u8>, Actor)>,
+    /// The SSH public keys of the responders (`ssh_keys`), each with its actor.
+    keys: Vec<(KeyData, Actor)>,
+    /// Credentials the SSH door mints for its sessions' loopback connections. Shared
+    /// across reloads (see [`Authenticator::keeping_sessions_of`]): each names the key
+    /// that opened its SSH session, and it is honoured only while that key still names
+    /// a responder, with that responder's roles now.
+    ssh_sessions: SshSessions,
+}
+
+/// The SSH door's session credentials: token hash → the key that logged in.
+#[derive(Debug, Clone, Default)]
+pub struct SshSessions(Arc<Mutex<HashMap<String, KeyData>>>);
+
+impl SshSessions {
+    /// A fresh credential for a session opened with `key`; it lasts until `forget`.
+    pub fn mint(&self, key: &KeyData) -> Result<String, getrandom::Error> {
+        let token = new_token()?;
+        if let Ok(mut map) = self.0.lock() {
+            map.insert(token_hash(&token), key.clone());
+        }
+        Ok(token)
+    }
+
+    pub fn forget(&self, token: &str) {
+        if let Ok(mut map) = self.0.lock() {
+            map.remove(&token_hash(token));
+        }
+    }
+
+    fn key_of(&self, token: &str) -> Option<KeyData> {
+        let map = self.0.lock().ok()?;
+        map.get(&token_hash(token.trim())).cloned()
+    }
 }
 
 impl Authenticator {
     pub fn new(responders: &[ResponderEntry]) -> Authenticator {
+        let actor = |r: &ResponderEntry| Actor::new(r.name.clone(), r.roles.iter().copied());
         Authenticator {
             entries: responders
                 .iter()
-                .map(|r| {
-                    (
-                        r.token_sha256.as_bytes().to_vec(),
-                        Actor::new(r.name.clone(), r.roles.iter().copied()),
-                    )
+                .map(|r| (r.token_sha256.as_bytes().to_vec(), actor(r)))
+                .collect(),
+            // The config was checked when read: a key that does not parse is not there.
+            keys: responders
+                .iter()
+                .flat_map(|r| {
+                    r.ssh_keys.iter().filter_map(move |k| {
+                        let key = super::config::parse_ssh_key(k).ok()?;
+                        Some((key.key_data().clone(), actor(r)))
+                    })
                 })
                 .collect(),
+            ssh_sessions: SshSessions::default(),
         }
+    }
+
+    /// The same responders, honouring the SSH session credentials of `previous` (a
+    /// reload keeps open SSH sessions that are still allowed).
+    pub fn keeping_sessions_of(mut self, previous: &Authenticator) -> Authenticator {
+        self.ssh_sessions = previous.ssh_sessions.clone();
+        self
+    }
+
+    /// The SSH door's credentials table.
+    pub fn ssh_sessions(&self) -> &SshSessions {
+        &self.ssh_sessions
+    }
+
+    /// The responder whose `ssh_keys` holds `key`, with that responder's roles.
+    pub fn by_key(&self, key: &KeyData) -> Option<Actor> {
+        self.keys
+            .iter()
+            .find(|(known, _)| known == key)
+            .map(|(_, actor)| actor.clone())
     }
 
     /// Adds a responder by token (the embedded hub uses this for its local user).
@@ -106,7 +167,10 @@ impl Authenticator {
                 found = Some(actor.clone());
             }
         }
-        found
+        found.or_else(|| {
+            let key = self.ssh_sessions.key_of(token)?;
+            self.by_key(&key)
+        })
     }
 }
 
@@ -157,6 +221,7 @@ mod tests {
             roles: vec![Role::Commander],
             token_sha256: token_hash(&a),
             created: None,
+            ssh_keys: Vec::new(),
         };
         let auth = Authenticator::new(&[entry]);
         assert_eq!(

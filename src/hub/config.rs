@@ -7,11 +7,13 @@ mod connections;
 mod effects;
 mod intake;
 mod responders;
+mod ssh_keys;
 
 pub use connections::ConnectionsConfig;
 pub use effects::{ChannelConfig, ChannelKind, load_actions};
 pub use intake::{HmacConfig, IntakeConfig, PagerDutyConfig, secret_name};
 pub use responders::{append_responder, remove_responders, rotate_responder};
+pub use ssh_keys::{add_ssh_key, parse_ssh_key};
 
 use super::effects::Effects;
 use super::limits::{self, HubLimits, at_least_one};
@@ -74,6 +76,8 @@ pub struct HubConfig {
     /// JSON webhooks mapped by pointers, each at `/api/v1/intake/<name>`.
     #[serde(default, rename = "intake")]
     pub intakes: Vec<IntakeConfig>,
+    /// Where the SSH door listens (`warroom serve --ssh ADDR` overrides); off when absent.
+    pub ssh_listen: Option<SocketAddr>,
 }
 
 fn default_listen() -> SocketAddr {
@@ -120,6 +124,7 @@ impl Default for HubConfig {
             allow_plaintext: false,
             pagerduty: None,
             intakes: Vec::new(),
+            ssh_listen: None,
         }
     }
 }
@@ -135,6 +140,10 @@ pub struct ResponderEntry {
     /// blocks written before it was recorded, or by hand.
     #[serde(default)]
     pub created: Option<String>,
+    /// OpenSSH public keys (`ssh-ed25519 AAAA… alice@laptop`) that open the SSH door
+    /// as this responder.
+    #[serde(default)]
+    pub ssh_keys: Vec<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -218,6 +227,7 @@ impl HubConfig {
                     ),
                 });
             }
+            ssh_keys::check(entry, text, path)?;
             if entry.name.trim().is_empty() || entry.name.starts_with("system:") {
                 return Err(ConfigError::Semantic {
                     path: path.to_string(),

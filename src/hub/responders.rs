@@ -28,6 +28,7 @@ impl Responders {
 
     /// Accept these from now on; sessions whose token no longer matches close.
     pub fn replace(&self, auth: Authenticator) {
+        let auth = auth.keeping_sessions_of(&self.current());
         self.current.send_replace(Arc::new(auth));
     }
 

@@ -158,6 +158,14 @@ impl SyncHandle {
     }
 }
 
+/// A console that ends without `stop` (its future dropped, say when an SSH session is
+/// closed under it) still ends its subscription: nothing reconnects for nobody.
+impl Drop for SyncHandle {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct SyncOptions {
     pub hub: String,

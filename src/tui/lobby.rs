@@ -119,6 +119,12 @@ impl<'a> Lobby<'a> {
                     }
                     continue;
                 }
+                Some(Msg::Resize(width, height)) => {
+                    guard.resize(width, height);
+                    continue;
+                }
+                // The terminal (or the SSH channel) is gone.
+                None => return Ok(Choice::Quit),
                 _ => continue,
             };
             let ctrl_c =

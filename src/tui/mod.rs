@@ -12,6 +12,7 @@ pub mod editing;
 mod guard;
 pub mod incidents;
 pub mod keymap;
+pub mod keys_in;
 pub mod layout;
 pub mod lobby;
 pub mod modal;

@@ -115,7 +115,7 @@ pub async fn console(
     let layout = look.layout(&me.roles)?;
     let mut app = App::new(runbooks, theme, layout, me, Utc::now());
     app.hub_label = hub.to_string();
-    let size = guard.terminal.size().map_err(|e| e.to_string())?;
+    let size = guard.size().map_err(|e| e.to_string())?;
     app.update(Msg::Resize(size.width, size.height));
     let mut options = SyncOptions::new(hub, token, incident);
     options.watch_incidents = true;
@@ -130,7 +130,11 @@ pub async fn console(
             draw(&mut guard.terminal, &mut app)?;
         }
         let first = tokio::select! {
-            Some(msg) = input.recv() => msg,
+            // No more input: the terminal (or the SSH channel) is gone.
+            msg = input.recv() => match msg {
+                Some(msg) => msg,
+                None => break,
+            },
             Some(event) = sync.events.recv() => Msg::Sync(event),
             Some(news) = sync.news.recv() => Msg::News(news),
             _ = tick.tick() => Msg::Tick(Utc::now()),
@@ -151,6 +155,9 @@ pub async fn console(
         }
         let mut dirty = false;
         for msg in batch {
+            if let Msg::Resize(width, height) = msg {
+                guard.resize(width, height);
+            }
             for effect in app.update(msg) {
                 match effect {
                     Effect::Send(command) => {

@@ -296,71 +296,127 @@ async fn session(
     demo_available: bool,
     header: String,
 ) -> Result<(), String> {
+    let me = who_and_where(url, token, incident.as_deref()).await?;
+    let (mut guard, mut input) = run::enter()?;
+    let visit = Visit {
+        url,
+        token,
+        runbooks,
+        look,
+        me,
+        incident,
+        demo_available,
+        header,
+    };
+    visit.run(&mut guard, &mut input).await
+}
+
+/// Who `token` is on the hub at `url`, after checking that `incident` (if named) is
+/// there: what a console checks before it takes over the terminal.
+pub async fn who_and_where(
+    url: &str,
+    token: &str,
+    incident: Option<&str>,
+) -> Result<Identity, String> {
     let mut client = HubClient::connect(url, token, None, 0)
         .await
         .map_err(|e| e.to_string())?;
     let me = client.you.clone();
     let items = client.list().await.map_err(|e| e.to_string())?;
     client.close().await;
-    if let Some(id) = &incident
-        && !items.iter().any(|i| &i.id == id)
+    if let Some(id) = incident
+        && !items.iter().any(|i| i.id == id)
     {
         return Err(format!(
             "no incident `{id}` on {url}: `warroom list --hub {url}` shows them"
         ));
     }
-    let (mut guard, mut input) = run::enter()?;
-    let hub = Hub { url, token };
-    let lobby_header = format!("{header} · you: {}", me.name);
-    let mut next = incident.map(Choice::Open);
-    loop {
-        let chosen = match next.take() {
-            Some(choice) => choice,
-            None => {
-                let theme = look.theme()?;
-                let mut client = HubClient::connect(url, token, None, 0)
-                    .await
-                    .map_err(|e| e.to_string())?;
-                let items = client.list().await.map_err(|e| e.to_string())?;
-                let lobby = Lobby::new(
-                    &runbooks,
-                    &theme,
-                    items,
-                    demo_available,
-                    lobby_header.clone(),
-                );
-                let chosen = lobby.run(&mut guard, &mut input, &mut client).await?;
-                client.close().await;
-                chosen
-            }
-        };
-        let mut screen = Screen {
-            guard: &mut guard,
-            input: &mut input,
-            runbooks: &runbooks,
+    Ok(me)
+}
+
+/// One person's time on a hub: the lobby and the consoles they open from it, on a
+/// terminal and an input that the caller set up (this process's own, or an SSH
+/// channel's).
+pub struct Visit<'a> {
+    pub url: &'a str,
+    pub token: &'a str,
+    pub runbooks: Arc<Runbooks>,
+    pub look: &'a Look,
+    pub me: Identity,
+    /// Straight into this incident instead of the lobby.
+    pub incident: Option<String>,
+    pub demo_available: bool,
+    pub header: String,
+}
+
+impl Visit<'_> {
+    pub async fn run(
+        self,
+        guard: &mut TerminalGuard,
+        input: &mut mpsc::UnboundedReceiver<Msg>,
+    ) -> Result<(), String> {
+        let Visit {
+            url,
+            token,
+            runbooks,
             look,
-            me: &me,
-        };
-        let exit = match chosen {
-            Choice::Quit => return Ok(()),
-            Choice::Open(id) => screen.consoles(&hub, id).await?,
-            Choice::Demo => {
-                let (demo, demo_token, dir) = demo_hub(&runbooks).await?;
-                let demo_url = format!("http://{}", demo.addr);
-                let on_demo = Hub {
-                    url: &demo_url,
-                    token: &demo_token,
-                };
-                let exit = screen.consoles(&on_demo, demo::DEMO_ID.to_string()).await;
-                let _ = demo.shutdown().await;
-                let _ = std::fs::remove_dir_all(&dir);
-                exit?
+            me,
+            incident,
+            demo_available,
+            header,
+        } = self;
+        let hub = Hub { url, token };
+        let lobby_header = format!("{header} · you: {}", me.name);
+        let mut next = incident.map(Choice::Open);
+        loop {
+            let chosen = match next.take() {
+                Some(choice) => choice,
+                None => {
+                    let theme = look.theme()?;
+                    let mut client = HubClient::connect(url, token, None, 0)
+                        .await
+                        .map_err(|e| e.to_string())?;
+                    let items = client.list().await.map_err(|e| e.to_string())?;
+                    let lobby = Lobby::new(
+                        &runbooks,
+                        &theme,
+                        items,
+                        demo_available,
+                        lobby_header.clone(),
+                    );
+                    let chosen = lobby.run(guard, input, &mut client).await?;
+                    client.close().await;
+                    chosen
+                }
+            };
+            let mut screen = Screen {
+                guard,
+                input,
+                runbooks: &runbooks,
+                look,
+                me: &me,
+            };
+            let exit = match chosen {
+                Choice::Quit => return Ok(()),
+                Choice::Open(id) => screen.consoles(&hub, id).await?,
+                Choice::Demo => {
+                    let (demo, demo_token, dir) = demo_hub(&runbooks).await?;
+                    let demo_url = format!("http://{}", demo.addr);
+                    let on_demo = Hub {
+                        url: &demo_url,
+                        token: &demo_token,
+                    };
+                    let exit = screen.consoles(&on_demo, demo::DEMO_ID.to_string()).await;
+                    let _ = demo.shutdown().await;
+                    let _ = std::fs::remove_dir_all(&dir);
+                    exit?
+                }
+            };
+            match exit {
+                Exit::Switch(Destination::Lobby) => next = None,
+                // `consoles` follows switches between incidents itself.
+                Exit::Quit | Exit::Switch(Destination::Incident(_)) => return Ok(()),
             }
-        };
-        match exit {
-            Exit::Switch(Destination::Lobby) => next = None,
-            // `consoles` follows switches between incidents itself.
-            Exit::Quit | Exit::Switch(Destination::Incident(_)) => return Ok(()),
         }
     }
 }
@@ -421,6 +477,7 @@ mod tests {
             roles: vec![Role::Scribe],
             token_sha256: crate::hub::auth::token_hash(&token),
             created: None,
+            ssh_keys: Vec::new(),
         };
         let auth = Authenticator::new(&[entry]);
         let (auth_known, used, minted) =

@@ -164,10 +164,16 @@ impl Room {
     }
 
     pub fn serve_on(&self, listen: &str) -> Hub {
+        self.serve_with(listen, &[])
+    }
+
+    /// `serve` on `listen` with more arguments (`--ssh ADDR`, say).
+    pub fn serve_with(&self, listen: &str, more: &[&str]) -> Hub {
         let mut command = self.command();
         command
             .args(["serve", "--listen", listen, "--config"])
             .arg(self.config())
+            .args(more)
             .stdout(Stdio::null())
             .stderr(Stdio::piped());
         let mut child = command.spawn().expect("the hub starts");

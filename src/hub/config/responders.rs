@@ -11,9 +11,9 @@ use std::path::Path;
 
 /// One `[[responder]]` block: its lines (header to last key, without the comments and
 /// blank lines that precede the next header) and its name.
-struct Block {
-    lines: Range<usize>,
-    name: String,
+pub(super) struct Block {
+    pub(super) lines: Range<usize>,
+    pub(super) name: String,
 }
 
 fn is_responder_header(line: &str) -> bool {
@@ -34,7 +34,7 @@ fn is_filler(line: &str) -> bool {
 }
 
 /// The responder blocks of `text` (which parses), in order.
-fn blocks(lines: &[&str]) -> Vec<Block> {
+pub(super) fn blocks(lines: &[&str]) -> Vec<Block> {
     let mut found = Vec::new();
     let mut at = 0;
     while at < lines.len() {
@@ -71,7 +71,7 @@ fn write_error(path: &Path) -> impl Fn(std::io::Error) -> ConfigError + '_ {
     }
 }
 
-fn read_existing(path: &Path) -> Result<String, ConfigError> {
+pub(super) fn read_existing(path: &Path) -> Result<String, ConfigError> {
     match std::fs::read_to_string(path) {
         Ok(text) => Ok(text),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(String::new()),
@@ -83,7 +83,7 @@ fn read_existing(path: &Path) -> Result<String, ConfigError> {
 }
 
 /// Replaces the file with `text` after checking that it parses.
-fn replace_file(path: &Path, text: &str) -> Result<(), ConfigError> {
+pub(super) fn replace_file(path: &Path, text: &str) -> Result<(), ConfigError> {
     HubConfig::parse(text, &path.display().to_string())?;
     let tmp = path.with_extension("toml.tmp");
     // It holds token hashes: owner-only, like everything warroom writes. The rename
@@ -130,11 +130,11 @@ pub fn append_responder(
 }
 
 /// The file's text as lines, and whether it ended with a newline.
-fn split(text: &str) -> (Vec<&str>, bool) {
+pub(super) fn split(text: &str) -> (Vec<&str>, bool) {
     (text.lines().collect(), text.ends_with('\n'))
 }
 
-fn join(lines: &[String], trailing_newline: bool) -> String {
+pub(super) fn join(lines: &[String], trailing_newline: bool) -> String {
     let mut text = lines.join("\n");
     if trailing_newline && !text.is_empty() {
         text.push('\n');
@@ -142,7 +142,7 @@ fn join(lines: &[String], trailing_newline: bool) -> String {
     text
 }
 
-fn no_such(path: &Path, name: &str) -> ConfigError {
+pub(super) fn no_such(path: &Path, name: &str) -> ConfigError {
     ConfigError::Semantic {
         path: path.display().to_string(),
         message: format!("no responder named `{name}` (warroom token list shows them)"),
