@@ -804,6 +804,20 @@ async fn alertmanager_declares_once_appends_and_never_resolves() {
     assert_eq!(playbook, "llm_provider_outage");
     let entry = state.entry(*seq).expect("the alert is on the timeline");
     assert!(entry.text.contains("llm_provider_outage"), "{}", entry.text);
+    // The alert's startsAt is proposed as the impact start and the detection time.
+    let started = "2025-05-01T10:00:00Z"
+        .parse::<chrono::DateTime<chrono::Utc>>()
+        .unwrap();
+    for which in [
+        warroom::incident::times::TimeKind::ImpactStart,
+        warroom::incident::times::TimeKind::Detected,
+    ] {
+        let set = state
+            .times
+            .get(&which)
+            .unwrap_or_else(|| panic!("{which} is set"));
+        assert_eq!(set.at, started, "{which}");
+    }
 
     let (status, again) = room.alert(Some(CAROL), &firing).await;
     assert_eq!((status, &again["incident"]), (200, &json!(incident)));

@@ -178,7 +178,19 @@ async fn accept(
         title,
         // A retried delivery carries the same body, so the same command ids.
         delivery: intake::delivery_hash(&body),
+        started_at: earliest_start(&payload),
     })
+}
+
+/// The earliest `startsAt` of the firing alerts, if any parses.
+fn earliest_start(payload: &Payload) -> Option<chrono::DateTime<chrono::Utc>> {
+    payload
+        .alerts
+        .iter()
+        .filter(|a| a.status != "resolved")
+        .filter_map(|a| chrono::DateTime::parse_from_rfc3339(&a.starts_at).ok())
+        .map(|at| at.with_timezone(&chrono::Utc))
+        .min()
 }
 
 #[cfg(test)]

@@ -146,6 +146,7 @@ fn read(
         title,
         summary,
         delivery,
+        started_at: None,
     })
 }
 

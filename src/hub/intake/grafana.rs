@@ -133,5 +133,6 @@ fn read(
         title,
         summary,
         delivery: String::new(),
+        started_at: None,
     })
 }

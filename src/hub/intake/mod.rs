@@ -19,6 +19,7 @@ use super::limits::{PerToken, RateLimited};
 use super::{HubState, Unavailable};
 use crate::engine::Submission;
 use crate::hub::config::{IntakeConfig, PagerDutyConfig};
+use crate::incident::times::TimeKind;
 use crate::incident::{Actor, Command, Severity};
 use axum::Json;
 use axum::body::{Body, Bytes};
@@ -222,6 +223,10 @@ pub struct Delivery {
     pub suggested_playbook: Option<String>,
     /// [`delivery_hash`] of the source's delivery id (or of the body).
     pub delivery: String,
+    /// When the source says the problem began (Alertmanager's earliest `startsAt`): an
+    /// incident it declares gets it as its impact start and detection time, which
+    /// people can correct.
+    pub started_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 /// What was done with a delivery.
@@ -246,6 +251,7 @@ pub async fn deliver(hub: &HubState, delivery: Delivery) -> Result<Accepted, Ref
         summary,
         suggested_playbook,
         delivery,
+        started_at,
     } = delivery;
     let registry = &hub.registry;
     let serialized = registry.alert_lock.lock().await;
@@ -315,6 +321,7 @@ pub async fn deliver(hub: &HubState, delivery: Delivery) -> Result<Accepted, Ref
                         }
                     };
                     registry.link_alert_group(&key, &id);
+                    propose_times(registry, &actor, &id, &id_prefix, &delivery, started_at).await;
                     (key, id)
                 }
             }
@@ -340,6 +347,36 @@ pub async fn deliver(hub: &HubState, delivery: Delivery) -> Result<Accepted, Ref
             Ok(Accepted { incident, action })
         }
         reply => Err(refused(reply, &incident)),
+    }
+}
+
+/// Sets a new incident's impact start and detection time to when the source says the
+/// problem began, if it says and that is not in the future. Best effort: the alert is
+/// recorded either way, and people can set the times again (`warroom times`).
+async fn propose_times(
+    registry: &super::registry::Registry,
+    actor: &Actor,
+    incident: &str,
+    id_prefix: &str,
+    delivery: &str,
+    started_at: Option<chrono::DateTime<chrono::Utc>>,
+) {
+    let Some(at) = started_at.filter(|at| *at <= chrono::Utc::now()) else {
+        return;
+    };
+    for which in [TimeKind::ImpactStart, TimeKind::Detected] {
+        let set = Submission {
+            actor: actor.clone(),
+            command: Command::SetTime { which, time: at },
+            command_id: Some(format!("{id_prefix}-{which}:{delivery}")),
+        };
+        let reply = registry.submit(incident, set).await;
+        if !matches!(
+            reply,
+            CommandReply::Applied { .. } | CommandReply::Duplicate { .. }
+        ) {
+            tracing::warn!(%incident, %which, "the alert's start was not set as the incident's time");
+        }
     }
 }
 

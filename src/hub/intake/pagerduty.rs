@@ -198,6 +198,7 @@ fn read(webhook: Webhook, runbooks: &Runbooks) -> Result<Option<Delivery>, Refus
             summary: format!("PagerDuty note on {id}{by}: {}", note.content),
             suggested_playbook: None,
             delivery,
+            started_at: None,
         }));
     }
     let incident: Incident = serde_json::from_value(event.data)
@@ -251,6 +252,7 @@ fn read(webhook: Webhook, runbooks: &Runbooks) -> Result<Option<Delivery>, Refus
         title,
         summary,
         delivery,
+        started_at: None,
     }))
 }
 
