@@ -642,3 +642,23 @@ fn the_header_shows_the_response_metrics_once_resolved() {
         narrow.lines().take(5).collect::<Vec<_>>().join("\n")
     );
 }
+
+/// An idle console redraws when what its clocks show changes: once a minute when no
+/// duration on screen is under a minute (an SSH door full of idle consoles stays idle).
+#[test]
+fn an_idle_console_redraws_once_a_minute_not_every_second() {
+    let mut app = app("commander", &[Role::Commander]);
+    screen(&mut app, 160, 48);
+    let mut redraws = 0;
+    // Two minutes of one-second ticks, from a moment no clock of the demo is near.
+    let from = now() + chrono::Duration::seconds(20);
+    app.dirty = false;
+    for second in 0..120 {
+        app.update(Msg::Tick(from + chrono::Duration::seconds(second)));
+        if std::mem::take(&mut app.dirty) {
+            redraws += 1;
+        }
+    }
+    assert!(redraws <= 3, "{redraws} redraws in two idle minutes");
+    assert!(redraws >= 2, "each new minute redraws ({redraws})");
+}

@@ -235,11 +235,16 @@ impl App {
     }
 
     pub fn update(&mut self, msg: Msg) -> Vec<Effect> {
-        self.dirty = true;
+        // A redraw already owed (by an earlier message of the same batch) stays owed.
+        let owed = std::mem::replace(&mut self.dirty, true);
         match msg {
             Msg::Tick(now) => {
-                // Only a change of the displayed second needs a redraw.
-                self.dirty = now.timestamp() != self.now.timestamp();
+                // Only a change of what the clocks display needs a redraw: durations
+                // show seconds only under a minute, so an idle console (an SSH one
+                // too) draws once a minute, not once a second.
+                self.dirty = owed
+                    || self.shows_seconds(now)
+                    || now.timestamp() / 60 != self.now.timestamp() / 60;
                 self.now = now;
                 Vec::new()
             }
@@ -579,5 +584,16 @@ impl App {
             Modal::Palette(palette) => self.on_palette_key(palette, key, escape),
             Modal::Guard(guard) => self.on_guard_key(guard, key, escape),
         }
+    }
+
+    /// Whether anything on screen counts seconds at `now`: a duration under a minute
+    /// (the incident's age, a clock just due or just overdue).
+    fn shows_seconds(&self, now: chrono::DateTime<chrono::Utc>) -> bool {
+        let minute = chrono::Duration::minutes(1);
+        let near = |at: chrono::DateTime<chrono::Utc>| (at - now).abs() < minute * 2;
+        self.state.declared_at.is_some_and(near)
+            || crate::incident::clocks::compute(&self.state, &self.runbooks, now)
+                .iter()
+                .any(|clock| near(clock.due))
     }
 }
