@@ -187,3 +187,187 @@ fn sections_are_written_shown_exported_and_refused_clearly() {
         "{out}"
     );
 }
+
+/// Follow-ups (issue 11, item 3 without the tracker): added with one owner and a due
+/// date, refused in the past or from a missing entry; marked done or won't do; listed
+/// across incidents with filters and as JSON; and they are the post-mortem's
+/// remediations.
+#[test]
+fn followups_are_owned_dated_listed_across_incidents_and_are_the_remediations() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path();
+    let first = ok(data, &["declare", "--title", "Checkout 502s"])
+        .trim()
+        .to_string();
+    let second = ok(data, &["declare", "--title", "Token spend runaway"])
+        .trim()
+        .to_string();
+    let future = (chrono::Utc::now().date_naive() + chrono::Duration::days(14)).to_string();
+    let soon = (chrono::Utc::now().date_naive() + chrono::Duration::days(2)).to_string();
+    ok(
+        data,
+        &[
+            "followup",
+            "add",
+            &first,
+            "Add a canary for the new route",
+            "--owner",
+            "bob",
+            "--due",
+            &future,
+            "--priority",
+            "P1",
+            "--from-entry",
+            "1",
+        ],
+    );
+    ok(
+        data,
+        &[
+            "followup",
+            "add",
+            &first,
+            "Lower the 5xx alert threshold",
+            "--owner",
+            "carol",
+            "--due",
+            &soon,
+        ],
+    );
+    ok(
+        data,
+        &[
+            "followup",
+            "add",
+            &second,
+            "Cap token spend per tenant",
+            "--owner",
+            "bob",
+            "--due",
+            &soon,
+            "--priority",
+            "P3",
+        ],
+    );
+    ok(data, &["followup", "done", &first, "2"]);
+
+    let (code, _, err) = warroom(
+        data,
+        "alice",
+        "commander",
+        &[
+            "followup",
+            "add",
+            &first,
+            "x",
+            "--owner",
+            "bob",
+            "--due",
+            "2020-01-01",
+        ],
+    );
+    assert_eq!(code, Some(1), "{err}");
+    assert!(
+        err.contains("in the past") && err.lines().count() == 1,
+        "{err}"
+    );
+    let (code, _, err) = warroom(
+        data,
+        "alice",
+        "commander",
+        &[
+            "followup",
+            "add",
+            &first,
+            "x",
+            "--owner",
+            "bob",
+            "--due",
+            "next week",
+        ],
+    );
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("YYYY-MM-DD"), "{err}");
+    let (code, _, err) = warroom(
+        data,
+        "alice",
+        "commander",
+        &[
+            "followup",
+            "add",
+            &first,
+            "x",
+            "--owner",
+            "bob",
+            "--due",
+            &future,
+            "--from-entry",
+            "999",
+        ],
+    );
+    assert_eq!(code, Some(1), "{err}");
+    assert!(err.contains("no timeline entry #999"), "{err}");
+    let (code, _, err) = warroom(
+        data,
+        "alice",
+        "commander",
+        &["followup", "done", &first, "2"],
+    );
+    assert_eq!(code, Some(1), "{err}");
+    assert!(err.contains("already done"), "{err}");
+
+    let reader = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_warroom"))
+            .args(args)
+            .args(["--data", data.to_str().unwrap()])
+            .env_remove("WARROOM_HUB")
+            .env_remove("WARROOM_CATALOG")
+            .env("XDG_CONFIG_HOME", data.join("config"))
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let all = reader(&["followups"]);
+    assert_eq!(all.lines().count(), 3, "{all}");
+    let open_bob = reader(&["followups", "--open", "--owner", "bob"]);
+    assert_eq!(open_bob.lines().count(), 2, "{open_bob}");
+    assert!(
+        open_bob.lines().next().unwrap().contains("Cap token spend"),
+        "soonest due first: {open_bob}"
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&reader(&["followups", "--json", "--open"])).unwrap();
+    let items = json.as_array().unwrap();
+    assert_eq!(items.len(), 2);
+    assert_eq!(items[1]["incident"], first.as_str());
+    assert_eq!(items[1]["number"], 1);
+    assert_eq!(items[1]["priority"], "P1");
+    assert_eq!(
+        items[1]["from"],
+        serde_json::json!({"kind": "entry", "id": 1})
+    );
+    assert_eq!(items[1]["overdue"], false);
+    assert_eq!(
+        reader(&["followups", "--overdue"]).trim(),
+        "no follow-ups match"
+    );
+
+    let md = reader(&["export", &first, "--format", "md"]);
+    assert!(
+        md.contains(&format!(
+            "- [ ] Add a canary for the new route — bob — {future} (P1)"
+        )),
+        "{md}"
+    );
+    assert!(
+        md.contains(&format!(
+            "- [x] Lower the 5xx alert threshold — carol — {soon} (P2)"
+        )),
+        "{md}"
+    );
+}

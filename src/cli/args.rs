@@ -135,6 +135,62 @@ pub enum BenchWhat {
     },
 }
 
+/// `warroom followup …`: one incident's follow-ups.
+#[derive(Debug, Subcommand)]
+pub enum FollowupAction {
+    /// Add a follow-up with one owner and a due date (YYYY-MM-DD, not in the past).
+    Add {
+        incident: String,
+        text: String,
+        #[arg(long)]
+        owner: String,
+        #[arg(long, value_name = "YYYY-MM-DD")]
+        due: String,
+        #[arg(long, value_name = "P1|P2|P3|P4", default_value = "P2")]
+        priority: String,
+        /// The timeline entry (its #seq) it comes from.
+        #[arg(long, value_name = "SEQ", conflicts_with = "from_item")]
+        from_entry: Option<u64>,
+        /// The checklist item (its id) it comes from.
+        #[arg(long, value_name = "ITEM")]
+        from_item: Option<String>,
+        #[command(flatten)]
+        client: ClientOptions,
+    },
+    /// Mark follow-up N done.
+    Done {
+        incident: String,
+        number: u32,
+        #[command(flatten)]
+        client: ClientOptions,
+    },
+    /// Mark follow-up N as won't do.
+    Wont {
+        incident: String,
+        number: u32,
+        #[command(flatten)]
+        client: ClientOptions,
+    },
+    /// Open follow-up N again.
+    Reopen {
+        incident: String,
+        number: u32,
+        #[command(flatten)]
+        client: ClientOptions,
+    },
+}
+
+impl FollowupAction {
+    pub fn client(&self) -> &ClientOptions {
+        match self {
+            FollowupAction::Add { client, .. }
+            | FollowupAction::Done { client, .. }
+            | FollowupAction::Wont { client, .. }
+            | FollowupAction::Reopen { client, .. } => client,
+        }
+    }
+}
+
 #[derive(Debug, Subcommand)]
 pub enum ResponderAction {
     /// Let a responder in through the SSH door with a public key (an OpenSSH `.pub`
@@ -401,6 +457,24 @@ pub enum CliCommand {
         set: Vec<String>,
         #[command(flatten)]
         client: ClientOptions,
+    },
+    /// Add a follow-up, or mark one done, won't do or open again.
+    Followup {
+        #[command(subcommand)]
+        action: FollowupAction,
+    },
+    /// Follow-ups across every incident (open ones with --open, one owner's, overdue).
+    Followups {
+        #[arg(long)]
+        open: bool,
+        #[arg(long)]
+        owner: Option<String>,
+        #[arg(long)]
+        overdue: bool,
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        client: ReaderOptions,
     },
     /// Mark a clock (e.g. a regulatory notification) as met.
     Met {

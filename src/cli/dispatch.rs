@@ -299,6 +299,21 @@ pub fn dispatch(
             };
             super::times::run(backend, out, incident, &given, now)?
         }
+        CliCommand::Followup { action } => super::followup::act(backend, out, action)?,
+        CliCommand::Followups {
+            open,
+            owner,
+            overdue,
+            json,
+            ..
+        } => {
+            let filter = super::followup::Filter {
+                open: *open,
+                owner: owner.as_deref(),
+                overdue: *overdue,
+            };
+            super::followup::across(backend, out, &filter, *json, now)?
+        }
         CliCommand::Postmortem { incident, set, .. } => {
             super::postmortem::run(backend, out, incident, set)?
         }

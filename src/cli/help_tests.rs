@@ -63,10 +63,9 @@ fn expected(path: &str) -> &'static [&'static str] {
     match path {
         "declare" | "note" | "correct" | "tick" | "untick" | "item" | "playbook" | "severity"
         | "status" | "assign" | "blast" | "blast-rename" | "blast-remove" | "service" | "flag"
-        | "met" | "times" | "postmortem" | "act" | "approve" | "deny" | "publish" | "retry" => {
-            WRITER
-        }
-        "render" | "actions" | "runs" | "list" | "export" => READER,
+        | "met" | "times" | "postmortem" | "followup add" | "followup done" | "followup wont"
+        | "followup reopen" | "act" | "approve" | "deny" | "publish" | "retry" => WRITER,
+        "render" | "actions" | "runs" | "list" | "export" | "followups" => READER,
         "" | "console" => CONSOLE,
         "join" => &["catalog", "token", "ca", "fingerprint", "layout", "theme"],
         "demo" => &["catalog", "layout", "theme"],
@@ -79,7 +78,8 @@ fn expected(path: &str) -> &'static [&'static str] {
         "token list" => &["data"],
         "roles" | "verify" | "check" | "token" | "token revoke" | "token rotate" | "tls"
         | "responder" | "responder add-key" | "tls self-signed" | "bench" | "bench hub"
-        | "bench console" | "bench store" | "bench peak" | "bench join-probe" | "help" => &[],
+        | "bench console" | "bench store" | "bench peak" | "bench join-probe" | "followup"
+        | "help" => &[],
         other => panic!("`warroom {other}` is new: say which shared options it takes here"),
     }
 }

@@ -6,6 +6,7 @@ pub mod backend;
 mod console;
 pub(crate) mod dispatch;
 pub mod effects;
+mod followup;
 #[cfg(test)]
 mod help_tests;
 pub mod list_filter;

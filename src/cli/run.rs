@@ -139,7 +139,9 @@ pub(crate) fn route(command: &CliCommand) -> Option<Route<'_>> {
         | C::Actions { client, .. }
         | C::Runs { client, .. }
         | C::List { client, .. }
-        | C::Export { client, .. } => Some(client.route()),
+        | C::Export { client, .. }
+        | C::Followups { client, .. } => Some(client.route()),
+        C::Followup { action } => Some(action.client().route()),
         C::Playbooks { .. }
         | C::Templates { .. }
         | C::Roles

@@ -212,6 +212,31 @@ impl State {
                 };
                 self.times.insert(*which, marked);
             }
+            EventKind::FollowupAdded {
+                number,
+                text,
+                owner,
+                due,
+                priority,
+                from,
+            } => {
+                self.followups.push(super::followup::Followup {
+                    number: *number,
+                    text: text.clone(),
+                    owner: owner.clone(),
+                    due: *due,
+                    priority: *priority,
+                    state: super::followup::FollowupState::Open,
+                    from: from.clone(),
+                    by: event.actor.clone(),
+                    at,
+                });
+            }
+            EventKind::FollowupStateSet { number, state } => {
+                if let Some(found) = self.followups.iter_mut().find(|f| f.number == *number) {
+                    found.state = *state;
+                }
+            }
             EventKind::PostmortemWritten { section, text } => {
                 if text.trim().is_empty() {
                     self.postmortem.remove(section);

@@ -145,6 +145,21 @@ pub enum Command {
         section: String,
         text: String,
     },
+    /// Adds a follow-up with one owner and a due date (not in the past).
+    AddFollowup {
+        text: String,
+        owner: String,
+        due: chrono::NaiveDate,
+        #[serde(default)]
+        priority: super::followup::Priority,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        from: Option<super::followup::Origin>,
+    },
+    /// Marks follow-up `number` open, done or won't do.
+    SetFollowupState {
+        number: u32,
+        state: super::followup::FollowupState,
+    },
     /// Marks a clock (e.g. a regulatory notification) as done.
     CompleteClock {
         clock: String,
@@ -252,6 +267,8 @@ impl Command {
             Command::CompleteClock { .. } => "complete_clock",
             Command::SetTime { .. } => "set_time",
             Command::WritePostmortem { .. } => "write_postmortem",
+            Command::AddFollowup { .. } => "add_followup",
+            Command::SetFollowupState { .. } => "set_followup_state",
             Command::SaveDraft { .. } => "save_draft",
             Command::Publish { .. } => "publish",
             Command::RecordAlert { .. } => "record_alert",

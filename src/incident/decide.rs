@@ -218,6 +218,8 @@ fn decide_on_existing(
         | Command::SetFlag { .. }
         | Command::SetTime { .. }
         | Command::WritePostmortem { .. }
+        | Command::AddFollowup { .. }
+        | Command::SetFollowupState { .. }
         | Command::CompleteClock { .. } => Err(Rejection::invalid("handled elsewhere")),
         Command::Acknowledge => {
             require(state, actor, Permission::Write)?;

@@ -217,6 +217,63 @@ fn decide_here(
                 }),
             }
         }
+        Command::AddFollowup {
+            text,
+            owner,
+            due,
+            priority,
+            from,
+        } => {
+            require(state, actor, Permission::Write)?;
+            check_text("the follow-up", text, NOTE_MAX_CHARS)?;
+            check_name("the owner", owner)?;
+            let owner = owner.trim().to_string();
+            if *due < now.date_naive() {
+                return Err(Rejection::invalid(format!(
+                    "the due date {due} is in the past (today is {})",
+                    now.date_naive()
+                )));
+            }
+            match from {
+                Some(super::followup::Origin::Entry(seq)) if state.entry(*seq).is_none() => {
+                    return Err(Rejection::not_found(format!("no timeline entry #{seq}")));
+                }
+                Some(super::followup::Origin::Item(id)) if state.item_index(id).is_none() => {
+                    return Err(Rejection::not_found(format!("no checklist item `{id}`")));
+                }
+                _ => {}
+            }
+            let number = u32::try_from(state.followups.len() + 1).unwrap_or(u32::MAX);
+            one(EventKind::FollowupAdded {
+                number,
+                text: text.trim().to_string(),
+                owner,
+                due: *due,
+                priority: *priority,
+                from: from.clone(),
+            })
+        }
+        Command::SetFollowupState {
+            number,
+            state: wanted,
+        } => {
+            require(state, actor, Permission::Write)?;
+            let found = state
+                .followups
+                .iter()
+                .find(|f| f.number == *number)
+                .ok_or_else(|| Rejection::not_found(format!("no follow-up #{number}")))?;
+            if found.state == *wanted {
+                return Err(Rejection::unchanged(format!(
+                    "follow-up #{number} is already {}",
+                    wanted.label()
+                )));
+            }
+            one(EventKind::FollowupStateSet {
+                number: *number,
+                state: *wanted,
+            })
+        }
         Command::WritePostmortem { section, text } => {
             require(state, actor, Permission::WritePostmortem)?;
             if super::postmortem::title(section).is_none() {

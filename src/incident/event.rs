@@ -145,6 +145,19 @@ pub enum EventKind {
         #[serde(default)]
         note: String,
     },
+    FollowupAdded {
+        number: u32,
+        text: String,
+        owner: String,
+        due: chrono::NaiveDate,
+        priority: super::followup::Priority,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        from: Option<super::followup::Origin>,
+    },
+    FollowupStateSet {
+        number: u32,
+        state: super::followup::FollowupState,
+    },
     PostmortemWritten {
         section: String,
         text: String,
@@ -251,6 +264,8 @@ impl EventKind {
             EventKind::ClockCompleted { .. } => "clock_completed",
             EventKind::TimeSet { .. } => "time_set",
             EventKind::PostmortemWritten { .. } => "postmortem_written",
+            EventKind::FollowupAdded { .. } => "followup_added",
+            EventKind::FollowupStateSet { .. } => "followup_state_set",
             EventKind::DraftSaved { .. } => "draft_saved",
             EventKind::CommsPublished { .. } => "comms_published",
             EventKind::AlertReceived { .. } => "alert_received",

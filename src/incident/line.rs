@@ -141,6 +141,24 @@ impl State {
                     at.format("%Y-%m-%d %H:%M UTC")
                 ))
             }
+            EventKind::FollowupAdded {
+                number,
+                text,
+                owner,
+                due,
+                priority,
+                ..
+            } => system(format!(
+                "Follow-up #{number} for {owner}, due {due} ({priority}): {text}"
+            )),
+            EventKind::FollowupStateSet { number, state } => {
+                let text = self
+                    .followups
+                    .iter()
+                    .find(|f| f.number == *number)
+                    .map_or("", |f| f.text.as_str());
+                system(format!("Follow-up #{number} {}: {text}", state.label()))
+            }
             EventKind::PostmortemWritten { section, text } => {
                 let title = super::postmortem::title(section).unwrap_or(section.as_str());
                 if text.trim().is_empty() {

@@ -13,6 +13,7 @@ mod decide_checklist;
 pub mod decide_effects;
 pub mod event;
 pub mod export;
+pub mod followup;
 pub mod limits;
 mod line;
 pub mod loose_ends;

@@ -172,6 +172,19 @@ fn built_in_as(
     now: DateTime<Utc>,
 ) -> Option<String> {
     let typed = |text: &str| markup.text(text);
+    // The remediations are the follow-ups (with whatever people wrote under them).
+    if name == "remediations" && !state.followups.is_empty() {
+        let mut lines: Vec<String> = state
+            .followups
+            .iter()
+            .map(|f| f.as_remediation(typed))
+            .collect();
+        if let Some(section) = state.postmortem.get(name) {
+            lines.push(String::new());
+            lines.push(typed(&section.text));
+        }
+        return Some(lines.join("\n"));
+    }
     // A post-mortem section people wrote (in the console or with `warroom postmortem`).
     if let Some(section) = state.postmortem.get(name) {
         return Some(typed(&section.text));

@@ -326,6 +326,9 @@ pub struct State {
     /// The impact and response times people set, with who set each.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub times: BTreeMap<super::times::TimeKind, super::times::MarkedTime>,
+    /// Follow-ups, in the order they were added (numbered from 1).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub followups: Vec<super::followup::Followup>,
     /// The post-mortem's sections as written (section id → text, who, when).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub postmortem: BTreeMap<String, super::postmortem::Section>,
