@@ -5,30 +5,13 @@
 //! written yet, never a ⟨placeholder⟩ for them.
 
 use std::path::Path;
-use std::process::Command;
+
+mod cli_support;
+
+use cli_support::{read, warroom_in};
 
 fn warroom(data: &Path, who: &str, role: &str, args: &[&str]) -> (Option<i32>, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_warroom"))
-        .args(args)
-        .args([
-            "--data",
-            data.to_str().unwrap(),
-            "--as",
-            who,
-            "--role",
-            role,
-        ])
-        .env_remove("WARROOM_HUB")
-        .env_remove("WARROOM_TOKEN")
-        .env_remove("WARROOM_CATALOG")
-        .env("XDG_CONFIG_HOME", data.join("config"))
-        .output()
-        .unwrap();
-    (
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    warroom_in(data, Some((who, role)), args)
 }
 
 fn ok(data: &Path, args: &[&str]) -> String {
@@ -137,26 +120,7 @@ fn sections_are_written_shown_exported_and_refused_clearly() {
     assert_eq!(code, Some(1), "{err}");
     assert!(err.contains("over 16000 characters"), "{err}");
 
-    let out = Command::new(env!("CARGO_BIN_EXE_warroom"))
-        .args([
-            "export",
-            &id,
-            "--format",
-            "md",
-            "--data",
-            data.to_str().unwrap(),
-        ])
-        .env_remove("WARROOM_HUB")
-        .env_remove("WARROOM_CATALOG")
-        .env("XDG_CONFIG_HOME", data.join("config"))
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let md = String::from_utf8(out.stdout).unwrap();
+    let md = read(data, &["export", &id, "--format", "md"]);
     assert!(
         md.contains("The checkout API returned 502s for 40 minutes after a deploy."),
         "{md}"
@@ -316,22 +280,7 @@ fn followups_are_owned_dated_listed_across_incidents_and_are_the_remediations() 
     assert_eq!(code, Some(1), "{err}");
     assert!(err.contains("already done"), "{err}");
 
-    let reader = |args: &[&str]| {
-        let out = Command::new(env!("CARGO_BIN_EXE_warroom"))
-            .args(args)
-            .args(["--data", data.to_str().unwrap()])
-            .env_remove("WARROOM_HUB")
-            .env_remove("WARROOM_CATALOG")
-            .env("XDG_CONFIG_HOME", data.join("config"))
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).unwrap()
-    };
+    let reader = |args: &[&str]| read(data, args);
     let all = reader(&["followups"]);
     assert_eq!(all.lines().count(), 3, "{all}");
     let open_bob = reader(&["followups", "--open", "--owner", "bob"]);

@@ -171,28 +171,10 @@ fn times_in_the_future_or_before_the_impact_are_refused() {
     assert_eq!(r.code, RejectCode::Forbidden);
 }
 
+mod cli_support;
+
 fn warroom(data: &std::path::Path, args: &[&str]) -> (Option<i32>, String, String) {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_warroom"))
-        .args(args)
-        .args([
-            "--data",
-            data.to_str().unwrap(),
-            "--as",
-            "alice",
-            "--role",
-            "commander",
-        ])
-        .env_remove("WARROOM_HUB")
-        .env_remove("WARROOM_TOKEN")
-        .env_remove("WARROOM_CATALOG")
-        .env("XDG_CONFIG_HOME", data.join("config"))
-        .output()
-        .unwrap();
-    (
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    cli_support::warroom_in(data, Some(("alice", "commander")), args)
 }
 
 #[test]
@@ -220,8 +202,7 @@ fn the_times_command_sets_shows_and_refuses_with_one_line() {
         "{out}"
     );
     assert!(out.contains("Time to detect 5m 00s"), "{out}");
-    let (code, out, _) = warroom(data, &["status", &id]);
-    assert_eq!(code, Some(0));
+    let out = cli_support::read(data, &["status", &id]);
     assert!(
         out.contains("Time to detect 5m 00s"),
         "status shows them: {out}"
