@@ -320,3 +320,87 @@ fn followups_are_owned_dated_listed_across_incidents_and_are_the_remediations() 
         "{md}"
     );
 }
+
+/// The Markdown export (issue 11, item 4 in part): one timeline (in the ticket), each
+/// published update as its first line with where the full text is; `--part` picks the
+/// ticket, the post-mortem or the timeline; `--strict` refuses while a section is
+/// unwritten, naming them, and writes nothing.
+#[test]
+fn exports_have_one_timeline_parts_and_a_strict_mode() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path();
+    let id = ok(data, &["declare", "--title", "Checkout 502s"])
+        .trim()
+        .to_string();
+    ok(data, &["note", &id, "rolled back the canary"]);
+    ok(
+        data,
+        &[
+            "publish",
+            &id,
+            "--template",
+            "internal_initial",
+            "--set",
+            "impact=Checkout failing for some tenants",
+            "--set",
+            "bridge=#inc-checkout",
+        ],
+    );
+    let md = read(data, &["export", &id, "--format", "md"]);
+    assert_eq!(
+        md.matches("rolled back the canary").count(),
+        1,
+        "one timeline:\n{md}"
+    );
+    assert!(md.contains("The timeline is in the ticket above."), "{md}");
+    let update = md
+        .lines()
+        .find(|l| l.contains("Published “"))
+        .expect("the update is on the timeline");
+    assert!(update.contains("(the full text: update #"), "{update}");
+
+    let ticket = read(data, &["export", &id, "--format", "md", "--part", "ticket"]);
+    assert!(
+        ticket.contains("rolled back the canary") && !ticket.contains("Post-mortem"),
+        "{ticket}"
+    );
+    let postmortem = read(
+        data,
+        &["export", &id, "--format", "md", "--part", "postmortem"],
+    );
+    assert!(postmortem.contains("# Post-mortem") && postmortem.contains("rolled back the canary"));
+    let timeline = read(
+        data,
+        &["export", &id, "--format", "md", "--part", "timeline"],
+    );
+    assert!(
+        timeline.starts_with(&format!("# Timeline: Checkout 502s ({id})")),
+        "{timeline}"
+    );
+
+    let out = data.join("strict.md");
+    let (code, _, err) = cli_support::warroom_in(
+        data,
+        None,
+        &[
+            "export",
+            &id,
+            "--format",
+            "md",
+            "--strict",
+            "-o",
+            out.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(code, Some(1), "{err}");
+    assert!(
+        err.contains("not finished: summary, impact, detection"),
+        "{err}"
+    );
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(!out.exists(), "nothing written");
+    let (code, _, err) =
+        cli_support::warroom_in(data, None, &["export", &id, "--part", "appendix"]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("ticket, postmortem, timeline or all"), "{err}");
+}

@@ -604,6 +604,17 @@ pub enum CliCommand {
         incident: String,
         #[arg(long, default_value = "md")]
         format: String,
+        /// With md: the ticket, the post-mortem, the timeline alone, or all (the timeline
+        /// once, in the ticket).
+        #[arg(
+            long,
+            value_name = "ticket|postmortem|timeline|all",
+            default_value = "all"
+        )]
+        part: String,
+        /// Fail, writing nothing, while a post-mortem section is unwritten (and say which).
+        #[arg(long)]
+        strict: bool,
         /// Write to a file instead of standard output.
         #[arg(long, short)]
         output: Option<PathBuf>,

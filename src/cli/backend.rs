@@ -34,7 +34,7 @@ where
 /// An incident as loaded: its state, its events and the log head they were read at.
 pub type Loaded = (State, Vec<Event>, Option<LogHead>);
 
-use crate::incident::export::{ExportFormat, export};
+use crate::incident::export::{ExportFormat, Part, export_part};
 
 pub trait Backend {
     fn runbooks(&self) -> &Runbooks;
@@ -56,11 +56,13 @@ pub trait Backend {
         &mut self,
         incident: &str,
         format: ExportFormat,
+        part: Part,
         now: chrono::DateTime<chrono::Utc>,
         out: &mut dyn std::io::Write,
     ) -> Result<(), CliError> {
         let (state, events, head) = self.load_with_head(incident)?;
-        let text = export(&state, &events, head.as_ref(), self.runbooks(), format, now)
+        let runbooks = self.runbooks();
+        let text = export_part(&state, &events, head.as_ref(), runbooks, format, part, now)
             .map_err(|e| CliError::Failed(e.to_string()))?;
         out.write_all(text.as_bytes())
             .map_err(|e| CliError::Failed(format!("cannot write the export: {e}")))
@@ -138,11 +140,12 @@ impl Backend for LocalBackend {
         &mut self,
         incident: &str,
         format: ExportFormat,
+        part: Part,
         now: chrono::DateTime<chrono::Utc>,
         out: &mut dyn std::io::Write,
     ) -> Result<(), CliError> {
         let opened = self.open(incident)?;
-        crate::engine::export::export_to(&opened, &self.runbooks, format, now, out)
+        crate::engine::export::export_to(&opened, &self.runbooks, format, part, now, out)
             .map_err(|e| CliError::Failed(e.to_string()))
     }
 

@@ -391,10 +391,23 @@ pub fn dispatch(
         CliCommand::Export {
             incident,
             format,
+            part,
+            strict,
             output,
             ..
         } => {
             let format: ExportFormat = parse(format)?;
+            let part: crate::incident::export::Part = parse(part)?;
+            if *strict {
+                let unwritten =
+                    crate::incident::postmortem::unwritten(&backend.load_state(incident)?);
+                if !unwritten.is_empty() {
+                    return Err(CliError::Failed(format!(
+                        "the post-mortem of {incident} is not finished: {} unwritten (warroom postmortem {incident} --set SECTION=…)",
+                        unwritten.join(", ")
+                    )));
+                }
+            }
             match output {
                 // The export holds the incident's details: owner-only, like its log.
                 Some(path) => {
@@ -409,9 +422,9 @@ pub fn dispatch(
                         .map_err(cannot)?;
                     crate::store::private::restrict(&file).map_err(cannot)?;
                     let mut file = std::io::BufWriter::new(file);
-                    backend.export_to(incident, format, now, &mut file)?;
+                    backend.export_to(incident, format, part, now, &mut file)?;
                 }
-                None => backend.export_to(incident, format, now, out)?,
+                None => backend.export_to(incident, format, part, now, out)?,
             }
         }
         CliCommand::Actions { .. }

@@ -8,7 +8,7 @@ use std::io::Write;
 use chrono::{DateTime, Utc};
 
 use super::Incident;
-use crate::incident::export::{ExportError, ExportFormat, csv_row, csv_writer, export};
+use crate::incident::export::{ExportError, ExportFormat, Part, csv_row, csv_writer, export_part};
 use crate::incident::safe_text::escape_json;
 use crate::incident::{Event, Runbooks, clocks, times::Metrics};
 use crate::store::{MAX_RANGE, StoreError};
@@ -32,6 +32,7 @@ pub fn export_to(
     incident: &Incident,
     runbooks: &Runbooks,
     format: ExportFormat,
+    part: Part,
     now: DateTime<Utc>,
     out: &mut dyn Write,
 ) -> Result<(), StreamError> {
@@ -39,14 +40,8 @@ pub fn export_to(
         ExportFormat::Markdown => {
             let events = incident.all_events()?;
             let head = incident.head();
-            let text = export(
-                incident.state(),
-                &events,
-                Some(&head),
-                runbooks,
-                format,
-                now,
-            )?;
+            let state = incident.state();
+            let text = export_part(state, &events, Some(&head), runbooks, format, part, now)?;
             out.write_all(text.as_bytes())?;
         }
         ExportFormat::Csv => csv(incident, out)?,

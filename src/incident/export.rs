@@ -61,6 +61,32 @@ pub enum ExportError {
 /// The templates a Markdown export renders, in order.
 pub const MARKDOWN_TEMPLATES: [&str; 2] = ["incident_ticket", "postmortem"];
 
+/// Which part of a Markdown export: the ticket and the post-mortem (with the timeline
+/// once, in the ticket), one of them, or the timeline alone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Part {
+    #[default]
+    All,
+    Ticket,
+    Postmortem,
+    Timeline,
+}
+
+impl std::str::FromStr for Part {
+    type Err = String;
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "all" => Ok(Part::All),
+            "ticket" => Ok(Part::Ticket),
+            "postmortem" | "post-mortem" => Ok(Part::Postmortem),
+            "timeline" => Ok(Part::Timeline),
+            _ => Err(format!(
+                "`{text}` is not a part: use ticket, postmortem, timeline or all"
+            )),
+        }
+    }
+}
+
 /// Exports the incident as `format`. Every format states `head`, the log head the
 /// state and events were read at (`None`: the source did not say, e.g. an older hub).
 pub fn export(
@@ -69,6 +95,19 @@ pub fn export(
     head: Option<&LogHead>,
     runbooks: &Runbooks,
     format: ExportFormat,
+    now: DateTime<Utc>,
+) -> Result<String, ExportError> {
+    export_part(state, events, head, runbooks, format, Part::All, now)
+}
+
+/// [`export`], of one `part` (Markdown only; the other formats are always whole).
+pub fn export_part(
+    state: &State,
+    events: &[Event],
+    head: Option<&LogHead>,
+    runbooks: &Runbooks,
+    format: ExportFormat,
+    part: Part,
     now: DateTime<Utc>,
 ) -> Result<String, ExportError> {
     // The state keeps only the newest entries in memory; an export is the whole
@@ -86,7 +125,7 @@ pub fn export(
     // The log keeps what people typed verbatim; what leaves here is safe to open in a
     // terminal (see `safe_text`).
     let text = match format {
-        ExportFormat::Markdown => markdown(state, head, runbooks, now)?,
+        ExportFormat::Markdown => markdown(state, head, runbooks, part, now)?,
         ExportFormat::Json => {
             return Ok(escape_json(&json(state, events, head, runbooks, now)?).into_owned());
         }
@@ -110,14 +149,33 @@ fn markdown(
     state: &State,
     head: Option<&LogHead>,
     runbooks: &Runbooks,
+    part: Part,
     now: DateTime<Utc>,
 ) -> Result<String, ExportError> {
+    let templates: &[&'static str] = match part {
+        Part::All => &MARKDOWN_TEMPLATES,
+        Part::Ticket => &["incident_ticket"],
+        Part::Postmortem => &["postmortem"],
+        Part::Timeline => {
+            let title = super::markdown::text(&state.title);
+            let lines = super::render::timeline_markdown(state);
+            let text = format!("# Timeline: {title} ({})\n\n{lines}", state.id);
+            return Ok(format!("{text}\n\n---\n\n{}\n", head_note(head)));
+        }
+    };
     let mut parts = Vec::new();
-    for id in MARKDOWN_TEMPLATES {
+    for id in templates {
         let template = runbooks
             .template(id)
             .ok_or(ExportError::MissingTemplate(id))?;
-        let fields = FieldValues::new();
+        let mut fields = FieldValues::new();
+        if part == Part::All && *id == "postmortem" {
+            // One timeline per document: the ticket above carries it.
+            fields.insert(
+                "timeline".into(),
+                "The timeline is in the ticket above.".into(),
+            );
+        }
         let rendered = render_as(Markup::Markdown, template, state, runbooks, &fields, now);
         let mut text = rendered.text.trim_end().to_string();
         // An unwritten section says so plainly (and how to write it), not ⟨name⟩.

@@ -344,13 +344,26 @@ fn open_items_summary(state: &State, now: DateTime<Utc>) -> String {
 }
 
 /// `- 04:15 UTC alice: text` per entry, multi-line texts indented.
+/// The whole timeline as Markdown list items (what a Markdown export's timeline part is).
+pub fn timeline_markdown(state: &State) -> String {
+    timeline_lines(state, Markup::Markdown, |_| true)
+}
+
 fn timeline_lines(state: &State, markup: Markup, keep: impl Fn(EntryKind) -> bool) -> String {
     let mut out = String::new();
     for entry in state.timeline.iter().filter(|e| keep(e.kind)) {
         if !out.is_empty() {
             out.push('\n');
         }
-        let text = markup.text(entry.current_text()).replace('\n', "\n  ");
+        // A published update is told in full where it was published; on the timeline
+        // its first line and where to find the rest.
+        let shown = match (entry.kind, entry.current_text().split_once('\n')) {
+            (EntryKind::Comms, Some((first, _))) => {
+                format!("{first} (the full text: update #{})", entry.seq)
+            }
+            _ => entry.current_text().to_string(),
+        };
+        let text = markup.text(&shown).replace('\n', "\n  ");
         let corrected = if entry.correction.is_some() {
             " (corrected)"
         } else {
