@@ -268,7 +268,10 @@ dir = "outbox"
         let ok = "[[channel]]\nname = \"oncall\"\nkind = \"pagerduty\"\nrouting_key = \"${PD_ROUTING_KEY}\"\n";
         let config = HubConfig::parse(ok, "w.toml").unwrap();
         assert_eq!(config.channels[0].kind, ChannelKind::PagerDuty);
-        assert_eq!(config.channels[0].url, None, "PagerDuty's own URL by default");
+        assert_eq!(
+            config.channels[0].url, None,
+            "PagerDuty's own URL by default"
+        );
         let cases = [
             ("kind = \"pagerduty\"\n", "needs `routing_key"),
             (

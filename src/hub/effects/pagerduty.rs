@@ -114,11 +114,11 @@ mod tests {
 
     #[test]
     fn the_summary_is_the_title_and_first_line_within_pagerdutys_limit() {
-        let short = event(&update("\n  Rolled back.  \nMore.", Status::Monitoring), "k");
-        assert_eq!(
-            short["payload"]["summary"],
-            "Checkout errors: Rolled back."
+        let short = event(
+            &update("\n  Rolled back.  \nMore.", Status::Monitoring),
+            "k",
         );
+        assert_eq!(short["payload"]["summary"], "Checkout errors: Rolled back.");
         let long = event(&update(&"x".repeat(5000), Status::Monitoring), "k");
         let summary = long["payload"]["summary"].as_str().unwrap();
         assert_eq!(summary.chars().count(), SUMMARY_CHARS);
