@@ -59,7 +59,9 @@ impl Seen {
 /// Paths: `/fail` 500, `/bad` 400, `/slow` answers after [`SLOW`], `/flaky` 500 until
 /// [`Receiver::heal`], `/echo` 200 with the Authorization header in the body, `/forms`
 /// 200 with the bearer token in every encoding of [`echo_forms`], `/lost` 404
-/// "Cannot POST <path and query>" (as Express answers), anything else 200 `ok`.
+/// "Cannot POST <path and query>" (as Express answers), `/mirror` 400 quoting the JSON
+/// body's `routing_key` (as an API that quotes what it refused), `/enqueue` 202 with PagerDuty's
+/// answer, anything else 200 `ok`.
 #[derive(Clone)]
 pub struct Receiver {
     pub addr: SocketAddr,
@@ -118,6 +120,16 @@ async fn answer(
             (StatusCode::OK, echo_forms(token).join("\n"))
         }
         "lost" => (StatusCode::NOT_FOUND, format!("Cannot {method} {path}")),
+        "mirror" => {
+            let sent: Value = serde_json::from_slice(&body).unwrap_or_default();
+            let key = sent["routing_key"].as_str().unwrap_or_default();
+            let errors = json!({"status": "invalid event", "errors": [format!("unknown routing_key {key}")]});
+            (StatusCode::BAD_REQUEST, errors.to_string())
+        }
+        "enqueue" => (
+            StatusCode::ACCEPTED,
+            r#"{"status":"success","message":"Event processed","dedup_key":"x"}"#.to_string(),
+        ),
         _ => (StatusCode::OK, "ok".to_string()),
     }
 }

@@ -19,6 +19,10 @@ pub enum ChannelKind {
     Webhook,
     /// Write each update as a file in a directory (for another tool to pick up).
     Outbox,
+    /// Send each update as a PagerDuty Events API v2 event (`trigger`, or `resolve`
+    /// once the incident is resolved) with the incident id as the `dedup_key`.
+    #[serde(rename = "pagerduty")]
+    PagerDuty,
 }
 
 /// One `[[channel]]`.
@@ -27,9 +31,14 @@ pub enum ChannelKind {
 pub struct ChannelConfig {
     pub name: String,
     pub kind: ChannelKind,
-    /// For slack and webhook. May hold `${NAME}` secrets, read from the hub's
+    /// For slack and webhook (required) and pagerduty (optional: PagerDuty's own
+    /// Events API v2 URL by default). May hold `${NAME}` secrets, read from the hub's
     /// environment at delivery; a URL that does is never shown or logged.
     pub url: Option<String>,
+    /// For pagerduty, and only as one `${NAME}`: the Events API v2 integration key is a
+    /// secret (anyone holding it can page the team), so it lives in the hub's
+    /// environment, never in the config file.
+    pub routing_key: Option<String>,
     /// For outbox; resolved against the config file's directory when loaded.
     pub dir: Option<PathBuf>,
     #[serde(default = "default_channel_timeout")]
@@ -56,12 +65,34 @@ pub(super) fn check_channel(channel: &ChannelConfig, duplicate: bool) -> Option<
     if channel.timeout_seconds == 0 {
         return Some("timeout_seconds must be greater than 0".into());
     }
+    if channel.kind == ChannelKind::PagerDuty {
+        return check_pagerduty(channel);
+    }
+    if channel.routing_key.is_some() {
+        return Some("only kind = \"pagerduty\" takes a `routing_key`".into());
+    }
     match (channel.kind, &channel.url, &channel.dir) {
         (ChannelKind::Outbox, None, Some(_)) => None,
         (ChannelKind::Outbox, _, _) => Some("kind = \"outbox\" needs `dir` and no `url`".into()),
         (_, Some(url), None) => check_channel_url(url),
         (_, _, _) => Some("kind = \"slack\" or \"webhook\" needs `url` and no `dir`".into()),
     }
+}
+
+fn check_pagerduty(channel: &ChannelConfig) -> Option<String> {
+    if channel.dir.is_some() {
+        return Some("kind = \"pagerduty\" takes no `dir`".into());
+    }
+    let Some(key) = &channel.routing_key else {
+        return Some("kind = \"pagerduty\" needs `routing_key = \"${NAME}\"`".into());
+    };
+    if !matches!(parse_template(key).as_slice(), [Piece::Secret(_)]) {
+        return Some(
+            "routing_key must be exactly one ${NAME}, read from the hub's environment: the key is a secret"
+                .into(),
+        );
+    }
+    channel.url.as_deref().and_then(check_channel_url)
 }
 
 fn check_channel_url(url: &str) -> Option<String> {
@@ -230,6 +261,46 @@ dir = "outbox"
             err.contains("channel `outbox`: the name is used twice"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn a_pagerduty_channel_takes_its_routing_key_from_the_environment_only() {
+        let ok = "[[channel]]\nname = \"oncall\"\nkind = \"pagerduty\"\nrouting_key = \"${PD_ROUTING_KEY}\"\n";
+        let config = HubConfig::parse(ok, "w.toml").unwrap();
+        assert_eq!(config.channels[0].kind, ChannelKind::PagerDuty);
+        assert_eq!(
+            config.channels[0].url, None,
+            "PagerDuty's own URL by default"
+        );
+        let cases = [
+            ("kind = \"pagerduty\"\n", "needs `routing_key"),
+            (
+                "kind = \"pagerduty\"\nrouting_key = \"R0123456789abcdef\"\n",
+                "exactly one ${NAME}",
+            ),
+            (
+                "kind = \"pagerduty\"\nrouting_key = \"x${PD}\"\n",
+                "exactly one ${NAME}",
+            ),
+            (
+                "kind = \"pagerduty\"\nrouting_key = \"${PD}\"\nurl = \"http://pd.example/v2\"\n",
+                "https://",
+            ),
+            (
+                "kind = \"pagerduty\"\nrouting_key = \"${PD}\"\ndir = \"o\"\n",
+                "no `dir`",
+            ),
+            (
+                "kind = \"webhook\"\nurl = \"https://a/\"\nrouting_key = \"${PD}\"\n",
+                "only kind = \"pagerduty\"",
+            ),
+        ];
+        for (body, says) in cases {
+            let text = format!("[[channel]]\nname = \"x\"\n{body}");
+            let err = HubConfig::parse(&text, "w.toml").unwrap_err().to_string();
+            assert!(err.contains(says), "{body}: {err}");
+            assert!(!err.contains("R0123456789abcdef"), "{err}");
+        }
     }
 
     fn action(id: &str, extra: &str) -> String {

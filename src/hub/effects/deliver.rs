@@ -1,12 +1,15 @@
 //! Delivering one published update to one channel: `slack` gets `{"text": …}` with the
 //! log head in Slack's message `metadata`, `webhook` gets the update with the
-//! incident's headline and the log head as JSON, `outbox` gets a file (fsync'd). Each ends in `RecordDelivery`, ok or not, whose detail never holds the
-//! URL (it may be, or contain, a secret). Deliveries are not retried automatically:
+//! incident's headline and the log head as JSON, `pagerduty` gets an Events API v2
+//! event (`pagerduty.rs`), `outbox` gets a file (fsync'd). Each ends in
+//! `RecordDelivery`, ok or not, whose detail never holds the URL (it may be, or
+//! contain, a secret) nor a routing key. Deliveries are not retried automatically:
 //! posting a status update twice is worse than a person pressing retry.
 
 use super::excerpt::{Secrets, chain, clip, excerpt, redact, seconds};
 use super::http::exchange;
 use super::jobs::{DeliveryJob, Update};
+use super::pagerduty;
 use super::{Runner, url_allowed};
 use crate::hub::actor::CommandReply;
 use crate::hub::config::{ChannelConfig, ChannelKind};
@@ -33,8 +36,9 @@ pub(super) async fn deliver(runner: &Runner, job: DeliveryJob) {
             format!("this hub has no channel `{}` any more", job.channel),
         ),
         Some(channel) => match channel.kind {
-            ChannelKind::Slack => post(runner, channel, &slack_body(&job.update)).await,
-            ChannelKind::Webhook => post(runner, channel, &job.update).await,
+            ChannelKind::Slack => post(runner, channel, &slack_body(&job.update), None).await,
+            ChannelKind::Webhook => post(runner, channel, &job.update, None).await,
+            ChannelKind::PagerDuty => page(runner, channel, &job.update).await,
             ChannelKind::Outbox => write_outbox(channel, &job.update).await,
         },
     };
@@ -94,11 +98,40 @@ fn resolve_url(template: &str) -> Result<(String, Vec<(String, String)>), String
     Ok((url, secrets))
 }
 
-async fn post(runner: &Runner, channel: &ChannelConfig, body: &impl Serialize) -> (bool, String) {
-    let (url, secrets) = match resolve_url(channel.url.as_deref().unwrap_or_default()) {
+/// A PagerDuty event for `update`, its routing key read from the hub's environment
+/// now (so rotating it needs no restart) and redacted from whatever comes back.
+async fn page(runner: &Runner, channel: &ChannelConfig, update: &Update) -> (bool, String) {
+    let template = channel.routing_key.as_deref().unwrap_or_default();
+    // The config check allows exactly one `${NAME}` here.
+    let Some(Piece::Secret(name)) = parse(template).into_iter().next() else {
+        return (false, "the channel has no routing_key".to_string());
+    };
+    let Ok(key) = std::env::var(&name) else {
+        return (false, format!("the hub has no `{name}` in its environment"));
+    };
+    let body = pagerduty::event(update, &key);
+    post(runner, channel, &body, Some((name, key))).await
+}
+
+/// POSTs `body` as JSON to the channel's URL (PagerDuty's for a pagerduty channel
+/// without one). `secret`: one more value, besides the URL's, that the detail must
+/// never show.
+async fn post(
+    runner: &Runner,
+    channel: &ChannelConfig,
+    body: &impl Serialize,
+    secret: Option<(String, String)>,
+) -> (bool, String) {
+    let template = match (&channel.url, channel.kind) {
+        (Some(url), _) => url.as_str(),
+        (None, ChannelKind::PagerDuty) => pagerduty::EVENTS_URL,
+        (None, _) => "",
+    };
+    let (url, mut secrets) = match resolve_url(template) {
         Ok(resolved) => resolved,
         Err(reason) => return (false, reason),
     };
+    secrets.extend(secret);
     let client = match &runner.client {
         Ok(client) => client,
         Err(reason) => return (false, reason.clone()),

@@ -13,6 +13,7 @@ mod excerpt;
 mod exec;
 mod http;
 mod jobs;
+mod pagerduty;
 mod redact;
 mod run;
 
