@@ -2,6 +2,7 @@
 //! the backend the commands talk to, and the plain-text views they print.
 
 pub mod args;
+mod args_groups;
 pub mod backend;
 mod console;
 pub(crate) mod dispatch;

@@ -27,6 +27,7 @@ pub mod responders;
 pub mod seen;
 mod server;
 mod session;
+mod subscribe;
 mod upgrade;
 
 pub use actor::event_frame;

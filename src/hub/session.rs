@@ -7,24 +7,22 @@
 
 use super::HubState;
 use super::Unavailable;
-use super::actor::{Broadcast, event_frame};
 use super::admission::Slot;
 use super::connection::{Connection, ReadFailure, SendFailure, Ws};
 use super::execute::{execute, reject};
 use super::responders::Revocation;
+use super::subscribe::{Live, next_live, subscribe};
 use crate::incident::Actor;
 use crate::protocol::{
     COMMAND_BURST, COMMANDS_PER_SECOND, ClientFrame, CloseReason, HubFrame, Identity,
     MAX_COMMAND_ID_CHARS, MAX_FRAME_BYTES, PROTOCOL_VERSION, RejectReason,
 };
-use crate::store::LogView;
 use futures_util::future::BoxFuture;
 use futures_util::stream::{FuturesUnordered, StreamExt};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
-use tokio::sync::broadcast;
 use tokio::sync::broadcast::error::RecvError;
 use tokio_tungstenite::tungstenite::Message;
 
@@ -103,19 +101,6 @@ async fn close_after_answers(
         return; // the connection broke: nobody to say goodbye to
     }
     conn.close(reason, message).await;
-}
-
-struct Live {
-    incident: String,
-    receiver: broadcast::Receiver<Broadcast>,
-    last_seq: u64,
-}
-
-async fn next_live(live: &mut Option<Live>) -> (Result<Broadcast, RecvError>, u64) {
-    match live {
-        Some(live) => (live.receiver.recv().await, live.last_seq),
-        None => std::future::pending().await,
-    }
 }
 
 /// Whether the connection's ending deserves the closing handshake.
@@ -424,72 +409,6 @@ fn close_reason(why: &Unavailable) -> CloseReason {
         Unavailable::NoIncident | Unavailable::Quarantined(_) => CloseReason::UnknownIncident,
     }
 }
-
-/// Sends `subscribed`, the backlog (or the snapshot) and `synced`; why not if the
-/// incident is unavailable. The backlog is read from the log a page at a time, off the
-/// runtime's threads, and sent as the connection takes it: memory stays bounded however
-/// long the log.
-async fn subscribe(
-    hub: &Arc<HubState>,
-    conn: &mut Connection,
-    name: &str,
-    incident: &str,
-    since_seq: u64,
-    snapshot: bool,
-) -> Result<Live, Unavailable> {
-    let subscription = hub
-        .registry
-        .subscribe(incident, since_seq, snapshot)
-        .await?;
-    let header = HubFrame::Subscribed {
-        incident: incident.to_string(),
-        from_seq: subscription.from_seq,
-        to_seq: subscription.to_seq,
-    };
-    let mut ok = conn.send_frame(&header).await;
-    if ok && let Some(frame) = &subscription.snapshot {
-        ok = conn.send(frame).await;
-    }
-    let mut next = subscription.from_seq;
-    while ok && next <= subscription.to_seq {
-        let to = subscription.to_seq.min(next + BACKLOG_PAGE - 1);
-        let view = subscription.backlog.clone();
-        let page = tokio::task::spawn_blocking(move || view.read_range(next, to)).await;
-        match page {
-            Ok(Ok(events)) => {
-                for stored in events {
-                    if !ok {
-                        break;
-                    }
-                    ok = conn.send(&event_frame(incident, &stored.json)).await;
-                }
-            }
-            Ok(Err(error)) => {
-                tracing::error!(%incident, %error, "could not read the backlog from the log");
-                return Err(Unavailable::OpenFailed(error.to_string()));
-            }
-            Err(_) => return Err(Unavailable::ShuttingDown),
-        }
-        next = to + 1;
-    }
-    hub.registry.presence(incident, name, true).await;
-    let synced = HubFrame::Synced {
-        incident: incident.to_string(),
-        seq: subscription.to_seq,
-        head: Some(subscription.head.clone()),
-    };
-    if ok {
-        conn.send_frame(&synced).await;
-    }
-    Ok(Live {
-        incident: incident.to_string(),
-        receiver: subscription.live,
-        last_seq: subscription.to_seq,
-    })
-}
-
-/// Events a subscriber's backlog is read in at a time.
-const BACKLOG_PAGE: u64 = 1024;
 
 async fn handle_frame(
     hub: &Arc<HubState>,
