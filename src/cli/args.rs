@@ -268,6 +268,20 @@ pub enum CliCommand {
         #[command(flatten)]
         client: ReaderOptions,
     },
+    /// The incidents of a period together: counts by severity and status, p50/p90 of
+    /// time to acknowledge, mitigate and resolve, deadlines, clocks and post-mortems
+    /// missed, follow-ups by owner.
+    Report {
+        /// Only incidents declared within this long, e.g. 90d, 4w.
+        #[arg(long, value_name = "AGE")]
+        since: Option<String>,
+        #[arg(long, conflicts_with = "csv")]
+        json: bool,
+        #[arg(long)]
+        csv: bool,
+        #[command(flatten)]
+        client: ReaderOptions,
+    },
     /// Mark a clock (e.g. a regulatory notification) as met.
     Met {
         incident: String,

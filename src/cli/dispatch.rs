@@ -299,6 +299,18 @@ pub fn dispatch(
             };
             super::times::run(backend, out, incident, &given, now)?
         }
+        CliCommand::Report {
+            since, json, csv, ..
+        } => {
+            let format = if *json {
+                "json"
+            } else if *csv {
+                "csv"
+            } else {
+                "text"
+            };
+            super::report::run(backend, out, since.as_deref(), format, now)?
+        }
         CliCommand::Followup { action } => super::followup::act(backend, out, action)?,
         CliCommand::Followups {
             open,

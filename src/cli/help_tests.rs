@@ -65,7 +65,7 @@ fn expected(path: &str) -> &'static [&'static str] {
         | "status" | "assign" | "blast" | "blast-rename" | "blast-remove" | "service" | "flag"
         | "met" | "times" | "postmortem" | "followup add" | "followup done" | "followup wont"
         | "followup reopen" | "act" | "approve" | "deny" | "publish" | "retry" => WRITER,
-        "render" | "actions" | "runs" | "list" | "export" | "followups" => READER,
+        "render" | "actions" | "runs" | "list" | "export" | "followups" | "report" => READER,
         "" | "console" => CONSOLE,
         "join" => &["catalog", "token", "ca", "fingerprint", "layout", "theme"],
         "demo" => &["catalog", "layout", "theme"],

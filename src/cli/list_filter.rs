@@ -55,6 +55,11 @@ impl ListFilter {
 
     /// True if `summary` is shown. A quarantined incident always is: its status and
     /// dates are unknown, and an operator must see it to repair it.
+    /// The start of the period, if `--since` gave one.
+    pub fn since(&self) -> Option<DateTime<Utc>> {
+        self.since
+    }
+
     pub fn keeps(&self, summary: &IncidentSummary) -> bool {
         if summary.quarantined.is_some() {
             return true;

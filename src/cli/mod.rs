@@ -17,6 +17,7 @@ pub mod options;
 pub mod output;
 mod postmortem;
 pub(crate) mod remote;
+mod report;
 pub(crate) mod run;
 pub(crate) mod serve;
 pub mod show;

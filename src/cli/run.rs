@@ -140,7 +140,8 @@ pub(crate) fn route(command: &CliCommand) -> Option<Route<'_>> {
         | C::Runs { client, .. }
         | C::List { client, .. }
         | C::Export { client, .. }
-        | C::Followups { client, .. } => Some(client.route()),
+        | C::Followups { client, .. }
+        | C::Report { client, .. } => Some(client.route()),
         C::Followup { action } => Some(action.client().route()),
         C::Playbooks { .. }
         | C::Templates { .. }
