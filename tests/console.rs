@@ -662,3 +662,23 @@ fn an_idle_console_redraws_once_a_minute_not_every_second() {
     assert!(redraws <= 3, "{redraws} redraws in two idle minutes");
     assert!(redraws >= 2, "each new minute redraws ({redraws})");
 }
+
+/// Creating a follow-up from the palette: its one-line form at both sizes.
+#[test]
+fn the_follow_up_prompt_at_80x24_and_160x48() {
+    for (w, h) in [(80, 24), (160, 48)] {
+        let mut app = app("commander", &[Role::Commander]);
+        screen(&mut app, w, h);
+        app.update(key(':'));
+        for c in "follow-up".chars() {
+            app.update(key(c));
+        }
+        app.update(code(KeyCode::Enter));
+        for c in "bob +7d P1 add a canary".chars() {
+            app.update(key(c));
+        }
+        let shown = screen(&mut app, w, h);
+        assert!(shown.contains("OWNER DUE [P1-P4] TEXT"), "{shown}");
+        insta::assert_snapshot!(format!("follow_up_prompt_{w}x{h}"), shown);
+    }
+}

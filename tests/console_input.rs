@@ -568,3 +568,45 @@ fn the_palette_sets_an_impact_time_typed_as_hh_mm_or_refuses_a_typo() {
         app.toast
     );
 }
+
+#[test]
+fn the_palette_adds_a_follow_up_typed_on_one_line() {
+    use warroom::incident::followup::Priority;
+    let mut app = app("commander", &[Role::Commander]);
+    app.update(key(':'));
+    type_text(&mut app, "follow-up");
+    app.update(code(KeyCode::Enter));
+    type_text(&mut app, "bob +7d P1 add a canary for the export route");
+    let effects = app.update(code(KeyCode::Enter));
+    let due = app.now.date_naive() + chrono::Duration::days(7);
+    let sent: Vec<&Command> = effects
+        .iter()
+        .filter_map(|e| match e {
+            Effect::Send(command) => Some(command),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        sent,
+        [&Command::AddFollowup {
+            text: "add a canary for the export route".into(),
+            owner: "bob".into(),
+            due,
+            priority: Priority::P1,
+            from: None,
+        }]
+    );
+    app.update(key(':'));
+    type_text(&mut app, "follow-up");
+    app.update(code(KeyCode::Enter));
+    type_text(&mut app, "bob soon fix it");
+    let effects = app.update(code(KeyCode::Enter));
+    assert!(!effects.iter().any(|e| matches!(e, Effect::Send(_))));
+    assert!(
+        app.toast
+            .as_deref()
+            .is_some_and(|t| t.contains("not a date")),
+        "{:?}",
+        app.toast
+    );
+}

@@ -117,3 +117,68 @@ impl Followup {
         )
     }
 }
+
+/// A follow-up typed on one line, as the console's prompt takes it:
+/// `OWNER DUE [P1-P4] TEXT`, DUE as `YYYY-MM-DD` or `+Nd` (days from `today`).
+pub fn parse_line(
+    line: &str,
+    today: NaiveDate,
+) -> Result<(String, NaiveDate, Priority, String), String> {
+    const SHAPE: &str = "write OWNER DUE [P1-P4] TEXT, e.g. `bob +7d P1 add a canary`";
+    let mut words = line.split_whitespace();
+    let owner = words.next().ok_or(SHAPE)?.to_string();
+    let due_text = words.next().ok_or(SHAPE)?;
+    let due = match due_text.strip_prefix('+').and_then(|d| d.strip_suffix('d')) {
+        Some(days) => {
+            let days: u32 = days.parse().map_err(|_| format!("`{due_text}`: {SHAPE}"))?;
+            today + chrono::Duration::days(i64::from(days))
+        }
+        None => NaiveDate::parse_from_str(due_text, "%Y-%m-%d")
+            .map_err(|_| format!("`{due_text}` is not a date: YYYY-MM-DD or +Nd"))?,
+    };
+    let rest: Vec<&str> = words.collect();
+    let (priority, text) = match rest.split_first() {
+        Some((first, tail)) if first.parse::<Priority>().is_ok() => (
+            first.parse::<Priority>().unwrap_or_default(),
+            tail.join(" "),
+        ),
+        _ => (Priority::default(), rest.join(" ")),
+    };
+    if text.is_empty() {
+        return Err(SHAPE.to_string());
+    }
+    Ok((owner, due, priority, text))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_followup_line_is_owner_due_priority_and_text() {
+        let today = NaiveDate::from_ymd_opt(2026, 11, 30).unwrap();
+        assert_eq!(
+            parse_line("bob +7d P1 add a canary", today),
+            Ok((
+                "bob".into(),
+                NaiveDate::from_ymd_opt(2026, 12, 7).unwrap(),
+                Priority::P1,
+                "add a canary".into()
+            ))
+        );
+        assert_eq!(
+            parse_line("carol 2026-12-15 lower the threshold", today).map(|f| (f.2, f.3)),
+            Ok((Priority::P2, "lower the threshold".into()))
+        );
+        assert!(
+            parse_line("bob tomorrow fix", today)
+                .unwrap_err()
+                .contains("not a date")
+        );
+        assert!(
+            parse_line("bob +3d", today)
+                .unwrap_err()
+                .contains("OWNER DUE")
+        );
+    }
+}

@@ -76,6 +76,8 @@ pub enum PaletteRun {
     AssignRole(crate::incident::Role),
     /// Ask when (impact start, detection, mitigation, impact end) and set it.
     SetTime(crate::incident::times::TimeKind),
+    /// Ask for a follow-up on one line (owner, due, priority, text) and add it.
+    AddFollowup,
 }
 
 #[derive(Debug, Clone, PartialEq)]

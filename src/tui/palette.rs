@@ -10,6 +10,7 @@ use super::layout::{self, Layout, PaneKind};
 use super::modal::{self, Modal, Palette, PaletteEntry, PaletteRun};
 use super::panes::{Purpose, Reaction};
 use super::theme::Theme;
+use crate::incident::followup::parse_line;
 use crate::incident::role::permits;
 use crate::incident::times::{TimeKind, parse_time};
 use crate::incident::{Actor, Command, RejectCode, Role, Severity, Status, decide};
@@ -75,6 +76,18 @@ impl App {
                 run: PaletteRun::SetTime(which),
             });
         }
+        entries.push(PaletteEntry {
+            label: format!(
+                "Add a follow-up … ({} so far, {} open)",
+                state.followups.len(),
+                state
+                    .followups
+                    .iter()
+                    .filter(|f| f.state == crate::incident::followup::FollowupState::Open)
+                    .count()
+            ),
+            run: PaletteRun::AddFollowup,
+        });
         if state.acknowledged_at.is_none() {
             entries.push(PaletteEntry {
                 label: "Acknowledge".into(),
@@ -279,6 +292,15 @@ impl App {
                 };
                 self.react(None, Reaction::Prompt(prompt))
             }
+            PaletteRun::AddFollowup => {
+                let prompt = super::panes::Prompt {
+                    owner: None,
+                    purpose: Purpose::AddFollowup,
+                    title: "Follow-up: OWNER DUE [P1-P4] TEXT (DUE as 2026-12-15 or +7d)".into(),
+                    initial: String::new(),
+                };
+                self.react(None, Reaction::Prompt(prompt))
+            }
             PaletteRun::AssignRole(role) => {
                 let picker = super::panes::Picker {
                     owner: None,
@@ -344,6 +366,24 @@ impl App {
     pub(super) fn submit_to_app(&mut self, purpose: Purpose, value: String) -> Vec<Effect> {
         if let Some(effects) = self.switch_chosen(&purpose, &value) {
             return effects;
+        }
+        if purpose == Purpose::AddFollowup {
+            if value.trim().is_empty() {
+                return Vec::new();
+            }
+            return match parse_line(&value, self.now.date_naive()) {
+                Ok((owner, due, priority, text)) => vec![Effect::Send(Command::AddFollowup {
+                    text,
+                    owner,
+                    due,
+                    priority,
+                    from: None,
+                })],
+                Err(why) => {
+                    self.toast = Some(format!("follow-up: {why}"));
+                    Vec::new()
+                }
+            };
         }
         if let Purpose::SetTime(which) = purpose {
             let time = if value.trim().is_empty() {

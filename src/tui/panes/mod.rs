@@ -107,6 +107,8 @@ pub enum Purpose {
     AssignRole(Role),
     /// When an impact time was (HH:MM UTC today, or RFC 3339; empty: now).
     SetTime(crate::incident::times::TimeKind),
+    /// A follow-up as `OWNER DUE [P1-P4] TEXT`.
+    AddFollowup,
     Other(String),
 }
 
