@@ -309,3 +309,61 @@ async fn pages_and_searches_outside_the_log_are_rejected_clearly() {
     assert_eq!(answers["p-newest"], Ok(vec![last - 1, last]));
     client.close().await;
 }
+
+/// Reads hold the incident's thread, so they share the per-connection command rate: a
+/// pipelined flood of pages gets every request answered, the excess `rate_limited`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_flood_of_page_requests_is_rate_limited_like_commands() {
+    use warroom::net::HubClient;
+    use warroom::protocol::{COMMAND_BURST, ClientFrame, HubFrame, RejectReason};
+    let dir = tempfile::tempdir().expect("temp dir");
+    build(&DataDir::new(dir.path()));
+    let auth = Authenticator::default().with_token(ALICE, "alice", [Role::Commander]);
+    let hub = warroom::hub::start(HubOptions {
+        listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+        data: DataDir::new(dir.path()),
+        runbooks: warroom::catalog::embedded().expect("catalog"),
+        auth,
+        limits: warroom::hub::HubLimits::default(),
+    })
+    .await
+    .expect("starts");
+    let url = format!("http://{}", hub.addr);
+    let mut client = HubClient::connect(&url, ALICE, None, 0)
+        .await
+        .expect("connects");
+    let sent = COMMAND_BURST as usize + 100;
+    for n in 0..sent {
+        let page = ClientFrame::Page {
+            id: format!("p{n}"),
+            incident: INCIDENT.into(),
+            before_seq: 0,
+            limit: 1,
+        };
+        client.send(&page).await.expect("sent");
+    }
+    let (mut pages, mut limited) = (0, 0);
+    while pages + limited < sent {
+        let frame = tokio::time::timeout(Duration::from_secs(20), client.next())
+            .await
+            .expect("answered in time")
+            .expect("a frame");
+        match frame {
+            HubFrame::Page { .. } => pages += 1,
+            HubFrame::Reject { code, .. } => {
+                assert_eq!(code, RejectReason::RateLimited);
+                limited += 1;
+            }
+            _ => {}
+        }
+    }
+    assert!(
+        pages >= COMMAND_BURST as usize,
+        "the burst is served: {pages}"
+    );
+    assert!(
+        limited > 0,
+        "the rest is refused, not queued: {pages} pages"
+    );
+    client.close().await;
+}

@@ -498,21 +498,8 @@ async fn handle_frame(
                     .await;
                 return Handled::Malformed;
             }
-            if !rate.allow() {
-                hub.metrics.rejected(RejectReason::RateLimited);
-                // Every command read gets its answer, the last one before a 4009 too.
-                let message =
-                    format!("over {COMMANDS_PER_SECOND} commands per second: re-send later");
-                let _ = conn
-                    .send_frame(&reject(&id, RejectReason::RateLimited, message))
-                    .await;
-                if rate.strikes > MAX_RATE_LIMITED {
-                    return Handled::Close(
-                        CloseReason::Flooding,
-                        "far over the command rate".into(),
-                    );
-                }
-                return Handled::Ok;
+            if let Some(refused) = over_rate(hub, conn, rate, &id).await {
+                return refused;
             }
             Handled::Pending(Box::pin(execute(
                 hub.clone(),
@@ -522,29 +509,64 @@ async fn handle_frame(
                 command,
             )))
         }
+        // Reads of old timeline hold the incident's thread while they read: they count
+        // against the same per-connection rate as commands, so a flood of searches
+        // cannot keep an incident from deciding.
         ClientFrame::Page {
             id,
             incident,
             before_seq,
             limit,
-        } => Handled::Pending(Box::pin(super::pages::answer_page(
-            hub.clone(),
-            id,
-            incident,
-            before_seq,
-            limit,
-        ))),
+        } => match over_rate(hub, conn, rate, &id).await {
+            Some(refused) => refused,
+            None => Handled::Pending(Box::pin(super::pages::answer_page(
+                hub.clone(),
+                id,
+                incident,
+                before_seq,
+                limit,
+            ))),
+        },
         ClientFrame::Search {
             id,
             incident,
             query,
             before_seq,
-        } => Handled::Pending(Box::pin(super::pages::answer_search(
-            hub.clone(),
-            id,
-            incident,
-            query,
-            before_seq,
-        ))),
+        } => match over_rate(hub, conn, rate, &id).await {
+            Some(refused) => refused,
+            None => Handled::Pending(Box::pin(super::pages::answer_search(
+                hub.clone(),
+                id,
+                incident,
+                query,
+                before_seq,
+            ))),
+        },
     }
+}
+
+/// `None` if request `id` is within the connection's rate; else its refusal, answered
+/// (every request read gets its answer, the last one before a 4009 too), and whether
+/// the connection goes on or is closed for flooding.
+async fn over_rate(
+    hub: &Arc<HubState>,
+    conn: &mut Connection,
+    rate: &mut RateLimit,
+    id: &str,
+) -> Option<Handled> {
+    if rate.allow() {
+        return None;
+    }
+    hub.metrics.rejected(RejectReason::RateLimited);
+    let message = format!("over {COMMANDS_PER_SECOND} commands per second: re-send later");
+    let _ = conn
+        .send_frame(&reject(id, RejectReason::RateLimited, message))
+        .await;
+    if rate.strikes > MAX_RATE_LIMITED {
+        return Some(Handled::Close(
+            CloseReason::Flooding,
+            "far over the command rate".into(),
+        ));
+    }
+    Some(Handled::Ok)
 }
