@@ -460,6 +460,10 @@ async fn handle_frame(
             since_seq,
             snapshot,
         } => {
+            // A subscription costs the incident a snapshot or a backlog: rated too.
+            if let Some(refused) = over_rate(hub, conn, rate, "").await {
+                return refused;
+            }
             match subscribe(hub, conn, &actor.name, &incident, since_seq, snapshot).await {
                 Ok(subscription) => {
                     if let Some(old) = live.replace(subscription) {
