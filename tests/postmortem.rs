@@ -14,6 +14,11 @@ fn warroom(data: &Path, who: &str, role: &str, args: &[&str]) -> (Option<i32>, S
     warroom_in(data, Some((who, role)), args)
 }
 
+/// Declares an incident as alice; its id.
+fn declare(data: &Path, title: &str) -> String {
+    ok(data, &["declare", "--title", title]).trim().to_string()
+}
+
 fn ok(data: &Path, args: &[&str]) -> String {
     let (code, out, err) = warroom(data, "alice", "commander", args);
     assert_eq!(code, Some(0), "{args:?}: {err}");
@@ -24,9 +29,7 @@ fn ok(data: &Path, args: &[&str]) -> String {
 fn sections_are_written_shown_exported_and_refused_clearly() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path();
-    let id = ok(data, &["declare", "--title", "Checkout 502s"])
-        .trim()
-        .to_string();
+    let id = declare(data, "Checkout 502s");
     ok(
         data,
         &[
@@ -160,12 +163,8 @@ fn sections_are_written_shown_exported_and_refused_clearly() {
 fn followups_are_owned_dated_listed_across_incidents_and_are_the_remediations() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path();
-    let first = ok(data, &["declare", "--title", "Checkout 502s"])
-        .trim()
-        .to_string();
-    let second = ok(data, &["declare", "--title", "Token spend runaway"])
-        .trim()
-        .to_string();
+    let first = declare(data, "Checkout 502s");
+    let second = declare(data, "Token spend runaway");
     let future = (chrono::Utc::now().date_naive() + chrono::Duration::days(14)).to_string();
     let soon = (chrono::Utc::now().date_naive() + chrono::Duration::days(2)).to_string();
     ok(
@@ -329,9 +328,7 @@ fn followups_are_owned_dated_listed_across_incidents_and_are_the_remediations() 
 fn exports_have_one_timeline_parts_and_a_strict_mode() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path();
-    let id = ok(data, &["declare", "--title", "Checkout 502s"])
-        .trim()
-        .to_string();
+    let id = declare(data, "Checkout 502s");
     ok(data, &["note", &id, "rolled back the canary"]);
     ok(
         data,

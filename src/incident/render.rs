@@ -190,7 +190,8 @@ fn built_in_as(
         return Some(typed(&section.text));
     }
     let holder = |role: Role| typed(state.holder(role).unwrap_or("unassigned"));
-    let metrics = Metrics::of(state, runbooks, now);
+    // Only the metrics placeholders need them: computed when one is filled.
+    let metrics = || Metrics::of(state, runbooks, now);
     let duration = |d: Option<chrono::Duration>| d.map_or("n/a".to_string(), format_duration);
     let value = match name {
         "incident_id" => state.id.clone(),
@@ -246,13 +247,13 @@ fn built_in_as(
             .into_iter()
             .find(|c| c.id == "next_update")
             .map_or("at resolution".into(), |c| utc(c.due)),
-        "time_to_detect" => duration(metrics.time_to_detect),
-        "time_to_acknowledge" => duration(metrics.time_to_acknowledge),
-        "time_to_mitigate" => duration(metrics.time_to_mitigate),
-        "time_to_resolve" => duration(metrics.time_to_resolve),
-        "impact_duration" => duration(metrics.impact_duration),
-        "response_deadline" => response_deadline(&metrics),
-        "update_cadence" => update_cadence(&metrics),
+        "time_to_detect" => duration(metrics().time_to_detect),
+        "time_to_acknowledge" => duration(metrics().time_to_acknowledge),
+        "time_to_mitigate" => duration(metrics().time_to_mitigate),
+        "time_to_resolve" => duration(metrics().time_to_resolve),
+        "impact_duration" => duration(metrics().impact_duration),
+        "response_deadline" => response_deadline(&metrics()),
+        "update_cadence" => update_cadence(&metrics()),
         "impact_started_at" => marked(state, TimeKind::ImpactStart),
         "detected_at" => marked(state, TimeKind::Detected),
         "mitigated_at" => marked(state, TimeKind::Mitigated),
