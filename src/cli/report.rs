@@ -191,7 +191,12 @@ fn plain(report: &Report) -> String {
     let period = report.since.map_or("all time".to_string(), |s| {
         format!("since {}", s.format("%Y-%m-%d %H:%M UTC"))
     });
-    let _ = writeln!(out, "{} incidents, {period}", report.incidents);
+    let noun = if report.incidents == 1 {
+        "incident"
+    } else {
+        "incidents"
+    };
+    let _ = writeln!(out, "{} {noun}, {period}", report.incidents);
     let d = |v: Option<i64>| v.map_or("—".to_string(), |s| human(Duration::seconds(s)));
     for (severity, s) in &report.by_severity {
         let _ = writeln!(
