@@ -222,6 +222,8 @@ mod tests {
             token_sha256: token_hash(&a),
             created: None,
             ssh_keys: Vec::new(),
+            slack_user: None,
+            mattermost_user: None,
         };
         let auth = Authenticator::new(&[entry]);
         assert_eq!(

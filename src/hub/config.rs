@@ -3,12 +3,14 @@
 //! tokens), the containment actions file, the delivery channels, the per-token rate
 //! limits and how long an idle incident stays open. Errors name file, line and column.
 
+mod chat;
 mod connections;
 mod effects;
 mod intake;
 mod responders;
 mod ssh_keys;
 
+pub use chat::{MattermostConfig, SLACK_API_URL, SlackConfig};
 pub use connections::ConnectionsConfig;
 pub use effects::{ChannelConfig, ChannelKind, load_actions};
 pub use intake::{HmacConfig, IntakeConfig, PagerDutyConfig, secret_name};
@@ -78,6 +80,11 @@ pub struct HubConfig {
     pub intakes: Vec<IntakeConfig>,
     /// Where the SSH door listens (`warroom serve --ssh ADDR` overrides); off when absent.
     pub ssh_listen: Option<SocketAddr>,
+    // ---- The incident channel in chat (config/chat.rs) ----
+    /// Slack: the bot mirroring incidents into threads, and slash commands back in.
+    pub slack: Option<SlackConfig>,
+    /// Mattermost's slash commands.
+    pub mattermost: Option<MattermostConfig>,
 }
 
 fn default_listen() -> SocketAddr {
@@ -125,6 +132,8 @@ impl Default for HubConfig {
             pagerduty: None,
             intakes: Vec::new(),
             ssh_listen: None,
+            slack: None,
+            mattermost: None,
         }
     }
 }
@@ -144,6 +153,13 @@ pub struct ResponderEntry {
     /// as this responder.
     #[serde(default)]
     pub ssh_keys: Vec<String>,
+    /// This responder's Slack user id (`U…`): slash commands and thread replies from
+    /// that user act as this responder.
+    #[serde(default)]
+    pub slack_user: Option<String>,
+    /// This responder's Mattermost user id, for Mattermost's slash commands.
+    #[serde(default)]
+    pub mattermost_user: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -294,6 +310,12 @@ impl HubConfig {
             }
         }
         intake::check(config.pagerduty.as_ref(), &config.intakes, text, path)?;
+        chat::check(
+            config.slack.as_ref(),
+            config.mattermost.as_ref(),
+            text,
+            path,
+        )?;
         let mut seen: Vec<String> = Vec::new();
         for channel in &mut config.channels {
             if let Some(message) = check_channel(channel, seen.contains(&channel.name)) {

@@ -478,6 +478,8 @@ mod tests {
             token_sha256: crate::hub::auth::token_hash(&token),
             created: None,
             ssh_keys: Vec::new(),
+            slack_user: None,
+            mattermost_user: None,
         };
         let auth = Authenticator::new(&[entry]);
         let (auth_known, used, minted) =
