@@ -405,13 +405,14 @@ pub enum CliCommand {
     },
     /// Show who may do what.
     Roles,
-    /// Export the incident ticket and post-mortem (md), everything (json), or the timeline (csv).
+    /// Export the incident ticket and post-mortem (md, or html: one self-contained page),
+    /// everything (json), or the timeline (csv).
     Export {
         incident: String,
         #[arg(long, default_value = "md")]
         format: String,
-        /// With md: the ticket, the post-mortem, the timeline alone, or all (the timeline
-        /// once, in the ticket).
+        /// With md or html: the ticket, the post-mortem, the timeline alone, or all (the
+        /// timeline once, in the ticket).
         #[arg(
             long,
             value_name = "ticket|postmortem|timeline|all",

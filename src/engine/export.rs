@@ -37,7 +37,7 @@ pub fn export_to(
     out: &mut dyn Write,
 ) -> Result<(), StreamError> {
     match format {
-        ExportFormat::Markdown => {
+        ExportFormat::Markdown | ExportFormat::Html => {
             let events = incident.all_events()?;
             let head = incident.head();
             let state = incident.state();

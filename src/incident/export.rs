@@ -15,6 +15,8 @@ use serde::Serialize;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ExportFormat {
     Markdown,
+    /// The Markdown export as one self-contained HTML page ([`super::html`]).
+    Html,
     Json,
     Csv,
 }
@@ -24,10 +26,11 @@ impl std::str::FromStr for ExportFormat {
     fn from_str(text: &str) -> Result<Self, Self::Err> {
         match text.to_ascii_lowercase().as_str() {
             "md" | "markdown" => Ok(ExportFormat::Markdown),
+            "html" => Ok(ExportFormat::Html),
             "json" => Ok(ExportFormat::Json),
             "csv" => Ok(ExportFormat::Csv),
             other => Err(format!(
-                "`{other}` is not an export format: use md, json or csv"
+                "`{other}` is not an export format: use md, html, json or csv"
             )),
         }
     }
@@ -100,7 +103,7 @@ pub fn export(
     export_part(state, events, head, runbooks, format, Part::All, now)
 }
 
-/// [`export`], of one `part` (Markdown only; the other formats are always whole).
+/// [`export`], of one `part` (Markdown and HTML; the other formats are always whole).
 pub fn export_part(
     state: &State,
     events: &[Event],
@@ -126,6 +129,11 @@ pub fn export_part(
     // terminal (see `safe_text`).
     let text = match format {
         ExportFormat::Markdown => markdown(state, head, runbooks, part, now)?,
+        ExportFormat::Html => {
+            let markdown = markdown(state, head, runbooks, part, now)?;
+            let title = format!("{} ({})", state.title, state.id);
+            super::html::page(&title, &markdown)
+        }
         ExportFormat::Json => {
             return Ok(escape_json(&json(state, events, head, runbooks, now)?).into_owned());
         }
@@ -168,7 +176,7 @@ fn markdown(
         let template = runbooks
             .template(id)
             .ok_or(ExportError::MissingTemplate(id))?;
-        let mut fields = FieldValues::new();
+        let mut fields = record_fields(state, runbooks);
         if part == Part::All && *id == "postmortem" {
             // One timeline per document: the ticket above carries it.
             fields.insert(
@@ -194,6 +202,36 @@ fn markdown(
     }
     parts.push(head_note(head));
     Ok(parts.join("\n\n---\n\n") + "\n")
+}
+
+/// Fields of the record templates (ticket, post-mortem) the incident already knows by
+/// the time it is exported, so they are not left for people to fill: where updates
+/// went (the last published update's channels, else the hub's), and, once resolved
+/// with a root cause written, the hypotheses it settled.
+fn record_fields(state: &State, runbooks: &Runbooks) -> FieldValues {
+    let mut fields = FieldValues::new();
+    let channels = state
+        .published
+        .iter()
+        .rev()
+        .map(|p| &p.channels)
+        .find(|c| !c.is_empty())
+        .unwrap_or(&runbooks.channels);
+    let update_channel = if channels.is_empty() {
+        "this war room (no delivery channel configured)".to_string()
+    } else {
+        channels.join(", ")
+    };
+    fields.insert("update_channel".into(), update_channel);
+    if state.resolved_at.is_some()
+        && let Some(cause) = state.postmortem.get("root_cause")
+    {
+        fields.insert(
+            "hypotheses".into(),
+            format!("Settled by the root cause: {}", cause.text),
+        );
+    }
+    fields
 }
 
 #[derive(Serialize)]

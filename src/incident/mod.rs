@@ -14,6 +14,7 @@ pub mod decide_effects;
 pub mod event;
 pub mod export;
 pub mod followup;
+pub mod html;
 pub mod limits;
 mod line;
 pub mod loose_ends;

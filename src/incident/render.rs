@@ -1,7 +1,7 @@
 //! Filling comms templates from an incident: the values of the built-in placeholders
 //! (see `template::BUILT_IN_PLACEHOLDERS`) and the post-mortem metrics.
 
-use super::clocks::{self, format_duration};
+use super::clocks::{self, ClockState, format_duration};
 use super::markdown;
 use super::role::Role;
 use super::runbook::{FieldValues, Runbooks};
@@ -254,6 +254,7 @@ fn built_in_as(
         "impact_duration" => duration(metrics().impact_duration),
         "response_deadline" => response_deadline(&metrics()),
         "update_cadence" => update_cadence(&metrics()),
+        "postmortem_due" => postmortem_due(state, runbooks, now),
         "impact_started_at" => marked(state, TimeKind::ImpactStart),
         "detected_at" => marked(state, TimeKind::Detected),
         "mitigated_at" => marked(state, TimeKind::Mitigated),
@@ -392,6 +393,36 @@ fn response_deadline(metrics: &Metrics) -> String {
         Some(false) => format!("missed (within {minutes} min asked{took})"),
         None => format!("open (within {minutes} min)"),
     }
+}
+
+/// When the post-mortem is due (business days after the resolve, from the severity
+/// matrix) and whether that was kept.
+fn postmortem_due(state: &State, runbooks: &Runbooks, now: DateTime<Utc>) -> String {
+    let days = state
+        .severity
+        .and_then(|s| runbooks.level(s))
+        .and_then(|l| l.postmortem_business_days);
+    let (Some(days), Some(_)) = (days, state.resolved_at) else {
+        return match days {
+            None => "n/a (no post-mortem deadline for this severity)".into(),
+            Some(days) => format!("{days} business days after the resolve"),
+        };
+    };
+    let Some(clock) = clocks::compute(state, runbooks, now)
+        .into_iter()
+        .find(|c| c.id == "postmortem")
+    else {
+        return format!("{days} business days after the resolve");
+    };
+    let verdict = match clock.state {
+        ClockState::Met => "published",
+        ClockState::Overdue => "overdue",
+        _ => "open",
+    };
+    format!(
+        "{} ({days} business days after the resolve; {verdict})",
+        clock.due.format("%Y-%m-%d %H:%M UTC")
+    )
 }
 
 /// "2 updates later than every 30 min" and the like.

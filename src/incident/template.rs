@@ -35,6 +35,7 @@ pub const BUILT_IN_PLACEHOLDERS: &[&str] = &[
     "impact_duration",
     "response_deadline",
     "update_cadence",
+    "postmortem_due",
     "impact_started_at",
     "detected_at",
     "mitigated_at",
