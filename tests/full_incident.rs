@@ -37,7 +37,8 @@ fn business_days_after(from: DateTime<Utc>, days: u32) -> DateTime<Utc> {
 }
 
 fn alertmanager(starts: DateTime<Utc>) -> String {
-    let labels = json!({"alertname": "CheckoutErrors", "severity": "critical", "region": "eu-west-1"});
+    let labels =
+        json!({"alertname": "CheckoutErrors", "severity": "critical", "region": "eu-west-1"});
     let summary = json!({"summary": "Checkout API returning 502s"});
     json!({
         "version": "4", "groupKey": "{}:{alertname=\"CheckoutErrors\"}", "truncatedAlerts": 0,
@@ -86,26 +87,52 @@ fn alert_to_post_mortem_exports_a_finished_document_with_metrics_by_hand() {
     ));
     assert_eq!(status, 200, "{answer}");
     let answer: Value = serde_json::from_str(&answer).unwrap();
-    let id = answer["incident"].as_str().expect("an incident").to_string();
+    let id = answer["incident"]
+        .as_str()
+        .expect("an incident")
+        .to_string();
 
     // People correct detection (five minutes after the impact began), act, resolve.
     hub.ok(&ic, &["times", &id, "--detected", &at(5)]);
     hub.ok(&ic, &["note", &id, "Rolled back deploy 4121; 502s falling"]);
     hub.ok(
         &ic,
-        &["times", &id, "--mitigated", &at(30), "--impact-end", &at(50)],
+        &[
+            "times",
+            &id,
+            "--mitigated",
+            &at(30),
+            "--impact-end",
+            &at(50),
+        ],
     );
     hub.ok(
         &ic,
-        &["status", &id, "--set", "resolved", "--reason", "rollback held"],
+        &[
+            "status",
+            &id,
+            "--set",
+            "resolved",
+            "--reason",
+            "rollback held",
+        ],
     );
 
     // Every section written, and two follow-ups.
     let sections = [
-        ("summary", "Checkout returned 502s for 50 minutes after deploy 4121."),
+        (
+            "summary",
+            "Checkout returned 502s for 50 minutes after deploy 4121.",
+        ),
         ("impact", "About 12% of checkouts failed in eu-west-1."),
-        ("detection", "The CheckoutErrors alert fired; paged five minutes later."),
-        ("root_cause", "The new route skipped the connection pool limit."),
+        (
+            "detection",
+            "The CheckoutErrors alert fired; paged five minutes later.",
+        ),
+        (
+            "root_cause",
+            "The new route skipped the connection pool limit.",
+        ),
         ("contributing_factors", "- no canary on the new route"),
         ("went_well", "- the rollback took four minutes"),
         ("went_badly", "- the alert threshold was too high"),
@@ -127,7 +154,15 @@ fn alert_to_post_mortem_exports_a_finished_document_with_metrics_by_hand() {
         hub.ok(
             &ic,
             &[
-                "followup", "add", &id, text, "--owner", owner, "--due", &due, "--priority",
+                "followup",
+                "add",
+                &id,
+                text,
+                "--owner",
+                owner,
+                "--due",
+                &due,
+                "--priority",
                 priority,
             ],
         );
@@ -143,7 +178,10 @@ fn alert_to_post_mortem_exports_a_finished_document_with_metrics_by_hand() {
         .parse()
         .unwrap();
     let detected = base + Duration::minutes(5);
-    assert!(acknowledged > detected, "the note acknowledged, not the alert");
+    assert!(
+        acknowledged > detected,
+        "the note acknowledged, not the alert"
+    );
 
     let md = hub.ok(&ic, &["export", &id, "--format", "md", "--strict"]);
     assert!(!md.contains('⟨'), "no placeholder left:\n{md}");
@@ -162,7 +200,10 @@ fn alert_to_post_mortem_exports_a_finished_document_with_metrics_by_hand() {
         assert!(md.contains(&line), "{line} in:\n{md}");
     }
     // SEV1 (the alert said critical) is answered within 15 minutes: this one was not.
-    assert!(md.contains("| Response deadline | missed (within 15 min asked"), "{md}");
+    assert!(
+        md.contains("| Response deadline | missed (within 15 min asked"),
+        "{md}"
+    );
     let due_at = business_days_after(resolved, 5);
     let due_line = format!(
         "| Post-mortem due | {} (5 business days after the resolve; open) |",
@@ -182,11 +223,17 @@ fn alert_to_post_mortem_exports_a_finished_document_with_metrics_by_hand() {
         &due,
         "P1",
     ] {
-        assert!(remediations.contains(needle), "{needle} in:\n{remediations}");
+        assert!(
+            remediations.contains(needle),
+            "{needle} in:\n{remediations}"
+        );
     }
 
     // The same document as one self-contained page.
-    let html = hub.ok(&ic, &["export", &id, "--format", "html", "--part", "postmortem"]);
+    let html = hub.ok(
+        &ic,
+        &["export", &id, "--format", "html", "--part", "postmortem"],
+    );
     assert!(html.starts_with("<!DOCTYPE html>"), "{html}");
     assert!(html.contains("default-src 'none'"), "{html}");
     assert!(html.contains("<td>Time to detect</td>"), "{html}");

@@ -9,6 +9,7 @@ use super::list_filter::ListFilter;
 use super::output::{json_pretty, write_all};
 use crate::incident::clocks::{self, ClockState};
 use crate::incident::followup::FollowupState;
+pub use crate::incident::scorecard::percentile;
 use crate::incident::times::{Metrics, human};
 use crate::incident::{Severity, State, Status};
 use chrono::{DateTime, Duration, Utc};
@@ -48,17 +49,6 @@ pub struct Report {
     pub regulatory_clocks_missed: usize,
     pub postmortems_overdue: usize,
     pub followups_by_owner: BTreeMap<String, Owned>,
-}
-
-/// The nearest-rank percentile `p` (0-100) of `values`, sorted here.
-pub fn percentile(values: &mut [i64], p: usize) -> Option<i64> {
-    if values.is_empty() {
-        return None;
-    }
-    values.sort_unstable();
-    // Nearest rank: the smallest value with at least p% of the values at or below it.
-    let rank = (p * values.len()).div_ceil(100).max(1);
-    values.get(rank - 1).copied()
 }
 
 /// The report over `states` (already filtered to the period) as of `now`.

@@ -4,6 +4,7 @@
 //! whose log cannot be served (quarantined) instead of failing on them.
 
 use super::{EngineError, Incident, Submission};
+use crate::incident::scorecard::Scorecard;
 use crate::incident::{Command, Role, Runbooks, Severity, Status};
 use crate::store::{FileStore, IncidentStore, Pinned, StoreError};
 use chrono::{DateTime, Utc};
@@ -42,6 +43,10 @@ pub struct IncidentSummary {
     /// cannot be opened until its file is repaired or removed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub quarantined: Option<String>,
+    /// What judges the response (the lobby's headline figures): absent in summaries
+    /// written before it existed, which then count as nothing known.
+    #[serde(default, skip_serializing_if = "Scorecard::is_empty")]
+    pub scorecard: Scorecard,
 }
 
 /// The summary as it is kept beside each log: the listing, plus what the hub's start-up
@@ -159,6 +164,7 @@ impl IncidentSummary {
                 participants: state.participants.len(),
             },
             quarantined: None,
+            scorecard: Scorecard::of(state),
         }
     }
 

@@ -63,12 +63,18 @@ mod tests {
     #[test]
     fn a_typed_note_stays_text_and_nothing_is_fetched() {
         let note = "<script>alert(1)</script> <img src=https://evil.example/p.gif> ![x](https://evil.example/b.png) [a](javascript:alert(1))";
-        let md = format!("# Post-mortem\n\n- 04:15 UTC alice: {}\n", markdown::text(note));
+        let md = format!(
+            "# Post-mortem\n\n- 04:15 UTC alice: {}\n",
+            markdown::text(note)
+        );
         let page = page("<b>Title</b> & co", &md);
         for forbidden in ["<script", "<img", "href=\"javascript", "src=\"https"] {
             assert!(!page.contains(forbidden), "{forbidden} in {page}");
         }
-        assert!(page.contains("&lt;script&gt;alert(1)&lt;/script&gt;"), "{page}");
+        assert!(
+            page.contains("&lt;script&gt;alert(1)&lt;/script&gt;"),
+            "{page}"
+        );
         assert!(page.contains("<title>&lt;b&gt;Title&lt;/b&gt; &amp; co</title>"));
         assert!(page.contains("default-src 'none'"));
     }
@@ -76,7 +82,10 @@ mod tests {
     #[test]
     fn raw_html_in_the_markdown_is_shown_not_obeyed() {
         let page = page("t", "<div onclick=x>hi</div>\n\ntext <em>inline</em>\n");
-        assert!(!page.contains("<div") && !page.contains("<em>inline"), "{page}");
+        assert!(
+            !page.contains("<div") && !page.contains("<em>inline"),
+            "{page}"
+        );
         assert!(page.contains("&lt;div onclick=x&gt;"), "{page}");
     }
 
@@ -87,7 +96,10 @@ mod tests {
             "# Title\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\n- [ ] open item\n",
         );
         assert!(page.contains("<h1>Title</h1>"), "{page}");
-        assert!(page.contains("<table>") && page.contains("<td>2</td>"), "{page}");
+        assert!(
+            page.contains("<table>") && page.contains("<td>2</td>"),
+            "{page}"
+        );
         assert!(page.contains("type=\"checkbox\""), "{page}");
     }
 }

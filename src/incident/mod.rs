@@ -25,6 +25,7 @@ pub mod render;
 pub mod role;
 pub mod runbook;
 pub mod safe_text;
+pub mod scorecard;
 pub mod severity;
 pub mod snapshot;
 pub mod state;

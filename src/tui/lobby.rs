@@ -291,6 +291,14 @@ impl<'a> Lobby<'a> {
                     "Incidents",
                     theme.style(Meaning::Title).add_modifier(Modifier::BOLD),
                 )));
+                if let Some(figures) =
+                    super::lobby_figures::headline(&self.items, self.runbooks, chrono::Utc::now())
+                {
+                    lines.push(Line::from(Span::styled(
+                        ellipsize(&figures, width),
+                        theme.style(Meaning::Muted),
+                    )));
+                }
                 for (i, item) in self.items.iter().enumerate() {
                     let sev = item.severity.map_or(Meaning::Muted, Meaning::Severity);
                     let row = format!("{:<18} {:<13} {}", item.id, item.status.title(), item.title);

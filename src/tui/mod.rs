@@ -15,6 +15,7 @@ pub mod keymap;
 pub mod keys_in;
 pub mod layout;
 pub mod lobby;
+mod lobby_figures;
 pub mod modal;
 mod palette;
 pub mod panes;
