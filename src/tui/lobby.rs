@@ -294,10 +294,12 @@ impl<'a> Lobby<'a> {
                 if let Some(figures) =
                     super::lobby_figures::headline(&self.items, self.runbooks, chrono::Utc::now())
                 {
-                    lines.push(Line::from(Span::styled(
-                        ellipsize(&figures, width),
-                        theme.style(Meaning::Muted),
-                    )));
+                    for line in super::lobby_figures::pack(&figures, width) {
+                        lines.push(Line::from(Span::styled(
+                            ellipsize(&line, width),
+                            theme.style(Meaning::Muted),
+                        )));
+                    }
                 }
                 for (i, item) in self.items.iter().enumerate() {
                     let sev = item.severity.map_or(Meaning::Muted, Meaning::Severity);

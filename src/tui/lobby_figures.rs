@@ -14,13 +14,13 @@ use chrono::{DateTime, Duration, Utc};
 /// The period the lobby looks back over.
 pub const PERIOD_DAYS: i64 = 90;
 
-/// The figures of the incidents declared in the last [`PERIOD_DAYS`] before `now`, or
-/// `None` when there are none.
+/// The figures of the incidents declared in the last [`PERIOD_DAYS`] before `now`, as
+/// short phrases in reading order, or `None` when there are none.
 pub fn headline(
     items: &[IncidentSummary],
     runbooks: &Runbooks,
     now: DateTime<Utc>,
-) -> Option<String> {
+) -> Option<Vec<String>> {
     let since = now - Duration::days(PERIOD_DAYS);
     let judged: Vec<(Status, Judged)> = items
         .iter()
@@ -52,17 +52,45 @@ pub fn headline(
         1 => "1 incident".to_string(),
         n => format!("{n} incidents"),
     };
-    Some(format!(
-        "{PERIOD_DAYS} days: {incidents} ({open} open) · median acknowledge {} · mitigate {} · resolve {} · missed: {} response, {} regulatory · {} post-mortem overdue · follow-ups {} open, {} overdue",
-        median(|j| j.acknowledge),
-        median(|j| j.mitigate),
-        median(|j| j.resolve),
-        sum(|j| usize::from(j.response_missed)),
-        sum(|j| j.regulatory_missed),
-        sum(|j| usize::from(j.postmortem_overdue)),
-        sum(|j| j.followups_open),
-        sum(|j| j.followups_overdue),
-    ))
+    Some(vec![
+        format!("Last {PERIOD_DAYS} days: {incidents} ({open} open)"),
+        format!(
+            "median to acknowledge {}, mitigate {}, resolve {}",
+            median(|j| j.acknowledge),
+            median(|j| j.mitigate),
+            median(|j| j.resolve)
+        ),
+        format!(
+            "missed: {} response, {} regulatory",
+            sum(|j| usize::from(j.response_missed)),
+            sum(|j| j.regulatory_missed)
+        ),
+        format!(
+            "{} post-mortem overdue",
+            sum(|j| usize::from(j.postmortem_overdue))
+        ),
+        format!(
+            "follow-ups: {} open, {} overdue",
+            sum(|j| j.followups_open),
+            sum(|j| j.followups_overdue)
+        ),
+    ])
+}
+
+/// `phrases` joined with ` · `, packed into lines of at most `width` columns (a phrase
+/// longer than a line gets a line of its own, cut by the caller).
+pub fn pack(phrases: &[String], width: usize) -> Vec<String> {
+    let mut lines: Vec<String> = Vec::new();
+    for phrase in phrases {
+        match lines.last_mut() {
+            Some(line) if line.chars().count() + 3 + phrase.chars().count() <= width => {
+                line.push_str(" · ");
+                line.push_str(phrase);
+            }
+            _ => lines.push(phrase.clone()),
+        }
+    }
+    lines
 }
 
 #[cfg(test)]
@@ -112,15 +140,34 @@ mod tests {
             // Outside the 90 days: not counted.
             item("INC-0", day(200), 500, Some(900), &[date(2026, 1, 1)]),
         ];
-        let line = headline(&items, &runbooks, now).unwrap();
+        let line = headline(&items, &runbooks, now).unwrap().join(" · ");
         // Acknowledged after 4, 70 and 10 minutes: the median is 10m. Resolved after
         // 120 and 60 minutes: nearest rank 50% of two is the lower, 1h. SEV2 asks for
         // a response within 60 minutes: INC-2 missed it; resolved ten days ago, its
         // post-mortem (five business days) is overdue.
         assert_eq!(
             line,
-            "90 days: 3 incidents (1 open) · median acknowledge 10m · mitigate n/a · resolve 1h 00m · missed: 1 response, 0 regulatory · 1 post-mortem overdue · follow-ups 2 open, 1 overdue"
+            "Last 90 days: 3 incidents (1 open) · median to acknowledge 10m, mitigate n/a, resolve 1h 00m · missed: 1 response, 0 regulatory · 1 post-mortem overdue · follow-ups: 2 open, 1 overdue"
         );
         assert_eq!(headline(&items[3..], &runbooks, now), None);
+    }
+
+    #[test]
+    fn phrases_pack_into_the_width() {
+        let phrases: Vec<String> = [
+            "Last 90 days: 3 incidents",
+            "median 10m",
+            "follow-ups: 2 open",
+        ]
+        .map(String::from)
+        .to_vec();
+        assert_eq!(
+            pack(&phrases, 40),
+            [
+                "Last 90 days: 3 incidents · median 10m",
+                "follow-ups: 2 open"
+            ]
+        );
+        assert_eq!(pack(&phrases, 10).len(), 3);
     }
 }
