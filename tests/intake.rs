@@ -8,139 +8,29 @@
 use hmac::{Hmac, Mac};
 use serde_json::{Value, json};
 use sha2::Sha256;
-use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
-use std::time::{Duration, Instant};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use warroom::incident::{Event, EventKind, Severity, State, Status};
 use warroom::net::HubClient;
 
-const BIN: &str = env!("CARGO_BIN_EXE_warroom");
-const LIMIT: Duration = Duration::from_secs(10);
+mod hub_support;
+
+use hub_support::{Hub, http, token, within};
+
 const PD_SECRET: &str = "pd-signing-secret-for-tests";
 const HOOK_SECRET: &str = "sentry-client-secret-for-tests";
 const PD: &str = "/api/v1/alerts/pagerduty";
+const SECRETS: [(&str, &str); 2] = [
+    ("WR_TEST_PD_SECRET", PD_SECRET),
+    ("WR_TEST_HOOK_SECRET", HOOK_SECRET),
+];
 
-/// `warroom` with no `WARROOM_*` from the user, data in DIR/data, an empty catalog
-/// override and the intake secrets in its environment.
-fn warroom(dir: &Path) -> Command {
-    let mut command = Command::new(BIN);
-    for (key, _) in std::env::vars_os() {
-        if key.to_string_lossy().starts_with("WARROOM_") {
-            command.env_remove(key);
-        }
-    }
-    let catalog = dir.join("empty-catalog");
-    std::fs::create_dir_all(&catalog).expect("an empty catalog dir");
-    command
-        .env("WARROOM_CATALOG", catalog)
-        .env("WARROOM_DATA", dir.join("data"))
-        .env("WR_TEST_PD_SECRET", PD_SECRET)
-        .env("WR_TEST_HOOK_SECRET", HOOK_SECRET)
-        .stdin(Stdio::null());
-    command
+fn warroom(dir: &Path) -> std::process::Command {
+    hub_support::warroom(dir, &SECRETS)
 }
 
-/// `warroom token new`: the token it prints once.
-fn token(dir: &Path, name: &str, role: &str) -> String {
-    let output = warroom(dir)
-        .args(["token", "new", "--name", name, "--role", role, "--config"])
-        .arg(dir.join("warroom.toml"))
-        .output()
-        .expect("token new runs");
-    assert!(output.status.success(), "{output:?}");
-    String::from_utf8(output.stdout)
-        .expect("UTF-8")
-        .trim()
-        .to_string()
-}
-
-/// The hub child process, killed when dropped.
-struct Hub {
-    child: Child,
-    addr: SocketAddr,
-}
-
-impl Drop for Hub {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// Appends `extra` to the config the tokens were written to and serves it.
 fn serve(dir: &Path, extra: &str) -> Hub {
-    let config = dir.join("warroom.toml");
-    let mut text = std::fs::read_to_string(&config).expect("the config");
-    text.push_str(extra);
-    std::fs::write(&config, text).expect("config written");
-    let mut child = warroom(dir)
-        .args(["serve", "--listen", "127.0.0.1:0", "--config"])
-        .arg(&config)
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("the hub starts");
-    let stderr = child.stderr.take().expect("stderr");
-    // Owned (killed on drop) before anything can panic.
-    let mut hub = Hub {
-        child,
-        addr: SocketAddr::from(([127, 0, 0, 1], 0)),
-    };
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            let _ = tx.send(line);
-        }
-    });
-    let deadline = Instant::now() + LIMIT;
-    while let Ok(line) = rx.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
-        if let Some(rest) = line.split("listening on http://").nth(1) {
-            let addr = rest.split_whitespace().next().and_then(|a| a.parse().ok());
-            hub.addr = addr.expect("an address");
-            return hub;
-        }
-    }
-    panic!("the hub did not say where it listens");
-}
-
-async fn within<T>(what: &str, future: impl Future<Output = T>) -> T {
-    let result = tokio::time::timeout(LIMIT, future).await;
-    result.unwrap_or_else(|_| panic!("timed out after {LIMIT:?}: {what}"))
-}
-
-/// One HTTP/1.1 request; returns the status and the body as sent (the hub's JSON
-/// answers have a Content-Length).
-async fn http(
-    addr: SocketAddr,
-    method: &str,
-    path: &str,
-    headers: &[(&str, &str)],
-    body: &[u8],
-) -> (u16, String) {
-    let mut head = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
-    for (name, value) in headers {
-        head.push_str(&format!("{name}: {value}\r\n"));
-    }
-    head.push_str(&format!(
-        "Content-Type: application/json\r\nContent-Length: {}\r\n\r\n",
-        body.len()
-    ));
-    let exchange = async {
-        let mut socket = tokio::net::TcpStream::connect(addr).await?;
-        socket.write_all(head.as_bytes()).await?;
-        socket.write_all(body).await?;
-        let mut response = Vec::new();
-        socket.read_to_end(&mut response).await.map(|_| response)
-    };
-    let response = within("an HTTP response", exchange).await.expect("HTTP");
-    let response = String::from_utf8(response).expect("UTF-8");
-    let (head, body) = response.split_once("\r\n\r\n").expect("headers");
-    let status = head.split(' ').nth(1).and_then(|s| s.parse().ok());
-    (status.expect("a status"), body.to_string())
+    hub_support::serve(dir, extra, &SECRETS)
 }
 
 /// A JSON answer: status and body, asserting the body is one line of JSON.
