@@ -682,3 +682,19 @@ fn the_follow_up_prompt_at_80x24_and_160x48() {
         insta::assert_snapshot!(format!("follow_up_prompt_{w}x{h}"), shown);
     }
 }
+
+#[test]
+fn the_header_names_the_hub_in_use_only_when_there_are_several() {
+    let mut app = app("commander", &[Role::Commander]);
+    app.update(Msg::Sync(SyncEvent::Hub("http://10.0.0.7:7420".into())));
+    app.update(Msg::Sync(SyncEvent::State(ConnectionState::Live)));
+    app.hub_label = "http://10.0.0.7:7420".into();
+    let text = screen(&mut app, 160, 48);
+    assert!(
+        text.contains("● live") && !text.contains("10.0.0.7"),
+        "{text}"
+    );
+    app.hub_label = "http://10.0.0.6:7420,http://10.0.0.7:7420".into();
+    let text = screen(&mut app, 160, 48);
+    assert!(text.contains("● live · 10.0.0.7:7420"), "{text}");
+}

@@ -437,7 +437,9 @@ pub enum CliCommand {
     },
     /// Open the console on a remote hub.
     Join {
-        /// The hub, e.g. http://hub.internal:7420 or https://hub.internal:7420 (TLS).
+        /// The hub, e.g. http://hub.internal:7420 or https://hub.internal:7420 (TLS);
+        /// several hubs sharing a replicated store, comma-separated: the console moves to
+        /// the next when the one it is on goes away, and its header names the one in use.
         url: String,
         /// Open this incident directly instead of the lobby.
         #[arg(long)]

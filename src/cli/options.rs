@@ -106,8 +106,9 @@ pub fn local_name(named: Option<&str>) -> Result<String, CliError> {
 #[derive(Debug, Clone, Default, Args)]
 #[command(next_help_heading = "Hub")]
 pub struct HubTarget {
-    /// Send commands to this hub instead of a local data directory.
-    #[arg(long, env = "WARROOM_HUB", value_name = "URL")]
+    /// Send commands to this hub instead of a local data directory. Hubs that share a
+    /// replicated store may be listed comma-separated: the first that answers is used.
+    #[arg(long, env = "WARROOM_HUB", value_name = "URL[,URL…]")]
     pub hub: Option<String>,
     /// Your responder token for --hub (prefer $WARROOM_TOKEN: arguments show in `ps`).
     #[arg(

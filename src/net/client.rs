@@ -13,6 +13,7 @@ use crate::protocol::{
 };
 use futures_util::{SinkExt, StreamExt};
 use std::collections::VecDeque;
+use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
 use tokio_tungstenite::WebSocketStream;
@@ -194,8 +195,26 @@ pub fn new_command_id() -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// The hubs a `--hub` value names: several may be given, comma-separated (hubs
+/// sharing one replicated store), tried in order; blanks are ignored.
+pub fn hub_list(hub: &str) -> Vec<String> {
+    let mut hubs: Vec<String> = Vec::new();
+    for one in hub.split(',').map(str::trim).filter(|h| !h.is_empty()) {
+        if !hubs.iter().any(|h| h == one) {
+            hubs.push(one.to_string());
+        }
+    }
+    hubs
+}
+
+/// How long one hub may take to accept a connection before the next one is tried (a
+/// machine that died answers nothing at all, and the system's own wait is minutes).
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+
 pub struct HubClient {
     socket: Socket,
+    /// The hub this client reached, as it was named (one of a `--hub` list).
+    pub hub: String,
     pub you: Identity,
     /// The hub's containment actions and delivery channels: the `catalog` frame, once
     /// read (see [`HubClient::wait_catalog`]).
@@ -227,10 +246,58 @@ impl HubClient {
         watch_incidents: bool,
         snapshot: bool,
     ) -> Result<HubClient, NetError> {
+        let hubs = hub_list(hub);
+        let mut failures: Vec<String> = Vec::new();
+        let mut last: Option<NetError> = None;
+        for one in &hubs {
+            let attempt = tokio::time::timeout(
+                CONNECT_TIMEOUT,
+                HubClient::connect_one(one, token, incident, since_seq, watch_incidents, snapshot),
+            )
+            .await
+            .unwrap_or_else(|_| {
+                Err(NetError::Connect {
+                    url: ws_url(one),
+                    cause: format!("no answer within {}s", CONNECT_TIMEOUT.as_secs()),
+                })
+            });
+            match attempt {
+                Ok(client) => return Ok(client),
+                // A refused token or a protocol mismatch is the same at every hub.
+                Err(error) if !error.is_retryable() => return Err(error),
+                Err(error) => {
+                    failures.push(error.to_string());
+                    last = Some(error);
+                }
+            }
+        }
+        match (last, hubs.len()) {
+            (Some(error), 1) => Err(error),
+            (Some(_), _) => Err(NetError::Connect {
+                url: hubs.join(", "),
+                cause: format!("no hub answered: {}", failures.join("; ")),
+            }),
+            (None, _) => Err(NetError::Connect {
+                url: hub.to_string(),
+                cause: "no hub URL given".to_string(),
+            }),
+        }
+    }
+
+    /// [`HubClient::connect_watching`] to one hub.
+    async fn connect_one(
+        hub: &str,
+        token: &str,
+        incident: Option<&str>,
+        since_seq: u64,
+        watch_incidents: bool,
+        snapshot: bool,
+    ) -> Result<HubClient, NetError> {
         let url = ws_url(hub);
         let socket = open(&url).await?;
         let mut client = HubClient {
             socket,
+            hub: hub.to_string(),
             you: Identity {
                 name: String::new(),
                 roles: Default::default(),

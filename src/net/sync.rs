@@ -41,6 +41,8 @@ pub enum ConnectionState {
 #[derive(Debug, Clone, PartialEq)]
 pub enum SyncEvent {
     State(ConnectionState),
+    /// Connected to this hub (one of the `--hub` list), before anything it sends.
+    Hub(String),
     Identity(Identity),
     /// The next event, in seq order, never twice.
     Event(Event),
@@ -266,10 +268,20 @@ async fn run(
     let mut attempt = 0u32;
     // A hub whose snapshot this client cannot read is asked for events instead.
     let mut snapshots = options.snapshot;
+    // With several hubs, each attempt starts from the one after the hub last lost, so
+    // a hub that died is tried last, not first.
+    let hubs = super::client::hub_list(&options.hub);
+    let mut first_hub = 0usize;
     let _ = out.send(SyncEvent::State(ConnectionState::Connecting));
     loop {
+        let order: Vec<String> = (0..hubs.len())
+            .map(|i| hubs[(first_hub + i) % hubs.len()].clone())
+            .collect();
+        let mut connected: Option<String> = None;
         let error = match session(
             &options,
+            &order.join(","),
+            &mut connected,
             &mut snapshots,
             &mut last_seq,
             &mut outbox,
@@ -282,6 +294,11 @@ async fn run(
             Ok(()) => return, // the owner went away
             Err(error) => error,
         };
+        if let Some(lost) = connected
+            && let Some(at) = hubs.iter().position(|h| *h == lost)
+        {
+            first_hub = (at + 1) % hubs.len();
+        }
         // Commands typed while disconnected still go into the outbox.
         while let Ok(entry) = inbox.try_recv() {
             outbox.entries.push_back(entry);
@@ -324,6 +341,8 @@ async fn run(
 /// One connection's life. Returns `Ok` only when the owner is gone.
 async fn session(
     options: &SyncOptions,
+    hubs: &str,
+    connected: &mut Option<String>,
     snapshots: &mut bool,
     last_seq: &mut u64,
     outbox: &mut Outbox,
@@ -333,7 +352,7 @@ async fn session(
 ) -> Result<(), NetError> {
     let out = &channels.out;
     let mut client = HubClient::connect_watching(
-        &options.hub,
+        hubs,
         &options.token,
         Some(&options.incident),
         *last_seq,
@@ -344,6 +363,8 @@ async fn session(
     let mut reads = channels.reads.lock().await;
     // Requests made while the link was down were dropped, as documented.
     while reads.try_recv().is_ok() {}
+    *connected = Some(client.hub.clone());
+    let _ = out.send(SyncEvent::Hub(client.hub.clone()));
     let _ = out.send(SyncEvent::Identity(client.you.clone()));
     if options.watch_incidents {
         // What exists now; `incident_changed` frames keep it current from here on.

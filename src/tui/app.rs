@@ -106,6 +106,9 @@ pub struct App {
     pub here: Vec<String>,
     /// Where we are connected, for the header.
     pub hub_label: String,
+    /// The hub of a `--hub` list the link is on now (the header names it when several
+    /// were given).
+    pub hub_now: String,
     /// Something changed since the last draw.
     pub dirty: bool,
     /// The pane that had focus when the note composer opened, focused again when it
@@ -159,6 +162,7 @@ impl App {
             synced: false,
             here: Vec::new(),
             hub_label: String::new(),
+            hub_now: String::new(),
             dirty: true,
             composer_from: None,
             recent: vec![focus],
@@ -298,6 +302,7 @@ impl App {
                 self.connection = state;
             }
             SyncEvent::Identity(you) => self.me = you,
+            SyncEvent::Hub(hub) => self.hub_now = hub,
             SyncEvent::Presence(here) => self.here = here,
             SyncEvent::Catalog { actions, channels } => {
                 // The hub's actions and channels, not the ones this machine loaded.

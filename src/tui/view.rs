@@ -29,7 +29,12 @@ pub fn render(app: &mut App, frame: &mut Frame) {
     let link = Link {
         connection: &app.connection,
         pending: app.unacknowledged(),
-        hub: &app.hub_label,
+        // Named only when there is a choice: which of several hubs the link is on.
+        hub: if app.hub_label.contains(',') {
+            &app.hub_now
+        } else {
+            ""
+        },
         here: &app.here,
     };
     let ctx = ViewCtx {

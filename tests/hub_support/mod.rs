@@ -112,8 +112,14 @@ pub fn serve(dir: &Path, extra: &str, env: &[(&str, &str)]) -> Hub {
     let mut text = std::fs::read_to_string(&config).unwrap_or_default();
     text.push_str(extra);
     std::fs::write(&config, text).expect("config written");
+    serve_at(dir, "127.0.0.1:0", env)
+}
+
+/// Serves the config as it is, listening on `listen`.
+pub fn serve_at(dir: &Path, listen: &str, env: &[(&str, &str)]) -> Hub {
+    let config = config_path(dir);
     let mut child = warroom(dir, env)
-        .args(["serve", "--listen", "127.0.0.1:0", "--config"])
+        .args(["serve", "--listen", listen, "--config"])
         .arg(&config)
         .stdout(Stdio::null())
         .stderr(Stdio::piped())

@@ -136,6 +136,22 @@ fn metrics_line(ctx: &ViewCtx, width: usize) -> Option<Line<'static>> {
 
 /// The link to the hub in a few words, for the end of the first line.
 fn link_status(link: &Link) -> (String, Meaning) {
+    let (text, meaning) = link_words(link);
+    // Which of several hubs, as host:port (`hub` is empty with one hub).
+    let host = link
+        .hub
+        .split("://")
+        .last()
+        .unwrap_or_default()
+        .trim_end_matches('/')
+        .trim_end_matches("/ws");
+    match (&link.connection, host.is_empty()) {
+        (ConnectionState::Live, false) => (format!("{text} · {host}"), meaning),
+        _ => (text, meaning),
+    }
+}
+
+fn link_words(link: &Link) -> (String, Meaning) {
     match link.connection {
         ConnectionState::Live if link.pending == 0 => ("● live".to_string(), Meaning::Ok),
         ConnectionState::Live => (format!("● live, {} sending", link.pending), Meaning::Ok),
