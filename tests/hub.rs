@@ -305,7 +305,7 @@ impl Follower {
                     SyncEvent::Acked { id, seq } => drop(self.acks.insert(id, seq)),
                     SyncEvent::State(state) => self.states.push(state),
                     SyncEvent::Synced(seq) => self.synced = seq,
-                    SyncEvent::Identity(_) | SyncEvent::Presence(_) => {}
+                    SyncEvent::Identity(_) | SyncEvent::Presence(_) | SyncEvent::Hub(_) => {}
                     SyncEvent::Catalog { .. } => {}
                     SyncEvent::Rejected { id, code, .. } => panic!("{id}: {code:?}"),
                     SyncEvent::Snapshot(state) => {

@@ -277,24 +277,27 @@ async fn run(
         let order: Vec<String> = (0..hubs.len())
             .map(|i| hubs[(first_hub + i) % hubs.len()].clone())
             .collect();
-        let mut connected: Option<String> = None;
-        let error = match session(
+        let mut link = Link {
+            hubs: order.join(","),
+            connected: None,
+            attempt,
+        };
+        let result = session(
             &options,
-            &order.join(","),
-            &mut connected,
+            &mut link,
             &mut snapshots,
             &mut last_seq,
             &mut outbox,
             &mut inbox,
             &channels,
-            &mut attempt,
         )
-        .await
-        {
+        .await;
+        attempt = link.attempt;
+        let error = match result {
             Ok(()) => return, // the owner went away
             Err(error) => error,
         };
-        if let Some(lost) = connected
+        if let Some(lost) = link.connected
             && let Some(at) = hubs.iter().position(|h| *h == lost)
         {
             first_hub = (at + 1) % hubs.len();
@@ -339,20 +342,27 @@ async fn run(
 }
 
 /// One connection's life. Returns `Ok` only when the owner is gone.
+/// Which hubs one connection tries, which it reached, and the reconnect count (reset
+/// once it is live).
+struct Link {
+    /// Comma-separated, the one to try first first.
+    hubs: String,
+    connected: Option<String>,
+    attempt: u32,
+}
+
 async fn session(
     options: &SyncOptions,
-    hubs: &str,
-    connected: &mut Option<String>,
+    link: &mut Link,
     snapshots: &mut bool,
     last_seq: &mut u64,
     outbox: &mut Outbox,
     inbox: &mut mpsc::UnboundedReceiver<(String, Command)>,
     channels: &Channels,
-    attempt: &mut u32,
 ) -> Result<(), NetError> {
     let out = &channels.out;
     let mut client = HubClient::connect_watching(
-        hubs,
+        &link.hubs,
         &options.token,
         Some(&options.incident),
         *last_seq,
@@ -363,7 +373,7 @@ async fn session(
     let mut reads = channels.reads.lock().await;
     // Requests made while the link was down were dropped, as documented.
     while reads.try_recv().is_ok() {}
-    *connected = Some(client.hub.clone());
+    link.connected = Some(client.hub.clone());
     let _ = out.send(SyncEvent::Hub(client.hub.clone()));
     let _ = out.send(SyncEvent::Identity(client.you.clone()));
     if options.watch_incidents {
@@ -409,7 +419,7 @@ async fn session(
                             let (actions, channels) = (Vec::new(), Vec::new());
                             let _ = out.send(SyncEvent::Catalog { actions, channels });
                         }
-                        *attempt = 0;
+                        link.attempt = 0;
                         let _ = out.send(SyncEvent::State(ConnectionState::Live));
                         let _ = out.send(SyncEvent::Synced(seq));
                     }
