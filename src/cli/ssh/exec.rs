@@ -72,7 +72,7 @@ impl Command {
         let (queue, writer) = outlet::start(&write);
         let ended = tokio::select! {
             ended = self.execute(queue) => ended,
-            reason = super::wait_revoked(&mut revoked) => Ended {
+            reason = super::revoked::wait_revoked(&mut revoked) => Ended {
                 status: 1,
                 error: Some(format!("warroom: {reason}")),
             },

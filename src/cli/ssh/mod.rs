@@ -13,20 +13,22 @@
 //! (`exec`). A reload that takes the key away ends the connection within a second,
 //! saying why.
 
+mod console;
 mod exec;
 pub mod host_key;
 mod outlet;
+mod revoked;
 
-use crate::hub::auth::Authenticator;
+use console::ConsoleTask;
+use revoked::Revoked;
+
 use crate::hub::responders::Responders;
 use crate::incident::{Actor, Runbooks};
 use crate::tui::app::Msg;
 use crate::tui::keys_in::KeyReader;
 use crate::tui::run::Look;
-use crate::tui::start::{Visit, who_and_where};
-use crate::tui::terminal::TerminalGuard;
 use russh::keys::ssh_key::public::KeyData;
-use russh::server::{Auth, Handle, Msg as ServerMsg, Server, Session};
+use russh::server::{Auth, Msg as ServerMsg, Server, Session};
 use russh::{Channel, ChannelId, ChannelWriteHalf, MethodKind, MethodSet, Pty};
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -457,133 +459,5 @@ impl Connection {
             words,
         };
         tokio::spawn(command.run(write, self.revoked.subscribe()));
-    }
-}
-
-/// Ends the connection when a reload takes its key away (or changes who it is).
-struct Revoked {
-    key: KeyData,
-    actor: Actor,
-    responders: watch::Receiver<Arc<Authenticator>>,
-}
-
-impl Revoked {
-    async fn run(mut self, handle: Handle, tell: watch::Sender<Option<&'static str>>) {
-        let reason = loop {
-            if self.responders.changed().await.is_err() {
-                return;
-            }
-            let now = self.responders.borrow_and_update().by_key(&self.key);
-            match now {
-                Some(actor) if actor == self.actor => continue,
-                Some(_) => break "your name or roles changed on this hub: connect again",
-                None => break "your access to this hub was revoked",
-            }
-        };
-        tracing::info!(responder = %self.actor.name, reason, "SSH door: closing a session");
-        // Consoles and commands leave their screens and say why, then the connection
-        // closes; a client that does not take the goodbye is cut off anyway.
-        let _ = tell.send(Some(reason));
-        tokio::time::sleep(Duration::from_millis(300)).await;
-        let _ = handle
-            .disconnect(
-                russh::Disconnect::ByApplication,
-                format!("warroom: {reason}"),
-                String::new(),
-            )
-            .await;
-    }
-}
-
-/// A console on one channel.
-struct ConsoleTask {
-    door: Arc<Door>,
-    token: String,
-    incident: Option<String>,
-    size: Option<(u16, u16)>,
-    revoked: watch::Receiver<Option<&'static str>>,
-}
-
-impl ConsoleTask {
-    async fn run(
-        mut self,
-        write: ChannelWriteHalf<ServerMsg>,
-        mut input: mpsc::UnboundedReceiver<Msg>,
-    ) {
-        let (queue, writer) = outlet::start(&write);
-        let code = self.console(&queue, &mut input).await;
-        drop(input);
-        drop(queue);
-        let _ = tokio::time::timeout(Duration::from_secs(2), writer).await;
-        let _ = write.exit_status(code).await;
-        let _ = write.eof().await;
-        let _ = write.close().await;
-    }
-
-    /// Runs the console; the exit status for the channel.
-    async fn console(
-        &mut self,
-        queue: &mpsc::Sender<Vec<u8>>,
-        input: &mut mpsc::UnboundedReceiver<Msg>,
-    ) -> u32 {
-        let say = |text: String| {
-            let _ = queue.try_send(text.replace('\n', "\r\n").into_bytes());
-        };
-        let Some((width, height)) = self.size else {
-            say("warroom: the console needs a terminal: ssh -t …\n".into());
-            return 2;
-        };
-        let url = self.door.hub_url.clone();
-        let me = match who_and_where(&url, &self.token, self.incident.as_deref()).await {
-            Ok(me) => me,
-            Err(error) => {
-                say(format!("warroom: {error}\n"));
-                return 1;
-            }
-        };
-        let screen = Box::new(outlet::Screen::new(queue.clone()));
-        let mut guard = match TerminalGuard::remote(screen, width, height) {
-            Ok(guard) => guard,
-            Err(error) => {
-                say(format!("warroom: {error}\n"));
-                return 1;
-            }
-        };
-        let visit = Visit {
-            url: &url,
-            token: &self.token,
-            runbooks: self.door.runbooks.clone(),
-            look: &self.door.look,
-            me,
-            incident: self.incident.take(),
-            demo_available: false,
-            header: "warroom over SSH".into(),
-        };
-        let ended = tokio::select! {
-            ended = visit.run(&mut guard, input) => ended.err(),
-            reason = wait_revoked(&mut self.revoked) => Some(reason.to_string()),
-        };
-        // Leaving the alternate screen before the last word.
-        drop(guard);
-        match ended {
-            None => 0,
-            Some(error) => {
-                say(format!("warroom: {error}\n"));
-                1
-            }
-        }
-    }
-}
-
-/// Resolves with the reason once the connection's access is revoked.
-async fn wait_revoked(revoked: &mut watch::Receiver<Option<&'static str>>) -> &'static str {
-    let reason = revoked
-        .wait_for(Option::is_some)
-        .await
-        .map(|reason| reason.unwrap_or("revoked"));
-    match reason {
-        Ok(reason) => reason,
-        // The connection is gone: nothing more to wait for.
-        Err(_) => std::future::pending().await,
     }
 }
