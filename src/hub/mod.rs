@@ -11,6 +11,7 @@ mod admission;
 mod alerts;
 mod announce;
 pub mod auth;
+mod command_rate;
 pub mod config;
 mod connection;
 pub mod effects;

@@ -8,21 +8,22 @@
 use super::HubState;
 use super::Unavailable;
 use super::admission::Slot;
+use super::command_rate::CommandRate;
 use super::connection::{Connection, ReadFailure, SendFailure, Ws};
 use super::execute::{execute, reject};
 use super::responders::Revocation;
 use super::subscribe::{Live, next_live, subscribe};
 use crate::incident::Actor;
 use crate::protocol::{
-    COMMAND_BURST, COMMANDS_PER_SECOND, ClientFrame, CloseReason, HubFrame, Identity,
-    MAX_COMMAND_ID_CHARS, MAX_FRAME_BYTES, PROTOCOL_VERSION, RejectReason,
+    COMMANDS_PER_SECOND, ClientFrame, CloseReason, HubFrame, Identity, MAX_COMMAND_ID_CHARS,
+    MAX_FRAME_BYTES, PROTOCOL_VERSION, RejectReason,
 };
 use futures_util::future::BoxFuture;
 use futures_util::stream::{FuturesUnordered, StreamExt};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use tokio::sync::broadcast::error::RecvError;
 use tokio_tungstenite::tungstenite::Message;
 
@@ -45,37 +46,6 @@ struct ConnectionGauge(Arc<HubState>);
 impl Drop for ConnectionGauge {
     fn drop(&mut self) {
         self.0.metrics.connections.fetch_sub(1, Ordering::Relaxed);
-    }
-}
-
-/// A token bucket: `COMMANDS_PER_SECOND` sustained, `COMMAND_BURST` at once.
-struct RateLimit {
-    tokens: f64,
-    last: Instant,
-    strikes: u32,
-}
-
-impl RateLimit {
-    fn new() -> RateLimit {
-        RateLimit {
-            tokens: f64::from(COMMAND_BURST),
-            last: Instant::now(),
-            strikes: 0,
-        }
-    }
-    fn allow(&mut self) -> bool {
-        let now = Instant::now();
-        let refill = now.duration_since(self.last).as_secs_f64() * f64::from(COMMANDS_PER_SECOND);
-        self.tokens = (self.tokens + refill).min(f64::from(COMMAND_BURST));
-        self.last = now;
-        if self.tokens >= 1.0 {
-            self.tokens -= 1.0;
-            self.strikes = 0;
-            true
-        } else {
-            self.strikes += 1;
-            false
-        }
     }
 }
 
@@ -292,7 +262,7 @@ async fn serve(
 ) {
     let mut shutdown = hub.shutdown.clone();
     let mut pending = Pending::new();
-    let mut rate = RateLimit::new();
+    let mut rate = CommandRate::new();
     let mut malformed = 0u32;
     loop {
         tokio::select! {
@@ -416,7 +386,7 @@ async fn handle_frame(
     text: &str,
     conn: &mut Connection,
     live: &mut Option<Live>,
-    rate: &mut RateLimit,
+    rate: &mut CommandRate,
 ) -> Handled {
     let frame = match serde_json::from_str::<ClientFrame>(text) {
         Ok(frame) => frame,
@@ -555,7 +525,7 @@ async fn handle_frame(
 async fn over_rate(
     hub: &Arc<HubState>,
     conn: &mut Connection,
-    rate: &mut RateLimit,
+    rate: &mut CommandRate,
     id: &str,
 ) -> Option<Handled> {
     if rate.allow() {
