@@ -179,7 +179,7 @@ fn the_post_mortem_view_at_80x24_and_160x48() {
         app.update(code(KeyCode::Enter));
         shown.push('\n');
         let editing = screen(&mut app, w, h);
-        assert!(editing.contains("DRAFT from the incident"), "{editing}");
+        assert!(editing.contains("Impact · DRAFT, not saved"), "{editing}");
         assert!(editing.contains("4 tenants saw other tenants"), "{editing}");
         shown.push_str(&editing);
         insta::assert_snapshot!(format!("postmortem_view_{w}x{h}"), shown);

@@ -157,7 +157,7 @@ impl FollowupForm {
     }
 
     pub fn render(&mut self, theme: &Theme, area: Rect, buf: &mut Buffer) {
-        let rect = centered(area, 76, 10);
+        let rect = centered(area, 76, 8);
         Clear.render(rect, buf);
         let room = usize::from(rect.width.saturating_sub(2));
         let keys = Span::styled(

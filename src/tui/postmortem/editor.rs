@@ -115,7 +115,7 @@ impl SectionEditor {
         let chars = self.chars();
         let over = chars > SECTION_MAX_CHARS;
         let mark = if self.from_draft {
-            " — DRAFT from the incident, not saved"
+            " · DRAFT, not saved"
         } else if self.sent.is_some() {
             " — saving…"
         } else {
@@ -127,7 +127,7 @@ impl SectionEditor {
         };
         let mut title = vec![
             Span::styled(
-                format!(" Editing {}{mark} ", self.title),
+                format!(" {}{mark} ", self.title),
                 theme.style(Meaning::Focus).add_modifier(Modifier::BOLD),
             ),
             Span::styled(format!("{chars}/{SECTION_MAX_CHARS} "), count_style),
