@@ -311,8 +311,9 @@ fn detection(state: &State, metrics: &Metrics) -> Option<String> {
     Some(lines.join("\n"))
 }
 
-/// What the measurements say went well (`well`) or badly.
+/// What the measurements say went well (`well`) or badly, once it is over.
 fn went(state: &State, metrics: &Metrics, well: bool) -> Option<String> {
+    state.resolved_at?;
     let mut lines = Vec::new();
     if let (Some(minutes), Some(met)) = (metrics.response_minutes, metrics.response_deadline_met)
         && met == well
@@ -325,9 +326,7 @@ fn went(state: &State, metrics: &Metrics, well: bool) -> Option<String> {
             "- acknowledged {verdict} the {minutes}-minute response deadline{took}"
         ));
     }
-    if let Some(every) = metrics.update_every_minutes
-        && state.resolved_at.is_some()
-    {
+    if let Some(every) = metrics.update_every_minutes {
         match (metrics.update_cadence_misses, well) {
             (0, true) => lines.push(format!("- an update went out at least every {every} min")),
             (n, false) if n > 0 => lines.push(format!(
