@@ -148,9 +148,26 @@ fn written_up() -> App {
         "summary",
         "Exports showed other tenants' invoices for 38 minutes.\n\nThe export path skipped the tenant filter after a cache change; we disabled CSV exports, fixed the filter and re-enabled them.",
     );
-    written(&mut app, "carol", "went_well", "- the page reached on-call in 2 minutes");
-    followup(&mut app, "add a tenant filter test to the export path", "bob", 7, Priority::P1);
-    followup(&mut app, "alert on cross-tenant reads", "carol", 3, Priority::P2);
+    written(
+        &mut app,
+        "carol",
+        "went_well",
+        "- the page reached on-call in 2 minutes",
+    );
+    followup(
+        &mut app,
+        "add a tenant filter test to the export path",
+        "bob",
+        7,
+        Priority::P1,
+    );
+    followup(
+        &mut app,
+        "alert on cross-tenant reads",
+        "carol",
+        3,
+        Priority::P2,
+    );
     app.now = now() + Duration::days(5);
     app
 }
@@ -164,7 +181,10 @@ fn the_post_mortem_view_at_80x24_and_160x48() {
         let mut shown = screen(&mut app, w, h);
         assert!(shown.contains("Post-mortem"), "{shown}");
         assert!(shown.contains("2 of 9 sections written"), "{shown}");
-        assert!(shown.contains("draft ready"), "impact has a draft:\n{shown}");
+        assert!(
+            shown.contains("draft ready"),
+            "impact has a draft:\n{shown}"
+        );
         // The Remediations section lists the follow-ups, the overdue one marked.
         for _ in 0..7 {
             app.update(key('j'));
@@ -194,7 +214,10 @@ fn the_follow_up_form_at_80x24_and_160x48() {
         app.update(key('2'));
         app.update(key('F'));
         let mut shown = screen(&mut app, w, h);
-        assert!(shown.contains("New follow-up — from checklist item"), "{shown}");
+        assert!(
+            shown.contains("New follow-up — from checklist item"),
+            "{shown}"
+        );
         // A due date in the past is refused on the form, which stays open.
         app.update(code(KeyCode::Tab));
         app.update(code(KeyCode::Tab));
@@ -236,7 +259,12 @@ fn editing_a_section_never_turns_keys_into_commands_and_saves_once() {
         "Ctrl-S sends exactly one write_postmortem"
     );
     // Seen back from the hub: the editor closes and says so.
-    written(&mut app, "alice", "root_cause", &format!("{prose}\nsecond line"));
+    written(
+        &mut app,
+        "alice",
+        "root_cause",
+        &format!("{prose}\nsecond line"),
+    );
     let view = app.postmortem.as_ref().expect("the view stays open");
     assert!(view.editor.is_none());
     assert!(app.toast.as_deref().unwrap_or("").contains("saved"));
@@ -402,8 +430,16 @@ fn follow_ups_are_marked_done_and_wont_do_from_the_view() {
     let mut app = written_up();
     screen(&mut app, 160, 48);
     app.update(key('M'));
-    assert!(sent(&app.update(key('x'))).is_empty(), "a section is not a follow-up");
-    assert!(app.toast.as_deref().unwrap_or("").contains("select a follow-up"));
+    assert!(
+        sent(&app.update(key('x'))).is_empty(),
+        "a section is not a follow-up"
+    );
+    assert!(
+        app.toast
+            .as_deref()
+            .unwrap_or("")
+            .contains("select a follow-up")
+    );
     app.update(key('G'));
     assert_eq!(
         sent(&app.update(key('x'))),
@@ -424,5 +460,8 @@ fn follow_ups_are_marked_done_and_wont_do_from_the_view() {
     // Enter shows the follow-up in full.
     app.update(code(KeyCode::Enter));
     let shown = screen(&mut app, 160, 48);
-    assert!(shown.contains("Follow-up #1") && shown.contains("OVERDUE"), "{shown}");
+    assert!(
+        shown.contains("Follow-up #1") && shown.contains("OVERDUE"),
+        "{shown}"
+    );
 }

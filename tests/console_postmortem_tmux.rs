@@ -30,7 +30,15 @@ fn a_section_written_in_the_console_is_what_the_cli_prints() {
     let declared = ok(
         &sandbox,
         &[
-            "declare", "--title", &title, "--severity", "SEV2", "--hub", url, "--token", &alice,
+            "declare",
+            "--title",
+            &title,
+            "--severity",
+            "SEV2",
+            "--hub",
+            url,
+            "--token",
+            &alice,
         ],
     );
     let id = declared.stdout.trim().to_string();
@@ -72,9 +80,7 @@ fn a_section_written_in_the_console_is_what_the_cli_prints() {
         &["postmortem", &id, "--hub", url, "--token", &alice],
     );
     assert!(
-        printed
-            .stdout
-            .contains("## Summary (summary) — alice at"),
+        printed.stdout.contains("## Summary (summary) — alice at"),
         "{}",
         printed.stdout
     );
@@ -86,7 +92,9 @@ fn a_section_written_in_the_console_is_what_the_cli_prints() {
         printed.stdout
     );
     tmux.keys(w, &["Escape"]);
-    tmux.expect(w, "the panes again", STEP, |s| !s.contains("sections written"));
+    tmux.expect(w, "the panes again", STEP, |s| {
+        !s.contains("sections written")
+    });
     tmux.keys(w, &["q"]);
     assert_eq!(tmux.wait_exit(&console), "EXIT=0");
     drop(tmux);

@@ -21,7 +21,10 @@ fn unwritten_sections_with_a_draft_ready_are_named() {
         .trim()
         .to_string();
     let out = read(data, &["postmortem", &id]);
-    assert!(!out.contains("a draft is ready"), "nothing known yet:\n{out}");
+    assert!(
+        !out.contains("a draft is ready"),
+        "nothing known yet:\n{out}"
+    );
     assert!(!out.contains("Drafts ready"), "{out}");
 
     ok(
@@ -35,7 +38,17 @@ fn unwritten_sections_with_a_draft_ready_are_named() {
             "2020-01-01T08:04:00Z",
         ],
     );
-    ok(data, &["status", &id, "--set", "resolved", "--reason", "rolled back"]);
+    ok(
+        data,
+        &[
+            "status",
+            &id,
+            "--set",
+            "resolved",
+            "--reason",
+            "rolled back",
+        ],
+    );
     let out = ok(data, &["postmortem", &id]);
     assert!(
         out.contains("## Detection (detection) — not written yet; a draft is ready"),

@@ -87,7 +87,9 @@ pub fn draft(
         "summary" => summary(state, &metrics, field("impact"), field("root_cause")),
         "impact" => impact(state, field("impact"), field("symptom")),
         "detection" => detection(state, &metrics),
-        "root_cause" => field("root_cause").map(|c| format!("Preliminary, from the resolution update: {c}")),
+        "root_cause" => {
+            field("root_cause").map(|c| format!("Preliminary, from the resolution update: {c}"))
+        }
         "went_well" => went(state, &metrics, true),
         "went_badly" => went(state, &metrics, false),
         _ => None,
@@ -100,9 +102,11 @@ pub fn draft(
 /// text against its template; the newest update's value wins.
 fn resolution_fields(state: &State, runbooks: &Runbooks) -> Vec<(String, String)> {
     let mut found: Vec<(String, String)> = Vec::new();
-    let resolutions = state.published.iter().rev().filter(|p| {
-        p.headline.status == Status::Resolved || p.template.contains("resolv")
-    });
+    let resolutions = state
+        .published
+        .iter()
+        .rev()
+        .filter(|p| p.headline.status == Status::Resolved || p.template.contains("resolv"));
     for published in resolutions {
         let Some(template) = runbooks.template(&published.template) else {
             continue;
@@ -169,9 +173,9 @@ fn summary(
     let resolved = state.resolved_at?;
     let mut out = String::new();
     let severity = state.severity.map_or(String::new(), |s| format!(" ({s})"));
-    let declared = state.declared_at.map_or(String::new(), |at| {
-        format!(" was declared at {}", utc(at))
-    });
+    let declared = state
+        .declared_at
+        .map_or(String::new(), |at| format!(" was declared at {}", utc(at)));
     let _ = write!(
         out,
         "{}{severity}{declared} and resolved at {}.",
@@ -200,15 +204,21 @@ fn summary(
         let _ = write!(out, "\n\nKey decisions:\n{}", decisions.join("\n"));
     }
     let mut actions = entries(state, EntryKind::Action);
-    actions.extend(state.action_runs.iter().filter(|r| r.status != RunStatus::DryRun).map(|r| {
-        format!(
-            "- {} {}: {} (requested by {})",
-            r.requested_at.format("%H:%M"),
-            r.title,
-            r.status.label(),
-            r.requested_by
-        )
-    }));
+    actions.extend(
+        state
+            .action_runs
+            .iter()
+            .filter(|r| r.status != RunStatus::DryRun)
+            .map(|r| {
+                format!(
+                    "- {} {}: {} (requested by {})",
+                    r.requested_at.format("%H:%M"),
+                    r.title,
+                    r.status.label(),
+                    r.requested_by
+                )
+            }),
+    );
     if !actions.is_empty() {
         let _ = write!(out, "\n\nActions taken:\n{}", actions.join("\n"));
     }
@@ -255,9 +265,18 @@ fn impact(state: &State, impact: Option<&str>, symptom: Option<&str>) -> Option<
         (!names.is_empty()).then(|| format!("- {what}: {}", names.join(", ")))
     };
     let scope: Vec<String> = [
-        named("Tenants", blast.scope_tenants.iter().map(String::as_str).collect()),
-        named("Regions", blast.scope_regions.iter().map(String::as_str).collect()),
-        named("Services", blast.scope_services.iter().map(String::as_str).collect()),
+        named(
+            "Tenants",
+            blast.scope_tenants.iter().map(String::as_str).collect(),
+        ),
+        named(
+            "Regions",
+            blast.scope_regions.iter().map(String::as_str).collect(),
+        ),
+        named(
+            "Services",
+            blast.scope_services.iter().map(String::as_str).collect(),
+        ),
     ]
     .into_iter()
     .flatten()
@@ -470,7 +489,12 @@ mod tests {
                  the export path"
             )
         );
-        for people_only in ["contributing_factors", "remediations", "attachments", "nope"] {
+        for people_only in [
+            "contributing_factors",
+            "remediations",
+            "attachments",
+            "nope",
+        ] {
             assert_eq!(draft(&state, &runbooks, at(10), people_only), None);
         }
     }

@@ -59,7 +59,13 @@ pub enum FormOutcome {
 }
 
 impl FollowupForm {
-    pub fn new(origin: Option<Origin>, from: String, text: &str, owner: &str, today: NaiveDate) -> Self {
+    pub fn new(
+        origin: Option<Origin>,
+        from: String,
+        text: &str,
+        owner: &str,
+        today: NaiveDate,
+    ) -> Self {
         let due = (today + Duration::days(7)).format("%Y-%m-%d").to_string();
         let one_line = text.split_whitespace().collect::<Vec<_>>().join(" ");
         FollowupForm {
@@ -106,7 +112,10 @@ impl FollowupForm {
             KeyCode::Tab | KeyCode::Down => self.step(1),
             KeyCode::BackTab | KeyCode::Up => self.step(-1),
             _ if self.field == Field::Priority => {
-                let at = PRIORITIES.iter().position(|p| *p == self.priority).unwrap_or(1);
+                let at = PRIORITIES
+                    .iter()
+                    .position(|p| *p == self.priority)
+                    .unwrap_or(1);
                 self.priority = match key.code {
                     KeyCode::Left => PRIORITIES[at.saturating_sub(1)],
                     KeyCode::Right | KeyCode::Char(' ') => PRIORITIES[(at + 1).min(3)],
@@ -180,8 +189,7 @@ impl FollowupForm {
             Layout::vertical([Constraint::Length(1); 6]).areas(inner);
         let focus = self.field;
         let label = |field: Field, name: &str, at: Rect, buf: &mut Buffer| -> Rect {
-            let [l, f] =
-                Layout::horizontal([Constraint::Length(12), Constraint::Min(1)]).areas(at);
+            let [l, f] = Layout::horizontal([Constraint::Length(12), Constraint::Min(1)]).areas(at);
             let style = if field == focus {
                 theme.style(Meaning::Focus).add_modifier(Modifier::BOLD)
             } else {
@@ -232,7 +240,10 @@ impl FollowupForm {
                 theme.style(Meaning::Danger).add_modifier(Modifier::BOLD),
             )),
             None => Line::from(Span::styled(
-                ellipsize("Due as YYYY-MM-DD, today or later. The owner is one person.", width),
+                ellipsize(
+                    "Due as YYYY-MM-DD, today or later. The owner is one person.",
+                    width,
+                ),
                 theme.style(Meaning::Muted),
             )),
         };
@@ -246,7 +257,10 @@ impl App {
     pub(super) fn open_followup_form(&mut self) -> Vec<Effect> {
         let roles = self.roles();
         if !roles.is_empty() && !permits(&roles, Permission::Write) {
-            self.toast = Some(format!("your roles may not {}", Permission::Write.describe()));
+            self.toast = Some(format!(
+                "your roles may not {}",
+                Permission::Write.describe()
+            ));
             return Vec::new();
         }
         let today = self.now.date_naive();
@@ -284,7 +298,11 @@ impl App {
         Vec::new()
     }
 
-    pub(super) fn on_followup_key(&mut self, mut form: Box<FollowupForm>, key: KeyEvent) -> Vec<Effect> {
+    pub(super) fn on_followup_key(
+        &mut self,
+        mut form: Box<FollowupForm>,
+        key: KeyEvent,
+    ) -> Vec<Effect> {
         match form.on_key(key, self.now.date_naive()) {
             FormOutcome::Editing => {
                 self.modal = Some(Modal::Followup(form));
@@ -320,11 +338,20 @@ mod tests {
         for c in "2026-11-01".chars() {
             form.on_key(key(KeyCode::Char(c)), today());
         }
-        assert_eq!(form.on_key(key(KeyCode::Enter), today()), FormOutcome::Editing);
+        assert_eq!(
+            form.on_key(key(KeyCode::Enter), today()),
+            FormOutcome::Editing
+        );
         let error = form.error.clone().unwrap();
-        assert!(error.contains("in the past (today is 2026-11-22)"), "{error}");
+        assert!(
+            error.contains("in the past (today is 2026-11-22)"),
+            "{error}"
+        );
         form.paste("garbage");
-        assert_eq!(form.on_key(key(KeyCode::Enter), today()), FormOutcome::Editing);
+        assert_eq!(
+            form.on_key(key(KeyCode::Enter), today()),
+            FormOutcome::Editing
+        );
         assert!(form.error.as_deref().unwrap().contains("not a date"));
     }
 

@@ -386,7 +386,6 @@ impl<'a> Tmux<'a> {
             std::thread::sleep(POLL);
         }
     }
-
 }
 
 impl Drop for Tmux<'_> {
@@ -538,4 +537,3 @@ impl Drop for Hub {
         let _ = self.child.wait();
     }
 }
-

@@ -93,7 +93,9 @@ impl App {
         match &self.postmortem {
             None => self.postmortem = Some(PostmortemView::default()),
             Some(view) if view.editor.is_none() => self.postmortem = None,
-            Some(_) => self.toast = Some("you are editing a section: Ctrl-S saves, Esc leaves".into()),
+            Some(_) => {
+                self.toast = Some("you are editing a section: Ctrl-S saves, Esc leaves".into())
+            }
         }
         Vec::new()
     }
@@ -240,15 +242,23 @@ impl App {
             return Vec::new();
         };
         let Some(f) = view.followup(&self.state) else {
-            self.toast = Some("select a follow-up first (they are listed under the sections)".into());
+            self.toast =
+                Some("select a follow-up first (they are listed under the sections)".into());
             return Vec::new();
         };
         if !roles.is_empty() && !permits(roles, Permission::Write) {
-            self.toast = Some(format!("your roles may not {}", Permission::Write.describe()));
+            self.toast = Some(format!(
+                "your roles may not {}",
+                Permission::Write.describe()
+            ));
             return Vec::new();
         }
         if f.state == wanted {
-            self.toast = Some(format!("follow-up #{} is already {}", f.number, wanted.label()));
+            self.toast = Some(format!(
+                "follow-up #{} is already {}",
+                f.number,
+                wanted.label()
+            ));
             return Vec::new();
         }
         vec![Effect::Send(Command::SetFollowupState {
@@ -338,11 +348,7 @@ fn followup_detail(f: &Followup, today: chrono::NaiveDate) -> Detail {
             format!("Priority: {}", f.priority),
             format!("State:    {}", f.state.label()),
             format!("From:     {from}"),
-            format!(
-                "Added by {} at {}",
-                f.by,
-                f.at.format("%Y-%m-%d %H:%M UTC")
-            ),
+            format!("Added by {} at {}", f.by, f.at.format("%Y-%m-%d %H:%M UTC")),
         ],
     }
 }

@@ -276,7 +276,9 @@ impl PostmortemView {
             .render(rest, buf);
         if more && rest.height > 0 {
             let tag = " ↓ PgDn more ";
-            let w = u16::try_from(tag.chars().count()).unwrap_or(0).min(rest.width);
+            let w = u16::try_from(tag.chars().count())
+                .unwrap_or(0)
+                .min(rest.width);
             let spot = Rect::new(rest.right().saturating_sub(w), rest.bottom() - 1, w, 1);
             Paragraph::new(Span::styled(tag, muted)).render(spot, buf);
         }
@@ -312,7 +314,10 @@ fn followup_line(f: &Followup, today: NaiveDate) -> String {
 
 fn followup_style(ctx: &ViewCtx, f: &Followup, today: NaiveDate) -> Style {
     match (f.state, f.overdue(today)) {
-        (_, true) => ctx.theme.style(Meaning::Danger).add_modifier(Modifier::BOLD),
+        (_, true) => ctx
+            .theme
+            .style(Meaning::Danger)
+            .add_modifier(Modifier::BOLD),
         (FollowupState::Open, false) => ctx.theme.style(Meaning::Text),
         _ => ctx.theme.style(Meaning::Muted),
     }

@@ -42,7 +42,10 @@ impl ChecklistPane {
 
     /// The item under the cursor (the first while nothing is selected yet): what a
     /// follow-up made here comes from.
-    pub fn selected_item<'a>(&self, state: &'a State) -> Option<&'a crate::incident::state::ChecklistItem> {
+    pub fn selected_item<'a>(
+        &self,
+        state: &'a State,
+    ) -> Option<&'a crate::incident::state::ChecklistItem> {
         self.current(state).and_then(|i| state.checklist.get(i))
     }
 
