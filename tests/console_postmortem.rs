@@ -350,7 +350,7 @@ fn esc_with_changes_asks_before_throwing_them_away() {
     app.update(key('n'));
     let editor = app.postmortem.as_ref().unwrap().editor.as_ref();
     assert!(editor.is_some_and(|e| e.text().contains("paged by")));
-    // Quitting now names the unsaved section.
+    // Esc again and yes: thrown away, the view stays.
     app.update(code(KeyCode::Esc));
     app.update(key('y'));
     assert!(app.postmortem.as_ref().unwrap().editor.is_none());

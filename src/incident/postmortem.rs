@@ -546,4 +546,66 @@ mod tests {
              Raised by an alert from alertmanager at 2026-11-22 05:01 UTC: ExportErrors high"
         );
     }
+
+    #[test]
+    fn what_went_well_and_badly_comes_from_the_measurements_once_resolved() {
+        let mut runbooks = runbooks();
+        runbooks.severity.level.push(
+            toml::from_str(
+                "code = \"SEV1\"\nalias = \"P0\"\nname = \"Critical\"\n\
+                 response_minutes = 15\nupdate_every_minutes = 30\n",
+            )
+            .unwrap(),
+        );
+        let run = |title: &str| EventKind::ActionRequested {
+            action: title.to_lowercase(),
+            title: title.into(),
+            params: Default::default(),
+            preview: crate::incident::action::Request::Exec {
+                argv: vec!["true".into()],
+                cwd: None,
+                env: Vec::new(),
+            },
+            roles: Vec::new(),
+            two_person: false,
+            dry_run: false,
+            fingerprint: String::new(),
+        };
+        let finished = |run, outcome| EventKind::ActionFinished {
+            run,
+            outcome,
+            status: None,
+            duration_ms: 0,
+            excerpt: String::new(),
+        };
+        let open = state(vec![
+            ("alice", EventKind::Acknowledged),
+            ("alice", run("Freeze")),
+            ("system:runner", finished(3, RunOutcome::Succeeded)),
+            ("alice", run("Isolate")),
+            ("system:runner", finished(5, RunOutcome::Failed)),
+        ]);
+        assert_eq!(
+            draft(&open, &runbooks, at(10), "went_well"),
+            None,
+            "not over yet"
+        );
+        let mut resolved_state = open.clone();
+        resolved_state.apply(&Event {
+            seq: 6,
+            at: at(6),
+            actor: "alice".into(),
+            command_id: None,
+            kind: resolved(),
+        });
+        let well = draft(&resolved_state, &runbooks, at(10), "went_well").unwrap();
+        assert_eq!(
+            well,
+            "- acknowledged within the 15-minute response deadline (after 1m 00s)\n\
+             - an update went out at least every 30 min\n\
+             - containment: Freeze succeeded"
+        );
+        let badly = draft(&resolved_state, &runbooks, at(10), "went_badly").unwrap();
+        assert_eq!(badly, "- containment: Isolate failed");
+    }
 }

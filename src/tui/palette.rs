@@ -149,7 +149,11 @@ impl App {
             }
         }
         for binding in keymap::KEYMAP {
-            if matches!(binding.action, Action::Palette | Action::Focus(_)) {
+            // The post-mortem has its own entry above, saying how much is written.
+            if matches!(
+                binding.action,
+                Action::Palette | Action::Focus(_) | Action::Postmortem
+            ) {
                 continue;
             }
             let forbidden = keymap::permission(binding.action)
