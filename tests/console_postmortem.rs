@@ -465,3 +465,36 @@ fn follow_ups_are_marked_done_and_wont_do_from_the_view() {
         "{shown}"
     );
 }
+
+#[test]
+fn a_note_from_the_view_and_a_paste_into_its_editor() {
+    let mut app = app();
+    screen(&mut app, 80, 24);
+    app.update(key('M'));
+    // n means "write a note" here too: the composer opens over the view.
+    app.update(key('n'));
+    type_text(&mut app, "rollback started");
+    let shown = screen(&mut app, 80, 24);
+    assert!(
+        shown.contains("new note") && shown.contains("Post-mortem"),
+        "{shown}"
+    );
+    let effects = app.update(code(KeyCode::Enter));
+    assert!(
+        matches!(&sent(&effects)[..], [Command::AddNote { text, .. }] if text == "rollback started"),
+        "{effects:?}"
+    );
+    app.update(code(KeyCode::Esc));
+    assert!(
+        app.postmortem.is_some(),
+        "closing the composer leaves the view open"
+    );
+    // A paste with no editor open is not a note under the view.
+    assert!(app.update(Msg::Paste("stray".into())).is_empty());
+    assert!(!app.panes.timeline.composing());
+    // In the editor a paste is text, line breaks kept.
+    app.update(code(KeyCode::Enter));
+    app.update(Msg::Paste("line one\r\nline two".into()));
+    let editor = app.postmortem.as_ref().unwrap().editor.as_ref().unwrap();
+    assert_eq!(editor.text(), "line one\nline two");
+}
