@@ -498,3 +498,36 @@ fn a_note_from_the_view_and_a_paste_into_its_editor() {
     let editor = app.postmortem.as_ref().unwrap().editor.as_ref().unwrap();
     assert_eq!(editor.text(), "line one\nline two");
 }
+
+#[test]
+fn a_refused_save_keeps_the_editor_and_its_text() {
+    use warroom::protocol::RejectReason;
+    let mut app = app();
+    screen(&mut app, 160, 48);
+    app.update(key('M'));
+    app.update(code(KeyCode::Enter));
+    type_text(&mut app, "our summary");
+    let effects = app.update(ctrl('s'));
+    let [command] = &sent(&effects)[..] else {
+        panic!("one command: {effects:?}");
+    };
+    app.sent("s1".into(), command);
+    // Another command's refusal is not this one's.
+    app.sent("n1".into(), &Command::Acknowledge);
+    app.update(Msg::Sync(SyncEvent::Rejected {
+        id: "n1".into(),
+        code: RejectReason::Unchanged,
+        message: "already acknowledged".into(),
+    }));
+    let editor = app.postmortem.as_ref().unwrap().editor.as_ref().unwrap();
+    assert!(editor.sent.is_some(), "still on its way");
+    app.update(Msg::Sync(SyncEvent::Rejected {
+        id: "s1".into(),
+        code: RejectReason::Forbidden,
+        message: "your roles may not write the post-mortem's sections".into(),
+    }));
+    let editor = app.postmortem.as_ref().unwrap().editor.as_ref().unwrap();
+    assert!(editor.sent.is_none());
+    assert_eq!(editor.text(), "our summary");
+    assert!(app.toast.as_deref().unwrap_or("").contains("refused"));
+}

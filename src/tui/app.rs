@@ -312,9 +312,16 @@ impl App {
             }
             SyncEvent::Acked { id, seq } => self.acknowledged(&id, seq),
             SyncEvent::Rejected { id, code, message } => {
+                if let Some(Pending {
+                    command: Command::WritePostmortem { section, .. },
+                    ..
+                }) = self.pending.get(&id)
+                {
+                    let section = section.clone();
+                    self.postmortem_refused(&section);
+                }
                 self.settle(&id);
                 self.panes.timeline.refused(&id);
-                self.postmortem_refused();
                 self.toast = Some(format!("refused ({}): {message}", code.id()));
             }
         }

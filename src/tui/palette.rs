@@ -269,6 +269,8 @@ impl App {
                 };
                 if let Some(kind) = kind.filter(|k| self.visible_panes().contains(k)) {
                     self.focus = kind;
+                    // A pane's action is for the pane: the view over it gives way.
+                    self.postmortem = None;
                 }
                 self.on_action(action)
             }

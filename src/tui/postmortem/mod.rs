@@ -302,9 +302,12 @@ impl App {
         editor.overwritten = Some(now);
     }
 
-    /// A command was refused: a section sent is not on its way any more.
-    pub(super) fn postmortem_refused(&mut self) {
-        if let Some(editor) = self.postmortem.as_mut().and_then(|v| v.editor.as_mut()) {
+    /// The hub refused a section sent from here: it is not on its way any more (the
+    /// editor keeps the text; the refusal is in the status line).
+    pub(super) fn postmortem_refused(&mut self, section: &str) {
+        if let Some(editor) = self.postmortem.as_mut().and_then(|v| v.editor.as_mut())
+            && editor.section == section
+        {
             editor.sent = None;
         }
     }
