@@ -1,12 +1,13 @@
 //! `warroom postmortem ID [--set SECTION=TEXT | --set SECTION=@FILE]…`: writes post-mortem
 //! sections (each a `write_postmortem` command, in the order given; every value is read
 //! and checked before anything is sent) and prints the post-mortem's sections, saying
-//! which are still unwritten.
+//! which are still unwritten and which of those have a draft ready (what the incident
+//! already knows, `incident::postmortem::draft`, which the console's editor starts from).
 
 use super::backend::{Backend, CliError, usage};
 use super::output::{emit, write_all};
 use crate::incident::Command;
-use crate::incident::postmortem::{SECTIONS, title, unwritten};
+use crate::incident::postmortem::{SECTIONS, draft, title, unwritten};
 use std::fmt::Write as _;
 use std::io::Write;
 
@@ -47,6 +48,11 @@ pub fn run(
         }
     }
     let state = backend.load_state(incident)?;
+    let now = chrono::Utc::now();
+    let drafted: Vec<&str> = unwritten(&state)
+        .into_iter()
+        .filter(|id| draft(&state, backend.runbooks(), now, id).is_some())
+        .collect();
     let mut text = String::new();
     for (id, heading) in SECTIONS {
         match state.postmortem.get(id) {
@@ -59,6 +65,12 @@ pub fn run(
                     section.text
                 );
             }
+            None if drafted.contains(&id) => {
+                let _ = writeln!(
+                    text,
+                    "## {heading} ({id}) — not written yet; a draft is ready\n"
+                );
+            }
             None => {
                 let _ = writeln!(text, "## {heading} ({id}) — not written yet\n");
             }
@@ -69,6 +81,14 @@ pub fn run(
         let _ = writeln!(text, "Every section is written.");
     } else {
         let _ = writeln!(text, "Unwritten: {}", missing.join(", "));
+    }
+    if !drafted.is_empty() {
+        let _ = writeln!(
+            text,
+            "Drafts ready from what the incident knows: {} (in the console: M, then Enter on \
+             the section starts from its draft)",
+            drafted.join(", ")
+        );
     }
     write_all(out, &text)
 }

@@ -121,6 +121,8 @@ pub struct App {
     pub incidents: BTreeMap<String, IncidentSummary>,
     /// Another incident was declared or escalated to SEV1/SEV2 and nobody looked yet.
     pub banner: Option<Banner>,
+    /// The post-mortem view, over the panes while open (`M`).
+    pub postmortem: Option<super::postmortem::PostmortemView>,
 }
 
 impl App {
@@ -168,6 +170,7 @@ impl App {
             recent: vec![focus],
             incidents: BTreeMap::new(),
             banner: None,
+            postmortem: None,
         }
     }
 
@@ -277,11 +280,13 @@ impl App {
             SyncEvent::Event(event) => {
                 self.state.apply(&event);
                 self.settle_applied();
+                self.settle_postmortem();
                 return self.window_changed(false);
             }
             SyncEvent::Snapshot(state) => {
                 self.state = *state;
                 self.settle_applied();
+                self.settle_postmortem();
                 return self.window_changed(true);
             }
             SyncEvent::Page { id, entries, older } => {
@@ -312,6 +317,14 @@ impl App {
             }
             SyncEvent::Acked { id, seq } => self.acknowledged(&id, seq),
             SyncEvent::Rejected { id, code, message } => {
+                if let Some(Pending {
+                    command: Command::WritePostmortem { section, .. },
+                    ..
+                }) = self.pending.get(&id)
+                {
+                    let section = section.clone();
+                    self.postmortem_refused(&section);
+                }
                 self.settle(&id);
                 self.panes.timeline.refused(&id);
                 self.toast = Some(format!("refused ({}): {message}", code.id()));
@@ -344,6 +357,10 @@ impl App {
         // The composer takes every key while open: typed text is never a command.
         if self.panes.timeline.composing() {
             return self.composer_key(key);
+        }
+        // The post-mortem view is over the panes: its keys (and its editor's) first.
+        if self.postmortem.is_some() {
+            return self.postmortem_key(key);
         }
         let focus = self.focus;
         if self.panes.get(focus).capturing() {
@@ -382,6 +399,8 @@ impl App {
             Action::ComposeDecision => return self.compose(EntryKind::Decision),
             Action::ComposeAction => return self.compose(EntryKind::Action),
             Action::SwitchIncident => return self.open_switcher(),
+            Action::Postmortem => return self.toggle_postmortem(),
+            Action::AddFollowup => return self.open_followup_form(),
             Action::JumpToAnnounced => return self.jump_to_announced(),
             other => {
                 let focus = self.focus;
@@ -395,6 +414,7 @@ impl App {
     /// What leaving now would abandon: unsent notes and drafts, unconfirmed commands.
     pub(super) fn unsent_work(&self) -> Vec<String> {
         let mut detail: Vec<String> = self.panes.all().iter().filter_map(|p| p.unsent()).collect();
+        detail.extend(self.postmortem_unsent());
         let unacknowledged = self.unacknowledged();
         if unacknowledged > 0 {
             detail.push(format!(
@@ -481,7 +501,7 @@ impl App {
             || (key.code == KeyCode::Char('c') && key.modifiers.contains(KeyModifiers::CONTROL));
         match modal {
             Modal::Help { scroll } => {
-                let context = self.panes.get(self.focus).context();
+                let context = self.help_context();
                 let page = reader::help(&self.theme, context, self.screen());
                 self.modal = (page.on_key(scroll, &key)).map(|scroll| Modal::Help { scroll });
                 Vec::new()
@@ -588,6 +608,16 @@ impl App {
             }
             Modal::Palette(palette) => self.on_palette_key(palette, key, escape),
             Modal::Guard(guard) => self.on_guard_key(guard, key, escape),
+            Modal::Followup(form) => self.on_followup_key(form, key),
+        }
+    }
+
+    /// Whose keys the help marks as "this pane": the post-mortem view while it is
+    /// open, else the focused pane.
+    pub fn help_context(&mut self) -> keymap::Context {
+        match self.postmortem {
+            Some(_) => keymap::Context::Postmortem,
+            None => self.panes.get(self.focus).context(),
         }
     }
 

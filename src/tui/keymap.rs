@@ -17,6 +17,8 @@ pub enum Context {
     Blast,
     Comms,
     Actions,
+    /// The post-mortem view (over the panes while it is open).
+    Postmortem,
 }
 
 impl Context {
@@ -28,6 +30,7 @@ impl Context {
             Context::Blast => "Blast radius",
             Context::Comms => "Comms",
             Context::Actions => "Actions",
+            Context::Postmortem => "Post-mortem view",
         }
     }
 }
@@ -56,6 +59,10 @@ pub enum Action {
     Top,
     Bottom,
     Select,
+    /// Open (or close) the post-mortem view.
+    Postmortem,
+    /// A follow-up: from the selected timeline entry or checklist item, else on its own.
+    AddFollowup,
     // The note composer (every pane)
     ComposeNote,
     ComposeDecision,
@@ -90,6 +97,11 @@ pub enum Action {
     DryRun,
     Approve,
     Deny,
+    // Post-mortem view
+    SaveSection,
+    FollowupDone,
+    FollowupWontDo,
+    FollowupReopen,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -196,6 +208,11 @@ pub fn permission(action: Action) -> Option<Permission> {
         }
         Action::SaveDraft => Permission::DraftComms,
         Action::Publish | Action::RetryDelivery => Permission::PublishComms,
+        Action::AddFollowup
+        | Action::FollowupDone
+        | Action::FollowupWontDo
+        | Action::FollowupReopen => Permission::Write,
+        Action::SaveSection => Permission::WritePostmortem,
         _ => return None,
     })
 }
@@ -227,8 +244,11 @@ mod tests {
             Context::Blast,
             Context::Comms,
             Context::Actions,
+            Context::Postmortem,
         ];
         for context in panes {
+            assert_eq!(resolve(context, &key('F')), Some(Action::AddFollowup));
+            assert_eq!(resolve(context, &key('M')), Some(Action::Postmortem));
             assert_eq!(resolve(context, &key('n')), Some(Action::ComposeNote));
             assert_eq!(resolve(context, &key('d')), Some(Action::ComposeDecision));
             assert_eq!(resolve(context, &key('a')), Some(Action::ComposeAction));

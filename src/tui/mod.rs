@@ -3,12 +3,14 @@
 //! and `layout` are data; `composer` and `typing` are the note composer every pane
 //! opens, `editing` the keys every text input shares, `reader` the scrolling help and
 //! detail overlays, `guard` the dialog before resolving or lowering severity, `pending`
-//! the commands sent and not yet settled; `run` owns the terminal and the event loop.
+//! the commands sent and not yet settled, `postmortem` the post-mortem view over the
+//! panes, `followup_form` the follow-up form; `run` owns the terminal and the event loop.
 
 pub mod app;
 pub mod composer;
 mod dialog;
 pub mod editing;
+mod followup_form;
 mod guard;
 pub mod incidents;
 pub mod keymap;
@@ -20,6 +22,7 @@ pub mod modal;
 mod palette;
 pub mod panes;
 mod pending;
+pub mod postmortem;
 pub mod reader;
 pub mod run;
 pub mod safe_cells;

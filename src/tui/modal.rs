@@ -40,6 +40,8 @@ pub enum Modal {
     /// Resolving or lowering severity: what is still open, and a required one-line
     /// summary or reason (`guard.rs`).
     Guard(Box<super::guard::Guard>),
+    /// A new follow-up: text, owner, due date, priority (`followup_form.rs`).
+    Followup(Box<super::followup_form::FollowupForm>),
     /// Something shown in full (an entry, a checklist item), scrolled by `scroll` rows.
     Detail {
         detail: Detail,

@@ -88,6 +88,14 @@ impl App {
             ),
             run: PaletteRun::AddFollowup,
         });
+        entries.push(PaletteEntry {
+            label: format!(
+                "Post-mortem: write its sections, see the follow-ups ({} of {} written) [M]",
+                state.postmortem.len(),
+                crate::incident::postmortem::SECTIONS.len()
+            ),
+            run: PaletteRun::Action(Context::Global, Action::Postmortem),
+        });
         if state.acknowledged_at.is_none() {
             entries.push(PaletteEntry {
                 label: "Acknowledge".into(),
@@ -141,7 +149,11 @@ impl App {
             }
         }
         for binding in keymap::KEYMAP {
-            if matches!(binding.action, Action::Palette | Action::Focus(_)) {
+            // The post-mortem has its own entry above, saying how much is written.
+            if matches!(
+                binding.action,
+                Action::Palette | Action::Focus(_) | Action::Postmortem
+            ) {
                 continue;
             }
             let forbidden = keymap::permission(binding.action)
@@ -247,9 +259,18 @@ impl App {
                     Context::Comms => Some(PaneKind::Comms),
                     Context::Actions => Some(PaneKind::Actions),
                     Context::Global => None,
+                    // The view's own keys: open it, then act in it.
+                    Context::Postmortem => {
+                        if self.postmortem.is_none() {
+                            self.toggle_postmortem();
+                        }
+                        return self.postmortem_action(action);
+                    }
                 };
                 if let Some(kind) = kind.filter(|k| self.visible_panes().contains(k)) {
                     self.focus = kind;
+                    // A pane's action is for the pane: the view over it gives way.
+                    self.postmortem = None;
                 }
                 self.on_action(action)
             }

@@ -93,13 +93,14 @@ fn wrapped(text: &str, width: usize) -> Vec<String> {
 }
 
 /// The contexts in help order: everywhere first, then each pane.
-const SECTIONS: [Context; 6] = [
+const SECTIONS: [Context; 7] = [
     Context::Global,
     Context::Timeline,
     Context::Checklist,
     Context::Blast,
     Context::Comms,
     Context::Actions,
+    Context::Postmortem,
 ];
 
 /// The help: every key, in sections (everywhere, each pane, then while typing); the

@@ -92,6 +92,12 @@ impl App {
                 guard.refused = false;
                 return Vec::new();
             }
+            Some(Modal::Followup(form)) => {
+                if form.paste(text) {
+                    self.toast = Some(cut_message());
+                }
+                return Vec::new();
+            }
             // Reading or confirming: a paste is not an answer.
             Some(_) => return Vec::new(),
             None => {}
@@ -99,6 +105,12 @@ impl App {
         if self.panes.timeline.composing() {
             let reaction = self.panes.timeline.paste(text);
             return self.react(Some(PaneKind::Timeline), reaction);
+        }
+        // The post-mortem view: into its editor when one is open; never a new note
+        // under a view that hides the timeline.
+        if self.postmortem.is_some() {
+            self.postmortem_paste(text);
+            return Vec::new();
         }
         let focus = self.focus;
         if self.panes.get(focus).capturing() {

@@ -81,7 +81,21 @@ pub fn render(app: &mut App, frame: &mut Frame) {
             .get(kind)
             .render(&ctx, rect, frame.buffer_mut(), kind == app.focus);
     }
-    if !timeline_placed && app.panes.timeline.composing() {
+    if let Some(postmortem) = app.postmortem.as_mut() {
+        let ctx = ViewCtx {
+            state: &app.state,
+            runbooks: &app.runbooks,
+            theme: &app.theme,
+            now: app.now,
+            me: &app.me.name,
+            roles: &roles,
+            granted: &app.me.roles,
+            number: 0,
+        };
+        postmortem.render(&ctx, body, frame.buffer_mut());
+    }
+    // The composer over the view too: the timeline is under it.
+    if (!timeline_placed || app.postmortem.is_some()) && app.panes.timeline.composing() {
         render_composer_overlay(app, body, frame);
     }
     render_status(app, status, frame);
@@ -139,9 +153,10 @@ fn render_status(app: &mut App, area: Rect, frame: &mut Frame) {
         )),
         None => {
             // While the composer is open its keys are the ones that matter.
-            let hint = match app.panes.timeline.composing() {
-                true => app.panes.timeline.hint(),
-                false => app.panes.get(app.focus).hint(),
+            let hint = match (app.panes.timeline.composing(), &app.postmortem) {
+                (true, _) => app.panes.timeline.hint(),
+                (false, Some(view)) => view.hint(),
+                (false, None) => app.panes.get(app.focus).hint(),
             };
             let tail = "  ? help  : palette  Tab pane  q quit";
             let room = width.saturating_sub(tail.chars().count());
@@ -175,12 +190,13 @@ fn render_modal(app: &mut App, area: Rect, frame: &mut Frame) {
         return;
     };
     let theme = app.theme.clone();
-    let focus_context = match app.focus {
-        PaneKind::Timeline => Context::Timeline,
-        PaneKind::Checklist => Context::Checklist,
-        PaneKind::Blast => Context::Blast,
-        PaneKind::Comms => Context::Comms,
-        PaneKind::Actions => Context::Actions,
+    let focus_context = match (app.postmortem.is_some(), app.focus) {
+        (true, _) => Context::Postmortem,
+        (false, PaneKind::Timeline) => Context::Timeline,
+        (false, PaneKind::Checklist) => Context::Checklist,
+        (false, PaneKind::Blast) => Context::Blast,
+        (false, PaneKind::Comms) => Context::Comms,
+        (false, PaneKind::Actions) => Context::Actions,
     };
     match modal {
         Modal::Help { scroll } => {
@@ -318,6 +334,7 @@ fn render_modal(app: &mut App, area: Rect, frame: &mut Frame) {
             .render(area, frame.buffer_mut(), &theme, scroll);
         }
         Modal::Guard(guard) => guard.render(&theme, area, frame.buffer_mut()),
+        Modal::Followup(form) => form.render(&theme, area, frame.buffer_mut()),
         Modal::QuitConfirm { detail, scroll, to } => {
             let text = theme.style(Meaning::Text);
             let mut lines = vec![("You still have:".to_string(), text)];

@@ -20,7 +20,8 @@ const fn bind(
 }
 
 use Context::{
-    Actions as Ac, Blast as Bl, Checklist as Ck, Comms as Cm, Global as G, Timeline as Tl,
+    Actions as Ac, Blast as Bl, Checklist as Ck, Comms as Cm, Global as G, Postmortem as Pm,
+    Timeline as Tl,
 };
 
 /// The whole keymap. Order within a context is the help overlay's order.
@@ -154,6 +155,18 @@ pub const KEYMAP: &[Binding] = &[
         &[Key::ch('a')],
         Action::ComposeAction,
         "record an action taken, from any pane",
+    ),
+    bind(
+        G,
+        &[Key::ch('M')],
+        Action::Postmortem,
+        "post-mortem: its sections (written or not, by whom), follow-ups; M again closes",
+    ),
+    bind(
+        G,
+        &[Key::ch('F')],
+        Action::AddFollowup,
+        "add a follow-up: from the selected timeline entry or checklist item, else on its own",
     ),
     bind(
         Tl,
@@ -331,5 +344,41 @@ pub const KEYMAP: &[Binding] = &[
         &[Key::ch('D')],
         Action::Deny,
         "deny a two-person run (asks why)",
+    ),
+    bind(
+        Pm,
+        &[Key::plain(KeyCode::Enter)],
+        Action::Select,
+        "edit the selected section (an unwritten one starts from its draft) / show a follow-up",
+    ),
+    bind(
+        Pm,
+        &[Key::ctrl('s')],
+        Action::SaveSection,
+        "while editing: save the section (everyone sees it; recorded on the log)",
+    ),
+    bind(
+        Pm,
+        &[Key::plain(KeyCode::Esc)],
+        Action::Cancel,
+        "stop editing (asks before throwing away changes) / leave the view",
+    ),
+    bind(
+        Pm,
+        &[Key::ch('x')],
+        Action::FollowupDone,
+        "mark the selected follow-up done",
+    ),
+    bind(
+        Pm,
+        &[Key::ch('W')],
+        Action::FollowupWontDo,
+        "mark the selected follow-up won't do",
+    ),
+    bind(
+        Pm,
+        &[Key::ch('O')],
+        Action::FollowupReopen,
+        "open the selected follow-up again",
     ),
 ];

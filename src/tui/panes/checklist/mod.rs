@@ -40,6 +40,15 @@ impl ChecklistPane {
         found.or((!state.checklist.is_empty()).then_some(0))
     }
 
+    /// The item under the cursor (the first while nothing is selected yet): what a
+    /// follow-up made here comes from.
+    pub fn selected_item<'a>(
+        &self,
+        state: &'a State,
+    ) -> Option<&'a crate::incident::state::ChecklistItem> {
+        self.current(state).and_then(|i| state.checklist.get(i))
+    }
+
     fn move_by(&mut self, state: &State, delta: isize) {
         let order: Vec<usize> = rows(state)
             .iter()

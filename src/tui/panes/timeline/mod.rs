@@ -257,6 +257,12 @@ impl TimelinePane {
         self.entry_at(ctx.state, ctx.me, position)
     }
 
+    /// The entry under the cursor (the newest while following): what a follow-up made
+    /// here comes from.
+    pub fn selected_entry(&mut self, ctx: &ViewCtx) -> Option<TimelineEntry> {
+        self.current(ctx)
+    }
+
     /// Whether the note composer is open (it then takes every key).
     pub fn composing(&self) -> bool {
         self.editor.is_some()
