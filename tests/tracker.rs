@@ -477,3 +477,143 @@ fn tracker_mistakes_name_the_file_and_line_and_never_the_secret() {
         assert!(!err.contains("ghp_literal5ecret"), "{err}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_a_hub_followup_send_runs_through_a_short_lived_one() {
+    environment();
+    let tracker = GitHub::start(0, true).await;
+    let home = tempfile::tempdir().expect("a temp dir");
+    let config = home.path().join("warroom.toml");
+    std::fs::write(&config, tracker.config()).expect("writes the config");
+    let config = config.display().to_string();
+    let data = home.path().join("data").display().to_string();
+    let home_path = home.path().to_path_buf();
+    let due = (Utc::now() + chrono::Duration::days(7))
+        .date_naive()
+        .to_string();
+    let outputs = tokio::task::spawn_blocking(move || {
+        let run = |args: &[&str]| {
+            let mut args = args.to_vec();
+            args.extend(["--data", &data]);
+            let env = [
+                ("WARROOM_CONFIG", config.as_str()),
+                ("WARROOM_USER", "alice"),
+            ];
+            warroom(&home_path, &args, &env)
+        };
+        let declared = run(&["declare", "--title", "Checkout errors"]);
+        let id = declared.1.trim().to_string();
+        let added = run(&[
+            "followup",
+            "add",
+            &id,
+            "Add a canary",
+            "--owner",
+            "bob",
+            "--due",
+            &due,
+        ]);
+        let sent = run(&["followup", "send", &id, "1"]);
+        [declared, added, sent]
+    })
+    .await
+    .expect("ran");
+    for (code, _, err) in &outputs {
+        assert_eq!(*code, 0, "{err}");
+    }
+    let (_, out, _) = &outputs[2];
+    assert!(
+        out.ends_with("follow-up #1 linked (github): https://github.com/acme/infra/issues/42\n"),
+        "{out}"
+    );
+    let seen = tracker.seen();
+    assert_eq!(seen.len(), 1);
+    assert_eq!(seen[0].json()["title"], "Add a canary");
+}
+
+#[test]
+fn the_palette_offers_each_open_unlinked_followup_to_each_tracker() {
+    use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+    use warroom::net::SyncEvent;
+    use warroom::tui::app::{App, Effect, Msg};
+    use warroom::tui::modal::Modal;
+    let mut runbooks = warroom::catalog::embedded().expect("catalog");
+    runbooks.trackers = vec!["github".into(), "jira".into()];
+    let now = Utc::now();
+    let alice = Actor::new("alice", [Role::Commander]);
+    let runner = Actor::new("system:runner", [Role::Responder]);
+    let mut state = State::default();
+    let mut events = Vec::new();
+    let mut apply = |actor: &Actor, command: serde_json::Value| {
+        let command: Command = serde_json::from_value(command).expect("a command");
+        for event in warroom::incident::decide(&state, actor, &command, now, &runbooks, None)
+            .expect("decided")
+        {
+            state.apply(&event);
+            events.push(event);
+        }
+        state.seq
+    };
+    let declare =
+        json!({"type": "declare", "id": "INC-9", "title": "Checkout errors", "severity": "SEV2"});
+    apply(&alice, declare);
+    apply(&alice, add_followup());
+    apply(&alice, add_followup());
+    let requested = apply(
+        &alice,
+        json!({"type": "send_followup", "number": 2, "tracker": "jira"}),
+    );
+    apply(
+        &runner,
+        json!({"type": "record_followup_send", "number": 2, "requested": requested,
+            "outcome": "linked", "url": "https://jira.example/browse/OPS-1"}),
+    );
+    let me = warroom::protocol::Identity {
+        name: "alice".into(),
+        roles: [Role::Commander].into_iter().collect(),
+    };
+    let theme = warroom::tui::theme::Theme::built_in("default").expect("a theme");
+    let layout = warroom::tui::layout::Layout::built_in("commander").expect("a layout");
+    let hub_catalog = warroom::catalog::embedded().expect("catalog");
+    let mut app =
+        App::new(std::sync::Arc::new(hub_catalog), theme, layout, me, now).with_events(&events);
+    app.update(Msg::Sync(SyncEvent::Trackers(vec![
+        "github".into(),
+        "jira".into(),
+    ])));
+    let key = |c: char| Msg::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE));
+    app.update(key(':'));
+    for c in "send follow-up".chars() {
+        app.update(key(c));
+    }
+    let labels: Vec<String> = match &app.modal {
+        Some(Modal::Palette(palette)) => {
+            palette.matches().iter().map(|e| e.label.clone()).collect()
+        }
+        _ => panic!("no palette"),
+    };
+    let text = "Add a canary for \"checkout\" deploys\\now";
+    assert_eq!(
+        labels,
+        [
+            format!("Send follow-up 1 to github: {text}"),
+            format!("Send follow-up 1 to jira: {text}"),
+        ],
+        "follow-up 2 is linked already"
+    );
+    let effects = app.update(Msg::Key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE)));
+    let sent: Vec<&Command> = effects
+        .iter()
+        .filter_map(|e| match e {
+            Effect::Send(command) => Some(command),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        sent,
+        [&Command::SendFollowup {
+            number: 1,
+            tracker: Some("github".into())
+        }]
+    );
+}

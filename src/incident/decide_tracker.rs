@@ -232,3 +232,108 @@ pub(super) fn line(event: &EventKind) -> Option<String> {
         _ => return None,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::incident::role::Role;
+    use chrono::{NaiveDate, Utc};
+
+    fn with_followup() -> State {
+        let mut state = State::default();
+        state.followups.push(Followup {
+            number: 1,
+            text: "Add a canary".into(),
+            owner: "bob".into(),
+            due: NaiveDate::from_ymd_opt(2026, 12, 1).unwrap_or_default(),
+            priority: Default::default(),
+            state: Default::default(),
+            from: None,
+            by: "alice".into(),
+            at: Utc::now(),
+            issue: None,
+        });
+        state
+    }
+
+    fn send(
+        state: &State,
+        trackers: &[&str],
+        tracker: Option<&str>,
+    ) -> Result<Vec<EventKind>, Rejection> {
+        let runbooks = Runbooks {
+            trackers: trackers.iter().map(|t| t.to_string()).collect(),
+            ..Runbooks::default()
+        };
+        let command = Command::SendFollowup {
+            number: 1,
+            tracker: tracker.map(str::to_string),
+        };
+        let alice = Actor::new("alice", [Role::Commander]);
+        decide(state, &alice, &command, &runbooks)
+            .unwrap_or_else(|| Err(Rejection::invalid("not ours")))
+    }
+
+    #[test]
+    fn the_tracker_is_named_or_the_only_one() {
+        let state = with_followup();
+        let requested = |tracker: &str| {
+            Ok(vec![EventKind::FollowupSendRequested {
+                number: 1,
+                tracker: tracker.into(),
+            }])
+        };
+        assert_eq!(send(&state, &["github"], None), requested("github"));
+        assert_eq!(
+            send(&state, &["github", "jira"], Some("jira")),
+            requested("jira")
+        );
+        let several = send(&state, &["github", "jira"], None).unwrap_err();
+        assert_eq!(
+            several.message,
+            "this hub has several trackers (github, jira): name one"
+        );
+        let none = send(&state, &[], None).unwrap_err();
+        assert!(
+            none.message
+                .starts_with("this hub has no issue tracker configured")
+        );
+        assert_eq!(
+            send(&State::default(), &["github"], None).unwrap_err().code,
+            RejectCode::NotFound
+        );
+    }
+
+    #[test]
+    fn only_the_runner_records_and_only_the_send_in_flight() {
+        let mut state = with_followup();
+        let record = |requested: u64| Command::RecordFollowupSend {
+            number: 1,
+            requested,
+            outcome: SendOutcome::Linked,
+            url: Some("https://t.example/1".into()),
+            status: Some(201),
+            detail: String::new(),
+        };
+        let runbooks = Runbooks::default();
+        let alice = Actor::new("alice", [Role::Commander]);
+        let runner = Actor::new(RUNNER, [Role::Responder]);
+        state.followups[0].issue = Some(TrackerLink::Sending {
+            tracker: "github".into(),
+            requested: 7,
+        });
+        let forged = decide(&state, &alice, &record(7), &runbooks).unwrap_or(Ok(Vec::new()));
+        assert_eq!(forged.unwrap_err().code, RejectCode::Forbidden);
+        let stale = decide(&state, &runner, &record(6), &runbooks).unwrap_or(Ok(Vec::new()));
+        assert_eq!(stale.unwrap_err().code, RejectCode::Unchanged);
+        let linked = decide(&state, &runner, &record(7), &runbooks).unwrap_or(Ok(Vec::new()));
+        assert_eq!(
+            linked,
+            Ok(vec![EventKind::FollowupLinked {
+                number: 1,
+                tracker: "github".into(),
+                url: "https://t.example/1".into()
+            }])
+        );
+    }
+}
