@@ -428,6 +428,7 @@ mod tests {
             .join("\n");
         let config = HubConfig::parse(&enabled, "warroom.example.toml").unwrap();
         assert_eq!(config.channels.len(), 3);
+        assert_eq!(config.trackers.len(), 1);
         assert!(config.actions.is_some());
         assert!(config.pagerduty.is_some() && config.intakes.len() == 1);
         assert_eq!(config.connections, ConnectionsConfig::default());
