@@ -241,6 +241,40 @@ async fn a_followup_becomes_a_github_issue_and_its_url_is_recorded() {
         !room.log_text(&id).contains(TOKEN),
         "the token never reaches the log"
     );
+    // Clients learn the tracker's name (never its URL or headers) from the catalog.
+    let mut client = room.client(BOB).await;
+    let catalog = within("the catalog", client.wait_catalog())
+        .await
+        .expect("a catalog");
+    assert_eq!(catalog.trackers, ["github"]);
+    client.close().await;
+    room.stop().await;
+}
+
+#[tokio::test]
+async fn a_created_issue_without_its_url_in_the_answer_is_an_unknown_outcome() {
+    environment();
+    let tracker = GitHub::start(0, true).await;
+    let config = tracker.config() + "issue_url = \"/web_url\"\n";
+    let room = Room::open("", &config).await;
+    let id = room.declare().await;
+    room.send(ALICE, &id, add_followup()).await.expect("added");
+    room.send(ALICE, &id, json!({"type": "send_followup", "number": 1}))
+        .await
+        .expect("sent");
+    let state = room.until(&id, "the outcome", settled(1)).await;
+    assert_eq!(
+        issue(&state, 1),
+        Some(TrackerLink::Unknown {
+            tracker: "github".into(),
+            detail: "HTTP 201, but the answer has no issue URL at `/web_url`: the issue was probably created; check the tracker before sending again".into(),
+        })
+    );
+    let line = &state.timeline.last().expect("an entry").text;
+    assert!(
+        line.contains("OUTCOME UNKNOWN") && line.contains("(status 201)"),
+        "{line}"
+    );
     room.stop().await;
 }
 
