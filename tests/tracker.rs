@@ -278,7 +278,7 @@ async fn a_created_issue_without_its_url_in_the_answer_is_an_unknown_outcome() {
     room.stop().await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_tracker_answering_500_leaves_the_followup_open_and_a_retry_links_it() {
     environment();
     let tracker = GitHub::start(1, false).await;
@@ -309,6 +309,21 @@ async fn a_tracker_answering_500_leaves_the_followup_open_and_a_retry_links_it()
     );
     assert_eq!(state.followups[0].state, FollowupState::Open);
     assert!(state.followups[0].issue_url().is_none());
+    let hub = format!("http://{}", room.hub.addr);
+    let home = tempfile::tempdir().expect("a temp dir");
+    let home_path = home.path().to_path_buf();
+    let listed = tokio::task::spawn_blocking(move || {
+        let args = ["followups", "--open", "--hub", &hub, "--token", BOB];
+        warroom(&home_path, &args, &[])
+    })
+    .await
+    .expect("ran");
+    assert_eq!(listed.0, 0, "{}", listed.2);
+    assert!(
+        listed.1.trim_end().ends_with("(github: send FAILED)"),
+        "{}",
+        listed.1
+    );
     let line = &state.timeline.last().expect("an entry").text;
     assert!(
         line.starts_with("Follow-up #1: sending to github FAILED — the follow-up stays open; send it again to retry (status 500): HTTP 500"),

@@ -196,9 +196,15 @@ pub fn across(
     }
     for (incident, f) in &found {
         let late = if f.overdue(today) { "  OVERDUE" } else { "" };
-        let issue = f
-            .issue_url()
-            .map_or(String::new(), |url| format!("  {url}"));
+        let issue = match &f.issue {
+            Some(TrackerLink::Linked { url, .. }) => format!("  {url}"),
+            Some(TrackerLink::Sending { tracker, .. }) => format!("  (sending to {tracker})"),
+            Some(TrackerLink::Failed { tracker, .. }) => format!("  ({tracker}: send FAILED)"),
+            Some(TrackerLink::Unknown { tracker, .. }) => {
+                format!("  ({tracker}: outcome unknown, check it)")
+            }
+            None => String::new(),
+        };
         emit(
             out,
             &format!(
