@@ -181,7 +181,8 @@ fn tracker_job(incident: &Incident, number: u32, tracker: &str, requested: u64) 
 }
 
 /// The jobs `events` (just committed to `incident`) call for: a run that needs no
-/// approval, an approved run, and each channel of a publish or a retry.
+/// approval, an approved run, each channel of a publish or a retry, and a follow-up to
+/// send to a tracker.
 pub fn jobs_for<'a>(incident: &Incident, events: impl IntoIterator<Item = &'a Event>) -> Vec<Job> {
     let mut jobs = Vec::new();
     for event in events {
