@@ -106,6 +106,9 @@ pub struct Catalog {
     pub actions: Vec<ActionSpec>,
     #[serde(default)]
     pub channels: Vec<String>,
+    /// The names of its issue trackers (follow-ups can be sent there).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub trackers: Vec<String>,
 }
 
 /// What the hub sends. `event` frames are built from the stored event bytes and are
@@ -123,12 +126,15 @@ pub enum HubFrame {
         hub_version: String,
     },
     /// Right after `welcome`, before any other frame, when the hub has containment
-    /// actions or delivery channels (no `catalog` frame: it has neither).
+    /// actions, delivery channels or issue trackers (no `catalog` frame: it has none).
     Catalog {
         #[serde(default)]
         actions: Vec<ActionSpec>,
         #[serde(default)]
         channels: Vec<String>,
+        /// Issue trackers follow-ups can be sent to (absent when none).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        trackers: Vec<String>,
     },
     /// The subscription is live: events `from_seq..=to_seq` follow as `event` frames,
     /// then a `synced`, then live events.
@@ -435,7 +441,10 @@ mod tests {
             r#"{"type":"catalog","actions":[{"id":"freeze","title":"Freeze","description":"d","roles":["ops"],"confirm":true,"two_person":false,"idempotent":true,"timeout_seconds":5,"kind":"http","method":"POST","url":"https://x.example/${TOKEN}"}],"channels":["status_page"]}"#,
         )
         .unwrap();
-        let HubFrame::Catalog { actions, channels } = &frame else {
+        let HubFrame::Catalog {
+            actions, channels, ..
+        } = &frame
+        else {
             panic!("{frame:?}");
         };
         assert_eq!(

@@ -306,7 +306,7 @@ impl Follower {
                     SyncEvent::State(state) => self.states.push(state),
                     SyncEvent::Synced(seq) => self.synced = seq,
                     SyncEvent::Identity(_) | SyncEvent::Presence(_) | SyncEvent::Hub(_) => {}
-                    SyncEvent::Catalog { .. } => {}
+                    SyncEvent::Catalog { .. } | SyncEvent::Trackers(_) => {}
                     SyncEvent::Rejected { id, code, .. } => panic!("{id}: {code:?}"),
                     SyncEvent::Snapshot(state) => {
                         panic!("no snapshot was asked for: {}", state.seq)

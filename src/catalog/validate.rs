@@ -163,6 +163,7 @@ pub fn build(files: &[CatalogFile]) -> Result<Runbooks, CatalogErrors> {
             templates: templates.items.into_values().map(|(t, _)| t).collect(),
             actions: Vec::new(),
             channels: Vec::new(),
+            trackers: Vec::new(),
         }),
         _ => Err(CatalogErrors(errors)),
     }

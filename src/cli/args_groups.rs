@@ -108,6 +108,17 @@ pub enum FollowupAction {
         #[command(flatten)]
         client: ClientOptions,
     },
+    /// Send follow-up N to an issue tracker of the hub (`[[tracker]]`) and record the
+    /// created issue's URL on it; waits for the outcome.
+    Send {
+        incident: String,
+        number: u32,
+        /// Which tracker (may be left out when the hub has exactly one).
+        #[arg(long, value_name = "NAME")]
+        tracker: Option<String>,
+        #[command(flatten)]
+        client: ClientOptions,
+    },
 }
 
 impl FollowupAction {
@@ -116,7 +127,8 @@ impl FollowupAction {
             FollowupAction::Add { client, .. }
             | FollowupAction::Done { client, .. }
             | FollowupAction::Wont { client, .. }
-            | FollowupAction::Reopen { client, .. } => client,
+            | FollowupAction::Reopen { client, .. }
+            | FollowupAction::Send { client, .. } => client,
         }
     }
 }

@@ -169,6 +169,7 @@ impl Backend for LocalBackend {
         Ok(Catalog {
             actions: self.runbooks.actions.clone(),
             channels: self.runbooks.channels.clone(),
+            trackers: self.runbooks.trackers.clone(),
         })
     }
 

@@ -64,7 +64,8 @@ fn expected(path: &str) -> &'static [&'static str] {
         "declare" | "note" | "correct" | "tick" | "untick" | "item" | "playbook" | "severity"
         | "status" | "assign" | "blast" | "blast-rename" | "blast-remove" | "service" | "flag"
         | "met" | "times" | "postmortem" | "followup add" | "followup done" | "followup wont"
-        | "followup reopen" | "act" | "approve" | "deny" | "publish" | "retry" => WRITER,
+        | "followup reopen" | "followup send" | "act" | "approve" | "deny" | "publish"
+        | "retry" => WRITER,
         "render" | "actions" | "runs" | "list" | "export" | "followups" | "report" => READER,
         "" | "console" => CONSOLE,
         "join" => &["catalog", "token", "ca", "fingerprint", "layout", "theme"],

@@ -1,8 +1,8 @@
-//! Running actions and deliveries without a separate hub. Side effects only ever run on
-//! a hub, so for `act`, `approve`, `publish` and `retry` on a local data directory the
-//! CLI starts a short-lived hub in this process (loopback, a one-off token, the local
-//! config's actions and channels), sends the command through it like any client, waits
-//! for the outcome, and shuts it down. Same runner, same log, same rules — except the
+//! Running actions, deliveries and tracker sends without a separate hub. Side effects
+//! only ever run on a hub, so for `act`, `approve`, `publish`, `retry` and `followup
+//! send` on a local data directory the CLI starts a short-lived hub in this process
+//! (loopback, a one-off token, the local config's actions, channels and trackers),
+//! sends the command through it like any client, waits for the outcome, and shuts it down. Same runner, same log, same rules — except the
 //! two-person rule, which local mode refuses: its identities are whatever `--as` says,
 //! so "a different responder" would mean nothing.
 
@@ -23,6 +23,9 @@ pub fn needs_runner(command: &CliCommand) -> bool {
     match command {
         CliCommand::Act { dry_run, .. } => !dry_run,
         CliCommand::Approve { .. } | CliCommand::Publish { .. } | CliCommand::Retry { .. } => true,
+        CliCommand::Followup {
+            action: super::args::FollowupAction::Send { .. },
+        } => true,
         _ => false,
     }
 }
@@ -77,7 +80,9 @@ pub fn run(
         .map_err(|e| failed(e.to_string()))?;
     let url = format!("http://{}", hub.addr);
     let mut backend = RemoteBackend::new(url, token, runbooks)?;
-    let result = super::effects::dispatch(command, &mut backend, out)
+    // `dispatch` sends the effect commands to `effects::dispatch` and `followup send`
+    // (which waits for its own outcome) to `followup`.
+    let result = super::dispatch::dispatch(command, &mut backend, out)
         .and_then(|()| wait(command, &mut backend, out));
     let stopped = runtime
         .block_on(hub.shutdown())

@@ -74,7 +74,7 @@ pub struct LoadFacts {
     pub declared_by: Option<(String, u64)>,
     /// True when a previous hub may have left work in flight that start-up must settle
     /// (what `hub::effects::recover` settles): an action run ready or running without
-    /// an outcome, or a delivery still pending.
+    /// an outcome, a delivery still pending, or a follow-up being sent to a tracker.
     pub unsettled: bool,
 }
 
@@ -117,7 +117,13 @@ fn unsettled(state: &crate::incident::State) -> bool {
         .published
         .iter()
         .any(|update| update.deliveries.values().any(|d| d.ok.is_none()));
-    run_open || delivery_pending
+    let tracker_send_open = state.followups.iter().any(|f| {
+        matches!(
+            f.issue,
+            Some(crate::incident::followup::TrackerLink::Sending { .. })
+        )
+    });
+    run_open || delivery_pending || tracker_send_open
 }
 
 /// How much an incident holds, for a listing.

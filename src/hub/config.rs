@@ -1,6 +1,7 @@
 //! The hub's configuration file, `warroom.toml`: where to listen, where data lives, who
 //! may connect (responder names, roles, and the SHA-256 of their tokens — never the
-//! tokens), the containment actions file, the delivery channels, the per-token rate
+//! tokens), the containment actions file, the delivery channels, the issue trackers
+//! follow-ups are sent to, the per-token rate
 //! limits and how long an idle incident stays open. Errors name file, line and column.
 
 mod chat;
@@ -9,6 +10,7 @@ mod effects;
 mod intake;
 mod responders;
 mod ssh_keys;
+mod tracker;
 
 pub use chat::{MattermostConfig, SLACK_API_URL, SlackConfig};
 pub use connections::ConnectionsConfig;
@@ -16,6 +18,7 @@ pub use effects::{ChannelConfig, ChannelKind, load_actions};
 pub use intake::{HmacConfig, IntakeConfig, PagerDutyConfig, secret_name};
 pub use responders::{append_responder, remove_responders, rotate_responder};
 pub use ssh_keys::{add_ssh_key, parse_ssh_key};
+pub use tracker::{DEFAULT_BODY as DEFAULT_TRACKER_BODY, FIELDS as TRACKER_FIELDS, TrackerConfig};
 
 use super::effects::Effects;
 use super::limits::{self, HubLimits, at_least_one};
@@ -44,6 +47,9 @@ pub struct HubConfig {
     pub actions: Option<PathBuf>,
     #[serde(default, rename = "channel")]
     pub channels: Vec<ChannelConfig>,
+    /// Issue trackers follow-ups can be sent to (config/tracker.rs).
+    #[serde(default, rename = "tracker")]
+    pub trackers: Vec<TrackerConfig>,
     /// An incident nobody follows, with nothing in flight, is closed (thread ended, file
     /// closed) after this many seconds, and opened again when someone needs it.
     #[serde(default = "default_idle_seconds")]
@@ -119,6 +125,7 @@ impl Default for HubConfig {
             responders: Vec::new(),
             actions: None,
             channels: Vec::new(),
+            trackers: Vec::new(),
             incident_idle_seconds: default_idle_seconds(),
             declares_per_minute: default_declares_per_minute(),
             declare_burst: default_declare_burst(),
@@ -316,6 +323,7 @@ impl HubConfig {
             text,
             path,
         )?;
+        tracker::check(&config.trackers, text, path)?;
         let mut seen: Vec<String> = Vec::new();
         for channel in &mut config.channels {
             if let Some(message) = check_channel(channel, seen.contains(&channel.name)) {
@@ -338,14 +346,17 @@ impl HubConfig {
     }
 
     /// Loads the actions file (if any) into `runbooks.actions` and names this hub's
-    /// channels in `runbooks.channels`; returns what the hub's runner needs to deliver.
+    /// channels and trackers in `runbooks.channels` and `runbooks.trackers`; returns what
+    /// the hub's runner needs to deliver and send.
     pub fn apply_to(&self, runbooks: &mut Runbooks) -> Result<Effects, ConfigError> {
         if let Some(actions) = &self.actions {
             runbooks.actions = load_actions(&self.base_dir.join(actions))?;
         }
         runbooks.channels = self.channels.iter().map(|c| c.name.clone()).collect();
+        runbooks.trackers = self.trackers.iter().map(|t| t.name.clone()).collect();
         Ok(Effects {
             channels: self.channels.clone(),
+            trackers: self.trackers.clone(),
         })
     }
 }
@@ -417,6 +428,7 @@ mod tests {
             .join("\n");
         let config = HubConfig::parse(&enabled, "warroom.example.toml").unwrap();
         assert_eq!(config.channels.len(), 3);
+        assert_eq!(config.trackers.len(), 1);
         assert!(config.actions.is_some());
         assert!(config.pagerduty.is_some() && config.intakes.len() == 1);
         assert_eq!(config.connections, ConnectionsConfig::default());

@@ -208,10 +208,14 @@ async fn session(
     // What this hub can run and deliver to (secret names only, never values), before
     // any other frame; a hub with neither sends none.
     let runbooks = hub.registry.runbooks();
-    if !runbooks.actions.is_empty() || !runbooks.channels.is_empty() {
+    let has_any = !runbooks.actions.is_empty()
+        || !runbooks.channels.is_empty()
+        || !runbooks.trackers.is_empty();
+    if has_any {
         let catalog = HubFrame::Catalog {
             actions: runbooks.actions.clone(),
             channels: runbooks.channels.clone(),
+            trackers: runbooks.trackers.clone(),
         };
         if !conn.send_frame(&catalog).await {
             return Ending::Handshake;

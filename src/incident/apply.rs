@@ -230,7 +230,13 @@ impl State {
                     from: from.clone(),
                     by: event.actor.clone(),
                     at,
+                    issue: None,
                 });
+            }
+            EventKind::FollowupSendRequested { .. }
+            | EventKind::FollowupLinked { .. }
+            | EventKind::FollowupSendFailed { .. } => {
+                super::decide_tracker::apply(&mut self.followups, event);
             }
             EventKind::FollowupStateSet { number, state } => {
                 if let Some(found) = self.followups.iter_mut().find(|f| f.number == *number) {

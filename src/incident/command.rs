@@ -160,6 +160,27 @@ pub enum Command {
         number: u32,
         state: super::followup::FollowupState,
     },
+    /// Sends follow-up `number` to one of the hub's issue trackers (`tracker` may be left
+    /// out when the hub has exactly one). Refused while a send is in flight and once
+    /// the follow-up is linked; a failed send may be sent again.
+    SendFollowup {
+        number: u32,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        tracker: Option<String>,
+    },
+    /// The hub's runner: how sending follow-up `number` (asked for at seq `requested`)
+    /// went; `url` is the created issue's, for `linked`.
+    RecordFollowupSend {
+        number: u32,
+        requested: u64,
+        outcome: super::followup::SendOutcome,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        url: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        status: Option<i64>,
+        #[serde(default)]
+        detail: String,
+    },
     /// Marks a clock (e.g. a regulatory notification) as done.
     CompleteClock {
         clock: String,
@@ -269,6 +290,8 @@ impl Command {
             Command::WritePostmortem { .. } => "write_postmortem",
             Command::AddFollowup { .. } => "add_followup",
             Command::SetFollowupState { .. } => "set_followup_state",
+            Command::SendFollowup { .. } => "send_followup",
+            Command::RecordFollowupSend { .. } => "record_followup_send",
             Command::SaveDraft { .. } => "save_draft",
             Command::Publish { .. } => "publish",
             Command::RecordAlert { .. } => "record_alert",

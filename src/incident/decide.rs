@@ -194,6 +194,9 @@ fn decide_on_existing(
     if let Some(result) = super::decide_checklist::decide(state, actor, command, now, runbooks) {
         return result;
     }
+    if let Some(result) = super::decide_tracker::decide(state, actor, command, runbooks) {
+        return result;
+    }
     let one = |kind: EventKind| Ok(vec![kind]);
     match command {
         Command::Declare { .. } => unreachable_declare(),
@@ -221,6 +224,10 @@ fn decide_on_existing(
         | Command::AddFollowup { .. }
         | Command::SetFollowupState { .. }
         | Command::CompleteClock { .. } => Err(Rejection::invalid("handled elsewhere")),
+        // Handled by `decide_tracker` above; listed so a new command is a compile error.
+        Command::SendFollowup { .. } | Command::RecordFollowupSend { .. } => {
+            Err(Rejection::invalid("handled elsewhere"))
+        }
         Command::Acknowledge => {
             require(state, actor, Permission::Write)?;
             match state.acknowledged_at {

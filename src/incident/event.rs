@@ -158,6 +158,30 @@ pub enum EventKind {
         number: u32,
         state: super::followup::FollowupState,
     },
+    /// A person asked the hub to send follow-up `number` to `tracker` (this event's seq
+    /// names the request); the hub's runner acts on it once it is on disk.
+    FollowupSendRequested {
+        number: u32,
+        tracker: String,
+    },
+    /// The hub's runner: the tracker created the issue at `url`.
+    FollowupLinked {
+        number: u32,
+        tracker: String,
+        url: String,
+    },
+    /// The hub's runner: sending failed (nothing created), or — `unknown` — nobody
+    /// knows whether an issue was created. `detail` never holds a secret.
+    FollowupSendFailed {
+        number: u32,
+        tracker: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        status: Option<i64>,
+        #[serde(default)]
+        detail: String,
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        unknown: bool,
+    },
     PostmortemWritten {
         section: String,
         text: String,
@@ -266,6 +290,9 @@ impl EventKind {
             EventKind::PostmortemWritten { .. } => "postmortem_written",
             EventKind::FollowupAdded { .. } => "followup_added",
             EventKind::FollowupStateSet { .. } => "followup_state_set",
+            EventKind::FollowupSendRequested { .. } => "followup_send_requested",
+            EventKind::FollowupLinked { .. } => "followup_linked",
+            EventKind::FollowupSendFailed { .. } => "followup_send_failed",
             EventKind::DraftSaved { .. } => "draft_saved",
             EventKind::CommsPublished { .. } => "comms_published",
             EventKind::AlertReceived { .. } => "alert_received",

@@ -87,7 +87,53 @@ pub struct Followup {
     pub from: Option<Origin>,
     pub by: String,
     pub at: DateTime<Utc>,
+    /// Its issue in a tracker, or how sending it there went (`warroom followup send`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub issue: Option<TrackerLink>,
 }
+
+/// Where a follow-up stands with an issue tracker (a hub's `[[tracker]]`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "state")]
+pub enum TrackerLink {
+    /// Asked for by the event at seq `requested`; the hub's runner has not reported yet.
+    Sending { tracker: String, requested: u64 },
+    /// The issue the tracker created.
+    Linked { tracker: String, url: String },
+    /// The tracker refused, or could not be reached: nothing was created, so the
+    /// follow-up may be sent again.
+    Failed { tracker: String, detail: String },
+    /// Nobody knows whether an issue was created (the hub stopped mid-send, no answer
+    /// in time, an answer without the issue's URL): check the tracker before sending
+    /// again.
+    Unknown { tracker: String, detail: String },
+}
+
+impl TrackerLink {
+    pub fn tracker(&self) -> &str {
+        match self {
+            TrackerLink::Sending { tracker, .. }
+            | TrackerLink::Linked { tracker, .. }
+            | TrackerLink::Failed { tracker, .. }
+            | TrackerLink::Unknown { tracker, .. } => tracker,
+        }
+    }
+}
+
+/// How the hub's runner says sending a follow-up went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SendOutcome {
+    /// Created; the command carries the issue's URL.
+    Linked,
+    /// Nothing was created.
+    Failed,
+    /// Perhaps created: check the tracker.
+    Unknown,
+}
+
+/// The longest issue URL recorded on a follow-up.
+pub const ISSUE_URL_MAX_CHARS: usize = 2_000;
 
 impl Followup {
     /// Open and past its due date at `today`.
@@ -95,8 +141,17 @@ impl Followup {
         self.state == FollowupState::Open && self.due < today
     }
 
-    /// `- [ ] text — owner — due (P2)`, as the post-mortem lists remediations, with what
-    /// people typed passed through `typed` (made inert for the output's markup).
+    /// The URL of its issue in a tracker, once linked.
+    pub fn issue_url(&self) -> Option<&str> {
+        match &self.issue {
+            Some(TrackerLink::Linked { url, .. }) => Some(url),
+            _ => None,
+        }
+    }
+
+    /// `- [ ] text — owner — due (P2)`, as the post-mortem lists remediations (then `—
+    /// <issue URL>` once sent to a tracker), with what people typed and the URL passed
+    /// through `typed` (made inert for the output's markup).
     pub fn as_remediation(&self, typed: impl Fn(&str) -> String) -> String {
         let mark = match self.state {
             FollowupState::Open => "[ ]",
@@ -108,8 +163,11 @@ impl Followup {
         } else {
             ""
         };
+        let issue = self
+            .issue_url()
+            .map_or(String::new(), |url| format!(" — {}", typed(url)));
         format!(
-            "- {mark} {} — {} — {} ({}){wont}",
+            "- {mark} {} — {} — {} ({}){wont}{issue}",
             typed(&self.text),
             typed(&self.owner),
             self.due,

@@ -159,6 +159,11 @@ impl State {
                     .map_or("", |f| f.text.as_str());
                 system(format!("Follow-up #{number} {}: {text}", state.label()))
             }
+            EventKind::FollowupSendRequested { .. }
+            | EventKind::FollowupLinked { .. }
+            | EventKind::FollowupSendFailed { .. } => {
+                system(super::decide_tracker::line(&event.kind)?)
+            }
             EventKind::PostmortemWritten { section, text } => {
                 let title = super::postmortem::title(section).unwrap_or(section.as_str());
                 if text.trim().is_empty() {

@@ -11,6 +11,7 @@ pub mod command;
 pub mod decide;
 mod decide_checklist;
 pub mod decide_effects;
+mod decide_tracker;
 pub mod event;
 pub mod export;
 pub mod followup;

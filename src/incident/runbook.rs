@@ -24,6 +24,9 @@ pub struct Runbooks {
     pub actions: Vec<super::action::ActionSpec>,
     /// Delivery channels this hub has (names from its config; empty when none).
     pub channels: Vec<String>,
+    /// Issue trackers this hub can send follow-ups to (names from its config's
+    /// `[[tracker]]`; empty when none).
+    pub trackers: Vec<String>,
 }
 
 impl Runbooks {

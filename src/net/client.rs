@@ -359,10 +359,16 @@ impl HubClient {
                         last_error = Some((code, message));
                         continue;
                     }
-                    if let HubFrame::Catalog { actions, channels } = &frame {
+                    if let HubFrame::Catalog {
+                        actions,
+                        channels,
+                        trackers,
+                    } = &frame
+                    {
                         self.catalog = Some(Catalog {
                             actions: actions.clone(),
                             channels: channels.clone(),
+                            trackers: trackers.clone(),
                         });
                     }
                     return Ok(frame);
@@ -519,8 +525,16 @@ impl HubClient {
         self.send(&ClientFrame::List).await?;
         loop {
             match self.read().await? {
-                HubFrame::Catalog { actions, channels } => {
-                    return Ok(Catalog { actions, channels });
+                HubFrame::Catalog {
+                    actions,
+                    channels,
+                    trackers,
+                } => {
+                    return Ok(Catalog {
+                        actions,
+                        channels,
+                        trackers,
+                    });
                 }
                 HubFrame::Incidents { .. } => {
                     return Ok(self.catalog.clone().unwrap_or_default());

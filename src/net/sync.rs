@@ -81,6 +81,9 @@ pub enum SyncEvent {
         actions: Vec<ActionSpec>,
         channels: Vec<String>,
     },
+    /// The hub's issue trackers, right after each [`SyncEvent::Catalog`] (empty when
+    /// the hub has none).
+    Trackers(Vec<String>),
 }
 
 /// News about the hub's other incidents, with [`SyncOptions::watch_incidents`].
@@ -418,6 +421,7 @@ async fn session(
                         if !std::mem::replace(&mut catalog_seen, true) {
                             let (actions, channels) = (Vec::new(), Vec::new());
                             let _ = out.send(SyncEvent::Catalog { actions, channels });
+                            let _ = out.send(SyncEvent::Trackers(Vec::new()));
                         }
                         link.attempt = 0;
                         let _ = out.send(SyncEvent::State(ConnectionState::Live));
@@ -450,9 +454,14 @@ async fn session(
                     HubFrame::IncidentChanged { item, previous } => {
                         let _ = channels.news.send(IncidentNews::Changed { item, previous });
                     }
-                    HubFrame::Catalog { actions, channels } => {
+                    HubFrame::Catalog {
+                        actions,
+                        channels,
+                        trackers,
+                    } => {
                         catalog_seen = true;
                         let _ = out.send(SyncEvent::Catalog { actions, channels });
+                        let _ = out.send(SyncEvent::Trackers(trackers));
                     }
                     HubFrame::Ack { id, seq, .. } => {
                         outbox.remove(&id);

@@ -315,6 +315,7 @@ impl App {
                 runbooks.actions = actions;
                 runbooks.channels = channels;
             }
+            SyncEvent::Trackers(trackers) => Arc::make_mut(&mut self.runbooks).trackers = trackers,
             SyncEvent::Acked { id, seq } => self.acknowledged(&id, seq),
             SyncEvent::Rejected { id, code, message } => {
                 if let Some(Pending {

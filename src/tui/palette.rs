@@ -1,6 +1,7 @@
 //! The command palette's behaviour: which entries it offers for the incident as it
 //! stands and your roles (`open_palette`: what your roles forbid is left out, and the
-//! hub's containment actions are there by name), how keys move through and filter it,
+//! hub's containment actions are there by name, as are its issue trackers for each
+//! open follow-up), how keys move through and filter it,
 //! and what running an entry does. The `Palette` type itself lives in `modal.rs`;
 //! `view.rs` draws it.
 
@@ -96,6 +97,7 @@ impl App {
             ),
             run: PaletteRun::Action(Context::Global, Action::Postmortem),
         });
+        entries.extend(self.send_followup_entries());
         if state.acknowledged_at.is_none() {
             entries.push(PaletteEntry {
                 label: "Acknowledge".into(),
@@ -189,6 +191,37 @@ impl App {
             entries,
             selected: 0,
         }));
+    }
+
+    /// "Send follow-up N to <tracker>" for each open follow-up not linked to an issue
+    /// nor being sent, and each of the hub's trackers.
+    fn send_followup_entries(&self) -> Vec<PaletteEntry> {
+        use crate::incident::followup::{FollowupState, TrackerLink};
+        let mut entries = Vec::new();
+        for followup in &self.state.followups {
+            let sendable = followup.state == FollowupState::Open
+                && !matches!(
+                    followup.issue,
+                    Some(TrackerLink::Linked { .. } | TrackerLink::Sending { .. })
+                );
+            if !sendable {
+                continue;
+            }
+            for tracker in &self.runbooks.trackers {
+                entries.push(PaletteEntry {
+                    label: format!(
+                        "Send follow-up {} to {tracker}: {}",
+                        followup.number,
+                        followup.text.lines().next().unwrap_or_default()
+                    ),
+                    run: PaletteRun::Command(Command::SendFollowup {
+                        number: followup.number,
+                        tracker: Some(tracker.clone()),
+                    }),
+                });
+            }
+        }
+        entries
     }
 
     /// False for a command the hub would refuse for your roles (asked of `decide`,

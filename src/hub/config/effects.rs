@@ -95,7 +95,7 @@ fn check_pagerduty(channel: &ChannelConfig) -> Option<String> {
     channel.url.as_deref().and_then(check_channel_url)
 }
 
-fn check_channel_url(url: &str) -> Option<String> {
+pub(super) fn check_channel_url(url: &str) -> Option<String> {
     let pieces = parse_template(url);
     if pieces.iter().any(|p| matches!(p, Piece::Placeholder(_))) {
         return Some("a channel url takes no {placeholders}, only ${NAME} secrets".into());

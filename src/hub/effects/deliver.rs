@@ -79,7 +79,7 @@ fn slack_body(update: &Update) -> serde_json::Value {
 
 /// The channel's URL with its `${NAME}` secrets filled in from the hub's environment,
 /// and those values (to redact).
-fn resolve_url(template: &str) -> Result<(String, Vec<(String, String)>), String> {
+pub(super) fn resolve_url(template: &str) -> Result<(String, Vec<(String, String)>), String> {
     let (mut url, mut secrets) = (String::new(), Vec::new());
     for piece in parse(template) {
         match piece {
@@ -157,7 +157,7 @@ async fn post(
 }
 
 /// "HTTP 404: no_service": the start of the answer says why (Slack answers in words).
-fn with_body(code: String, body: &[u8], truncated: bool, secrets: &Secrets) -> String {
+pub(super) fn with_body(code: String, body: &[u8], truncated: bool, secrets: &Secrets) -> String {
     let text = excerpt(body, truncated, secrets);
     let first = text.lines().map(str::trim).find(|l| !l.is_empty());
     match first {

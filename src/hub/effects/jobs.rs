@@ -7,6 +7,7 @@ use crate::engine::{EngineError, Incident, Outcome, Submission};
 use crate::incident::action::Request;
 use crate::incident::decide_effects::RUNNER;
 use crate::incident::export::LogHead;
+use crate::incident::followup::{SendOutcome, TrackerLink};
 use crate::incident::safe_text::neutralise;
 use crate::incident::state::{RunOutcome, RunStatus, Status};
 use crate::incident::template::Audience;
@@ -22,11 +23,27 @@ pub const STOPPED_IN_FLIGHT: &str =
 pub const STOPPED_BEFORE_START: &str = "the hub stopped before this action started; nothing was sent. Request it again if it is still needed";
 /// The detail of a delivery that was pending when the hub stopped.
 pub const STOPPED_BEFORE_DELIVERY: &str = "the hub stopped before delivering; retry it";
+/// The detail of a follow-up that was being sent to a tracker when the hub stopped.
+pub const STOPPED_SENDING_FOLLOWUP: &str = "the hub stopped while sending this follow-up: the issue may have been created. Check the tracker before sending it again";
 
 #[derive(Debug, Clone)]
 pub enum Job {
     Run(RunJob),
     Deliver(DeliveryJob),
+    Tracker(TrackerJob),
+}
+
+/// One follow-up to send to one issue tracker, with the values of the body's fields as
+/// they were when it was asked for.
+#[derive(Debug, Clone)]
+pub struct TrackerJob {
+    pub incident: String,
+    pub number: u32,
+    /// The seq of the `followup_send_requested` event.
+    pub requested: u64,
+    pub tracker: String,
+    /// `title`, `text`, `owner`, … (see `hub::config::TRACKER_FIELDS`), inert.
+    pub fields: BTreeMap<String, String>,
 }
 
 /// One action run, exactly as requested (and approved).
@@ -126,8 +143,46 @@ fn delivery_job(incident: &Incident, published: u64, channel: &str, trigger: u64
     }))
 }
 
+/// An issue's title: the follow-up's first line, at most 200 characters.
+fn issue_title(text: &str) -> String {
+    let first = text.lines().map(str::trim).find(|l| !l.is_empty());
+    super::excerpt::clip(first.unwrap_or(text), 200)
+}
+
+fn tracker_job(incident: &Incident, number: u32, tracker: &str, requested: u64) -> Option<Job> {
+    let state = incident.state();
+    let followup = state.followups.iter().find(|f| f.number == number)?;
+    // What people typed leaves the hub inert (like a delivery); the log keeps it verbatim.
+    let inert = |text: &str| neutralise(text).into_owned();
+    let fields = [
+        ("title", inert(&issue_title(&followup.text))),
+        ("text", inert(&followup.text)),
+        ("owner", inert(&followup.owner)),
+        ("due", followup.due.to_string()),
+        ("priority", followup.priority.to_string()),
+        ("number", followup.number.to_string()),
+        ("incident", state.id.clone()),
+        ("incident_title", inert(&state.title)),
+        (
+            "severity",
+            state.severity.map_or("SEV?", |s| s.code()).to_string(),
+        ),
+    ];
+    Some(Job::Tracker(TrackerJob {
+        incident: state.id.clone(),
+        number,
+        requested,
+        tracker: tracker.to_string(),
+        fields: fields
+            .into_iter()
+            .map(|(name, value)| (name.to_string(), value))
+            .collect(),
+    }))
+}
+
 /// The jobs `events` (just committed to `incident`) call for: a run that needs no
-/// approval, an approved run, and each channel of a publish or a retry.
+/// approval, an approved run, each channel of a publish or a retry, and a follow-up to
+/// send to a tracker.
 pub fn jobs_for<'a>(incident: &Incident, events: impl IntoIterator<Item = &'a Event>) -> Vec<Job> {
     let mut jobs = Vec::new();
     for event in events {
@@ -148,6 +203,9 @@ pub fn jobs_for<'a>(incident: &Incident, events: impl IntoIterator<Item = &'a Ev
             EventKind::DeliveryRetryRequested { published, channel } => {
                 jobs.extend(delivery_job(incident, *published, channel, event.seq));
             }
+            EventKind::FollowupSendRequested { number, tracker } => {
+                jobs.extend(tracker_job(incident, *number, tracker, event.seq));
+            }
             _ => {}
         }
     }
@@ -157,7 +215,9 @@ pub fn jobs_for<'a>(incident: &Incident, events: impl IntoIterator<Item = &'a Ev
 /// Settles what a previous hub left unfinished, before the incident is served: a run
 /// that had started gets outcome unknown (the target may have acted; it is never run
 /// again), a run that was ready but never started failed (nothing was sent: `Started`
-/// is always on disk first), and a pending delivery failed, so a person can retry it.
+/// is always on disk first), a pending delivery failed, so a person can retry it, and
+/// a follow-up being sent to a tracker gets outcome unknown (the issue may exist; it is
+/// never sent again without a person asking).
 /// Returns how many were settled.
 pub fn recover(incident: &mut Incident, runbooks: &Runbooks) -> Result<usize, EngineError> {
     let state = incident.state();
@@ -188,6 +248,19 @@ pub fn recover(incident: &mut Incident, runbooks: &Runbooks) -> Result<usize, En
                     detail: STOPPED_BEFORE_DELIVERY.to_string(),
                 });
             }
+        }
+    }
+    for followup in &state.followups {
+        if let Some(TrackerLink::Sending { tracker, requested }) = &followup.issue {
+            tracing::warn!(incident = %state.id, followup = followup.number, %tracker, "a follow-up was being sent to a tracker when the previous hub stopped");
+            commands.push(Command::RecordFollowupSend {
+                number: followup.number,
+                requested: *requested,
+                outcome: SendOutcome::Unknown,
+                url: None,
+                status: None,
+                detail: STOPPED_SENDING_FOLLOWUP.to_string(),
+            });
         }
     }
     if commands.is_empty() {

@@ -1,7 +1,8 @@
 //! The hub acting on the world. After each commit an incident actor hands the runner a
 //! job for every action run that became ready and every delivery that became due
 //! ([`jobs_for`]); the runner (one tokio task, a task per job) runs the action or
-//! delivers the update and reports back as `system:runner` through the registry, so
+//! delivers the update or sends a follow-up to an issue tracker (`tracker`) and
+//! reports back as `system:runner` through the registry, so
 //! every start, outcome and delivery is an event in the log like anything else.
 //!
 //! Order is the safety argument: `ActionStarted` is fsync'd before a byte is sent, so
@@ -16,11 +17,12 @@ mod jobs;
 mod pagerduty;
 mod redact;
 mod run;
+mod tracker;
 
-pub use jobs::{DeliveryJob, Job, RunJob, Update, jobs_for, recover};
+pub use jobs::{DeliveryJob, Job, RunJob, TrackerJob, Update, jobs_for, recover};
 
 use super::actor::CommandReply;
-use super::config::ChannelConfig;
+use super::config::{ChannelConfig, TrackerConfig};
 use super::registry::Registry;
 use crate::engine::Submission;
 use crate::incident::decide_effects::RUNNER;
@@ -31,10 +33,12 @@ use std::time::Duration;
 use tokio::sync::{mpsc, watch};
 use tokio::task::{JoinHandle, JoinSet};
 
-/// What the runner needs beyond the runbooks: the hub's delivery channels.
+/// What the runner needs beyond the runbooks: the hub's delivery channels and issue
+/// trackers.
 #[derive(Debug, Clone, Default)]
 pub struct Effects {
     pub channels: Vec<ChannelConfig>,
+    pub trackers: Vec<TrackerConfig>,
 }
 
 /// Unbounded because an actor thread must never block or drop a job: jobs are few (one
@@ -115,6 +119,7 @@ impl Runner {
         match job {
             Job::Run(job) => run::run(&self, job).await,
             Job::Deliver(job) => deliver::deliver(&self, job).await,
+            Job::Tracker(job) => tracker::send(&self, job).await,
         }
         drop(in_flight);
     }
