@@ -29,11 +29,11 @@ const CORA: &str = "wrt_cora_the_commander";
 const ALICE: &str = "wrt_alice_the_responder";
 const OLGA: &str = "wrt_olga_the_observer";
 
-/// Three responders (alice mapped on both chats, olga an observer mapped on Slack, cora
-/// on neither) and `extra`.
-fn config(extra: &str) -> String {
+/// Top-level keys `top`, three responders (alice mapped on both chats, olga an observer
+/// mapped on Slack, cora on neither) and `extra`.
+fn config(top: &str, extra: &str) -> String {
     format!(
-        r#"
+        r#"{top}
 [[responder]]
 name = "cora"
 roles = ["commander"]
@@ -332,7 +332,7 @@ async fn alert_incident(addr: SocketAddr) -> String {
 #[test]
 fn slack_commands_act_as_the_mapped_responder_once_per_delivery() {
     let dir = tempfile::tempdir().expect("a temp dir");
-    let hub = serve(dir.path(), &config(&format!("{SLACK_CONFIG}{MM_CONFIG}")));
+    let hub = serve(dir.path(), &config("", &format!("{SLACK_CONFIG}{MM_CONFIG}")));
     let addr = hub.addr;
     let runtime = tokio::runtime::Runtime::new().expect("a runtime");
     runtime.block_on(async {
@@ -340,7 +340,8 @@ fn slack_commands_act_as_the_mapped_responder_once_per_delivery() {
 
         let acked = slack(addr, "U0ALICE", &format!("ack {incident}"), "1001.1.aa").await;
         assert_eq!(acked, format!("Acknowledged {incident} as alice."));
-        let note = format!("note {incident} rolled back <!channel> & v42\nerrors falling");
+        // Slack sends the `&`, `<`, `>` people type as entities; its own markup in `<…>`.
+        let note = format!("note {incident} rolled back &lt;v42&gt; &amp; <!channel>\nerrors falling");
         let noted = slack(addr, "U0ALICE", &note, "1002.1.bb").await;
         assert_eq!(noted, format!("Noted on {incident}'s timeline as alice."));
         // Slack retries with the same trigger_id (signed again, later): written once.
@@ -355,7 +356,7 @@ fn slack_commands_act_as_the_mapped_responder_once_per_delivery() {
         let lines: Vec<&str> = status.lines().collect();
         assert_eq!(lines[0], format!("*{incident}* Checkout &lt;down&gt; &amp; out"), "{status}");
         assert!(lines[1].starts_with("SEV1 · Investigating · acknowledged "), "{status}");
-        assert!(status.contains("alice (note): rolled back &lt;!channel&gt; &amp; v42 errors falling"), "{status}");
+        assert!(status.contains("alice (note): rolled back &lt;v42&gt; &amp; &lt;!channel&gt; errors falling"), "{status}");
         assert!(lines.last().is_some_and(|l| l.ends_with("alice (note): second look")), "{status}");
 
         let help = slack(addr, "U0ALICE", "help", "1005.1.ee").await;
@@ -376,7 +377,7 @@ fn slack_commands_act_as_the_mapped_responder_once_per_delivery() {
         assert_eq!(
             notes(&events),
             [
-                ("alice".to_string(), "rolled back <!channel> & v42\nerrors falling".to_string()),
+                ("alice".to_string(), "rolled back <v42> & <!channel>\nerrors falling".to_string()),
                 ("alice".to_string(), "second look".to_string()),
             ],
             "the log keeps what was typed, once"
@@ -394,7 +395,7 @@ fn slack_commands_act_as_the_mapped_responder_once_per_delivery() {
 #[test]
 fn refused_slack_commands_write_nothing_and_a_reload_maps_new_users() {
     let dir = tempfile::tempdir().expect("a temp dir");
-    let hub = serve(dir.path(), &config(SLACK_CONFIG));
+    let hub = serve(dir.path(), &config("", SLACK_CONFIG));
     let addr = hub.addr;
     let runtime = tokio::runtime::Runtime::new().expect("a runtime");
     runtime.block_on(async {
@@ -455,7 +456,8 @@ fn refused_slack_commands_write_nothing_and_a_reload_maps_new_users() {
 #[test]
 fn mattermost_commands_are_checked_by_token() {
     let dir = tempfile::tempdir().expect("a temp dir");
-    let hub = serve(dir.path(), &config(MM_CONFIG));
+    // Four commands a minute from Mattermost get through; the fifth is over the limit.
+    let hub = serve(dir.path(), &config("alerts_per_minute = 1\nalert_burst = 4\n", MM_CONFIG));
     let addr = hub.addr;
     let runtime = tokio::runtime::Runtime::new().expect("a runtime");
     runtime.block_on(async {
@@ -491,12 +493,18 @@ fn mattermost_commands_are_checked_by_token() {
         let (status, answer) = slack_at(addr, SLACK_SECRET, &now(), &slash_form("U0ALICE", "help", "t")).await;
         assert_eq!(status, 404, "no [slack] on this hub: {answer}");
 
+        // Four got through the rate limit (the wrong token was refused before it).
+        let fifth = form(MM_TOKEN, "mm0alice", &format!("note {incident} too fast"), "mm-5");
+        let (status, answer) = post_form(addr, MATTERMOST, &[], &fifth).await;
+        assert_eq!(status, 429, "{answer}");
+        assert!(answer["retry_after_ms"].as_u64().is_some_and(|ms| ms > 0), "{answer}");
+
         let events = load_events(addr, &incident).await;
         assert_eq!(notes(&events), [("alice".to_string(), "cache flushed".to_string())]);
         assert_eq!(acknowledgements(&events), ["alice"], "the first human touch acknowledges");
 
         let text = metrics(addr).await;
         assert_counts(&text, "warroom_chat_commands_total", "mattermost", "command", &[("note", 1.0), ("status", 1.0)]);
-        assert_counts(&text, "warroom_chat_refused_total", "mattermost", "reason", &[("bad_token", 1.0), ("unmapped", 1.0)]);
+        assert_counts(&text, "warroom_chat_refused_total", "mattermost", "reason", &[("bad_token", 1.0), ("unmapped", 1.0), ("rate_limited", 1.0)]);
     });
 }

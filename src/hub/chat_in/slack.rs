@@ -42,7 +42,38 @@ pub async fn receive(
     if form.ssl_check.trim() == "1" {
         return ephemeral("");
     }
+    let form = super::SlashForm {
+        text: unescape(&form.text),
+        ..form
+    };
     carry_out(hub, CHAT, form, &body).await
+}
+
+/// Slack sends the `&`, `<` and `>` a person typed as `&amp;`, `&lt;` and `&gt;` (its
+/// own markup — mentions, links — is what stays in `<…>`): decoded once, left to
+/// right, so the log holds what was typed (`&amp;lt;` is `&lt;`, as typed).
+pub fn unescape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find('&') {
+        out.push_str(&rest[..at]);
+        let tail = &rest[at..];
+        let decoded = [("&amp;", '&'), ("&lt;", '<'), ("&gt;", '>')]
+            .into_iter()
+            .find(|(entity, _)| tail.starts_with(entity));
+        match decoded {
+            Some((entity, c)) => {
+                out.push(c);
+                rest = &tail[entity.len()..];
+            }
+            None => {
+                out.push('&');
+                rest = &tail[1..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 /// Reads and verifies a request: `404` when this hub has no signing secret, `413` over
@@ -131,6 +162,13 @@ mod tests {
         headers.insert(TIMESTAMP_HEADER, timestamp.parse().unwrap());
         headers.insert(SIGNATURE_HEADER, signature.parse().unwrap());
         headers
+    }
+
+    #[test]
+    fn the_three_entities_slack_escapes_are_decoded_once() {
+        assert_eq!(unescape("a &amp; b &lt;x&gt; <@U1|bob>"), "a & b <x> <@U1|bob>");
+        assert_eq!(unescape("&amp;lt; &amp;amp; & &nbsp; &"), "&lt; &amp; & &nbsp; &");
+        assert_eq!(unescape("naïve &gt;€"), "naïve >€");
     }
 
     #[test]
