@@ -129,7 +129,10 @@ fn serve(dir: &Path, config: &str) -> Hub {
         stderr: rx,
     };
     let line = hub.said("listening on http://");
-    let rest = line.split("listening on http://").nth(1).unwrap_or_default();
+    let rest = line
+        .split("listening on http://")
+        .nth(1)
+        .unwrap_or_default();
     hub.addr = rest
         .split_whitespace()
         .next()
@@ -323,16 +326,30 @@ async fn alert_incident(addr: SocketAddr) -> String {
     let bearer = format!("Bearer {CORA}");
     let headers = [("Authorization", bearer.as_str())];
     let path = "/api/v1/alerts/alertmanager";
-    let (status, text) = http(addr, "POST", path, &headers, "application/json", payload.as_bytes()).await;
+    let (status, text) = http(
+        addr,
+        "POST",
+        path,
+        &headers,
+        "application/json",
+        payload.as_bytes(),
+    )
+    .await;
     assert_eq!(status, 200, "{text}");
     let answer: Value = serde_json::from_str(&text).expect("JSON");
-    answer["incident"].as_str().expect("an incident").to_string()
+    answer["incident"]
+        .as_str()
+        .expect("an incident")
+        .to_string()
 }
 
 #[test]
 fn slack_commands_act_as_the_mapped_responder_once_per_delivery() {
     let dir = tempfile::tempdir().expect("a temp dir");
-    let hub = serve(dir.path(), &config("", &format!("{SLACK_CONFIG}{MM_CONFIG}")));
+    let hub = serve(
+        dir.path(),
+        &config("", &format!("{SLACK_CONFIG}{MM_CONFIG}")),
+    );
     let addr = hub.addr;
     let runtime = tokio::runtime::Runtime::new().expect("a runtime");
     runtime.block_on(async {
@@ -341,7 +358,8 @@ fn slack_commands_act_as_the_mapped_responder_once_per_delivery() {
         let acked = slack(addr, "U0ALICE", &format!("ack {incident}"), "1001.1.aa").await;
         assert_eq!(acked, format!("Acknowledged {incident} as alice."));
         // Slack sends the `&`, `<`, `>` people type as entities; its own markup in `<…>`.
-        let note = format!("note {incident} rolled back &lt;v42&gt; &amp; <!channel>\nerrors falling");
+        let note =
+            format!("note {incident} rolled back &lt;v42&gt; &amp; <!channel>\nerrors falling");
         let noted = slack(addr, "U0ALICE", &note, "1002.1.bb").await;
         assert_eq!(noted, format!("Noted on {incident}'s timeline as alice."));
         // Slack retries with the same trigger_id (signed again, later): written once.
@@ -349,35 +367,83 @@ fn slack_commands_act_as_the_mapped_responder_once_per_delivery() {
         assert!(again.contains("already carried out"), "{again}");
         // The same words in a new command are a new note.
         let lower = incident.to_lowercase();
-        let second = slack(addr, "U0ALICE", &format!("note {lower} second look"), "1003.1.cc").await;
-        assert_eq!(second, format!("Noted on {incident}'s timeline as alice."), "ids in any case");
+        let second = slack(
+            addr,
+            "U0ALICE",
+            &format!("note {lower} second look"),
+            "1003.1.cc",
+        )
+        .await;
+        assert_eq!(
+            second,
+            format!("Noted on {incident}'s timeline as alice."),
+            "ids in any case"
+        );
 
         let status = slack(addr, "U0ALICE", &format!("status {incident}"), "1004.1.dd").await;
         let lines: Vec<&str> = status.lines().collect();
-        assert_eq!(lines[0], format!("*{incident}* Checkout &lt;down&gt; &amp; out"), "{status}");
-        assert!(lines[1].starts_with("SEV1 · Investigating · acknowledged "), "{status}");
-        assert!(status.contains("alice (note): rolled back &lt;v42&gt; &amp; &lt;!channel&gt; errors falling"), "{status}");
-        assert!(lines.last().is_some_and(|l| l.ends_with("alice (note): second look")), "{status}");
+        assert_eq!(
+            lines[0],
+            format!("*{incident}* Checkout &lt;down&gt; &amp; out"),
+            "{status}"
+        );
+        assert!(
+            lines[1].starts_with("SEV1 · Investigating · acknowledged "),
+            "{status}"
+        );
+        assert!(
+            status.contains(
+                "alice (note): rolled back &lt;v42&gt; &amp; &lt;!channel&gt; errors falling"
+            ),
+            "{status}"
+        );
+        assert!(
+            lines
+                .last()
+                .is_some_and(|l| l.ends_with("alice (note): second look")),
+            "{status}"
+        );
 
         let help = slack(addr, "U0ALICE", "help", "1005.1.ee").await;
         assert!(help.starts_with("/warroom note INC text…"), "{help}");
         let unknown = slack(addr, "U0ALICE", &format!("resolve {incident}"), "1006.1.ff").await;
-        assert!(unknown.starts_with("`resolve` is not a warroom command.\n/warroom note"), "{unknown}");
+        assert!(
+            unknown.starts_with("`resolve` is not a warroom command.\n/warroom note"),
+            "{unknown}"
+        );
         let bare = slack(addr, "U0ALICE", &format!("note {incident}"), "1007.1.gg").await;
         assert!(bare.starts_with("say what to note"), "{bare}");
         // Mapped, but an observer: `decide` refuses, as it would on any path.
-        let observer = slack(addr, "U0OLGA", &format!("note {incident} me too"), "1008.1.hh").await;
-        assert!(observer.starts_with(&format!("Nothing was written to {incident}: ")), "{observer}");
+        let observer = slack(
+            addr,
+            "U0OLGA",
+            &format!("note {incident} me too"),
+            "1008.1.hh",
+        )
+        .await;
+        assert!(
+            observer.starts_with(&format!("Nothing was written to {incident}: ")),
+            "{observer}"
+        );
         let missing = slack(addr, "U0ALICE", "note INC-19990101-9 hello", "1009.1.ii").await;
-        assert!(missing.starts_with("Nothing was written to INC-19990101-9"), "{missing}");
+        assert!(
+            missing.starts_with("Nothing was written to INC-19990101-9"),
+            "{missing}"
+        );
         let acked_twice = slack(addr, "U0ALICE", &format!("ack {incident}"), "1010.1.jj").await;
-        assert!(acked_twice.contains("already acknowledged"), "{acked_twice}");
+        assert!(
+            acked_twice.contains("already acknowledged"),
+            "{acked_twice}"
+        );
 
         let events = load_events(addr, &incident).await;
         assert_eq!(
             notes(&events),
             [
-                ("alice".to_string(), "rolled back <v42> & <!channel>\nerrors falling".to_string()),
+                (
+                    "alice".to_string(),
+                    "rolled back <v42> & <!channel>\nerrors falling".to_string()
+                ),
                 ("alice".to_string(), "second look".to_string()),
             ],
             "the log keeps what was typed, once"
@@ -385,10 +451,25 @@ fn slack_commands_act_as_the_mapped_responder_once_per_delivery() {
         assert_eq!(acknowledgements(&events), ["alice"]);
 
         let text = metrics(addr).await;
-        assert_counts(&text, "warroom_chat_commands_total", "slack", "command",
-            &[("ack", 1.0), ("note", 2.0), ("status", 1.0), ("help", 1.0)]);
-        assert_counts(&text, "warroom_chat_refused_total", "slack", "reason",
-            &[("unknown_command", 1.0), ("bad_command", 1.0), ("forbidden", 1.0), ("unchanged", 1.0)]);
+        assert_counts(
+            &text,
+            "warroom_chat_commands_total",
+            "slack",
+            "command",
+            &[("ack", 1.0), ("note", 2.0), ("status", 1.0), ("help", 1.0)],
+        );
+        assert_counts(
+            &text,
+            "warroom_chat_refused_total",
+            "slack",
+            "reason",
+            &[
+                ("unknown_command", 1.0),
+                ("bad_command", 1.0),
+                ("forbidden", 1.0),
+                ("unchanged", 1.0),
+            ],
+        );
     });
 }
 
@@ -457,7 +538,10 @@ fn refused_slack_commands_write_nothing_and_a_reload_maps_new_users() {
 fn mattermost_commands_are_checked_by_token() {
     let dir = tempfile::tempdir().expect("a temp dir");
     // Four commands a minute from Mattermost get through; the fifth is over the limit.
-    let hub = serve(dir.path(), &config("alerts_per_minute = 1\nalert_burst = 4\n", MM_CONFIG));
+    let hub = serve(
+        dir.path(),
+        &config("alerts_per_minute = 1\nalert_burst = 4\n", MM_CONFIG),
+    );
     let addr = hub.addr;
     let runtime = tokio::runtime::Runtime::new().expect("a runtime");
     runtime.block_on(async {
@@ -466,45 +550,116 @@ fn mattermost_commands_are_checked_by_token() {
             mattermost_form(token, user, text, trigger)
         };
 
-        let body = form(MM_TOKEN, "mm0alice", &format!("note {incident} cache flushed"), "mm-1");
+        let body = form(
+            MM_TOKEN,
+            "mm0alice",
+            &format!("note {incident} cache flushed"),
+            "mm-1",
+        );
         let (status, answer) = post_form(addr, MATTERMOST, &[], &body).await;
-        assert_eq!((status, &answer["response_type"]), (200, &json!("ephemeral")), "{answer}");
-        assert_eq!(answer["text"], format!("Noted on {incident}'s timeline as alice."));
+        assert_eq!(
+            (status, &answer["response_type"]),
+            (200, &json!("ephemeral")),
+            "{answer}"
+        );
+        assert_eq!(
+            answer["text"],
+            format!("Noted on {incident}'s timeline as alice.")
+        );
         let (status, answer) = post_form(addr, MATTERMOST, &[], &body).await;
         assert_eq!(status, 200, "{answer}");
-        assert!(answer["text"].as_str().is_some_and(|t| t.contains("already carried out")), "{answer}");
+        assert!(
+            answer["text"]
+                .as_str()
+                .is_some_and(|t| t.contains("already carried out")),
+            "{answer}"
+        );
 
         let body = form(MM_TOKEN, "mm0alice", &format!("status {incident}"), "mm-2");
         let (status, answer) = post_form(addr, MATTERMOST, &[], &body).await;
         assert_eq!(status, 200, "{answer}");
         let summary = answer["text"].as_str().unwrap_or_default();
-        assert!(summary.starts_with(&format!("**{incident}** Checkout &lt;down&gt; &amp; out")), "{summary}");
+        assert!(
+            summary.starts_with(&format!("**{incident}** Checkout &lt;down&gt; &amp; out")),
+            "{summary}"
+        );
         assert!(summary.contains("alice (note): cache flushed"), "{summary}");
 
-        let wrong = form("not-the-token", "mm0alice", &format!("note {incident} forged"), "mm-3");
+        let wrong = form(
+            "not-the-token",
+            "mm0alice",
+            &format!("note {incident} forged"),
+            "mm-3",
+        );
         let (status, answer) = post_form(addr, MATTERMOST, &[], &wrong).await;
         assert_eq!(status, 401, "{answer}");
-        assert!(answer["error"].as_str().is_some_and(|e| e.contains("`token`")), "{answer}");
-        let unmapped = form(MM_TOKEN, "mm0nobody", &format!("note {incident} hi"), "mm-4");
+        assert!(
+            answer["error"]
+                .as_str()
+                .is_some_and(|e| e.contains("`token`")),
+            "{answer}"
+        );
+        let unmapped = form(
+            MM_TOKEN,
+            "mm0nobody",
+            &format!("note {incident} hi"),
+            "mm-4",
+        );
         let (status, answer) = post_form(addr, MATTERMOST, &[], &unmapped).await;
         assert_eq!(status, 200, "{answer}");
         let text = answer["text"].as_str().unwrap_or_default();
-        assert!(text.starts_with("Sorry, your Mattermost user (someone) is not a responder"), "{text}");
-        let (status, answer) = slack_at(addr, SLACK_SECRET, &now(), &slash_form("U0ALICE", "help", "t")).await;
+        assert!(
+            text.starts_with("Sorry, your Mattermost user (someone) is not a responder"),
+            "{text}"
+        );
+        let (status, answer) = slack_at(
+            addr,
+            SLACK_SECRET,
+            &now(),
+            &slash_form("U0ALICE", "help", "t"),
+        )
+        .await;
         assert_eq!(status, 404, "no [slack] on this hub: {answer}");
 
         // Four got through the rate limit (the wrong token was refused before it).
-        let fifth = form(MM_TOKEN, "mm0alice", &format!("note {incident} too fast"), "mm-5");
+        let fifth = form(
+            MM_TOKEN,
+            "mm0alice",
+            &format!("note {incident} too fast"),
+            "mm-5",
+        );
         let (status, answer) = post_form(addr, MATTERMOST, &[], &fifth).await;
         assert_eq!(status, 429, "{answer}");
-        assert!(answer["retry_after_ms"].as_u64().is_some_and(|ms| ms > 0), "{answer}");
+        assert!(
+            answer["retry_after_ms"].as_u64().is_some_and(|ms| ms > 0),
+            "{answer}"
+        );
 
         let events = load_events(addr, &incident).await;
-        assert_eq!(notes(&events), [("alice".to_string(), "cache flushed".to_string())]);
-        assert_eq!(acknowledgements(&events), ["alice"], "the first human touch acknowledges");
+        assert_eq!(
+            notes(&events),
+            [("alice".to_string(), "cache flushed".to_string())]
+        );
+        assert_eq!(
+            acknowledgements(&events),
+            ["alice"],
+            "the first human touch acknowledges"
+        );
 
         let text = metrics(addr).await;
-        assert_counts(&text, "warroom_chat_commands_total", "mattermost", "command", &[("note", 1.0), ("status", 1.0)]);
-        assert_counts(&text, "warroom_chat_refused_total", "mattermost", "reason", &[("bad_token", 1.0), ("unmapped", 1.0), ("rate_limited", 1.0)]);
+        assert_counts(
+            &text,
+            "warroom_chat_commands_total",
+            "mattermost",
+            "command",
+            &[("note", 1.0), ("status", 1.0)],
+        );
+        assert_counts(
+            &text,
+            "warroom_chat_refused_total",
+            "mattermost",
+            "reason",
+            &[("bad_token", 1.0), ("unmapped", 1.0), ("rate_limited", 1.0)],
+        );
     });
 }

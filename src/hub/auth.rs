@@ -200,7 +200,12 @@ fn chat_users(
         .iter()
         .filter_map(|r| {
             let id = id_of(r)?.trim();
-            (!id.is_empty()).then(|| (id.to_string(), Actor::new(r.name.clone(), r.roles.iter().copied())))
+            (!id.is_empty()).then(|| {
+                (
+                    id.to_string(),
+                    Actor::new(r.name.clone(), r.roles.iter().copied()),
+                )
+            })
         })
         .collect()
 }
@@ -314,8 +319,14 @@ mod tests {
         ]);
         let alice = auth.by_slack_user("U0ALICE").expect("alice");
         assert_eq!((alice.name.as_str(), alice.roles.len()), ("alice", 1));
-        assert_eq!(auth.by_mattermost_user("mm-bob").map(|a| a.name), Some("bob".into()));
-        assert!(auth.by_slack_user("mm-bob").is_none(), "one chat's ids are not the other's");
+        assert_eq!(
+            auth.by_mattermost_user("mm-bob").map(|a| a.name),
+            Some("bob".into())
+        );
+        assert!(
+            auth.by_slack_user("mm-bob").is_none(),
+            "one chat's ids are not the other's"
+        );
         assert!(auth.by_mattermost_user("U0ALICE").is_none());
         assert!(auth.by_slack_user("").is_none() && auth.by_slack_user(" ").is_none());
     }

@@ -362,10 +362,7 @@ impl HubConfig {
             pagerduty: self.pagerduty.clone(),
             intakes: self.intakes.clone(),
             chat: super::chat_in::ChatSources {
-                slack_signing_secret: self
-                    .slack
-                    .as_ref()
-                    .and_then(|s| s.signing_secret.clone()),
+                slack_signing_secret: self.slack.as_ref().and_then(|s| s.signing_secret.clone()),
                 mattermost_token: self.mattermost.as_ref().map(|m| m.token.clone()),
             },
         }

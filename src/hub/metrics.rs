@@ -357,7 +357,13 @@ mod tests {
         m.chat.refused("slack", "bad_signature");
         m.chat.answered("mattermost", "note");
         let text = m.render(0, 0);
-        assert!(text.contains("warroom_chat_refused_total{source=\"slack\",reason=\"bad_signature\"} 2"));
-        assert!(text.contains("warroom_chat_commands_total{source=\"mattermost\",command=\"note\"} 1"));
+        assert!(
+            text.contains(
+                "warroom_chat_refused_total{source=\"slack\",reason=\"bad_signature\"} 2"
+            )
+        );
+        assert!(
+            text.contains("warroom_chat_commands_total{source=\"mattermost\",command=\"note\"} 1")
+        );
     }
 }

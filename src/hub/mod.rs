@@ -267,7 +267,10 @@ pub async fn start_serving(
         .route("/api/v1/alerts/grafana", post(intake::grafana::receive))
         .route("/api/v1/intake/{name}", post(intake::generic::receive))
         .route("/api/v1/chat/slack", post(chat_in::slack::receive))
-        .route("/api/v1/chat/mattermost", post(chat_in::mattermost::receive))
+        .route(
+            "/api/v1/chat/mattermost",
+            post(chat_in::mattermost::receive),
+        )
         .with_state(state);
     let listener = tokio::net::TcpListener::bind(options.listen)
         .await

@@ -95,7 +95,10 @@ mod tests {
     #[test]
     fn only_the_configured_token_passes() {
         assert_eq!(check_token("xbx7m3", b"xbx7m3"), Ok(()));
-        assert_eq!(check_token("xbx7m", b"xbx7m3").unwrap_err().reason, "bad_token");
+        assert_eq!(
+            check_token("xbx7m", b"xbx7m3").unwrap_err().reason,
+            "bad_token"
+        );
         assert_eq!(check_token("", b"xbx7m3").unwrap_err().reason, "unsigned");
     }
 }

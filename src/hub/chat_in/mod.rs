@@ -102,7 +102,10 @@ pub async fn carry_out(hub: Arc<HubState>, chat: Chat, form: SlashForm, body: &[
     }
     let Some(actor) = (chat.responder)(&hub.auth.current(), &form.user_id) else {
         hub.metrics.chat.refused(chat.source, "unmapped");
-        tracing::info!(source = chat.source, "a slash command from a user who is no responder here");
+        tracing::info!(
+            source = chat.source,
+            "a slash command from a user who is no responder here"
+        );
         return ephemeral(unmapped(&chat, &form));
     };
     let help = chat.markup.escape(&command::help(&form.command));
@@ -271,7 +274,11 @@ fn outcome(
         }
         HubFrame::Reject { code, message, .. } => {
             hub.metrics.chat.refused(chat.source, code.id());
-            tracing::info!(source = chat.source, code = code.id(), "a slash command was refused");
+            tracing::info!(
+                source = chat.source,
+                code = code.id(),
+                "a slash command was refused"
+            );
             format!(
                 "Nothing was written to {incident}: {}",
                 chat.markup.escape(message)

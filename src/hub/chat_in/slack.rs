@@ -113,7 +113,9 @@ pub fn verify(headers: &HeaderMap, key: &[u8], body: &[u8], now: i64) -> Result<
     else {
         return Err(unauthorized(
             "unsigned",
-            format!("the request has no `{TIMESTAMP_HEADER}` or no `{SIGNATURE_HEADER}` header: it must be signed"),
+            format!(
+                "the request has no `{TIMESTAMP_HEADER}` or no `{SIGNATURE_HEADER}` header: it must be signed"
+            ),
         ));
     };
     let Ok(at) = timestamp.trim().parse::<i64>() else {
@@ -143,7 +145,9 @@ pub fn verify(headers: &HeaderMap, key: &[u8], body: &[u8], now: i64) -> Result<
     }
     Err(unauthorized(
         "bad_signature",
-        format!("`{SIGNATURE_HEADER}` does not match the request: check the signing secret the hub has"),
+        format!(
+            "`{SIGNATURE_HEADER}` does not match the request: check the signing secret the hub has"
+        ),
     ))
 }
 
@@ -166,21 +170,46 @@ mod tests {
 
     #[test]
     fn the_three_entities_slack_escapes_are_decoded_once() {
-        assert_eq!(unescape("a &amp; b &lt;x&gt; <@U1|bob>"), "a & b <x> <@U1|bob>");
-        assert_eq!(unescape("&amp;lt; &amp;amp; & &nbsp; &"), "&lt; &amp; & &nbsp; &");
+        assert_eq!(
+            unescape("a &amp; b &lt;x&gt; <@U1|bob>"),
+            "a & b <x> <@U1|bob>"
+        );
+        assert_eq!(
+            unescape("&amp;lt; &amp;amp; & &nbsp; &"),
+            "&lt; &amp; & &nbsp; &"
+        );
         assert_eq!(unescape("naïve &gt;€"), "naïve >€");
     }
 
     #[test]
     fn slacks_documented_example_verifies() {
         let at: i64 = TIMESTAMP.parse().unwrap();
-        assert_eq!(verify(&headers(TIMESTAMP, SIGNATURE), SECRET, BODY, at + 10), Ok(()));
-        let reason = |h: &HeaderMap, body: &[u8], now: i64| verify(h, SECRET, body, now).unwrap_err().reason;
-        assert_eq!(reason(&headers(TIMESTAMP, SIGNATURE), b"text=x", at), "bad_signature");
-        assert_eq!(reason(&headers("1531420619", SIGNATURE), BODY, at), "bad_signature");
-        assert_eq!(reason(&headers(TIMESTAMP, SIGNATURE), BODY, at + 301), "stale");
-        assert_eq!(reason(&headers(TIMESTAMP, SIGNATURE), BODY, at - 301), "stale");
-        assert_eq!(verify(&headers(TIMESTAMP, SIGNATURE), SECRET, BODY, at - 300), Ok(()));
+        assert_eq!(
+            verify(&headers(TIMESTAMP, SIGNATURE), SECRET, BODY, at + 10),
+            Ok(())
+        );
+        let reason =
+            |h: &HeaderMap, body: &[u8], now: i64| verify(h, SECRET, body, now).unwrap_err().reason;
+        assert_eq!(
+            reason(&headers(TIMESTAMP, SIGNATURE), b"text=x", at),
+            "bad_signature"
+        );
+        assert_eq!(
+            reason(&headers("1531420619", SIGNATURE), BODY, at),
+            "bad_signature"
+        );
+        assert_eq!(
+            reason(&headers(TIMESTAMP, SIGNATURE), BODY, at + 301),
+            "stale"
+        );
+        assert_eq!(
+            reason(&headers(TIMESTAMP, SIGNATURE), BODY, at - 301),
+            "stale"
+        );
+        assert_eq!(
+            verify(&headers(TIMESTAMP, SIGNATURE), SECRET, BODY, at - 300),
+            Ok(())
+        );
         assert_eq!(reason(&headers("soon", SIGNATURE), BODY, at), "stale");
         assert_eq!(reason(&HeaderMap::new(), BODY, at), "unsigned");
     }

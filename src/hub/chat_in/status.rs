@@ -168,17 +168,21 @@ mod tests {
         let text = summary(&state, Markup::Slack);
         let lines: Vec<&str> = text.lines().collect();
         assert_eq!(lines[0], "*INC-20260314-1* Checkout &lt;5xx&gt; &amp; co");
-        assert_eq!(
-            lines[1],
-            "SEV1 · Investigating · not acknowledged yet"
-        );
+        assert_eq!(lines[1], "SEV1 · Investigating · not acknowledged yet");
         assert_eq!(lines[2], "Roles: Incident commander: alice");
         assert_eq!(lines[3], "Checklist: 0 open of 0");
         assert_eq!(lines[4], "Last entries:");
         assert_eq!(lines.len(), 5 + LAST_ENTRIES);
-        assert!(lines[5].ends_with("bob (note): step 3 second line"), "{}", lines[5]);
+        assert!(
+            lines[5].ends_with("bob (note): step 3 second line"),
+            "{}",
+            lines[5]
+        );
         assert!(lines[9].ends_with("step 7 second line"), "{}", lines[9]);
         let md = summary(&state, Markup::Mattermost);
-        assert!(md.starts_with("**INC-20260314-1** Checkout &lt;5xx&gt;"), "{md}");
+        assert!(
+            md.starts_with("**INC-20260314-1** Checkout &lt;5xx&gt;"),
+            "{md}"
+        );
     }
 }
