@@ -190,13 +190,13 @@ impl Authenticator {
     }
 }
 
-/// The chat user ids `id_of` names, each with its responder (the first, if two name
-/// the same user).
+/// The chat user ids `id_of` names, each with its responder. An id two responders
+/// claim names neither: acting as the wrong person is worse than not acting.
 fn chat_users(
     responders: &[ResponderEntry],
     id_of: impl Fn(&ResponderEntry) -> Option<&str>,
 ) -> Vec<(String, Actor)> {
-    responders
+    let claimed: Vec<(String, Actor)> = responders
         .iter()
         .filter_map(|r| {
             let id = id_of(r)?.trim();
@@ -207,7 +207,9 @@ fn chat_users(
                 )
             })
         })
-        .collect()
+        .collect();
+    let once = |id: &str| claimed.iter().filter(|(other, _)| other == id).count() == 1;
+    claimed.iter().filter(|(id, _)| once(id)).cloned().collect()
 }
 
 fn find_chat_user(users: &[(String, Actor)], user: &str) -> Option<Actor> {
@@ -316,7 +318,13 @@ mod tests {
             entry("alice", Some("U0ALICE"), None),
             entry("bob", None, Some("mm-bob")),
             entry("carol", Some(" "), None),
+            entry("dan", Some("U0TWICE"), None),
+            entry("erin", Some("U0TWICE"), None),
         ]);
+        assert!(
+            auth.by_slack_user("U0TWICE").is_none(),
+            "claimed twice: neither"
+        );
         let alice = auth.by_slack_user("U0ALICE").expect("alice");
         assert_eq!((alice.name.as_str(), alice.roles.len()), ("alice", 1));
         assert_eq!(
