@@ -40,6 +40,10 @@ pub struct Authenticator {
     /// that opened its SSH session, and it is honoured only while that key still names
     /// a responder, with that responder's roles now.
     ssh_sessions: SshSessions,
+    /// Chat user ids (`slack_user`, `mattermost_user`), each with its actor: a slash
+    /// command from that user acts as that responder (`hub::chat_in`).
+    slack_users: Vec<(String, Actor)>,
+    mattermost_users: Vec<(String, Actor)>,
 }
 
 /// The SSH door's session credentials: token hash → the key that logged in.
@@ -87,7 +91,19 @@ impl Authenticator {
                 })
                 .collect(),
             ssh_sessions: SshSessions::default(),
+            slack_users: chat_users(responders, |r| r.slack_user.as_deref()),
+            mattermost_users: chat_users(responders, |r| r.mattermost_user.as_deref()),
         }
+    }
+
+    /// The responder whose `slack_user` is `user`, with that responder's roles.
+    pub fn by_slack_user(&self, user: &str) -> Option<Actor> {
+        find_chat_user(&self.slack_users, user)
+    }
+
+    /// The responder whose `mattermost_user` is `user`, with that responder's roles.
+    pub fn by_mattermost_user(&self, user: &str) -> Option<Actor> {
+        find_chat_user(&self.mattermost_users, user)
     }
 
     /// The same responders, honouring the SSH session credentials of `previous` (a
@@ -174,6 +190,39 @@ impl Authenticator {
     }
 }
 
+/// The chat user ids `id_of` names, each with its responder. An id two responders
+/// claim names neither: acting as the wrong person is worse than not acting.
+fn chat_users(
+    responders: &[ResponderEntry],
+    id_of: impl Fn(&ResponderEntry) -> Option<&str>,
+) -> Vec<(String, Actor)> {
+    let claimed: Vec<(String, Actor)> = responders
+        .iter()
+        .filter_map(|r| {
+            let id = id_of(r)?.trim();
+            (!id.is_empty()).then(|| {
+                (
+                    id.to_string(),
+                    Actor::new(r.name.clone(), r.roles.iter().copied()),
+                )
+            })
+        })
+        .collect();
+    let once = |id: &str| claimed.iter().filter(|(other, _)| other == id).count() == 1;
+    claimed.iter().filter(|(id, _)| once(id)).cloned().collect()
+}
+
+fn find_chat_user(users: &[(String, Actor)], user: &str) -> Option<Actor> {
+    let user = user.trim();
+    if user.is_empty() {
+        return None;
+    }
+    users
+        .iter()
+        .find(|(id, _)| id == user)
+        .map(|(_, actor)| actor.clone())
+}
+
 /// Slows down addresses that keep presenting bad tokens: each recent failure adds a
 /// second of delay before the refusal, up to five.
 #[derive(Debug, Default)]
@@ -252,6 +301,42 @@ mod tests {
             assert!(auth.refuse(&seat(person)).is_none(), "{person}");
         }
         assert!(auth.refuse(&Command::Acknowledge).is_none());
+    }
+
+    #[test]
+    fn chat_user_ids_name_their_responders_with_their_roles() {
+        let entry = |name: &str, slack: Option<&str>, mattermost: Option<&str>| ResponderEntry {
+            name: name.into(),
+            roles: vec![Role::Ops],
+            token_sha256: token_hash(name),
+            created: None,
+            ssh_keys: Vec::new(),
+            slack_user: slack.map(str::to_string),
+            mattermost_user: mattermost.map(str::to_string),
+        };
+        let auth = Authenticator::new(&[
+            entry("alice", Some("U0ALICE"), None),
+            entry("bob", None, Some("mm-bob")),
+            entry("carol", Some(" "), None),
+            entry("dan", Some("U0TWICE"), None),
+            entry("erin", Some("U0TWICE"), None),
+        ]);
+        assert!(
+            auth.by_slack_user("U0TWICE").is_none(),
+            "claimed twice: neither"
+        );
+        let alice = auth.by_slack_user("U0ALICE").expect("alice");
+        assert_eq!((alice.name.as_str(), alice.roles.len()), ("alice", 1));
+        assert_eq!(
+            auth.by_mattermost_user("mm-bob").map(|a| a.name),
+            Some("bob".into())
+        );
+        assert!(
+            auth.by_slack_user("mm-bob").is_none(),
+            "one chat's ids are not the other's"
+        );
+        assert!(auth.by_mattermost_user("U0ALICE").is_none());
+        assert!(auth.by_slack_user("").is_none() && auth.by_slack_user(" ").is_none());
     }
 
     #[test]

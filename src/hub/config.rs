@@ -372,6 +372,10 @@ impl HubConfig {
         super::intake::IntakeSources {
             pagerduty: self.pagerduty.clone(),
             intakes: self.intakes.clone(),
+            chat: super::chat_in::ChatSources {
+                slack_signing_secret: self.slack.as_ref().and_then(|s| s.signing_secret.clone()),
+                mattermost_token: self.mattermost.as_ref().map(|m| m.token.clone()),
+            },
         }
     }
 

@@ -79,6 +79,9 @@ pub struct Metrics {
     pub alerts_received: AtomicU64,
     /// Alert intake (hub::intake): deliveries accepted and refused, by source.
     pub intake: IntakeCounters,
+    /// Chat slash commands (hub::chat_in): answered by source and subcommand, refused
+    /// by source and reason.
+    pub chat: ChatCounters,
     /// Append + fsync of one batch.
     pub fsync: Histogram,
     /// From an event's commit to its frame being written to one subscriber.
@@ -138,6 +141,56 @@ impl IntakeCounters {
                 let _ = writeln!(
                     out,
                     "warroom_intake_refused_total{{source=\"{source}\",reason=\"{reason}\"}} {count}"
+                );
+            }
+        }
+    }
+}
+
+/// Slash commands from chat (`slack`, `mattermost`): those answered, by subcommand
+/// (`note`, `status`, `ack`, `help`), and those refused, by reason. Sources,
+/// subcommands and reasons are constants, so the series are bounded.
+#[derive(Debug, Default)]
+pub struct ChatCounters {
+    answered: Mutex<BTreeMap<(&'static str, &'static str), u64>>,
+    refused: Mutex<BTreeMap<(&'static str, &'static str), u64>>,
+}
+
+impl ChatCounters {
+    pub fn answered(&self, source: &'static str, command: &'static str) {
+        if let Ok(mut map) = self.answered.lock() {
+            *map.entry((source, command)).or_insert(0) += 1;
+        }
+    }
+
+    pub fn refused(&self, source: &'static str, reason: &'static str) {
+        if let Ok(mut map) = self.refused.lock() {
+            *map.entry((source, reason)).or_insert(0) += 1;
+        }
+    }
+
+    fn render(&self, out: &mut String) {
+        let _ = writeln!(
+            out,
+            "# HELP warroom_chat_commands_total Chat slash commands carried out (a note or acknowledgement written, a status or help shown), by source and subcommand.\n# TYPE warroom_chat_commands_total counter"
+        );
+        if let Ok(map) = self.answered.lock() {
+            for ((source, command), count) in map.iter() {
+                let _ = writeln!(
+                    out,
+                    "warroom_chat_commands_total{{source=\"{source}\",command=\"{command}\"}} {count}"
+                );
+            }
+        }
+        let _ = writeln!(
+            out,
+            "# HELP warroom_chat_refused_total Chat slash commands refused (nothing written), by source and reason.\n# TYPE warroom_chat_refused_total counter"
+        );
+        if let Ok(map) = self.refused.lock() {
+            for ((source, reason), count) in map.iter() {
+                let _ = writeln!(
+                    out,
+                    "warroom_chat_refused_total{{source=\"{source}\",reason=\"{reason}\"}} {count}"
                 );
             }
         }
@@ -246,6 +299,7 @@ impl Metrics {
             self.alerts_received.load(Ordering::Relaxed),
         );
         self.intake.render(&mut out);
+        self.chat.render(&mut out);
         gauge(
             &mut out,
             "warroom_sockets",
@@ -299,5 +353,17 @@ mod tests {
         assert!(text.contains("warroom_fsync_seconds_bucket{le=\"0.00025\"} 0"));
         assert!(text.contains("warroom_incidents 2"));
         assert!(text.contains("warroom_incidents_quarantined 1"));
+        m.chat.refused("slack", "bad_signature");
+        m.chat.refused("slack", "bad_signature");
+        m.chat.answered("mattermost", "note");
+        let text = m.render(0, 0);
+        assert!(
+            text.contains(
+                "warroom_chat_refused_total{source=\"slack\",reason=\"bad_signature\"} 2"
+            )
+        );
+        assert!(
+            text.contains("warroom_chat_commands_total{source=\"mattermost\",command=\"note\"} 1")
+        );
     }
 }

@@ -1,16 +1,17 @@
 //! The hub: the only writer. An axum router with `/ws` (the protocol in
-//! `docs/PROTOCOL.md`), `/health`, `/metrics` and Alertmanager intake, served by our own
-//! HTTP/1 loop that caps connections (`admission`, `server`); an actor thread per
-//! incident in use (released when idle, reopened on demand); per-token limits on
-//! declares and alert intake; the runner that carries out containment actions and
-//! delivers updates (`effects`); graceful shutdown that finishes appends in flight and
-//! closes every socket with a reason.
+//! `docs/PROTOCOL.md`), `/health`, `/metrics`, alert intake and chat slash commands
+//! (`chat_in`), served by our own HTTP/1 loop that caps connections (`admission`,
+//! `server`); an actor thread per incident in use (released when idle, reopened on
+//! demand); per-token limits on declares and alert intake; the runner that carries out
+//! containment actions and delivers updates (`effects`); graceful shutdown that
+//! finishes appends in flight and closes every socket with a reason.
 
 mod actor;
 mod admission;
 mod alerts;
 mod announce;
 pub mod auth;
+pub mod chat_in;
 mod command_rate;
 pub mod config;
 mod connection;
@@ -266,6 +267,11 @@ pub async fn start_serving(
         .route("/api/v1/alerts/pagerduty", post(intake::pagerduty::receive))
         .route("/api/v1/alerts/grafana", post(intake::grafana::receive))
         .route("/api/v1/intake/{name}", post(intake::generic::receive))
+        .route("/api/v1/chat/slack", post(chat_in::slack::receive))
+        .route(
+            "/api/v1/chat/mattermost",
+            post(chat_in::mattermost::receive),
+        )
         .with_state(state);
     let listener = tokio::net::TcpListener::bind(options.listen)
         .await

@@ -47,6 +47,8 @@ pub const ANSWER_WITHIN: Duration = Duration::from_secs(2);
 pub struct IntakeSources {
     pub pagerduty: Option<PagerDutyConfig>,
     pub intakes: Vec<IntakeConfig>,
+    /// Slash commands from Slack and Mattermost (`hub::chat_in`).
+    pub chat: crate::hub::chat_in::ChatSources,
 }
 
 /// A refused delivery: its HTTP status, the reason counted on `/metrics` and one
@@ -77,6 +79,12 @@ impl Refusal {
     /// `Retry-After` header when over a rate limit).
     pub fn respond(self, hub: &HubState, source: &str) -> Response {
         hub.metrics.intake.refused(source, self.reason);
+        self.answer()
+    }
+
+    /// `{"error": …}` (with `retry_after_ms` and a `Retry-After` header when over a
+    /// rate limit), without counting it anywhere: the caller counts.
+    pub fn answer(self) -> Response {
         let Some(limited) = self.retry_after else {
             return error(self.status, self.message);
         };
@@ -448,7 +456,7 @@ pub async fn answer_within(hub: Arc<HubState>, delivery: Delivery, within: Durat
 
 /// `work`'s outcome if it finishes within `within`; otherwise `None` at once, and the
 /// work goes on: `late` gets its outcome when it comes.
-async fn in_time<T: Send + 'static>(
+pub(crate) async fn in_time<T: Send + 'static>(
     mut work: tokio::task::JoinHandle<T>,
     within: Duration,
     late: impl FnOnce(T) + Send + 'static,
