@@ -320,6 +320,7 @@ impl HubConfig {
         chat::check(
             config.slack.as_ref(),
             config.mattermost.as_ref(),
+            &config.responders,
             text,
             path,
         )?;

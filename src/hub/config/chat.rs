@@ -51,10 +51,13 @@ fn default_posts_per_minute() -> u32 {
     50
 }
 
-/// Checks `[slack]` and `[mattermost]`; the first problem, with where it is.
+/// Checks `[slack]`, `[mattermost]` and the responders' chat user ids (one responder
+/// per id: a chat user acting as the wrong person is worse than one refused); the
+/// first problem, with where it is.
 pub(super) fn check(
     slack: Option<&SlackConfig>,
     mattermost: Option<&MattermostConfig>,
+    responders: &[super::ResponderEntry],
     text: &str,
     path: &str,
 ) -> Result<(), ConfigError> {
@@ -97,5 +100,51 @@ pub(super) fn check(
     {
         return Err(at("token", format!("[mattermost] token {why}")));
     }
+    for (key, id_of) in [
+        (
+            "slack_user",
+            (|r| r.slack_user.as_deref()) as fn(&super::ResponderEntry) -> Option<&str>,
+        ),
+        ("mattermost_user", |r| r.mattermost_user.as_deref()),
+    ] {
+        for (index, responder) in responders.iter().enumerate() {
+            let Some(id) = id_of(responder) else {
+                continue;
+            };
+            if let Some(first) = responders[..index].iter().find(|r| id_of(r) == Some(id)) {
+                let quoted = format!("\"{id}\"");
+                let second = text.match_indices(&quoted).nth(1).map_or(0, |(at, _)| at);
+                let (line, column) = line_column(text, second);
+                return Err(ConfigError::Invalid {
+                    path: path.to_string(),
+                    line,
+                    column,
+                    message: format!(
+                        "{key} {quoted} is given to both `{}` and `{}`: a chat user is one responder",
+                        first.name, responder.name
+                    ),
+                });
+            }
+        }
+    }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::hub::config::HubConfig;
+
+    #[test]
+    fn a_chat_user_given_to_two_responders_is_refused_at_its_second_line() {
+        let hash = "0".repeat(64);
+        let text = format!(
+            "[[responder]]\nname = \"alice\"\nroles = [\"commander\"]\ntoken_sha256 = \"{hash}\"\nslack_user = \"U1\"\n\n\
+             [[responder]]\nname = \"bob\"\nroles = [\"scribe\"]\ntoken_sha256 = \"{hash}\"\nslack_user = \"U1\"\n"
+        );
+        let err = HubConfig::parse(&text, "w.toml").unwrap_err().to_string();
+        assert!(
+            err.starts_with("w.toml:11:14: slack_user \"U1\" is given to both `alice` and `bob`"),
+            "{err}"
+        );
+    }
 }
