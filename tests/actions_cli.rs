@@ -394,7 +394,7 @@ fn the_catalog_reaches_the_console_and_an_empty_hub_says_so() {
     let mut app = App::new(runbooks, theme, layout, me, chrono::Utc::now());
     assert!(app.runbooks.actions.is_empty());
     app.update(Msg::Sync(SyncEvent::Catalog { actions, channels }));
-    assert_eq!(app.runbooks.actions.len(), 16);
+    assert_eq!(app.runbooks.actions.len(), 17);
     assert_eq!(app.runbooks.channels, ["status_page"]);
     assert!(
         !app.runbooks.templates.is_empty(),

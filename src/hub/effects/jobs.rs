@@ -27,6 +27,7 @@ pub const STOPPED_BEFORE_DELIVERY: &str = "the hub stopped before delivering; re
 pub enum Job {
     Run(RunJob),
     Deliver(DeliveryJob),
+    Acknowledge(AcknowledgeJob),
 }
 
 /// One action run, exactly as requested (and approved).
@@ -52,6 +53,17 @@ pub struct DeliveryJob {
     /// the runner's command id unique per attempt.
     pub trigger: u64,
     pub update: Update,
+}
+
+/// A person's first acknowledgement of an incident, told to one channel that has
+/// carried an update of it (the runner acts on `pagerduty` channels only: they keep an
+/// alert that the on-call's escalation policy is working through).
+#[derive(Debug, Clone)]
+pub struct AcknowledgeJob {
+    pub incident: String,
+    pub channel: String,
+    /// The seq of the `acknowledged` event: it makes the runner's command id unique.
+    pub trigger: u64,
 }
 
 /// A published update and the incident's headline when it was published: the body a
@@ -126,8 +138,34 @@ fn delivery_job(incident: &Incident, published: u64, channel: &str, trigger: u64
     }))
 }
 
+/// One acknowledge job per channel whose latest update before `acknowledged` (the
+/// seq of the incident's first acknowledgement) did not resolve it: those channels may
+/// hold an open alert. A channel first used after the acknowledgement is a deliberate
+/// page by a person who is already on the incident, and is left to page.
+fn acknowledge_jobs(incident: &Incident, acknowledged: u64) -> Vec<Job> {
+    let state = incident.state();
+    let mut latest: BTreeMap<&str, Status> = BTreeMap::new();
+    for update in state.published.iter().filter(|p| p.seq < acknowledged) {
+        for channel in &update.channels {
+            latest.insert(channel, update.headline.status);
+        }
+    }
+    latest
+        .into_iter()
+        .filter(|(_, status)| *status != Status::Resolved)
+        .map(|(channel, _)| {
+            Job::Acknowledge(AcknowledgeJob {
+                incident: state.id.clone(),
+                channel: channel.to_string(),
+                trigger: acknowledged,
+            })
+        })
+        .collect()
+}
+
 /// The jobs `events` (just committed to `incident`) call for: a run that needs no
-/// approval, an approved run, and each channel of a publish or a retry.
+/// approval, an approved run, each channel of a publish or a retry, and the
+/// acknowledge of the incident's first acknowledgement (`decide` emits it once).
 pub fn jobs_for<'a>(incident: &Incident, events: impl IntoIterator<Item = &'a Event>) -> Vec<Job> {
     let mut jobs = Vec::new();
     for event in events {
@@ -148,6 +186,7 @@ pub fn jobs_for<'a>(incident: &Incident, events: impl IntoIterator<Item = &'a Ev
             EventKind::DeliveryRetryRequested { published, channel } => {
                 jobs.extend(delivery_job(incident, *published, channel, event.seq));
             }
+            EventKind::Acknowledged => jobs.extend(acknowledge_jobs(incident, event.seq)),
             _ => {}
         }
     }

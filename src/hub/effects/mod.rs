@@ -17,7 +17,7 @@ mod pagerduty;
 mod redact;
 mod run;
 
-pub use jobs::{DeliveryJob, Job, RunJob, Update, jobs_for, recover};
+pub use jobs::{AcknowledgeJob, DeliveryJob, Job, RunJob, Update, jobs_for, recover};
 
 use super::actor::CommandReply;
 use super::config::ChannelConfig;
@@ -35,6 +35,8 @@ use tokio::task::{JoinHandle, JoinSet};
 #[derive(Debug, Clone, Default)]
 pub struct Effects {
     pub channels: Vec<ChannelConfig>,
+    /// The hub config's `public_url`: pagerduty triggers link to the incident there.
+    pub public_url: Option<String>,
 }
 
 /// Unbounded because an actor thread must never block or drop a job: jobs are few (one
@@ -115,6 +117,7 @@ impl Runner {
         match job {
             Job::Run(job) => run::run(&self, job).await,
             Job::Deliver(job) => deliver::deliver(&self, job).await,
+            Job::Acknowledge(job) => deliver::acknowledge(&self, job).await,
         }
         drop(in_flight);
     }
@@ -125,7 +128,11 @@ impl Runner {
 /// names only, never values.
 pub fn missing_variables(spec: &crate::incident::action::ActionSpec) -> Vec<String> {
     use crate::incident::action::{Piece, parse};
-    let templates = spec.url.iter().chain(spec.headers.values());
+    let templates = spec
+        .url
+        .iter()
+        .chain(spec.headers.values())
+        .chain(&spec.routing_key);
     let secrets = templates
         .flat_map(|t| parse(t))
         .filter_map(|piece| match piece {
