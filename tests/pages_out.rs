@@ -523,6 +523,19 @@ async fn the_routing_key_stays_out_of_the_log_the_export_and_the_hubs_own_log() 
         "the key went to PagerDuty"
     );
     alice.close().await;
+
+    // Where the channel's link lands: how to open the incident, no token needed.
+    let page = reqwest::get(format!("{url}/incidents/{id}"))
+        .await
+        .expect("the link");
+    assert_eq!(page.status(), 200);
+    let text = page.text().await.expect("a page");
+    let join = format!("warroom join https://warroom.example.com --incident {id}");
+    assert!(text.contains(&join), "{text}");
+    let junk = reqwest::get(format!("{url}/incidents/%3Cscript%3E"))
+        .await
+        .expect("an answer");
+    assert_eq!(junk.status(), 404);
     let _ = hub.child.kill();
     let _ = hub.child.wait();
     hub_log.extend(hub.log.try_iter().map(|line| line + "\n"));
