@@ -322,6 +322,70 @@ argv = ["/usr/bin/printf", "{severity}"]"#,
     }
 
     #[test]
+    fn the_first_acknowledgement_goes_to_each_channel_whose_alert_may_be_open() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut runbooks = runbooks();
+        runbooks.channels = vec!["open".into(), "closed".into(), "later".into()];
+        let bot = |command: serde_json::Value| {
+            let mut submission = submit(command);
+            submission.actor = Actor::new("system:monitor", [Role::Commander]);
+            submission
+        };
+        let publish = |channel: &str| json!({"type": "publish", "template": "internal_update", "text": "t", "channels": [channel]});
+        let declare = json!({"type": "declare", "title": "T", "severity": "SEV3"});
+        let mut incident = DataDir::new(dir.path())
+            .declare(bot(declare), Utc::now(), &runbooks)
+            .unwrap();
+        let batch = [
+            bot(publish("open")),
+            bot(publish("closed")),
+            bot(json!({"type": "set_status", "status": "resolved"})),
+            bot(publish("closed")),
+        ];
+        let committed = incident.execute(&batch, Utc::now(), &runbooks).unwrap();
+        assert!(
+            committed
+                .outcomes
+                .iter()
+                .all(|o| matches!(o, Outcome::Applied(_)))
+        );
+        // A person's first command: acknowledged, then a publish to a channel not used
+        // before (a deliberate page, left to page).
+        let person = [
+            submit(json!({"type": "set_status", "status": "investigating"})),
+            submit(publish("later")),
+        ];
+        let committed = incident.execute(&person, Utc::now(), &runbooks).unwrap();
+        let events: Vec<Event> = committed
+            .outcomes
+            .into_iter()
+            .flat_map(|o| match o {
+                Outcome::Applied(events) => events,
+                _ => Vec::new(),
+            })
+            .collect();
+        let acknowledged: Vec<String> = jobs_for(&incident, &events)
+            .into_iter()
+            .filter_map(|job| match job {
+                Job::Acknowledge(job) => Some(job.channel),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(acknowledged, ["open"]);
+        let again = [submit(json!({"type": "add_note", "text": "n"}))];
+        let committed = incident.execute(&again, Utc::now(), &runbooks).unwrap();
+        let events: Vec<Event> = committed
+            .outcomes
+            .into_iter()
+            .flat_map(|o| match o {
+                Outcome::Applied(events) => events,
+                _ => Vec::new(),
+            })
+            .collect();
+        assert!(jobs_for(&incident, &events).is_empty(), "once");
+    }
+
+    #[test]
     fn the_summary_says_unsettled_exactly_until_recover_settles_it() {
         let dir = tempfile::tempdir().unwrap();
         let runbooks = runbooks();

@@ -258,6 +258,11 @@ mod tests {
         ))
         .unwrap();
         assert_eq!(missing_variables(&exec), ["WR_UNIT_UNSET_ENV"]);
+        let page: ActionSpec = toml::from_str(&format!(
+            "{fields}kind = \"pagerduty\"\nrouting_key = \"${{WR_UNIT_UNSET_PD}}\"\nsummary = \"s\"\n"
+        ))
+        .unwrap();
+        assert_eq!(missing_variables(&page), ["WR_UNIT_UNSET_PD"]);
     }
 
     #[test]
