@@ -189,6 +189,14 @@ fn actions_lists_the_hubs_catalog() {
     );
     has(line("freeze_deploys"), &[" no ", "commander, ops"]);
     has(
+        line("page_oncall"),
+        &[
+            "pagerduty",
+            "commander, ops, security",
+            "Page the on-call engineer",
+        ],
+    );
+    has(
         &out,
         &["--param tenant=…  Tenant id as in the admin console"],
     );
@@ -196,7 +204,7 @@ fn actions_lists_the_hubs_catalog() {
 
     let json: Value =
         serde_json::from_str(&hub.run(BOB, &["actions", "--json"]).ok()).expect("--json is JSON");
-    assert_eq!(json["actions"].as_array().map(Vec::len), Some(16));
+    assert_eq!(json["actions"].as_array().map(Vec::len), Some(17));
     has(&json.to_string(), &["${DEPLOY_API_TOKEN}"]);
 }
 
@@ -394,7 +402,7 @@ fn the_catalog_reaches_the_console_and_an_empty_hub_says_so() {
     let mut app = App::new(runbooks, theme, layout, me, chrono::Utc::now());
     assert!(app.runbooks.actions.is_empty());
     app.update(Msg::Sync(SyncEvent::Catalog { actions, channels }));
-    assert_eq!(app.runbooks.actions.len(), 16);
+    assert_eq!(app.runbooks.actions.len(), 17);
     assert_eq!(app.runbooks.channels, ["status_page"]);
     assert!(
         !app.runbooks.templates.is_empty(),

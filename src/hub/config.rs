@@ -91,6 +91,10 @@ pub struct HubConfig {
     pub slack: Option<SlackConfig>,
     /// Mattermost's slash commands.
     pub mattermost: Option<MattermostConfig>,
+    // ---- Pages out (config/effects.rs) ----
+    /// The URL people reach this hub at (`https://warroom.example.com`), for links to
+    /// an incident in what the hub sends out; without it nothing carries a link.
+    pub public_url: Option<String>,
 }
 
 fn default_listen() -> SocketAddr {
@@ -141,6 +145,7 @@ impl Default for HubConfig {
             ssh_listen: None,
             slack: None,
             mattermost: None,
+            public_url: None,
         }
     }
 }
@@ -325,6 +330,7 @@ impl HubConfig {
             path,
         )?;
         tracker::check(&config.trackers, text, path)?;
+        effects::check_public_url(&mut config.public_url, text, path)?;
         let mut seen: Vec<String> = Vec::new();
         for channel in &mut config.channels {
             if let Some(message) = check_channel(channel, seen.contains(&channel.name)) {
@@ -358,6 +364,7 @@ impl HubConfig {
         Ok(Effects {
             channels: self.channels.clone(),
             trackers: self.trackers.clone(),
+            public_url: self.public_url.clone(),
         })
     }
 }

@@ -21,6 +21,7 @@ mod execute;
 mod fds;
 pub mod intake;
 pub mod limits;
+mod link;
 pub mod metrics;
 mod pages;
 mod registry;
@@ -71,6 +72,8 @@ pub struct HubState {
     pub limits: ConnectionLimits,
     /// Alert sources configured beyond Alertmanager (`[pagerduty]`, `[[intake]]`).
     pub intake: intake::IntakeSources,
+    /// The config's `public_url`, for the page links to an incident land on (`link`).
+    pub public_url: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -240,6 +243,7 @@ pub async fn start_serving(
             })??;
     let registry = Arc::new(registry);
     let (shutdown_tx, shutdown_rx) = watch::channel(false);
+    let public_url = effects.public_url.clone();
     let runner = effects::spawn(registry.clone(), effects, job_queue, shutdown_rx.clone());
     let sweeper = tokio::spawn(registry.clone().sweep_idle(shutdown_rx.clone()));
     let responders = Arc::new(Responders::new(options.auth));
@@ -258,11 +262,13 @@ pub async fn start_serving(
         limiters: Limiters::new(&options.limits),
         limits,
         intake,
+        public_url,
     });
     let app = Router::new()
         .route("/ws", get(upgrade::websocket))
         .route("/health", get(health))
         .route("/metrics", get(prometheus))
+        .route("/incidents/{id}", get(link::incident))
         .route("/api/v1/alerts/alertmanager", post(alerts::alertmanager))
         .route("/api/v1/alerts/pagerduty", post(intake::pagerduty::receive))
         .route("/api/v1/alerts/grafana", post(intake::grafana::receive))

@@ -365,6 +365,8 @@ impl State {
             EventKind::AlertReceived { group_key, .. } => {
                 self.alert_groups.insert(group_key.clone());
             }
+            // On the timeline only: it changes nothing the incident tracks.
+            EventKind::AcknowledgementDelivered { .. } => {}
             EventKind::CommsPublished {
                 template,
                 title,

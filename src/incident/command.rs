@@ -240,6 +240,14 @@ pub enum Command {
         published: u64,
         channel: String,
     },
+    /// The hub's runner: the `acknowledge` a channel sent (PagerDuty's alert for the
+    /// incident) when a person first acknowledged the incident.
+    RecordAcknowledgement {
+        channel: String,
+        ok: bool,
+        #[serde(default)]
+        detail: String,
+    },
     /// Records an alert notification (from alert intake) on the timeline.
     RecordAlert {
         group_key: String,
@@ -302,6 +310,7 @@ impl Command {
             Command::RecordActionResult { .. } => "record_action_result",
             Command::RecordDelivery { .. } => "record_delivery",
             Command::RetryDelivery { .. } => "retry_delivery",
+            Command::RecordAcknowledgement { .. } => "record_acknowledgement",
         }
     }
 }

@@ -207,6 +207,7 @@ fn decide_on_existing(
         | Command::RecordActionStarted { .. }
         | Command::RecordActionResult { .. }
         | Command::RecordDelivery { .. }
+        | Command::RecordAcknowledgement { .. }
         | Command::RetryDelivery { .. } => Err(Rejection::invalid("handled elsewhere")),
         // Handled by `decide_checklist` above; listed so a new command is a compile error.
         Command::AddItem { .. }

@@ -4,7 +4,8 @@
 //! deny it, checked against the roles the actor's credentials grant
 //! ([`production_roles`]) — never against seats held in the incident; the requester
 //! never approves their own run; outcomes and deliveries are recorded only by the
-//! hub's runner (an automation), never by a person. Retrying a delivery re-sends a
+//! hub's runner (an automation), never by a person; so are the acknowledgements a
+//! channel passes on. Retrying a delivery re-sends a
 //! published update, which is the comms record, so it follows the comms rule (seats
 //! count) like publishing does.
 
@@ -90,6 +91,24 @@ pub fn decide(
             }
             Ok(vec![EventKind::DeliveryRecorded {
                 published: *published,
+                channel: channel.clone(),
+                ok: *ok,
+                detail: detail.chars().take(NOTE_MAX_CHARS).collect(),
+            }])
+        }),
+        Command::RecordAcknowledgement {
+            channel,
+            ok,
+            detail,
+        } => runner_only(actor).and_then(|()| {
+            // Only a channel that has carried an update of this incident has an alert
+            // to acknowledge.
+            if !state.published.iter().any(|p| p.channels.contains(channel)) {
+                return Err(Rejection::not_found(format!(
+                    "no update of this incident was sent to `{channel}`"
+                )));
+            }
+            Ok(vec![EventKind::AcknowledgementDelivered {
                 channel: channel.clone(),
                 ok: *ok,
                 detail: detail.chars().take(NOTE_MAX_CHARS).collect(),

@@ -246,6 +246,14 @@ pub enum EventKind {
         published: u64,
         channel: String,
     },
+    /// A channel told the incident's first acknowledgement on (PagerDuty: an
+    /// `acknowledge` for its alert), or failed to.
+    AcknowledgementDelivered {
+        channel: String,
+        ok: bool,
+        #[serde(default)]
+        detail: String,
+    },
     AlertReceived {
         group_key: String,
         firing: bool,
@@ -303,6 +311,7 @@ impl EventKind {
             EventKind::ActionFinished { .. } => "action_finished",
             EventKind::DeliveryRecorded { .. } => "delivery_recorded",
             EventKind::DeliveryRetryRequested { .. } => "delivery_retry_requested",
+            EventKind::AcknowledgementDelivered { .. } => "acknowledgement_delivered",
         }
     }
 }

@@ -252,6 +252,15 @@ impl State {
                     format!("Delivery of “{title}” to {channel} FAILED: {detail}")
                 })
             }
+            EventKind::AcknowledgementDelivered {
+                channel,
+                ok,
+                detail,
+            } => comms(if *ok {
+                format!("Acknowledged on {channel} ({detail})")
+            } else {
+                format!("Acknowledging on {channel} FAILED: {detail}")
+            }),
             EventKind::DeliveryRetryRequested { published, channel } => comms(format!(
                 "Retrying delivery of “{}” to {channel}",
                 update_title(*published)?

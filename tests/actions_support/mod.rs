@@ -29,6 +29,8 @@ pub const CAROL: &str = "tok-carol-ops";
 pub const DAVE: &str = "tok-dave-ops";
 pub const OLGA: &str = "tok-olga-observer";
 pub const RITA: &str = "tok-rita-responder";
+/// An automation (`system:monitor`, comms): what it does acknowledges nothing.
+pub const BOT: &str = "tok-monitor-automation";
 pub const LIMIT: Duration = Duration::from_secs(20);
 /// How long the receiver's `/slow` path takes to answer.
 pub const SLOW: Duration = Duration::from_secs(30);
@@ -276,7 +278,8 @@ impl Room {
             .with_token(CAROL, "carol", [Role::Ops])
             .with_token(DAVE, "dave", [Role::Ops])
             .with_token(OLGA, "olga", [Role::Observer])
-            .with_token(RITA, "rita", [Role::Responder]);
+            .with_token(RITA, "rita", [Role::Responder])
+            .with_token(BOT, "system:monitor", [Role::Comms]);
         let options = HubOptions {
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
             data: warroom::engine::DataDir::new(dir.path().join("data")),

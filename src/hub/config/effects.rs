@@ -114,6 +114,45 @@ pub(super) fn check_channel_url(url: &str) -> Option<String> {
     }
 }
 
+/// Checks `public_url` — `http://` or `https://`, a host, no user, query or fragment,
+/// since a path is appended to it — and drops a trailing `/`.
+pub(super) fn check_public_url(
+    public_url: &mut Option<String>,
+    text: &str,
+    path: &str,
+) -> Result<(), ConfigError> {
+    let Some(given) = public_url.as_deref() else {
+        return Ok(());
+    };
+    let problem = match reqwest::Url::parse(given) {
+        Err(error) => Some(format!("is not a URL ({error})")),
+        Ok(url) if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() => {
+            Some("must be an http:// or https:// URL with a host".to_string())
+        }
+        Ok(url) if !url.username().is_empty() || url.password().is_some() => {
+            Some("must not hold a user or password: it is sent to PagerDuty".to_string())
+        }
+        Ok(url) if url.query().is_some() || url.fragment().is_some() => Some(
+            "must not have a ?query or #fragment: the incident's path is appended to it"
+                .to_string(),
+        ),
+        Ok(_) => None,
+    };
+    if let Some(problem) = problem {
+        let (line, column) = text
+            .find("public_url")
+            .map_or((1, 1), |at| line_column(text, at));
+        return Err(ConfigError::Invalid {
+            path: path.to_string(),
+            line,
+            column,
+            message: format!("public_url {problem}, e.g. \"https://warroom.example.com\""),
+        });
+    }
+    *public_url = Some(given.trim_end_matches('/').to_string());
+    Ok(())
+}
+
 /// The actions file: `[[action]]` tables (`docs/ACTIONS.md`).
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -301,6 +340,36 @@ dir = "outbox"
             assert!(err.contains(says), "{body}: {err}");
             assert!(!err.contains("R0123456789abcdef"), "{err}");
         }
+    }
+
+    #[test]
+    fn public_url_is_an_http_or_https_address_without_query() {
+        let config = HubConfig::parse("public_url = \"https://warroom.example.com/\"\n", "w.toml");
+        let config = config.unwrap();
+        assert_eq!(
+            config.public_url.as_deref(),
+            Some("https://warroom.example.com")
+        );
+        let plain = HubConfig::parse("public_url = \"http://10.0.0.5:7420\"\n", "w.toml");
+        assert_eq!(
+            plain.unwrap().public_url.as_deref(),
+            Some("http://10.0.0.5:7420")
+        );
+        for (given, says) in [
+            ("warroom.example.com", "is not a URL"),
+            ("ftp://warroom.example.com", "http:// or https://"),
+            ("https://bob:pw@warroom.example.com", "user or password"),
+            ("https://warroom.example.com/?x=1", "?query"),
+            ("https://warroom.example.com/#top", "#fragment"),
+        ] {
+            let text = format!("\n\npublic_url = \"{given}\"\n");
+            let err = HubConfig::parse(&text, "w.toml").unwrap_err().to_string();
+            assert!(
+                err.starts_with("w.toml:3:") && err.contains(says),
+                "{given}: {err}"
+            );
+        }
+        assert_eq!(HubConfig::parse("", "w.toml").unwrap().public_url, None);
     }
 
     fn action(id: &str, extra: &str) -> String {

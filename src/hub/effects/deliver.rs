@@ -3,12 +3,14 @@
 //! incident's headline and the log head as JSON, `pagerduty` gets an Events API v2
 //! event (`pagerduty.rs`), `outbox` gets a file (fsync'd). Each ends in
 //! `RecordDelivery`, ok or not, whose detail never holds the URL (it may be, or
-//! contain, a secret) nor a routing key. Deliveries are not retried automatically:
+//! contain, a secret) nor a routing key. A `pagerduty` channel also sends the
+//! `acknowledge` of a person's first acknowledgement, recorded the same way
+//! (`RecordAcknowledgement`). Deliveries are not retried automatically:
 //! posting a status update twice is worse than a person pressing retry.
 
 use super::excerpt::{Secrets, chain, clip, excerpt, redact, seconds};
 use super::http::exchange;
-use super::jobs::{DeliveryJob, Update};
+use super::jobs::{AcknowledgeJob, DeliveryJob, Update};
 use super::pagerduty;
 use super::{Runner, url_allowed};
 use crate::hub::actor::CommandReply;
@@ -98,19 +100,63 @@ pub(super) fn resolve_url(template: &str) -> Result<(String, Vec<(String, String
     Ok((url, secrets))
 }
 
-/// A PagerDuty event for `update`, its routing key read from the hub's environment
-/// now (so rotating it needs no restart) and redacted from whatever comes back.
-async fn page(runner: &Runner, channel: &ChannelConfig, update: &Update) -> (bool, String) {
+/// A pagerduty channel's routing key: its `${NAME}` and the value, read from the hub's
+/// environment now (so rotating it needs no restart).
+fn routing_key(channel: &ChannelConfig) -> Result<(String, String), String> {
     let template = channel.routing_key.as_deref().unwrap_or_default();
     // The config check allows exactly one `${NAME}` here.
     let Some(Piece::Secret(name)) = parse(template).into_iter().next() else {
-        return (false, "the channel has no routing_key".to_string());
+        return Err("the channel has no routing_key".to_string());
     };
-    let Ok(key) = std::env::var(&name) else {
-        return (false, format!("the hub has no `{name}` in its environment"));
+    match std::env::var(&name) {
+        Ok(key) => Ok((name, key)),
+        Err(_) => Err(format!("the hub has no `{name}` in its environment")),
+    }
+}
+
+/// A PagerDuty event for `update`, the routing key redacted from whatever comes back.
+async fn page(runner: &Runner, channel: &ChannelConfig, update: &Update) -> (bool, String) {
+    let (name, key) = match routing_key(channel) {
+        Ok(found) => found,
+        Err(reason) => return (false, reason),
     };
-    let body = pagerduty::event(update, &key);
+    let public_url = runner.effects.public_url.as_deref();
+    let body = pagerduty::event(update, &key, public_url);
     post(runner, channel, &body, Some((name, key))).await
+}
+
+/// Tells a `pagerduty` channel's alert that a person has acknowledged the incident,
+/// and records how that went. Other kinds keep no alert: nothing is sent or recorded.
+pub(super) async fn acknowledge(runner: &Runner, job: AcknowledgeJob) {
+    let channel = runner
+        .effects
+        .channels
+        .iter()
+        .find(|c| c.name == job.channel && c.kind == ChannelKind::PagerDuty);
+    let Some(channel) = channel else {
+        return;
+    };
+    let (ok, detail) = match routing_key(channel) {
+        Ok((name, key)) => {
+            let body = pagerduty::acknowledge(&job.incident, &key);
+            post(runner, channel, &body, Some((name, key))).await
+        }
+        Err(reason) => (false, reason),
+    };
+    let command = Command::RecordAcknowledgement {
+        channel: job.channel.clone(),
+        ok,
+        detail,
+    };
+    let id = format!("runner:acknowledge:{}:{}", job.trigger, job.channel);
+    match runner.submit(&job.incident, command, id).await {
+        CommandReply::Applied { .. } | CommandReply::Duplicate { .. } => {
+            tracing::info!(incident = %job.incident, channel = %job.channel, ok, "acknowledge");
+        }
+        other => {
+            tracing::error!(incident = %job.incident, channel = %job.channel, ok, reply = ?other, "could not record an acknowledge");
+        }
+    }
 }
 
 /// POSTs `body` as JSON to the channel's URL (PagerDuty's for a pagerduty channel

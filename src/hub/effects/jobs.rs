@@ -30,6 +30,7 @@ pub const STOPPED_SENDING_FOLLOWUP: &str = "the hub stopped while sending this f
 pub enum Job {
     Run(RunJob),
     Deliver(DeliveryJob),
+    Acknowledge(AcknowledgeJob),
     Tracker(TrackerJob),
 }
 
@@ -69,6 +70,17 @@ pub struct DeliveryJob {
     /// the runner's command id unique per attempt.
     pub trigger: u64,
     pub update: Update,
+}
+
+/// A person's first acknowledgement of an incident, told to one channel that has
+/// carried an update of it (the runner acts on `pagerduty` channels only: they keep an
+/// alert that the on-call's escalation policy is working through).
+#[derive(Debug, Clone)]
+pub struct AcknowledgeJob {
+    pub incident: String,
+    pub channel: String,
+    /// The seq of the `acknowledged` event: it makes the runner's command id unique.
+    pub trigger: u64,
 }
 
 /// A published update and the incident's headline when it was published: the body a
@@ -180,9 +192,35 @@ fn tracker_job(incident: &Incident, number: u32, tracker: &str, requested: u64) 
     }))
 }
 
+/// One acknowledge job per channel whose latest update before `acknowledged` (the
+/// seq of the incident's first acknowledgement) did not resolve it: those channels may
+/// hold an open alert. A channel first used after the acknowledgement is a deliberate
+/// page by a person who is already on the incident, and is left to page.
+fn acknowledge_jobs(incident: &Incident, acknowledged: u64) -> Vec<Job> {
+    let state = incident.state();
+    let mut latest: BTreeMap<&str, Status> = BTreeMap::new();
+    for update in state.published.iter().filter(|p| p.seq < acknowledged) {
+        for channel in &update.channels {
+            latest.insert(channel, update.headline.status);
+        }
+    }
+    latest
+        .into_iter()
+        .filter(|(_, status)| *status != Status::Resolved)
+        .map(|(channel, _)| {
+            Job::Acknowledge(AcknowledgeJob {
+                incident: state.id.clone(),
+                channel: channel.to_string(),
+                trigger: acknowledged,
+            })
+        })
+        .collect()
+}
+
 /// The jobs `events` (just committed to `incident`) call for: a run that needs no
-/// approval, an approved run, each channel of a publish or a retry, and a follow-up to
-/// send to a tracker.
+/// approval, an approved run, each channel of a publish or a retry, a follow-up to
+/// send to a tracker, and the acknowledge of the incident's first acknowledgement
+/// (`decide` emits it once).
 pub fn jobs_for<'a>(incident: &Incident, events: impl IntoIterator<Item = &'a Event>) -> Vec<Job> {
     let mut jobs = Vec::new();
     for event in events {
@@ -206,6 +244,7 @@ pub fn jobs_for<'a>(incident: &Incident, events: impl IntoIterator<Item = &'a Ev
             EventKind::FollowupSendRequested { number, tracker } => {
                 jobs.extend(tracker_job(incident, *number, tracker, event.seq));
             }
+            EventKind::Acknowledged => jobs.extend(acknowledge_jobs(incident, event.seq)),
             _ => {}
         }
     }
@@ -353,6 +392,70 @@ argv = ["/usr/bin/printf", "{severity}"]"#,
             panic!("a run job")
         };
         assert_eq!((job.run, job.severity.as_str()), (run, "SEV3"));
+    }
+
+    #[test]
+    fn the_first_acknowledgement_goes_to_each_channel_whose_alert_may_be_open() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut runbooks = runbooks();
+        runbooks.channels = vec!["open".into(), "closed".into(), "later".into()];
+        let bot = |command: serde_json::Value| {
+            let mut submission = submit(command);
+            submission.actor = Actor::new("system:monitor", [Role::Commander]);
+            submission
+        };
+        let publish = |channel: &str| json!({"type": "publish", "template": "internal_update", "text": "t", "channels": [channel]});
+        let declare = json!({"type": "declare", "title": "T", "severity": "SEV3"});
+        let mut incident = DataDir::new(dir.path())
+            .declare(bot(declare), Utc::now(), &runbooks)
+            .unwrap();
+        let batch = [
+            bot(publish("open")),
+            bot(publish("closed")),
+            bot(json!({"type": "set_status", "status": "resolved"})),
+            bot(publish("closed")),
+        ];
+        let committed = incident.execute(&batch, Utc::now(), &runbooks).unwrap();
+        assert!(
+            committed
+                .outcomes
+                .iter()
+                .all(|o| matches!(o, Outcome::Applied(_)))
+        );
+        // A person's first command: acknowledged, then a publish to a channel not used
+        // before (a deliberate page, left to page).
+        let person = [
+            submit(json!({"type": "set_status", "status": "investigating"})),
+            submit(publish("later")),
+        ];
+        let committed = incident.execute(&person, Utc::now(), &runbooks).unwrap();
+        let events: Vec<Event> = committed
+            .outcomes
+            .into_iter()
+            .flat_map(|o| match o {
+                Outcome::Applied(events) => events,
+                _ => Vec::new(),
+            })
+            .collect();
+        let acknowledged: Vec<String> = jobs_for(&incident, &events)
+            .into_iter()
+            .filter_map(|job| match job {
+                Job::Acknowledge(job) => Some(job.channel),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(acknowledged, ["open"]);
+        let again = [submit(json!({"type": "add_note", "text": "n"}))];
+        let committed = incident.execute(&again, Utc::now(), &runbooks).unwrap();
+        let events: Vec<Event> = committed
+            .outcomes
+            .into_iter()
+            .flat_map(|o| match o {
+                Outcome::Applied(events) => events,
+                _ => Vec::new(),
+            })
+            .collect();
+        assert!(jobs_for(&incident, &events).is_empty(), "once");
     }
 
     #[test]

@@ -19,7 +19,7 @@ mod redact;
 mod run;
 mod tracker;
 
-pub use jobs::{DeliveryJob, Job, RunJob, TrackerJob, Update, jobs_for, recover};
+pub use jobs::{AcknowledgeJob, DeliveryJob, Job, RunJob, TrackerJob, Update, jobs_for, recover};
 
 use super::actor::CommandReply;
 use super::config::{ChannelConfig, TrackerConfig};
@@ -39,6 +39,8 @@ use tokio::task::{JoinHandle, JoinSet};
 pub struct Effects {
     pub channels: Vec<ChannelConfig>,
     pub trackers: Vec<TrackerConfig>,
+    /// The hub config's `public_url`: pagerduty triggers link to the incident there.
+    pub public_url: Option<String>,
 }
 
 /// Unbounded because an actor thread must never block or drop a job: jobs are few (one
@@ -120,6 +122,7 @@ impl Runner {
             Job::Run(job) => run::run(&self, job).await,
             Job::Deliver(job) => deliver::deliver(&self, job).await,
             Job::Tracker(job) => tracker::send(&self, job).await,
+            Job::Acknowledge(job) => deliver::acknowledge(&self, job).await,
         }
         drop(in_flight);
     }
@@ -130,7 +133,11 @@ impl Runner {
 /// names only, never values.
 pub fn missing_variables(spec: &crate::incident::action::ActionSpec) -> Vec<String> {
     use crate::incident::action::{Piece, parse};
-    let templates = spec.url.iter().chain(spec.headers.values());
+    let templates = spec
+        .url
+        .iter()
+        .chain(spec.headers.values())
+        .chain(&spec.routing_key);
     let secrets = templates
         .flat_map(|t| parse(t))
         .filter_map(|piece| match piece {
@@ -256,6 +263,11 @@ mod tests {
         ))
         .unwrap();
         assert_eq!(missing_variables(&exec), ["WR_UNIT_UNSET_ENV"]);
+        let page: ActionSpec = toml::from_str(&format!(
+            "{fields}kind = \"pagerduty\"\nrouting_key = \"${{WR_UNIT_UNSET_PD}}\"\nsummary = \"s\"\n"
+        ))
+        .unwrap();
+        assert_eq!(missing_variables(&page), ["WR_UNIT_UNSET_PD"]);
     }
 
     #[test]

@@ -1,32 +1,15 @@
 //! What a `pagerduty` channel sends: one PagerDuty Events API v2 event per published
-//! update, built from the update alone (pure, no I/O). The incident id is the
-//! `dedup_key`, so every update of one incident lands on one PagerDuty alert, and the
-//! update published once the incident is resolved resolves that alert.
+//! update, built from the update alone (pure, no I/O), and the `acknowledge` sent when
+//! a person first acknowledges the incident. The incident id is the `dedup_key`, so
+//! every update of one incident lands on one PagerDuty alert, and the update published
+//! once the incident is resolved resolves that alert.
 
 use super::excerpt::clip;
 use super::jobs::Update;
-use crate::incident::Severity;
+pub use crate::incident::action::pagerduty::EVENTS_URL;
+use crate::incident::action::pagerduty::{SUMMARY_CHARS, links, severity};
 use crate::incident::state::Status;
 use serde_json::{Value, json};
-
-/// Where events go unless the channel names another `url` (PagerDuty's EU service
-/// region, or a local receiver in tests).
-pub const EVENTS_URL: &str = "https://events.pagerduty.com/v2/enqueue";
-
-/// PagerDuty refuses a longer `payload.summary`.
-const SUMMARY_CHARS: usize = 1024;
-
-/// PagerDuty's four severities, from the incident's: SEV1 pages as `critical`, SEV2 as
-/// `error`, SEV3 as `warning`, SEV4 and SEV5 as `info`. An incident without a severity
-/// yet pages as `error`: someone thought it worth a page, but nobody said how bad.
-pub fn severity(severity: Option<Severity>) -> &'static str {
-    match severity {
-        Some(Severity::Sev1) => "critical",
-        Some(Severity::Sev2) | None => "error",
-        Some(Severity::Sev3) => "warning",
-        Some(Severity::Sev4 | Severity::Sev5) => "info",
-    }
-}
 
 /// "Title: first line of the update", at most [`SUMMARY_CHARS`] characters.
 fn summary(update: &Update) -> String {
@@ -41,8 +24,9 @@ fn summary(update: &Update) -> String {
 /// The event for `update`: `resolve` when the incident was resolved as it was
 /// published (the resolution update), `trigger` otherwise. A trigger for an alert that
 /// is already open only updates it in PagerDuty, so each update refreshes the summary
-/// and severity without paging twice.
-pub fn event(update: &Update, routing_key: &str) -> Value {
+/// and severity without paging twice. With the hub's `public_url`, a trigger links to
+/// the incident.
+pub fn event(update: &Update, routing_key: &str, public_url: Option<&str>) -> Value {
     if update.status == Status::Resolved {
         return json!({
             "routing_key": routing_key,
@@ -50,7 +34,7 @@ pub fn event(update: &Update, routing_key: &str) -> Value {
             "dedup_key": update.incident,
         });
     }
-    json!({
+    let mut event = json!({
         "routing_key": routing_key,
         "event_action": "trigger",
         "dedup_key": update.incident,
@@ -65,12 +49,26 @@ pub fn event(update: &Update, routing_key: &str) -> Value {
                 "log_head": update.head,
             },
         },
+    });
+    if let Some(links) = links(public_url, &update.incident) {
+        event["links"] = links;
+    }
+    event
+}
+
+/// The `acknowledge` for `incident`'s alert: PagerDuty stops escalating it.
+pub fn acknowledge(incident: &str, routing_key: &str) -> Value {
+    json!({
+        "routing_key": routing_key,
+        "event_action": "acknowledge",
+        "dedup_key": incident,
     })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::incident::Severity;
     use crate::incident::export::LogHead;
     use crate::incident::template::Audience;
 
@@ -94,40 +92,38 @@ mod tests {
     }
 
     #[test]
-    fn each_severity_maps_to_one_of_pagerdutys_four() {
-        let mapped: Vec<_> = [
-            Some(Severity::Sev1),
-            Some(Severity::Sev2),
-            Some(Severity::Sev3),
-            Some(Severity::Sev4),
-            Some(Severity::Sev5),
-            None,
-        ]
-        .into_iter()
-        .map(severity)
-        .collect();
-        assert_eq!(
-            mapped,
-            ["critical", "error", "warning", "info", "info", "error"]
-        );
-    }
-
-    #[test]
     fn the_summary_is_the_title_and_first_line_within_pagerdutys_limit() {
         let short = event(
             &update("\n  Rolled back.  \nMore.", Status::Monitoring),
             "k",
+            None,
         );
         assert_eq!(short["payload"]["summary"], "Checkout errors: Rolled back.");
-        let long = event(&update(&"x".repeat(5000), Status::Monitoring), "k");
+        let long = event(&update(&"x".repeat(5000), Status::Monitoring), "k", None);
         let summary = long["payload"]["summary"].as_str().unwrap();
         assert_eq!(summary.chars().count(), SUMMARY_CHARS);
         assert!(summary.ends_with('…'));
     }
 
     #[test]
+    fn a_trigger_links_to_the_incident_when_the_hub_has_a_public_url() {
+        let linked = event(
+            &update("Rolled back.", Status::Monitoring),
+            "k",
+            Some("https://warroom.example.com"),
+        );
+        let expected = json!([{"href": "https://warroom.example.com/incidents/INC-20261130-1",
+                               "text": "Open in warroom"}]);
+        assert_eq!(linked["links"], expected);
+        let plain = event(&update("Rolled back.", Status::Monitoring), "k", None);
+        assert_eq!(plain.get("links"), None);
+        let resolved = event(&update("Fixed.", Status::Resolved), "k", Some("https://w"));
+        assert_eq!(resolved.get("links"), None, "a resolve carries no payload");
+    }
+
+    #[test]
     fn the_resolution_update_resolves_the_same_alert() {
-        let resolved = event(&update("Fixed.", Status::Resolved), "key");
+        let resolved = event(&update("Fixed.", Status::Resolved), "key", None);
         assert_eq!(
             resolved,
             json!({"routing_key": "key", "event_action": "resolve", "dedup_key": "INC-20261130-1"})

@@ -3,6 +3,7 @@
 //! declared patterns, and rendering of the exact request. Pure: secrets stay as
 //! `${NAME}` unless the caller (the hub's runner) supplies their values.
 
+pub mod pagerduty;
 mod param;
 
 pub use param::{is_dot_segment, url_path};
@@ -20,6 +21,9 @@ pub const BUILT_IN: [&str; 3] = ["incident_id", "actor", "severity"];
 pub enum ActionKind {
     Http,
     Exec,
+    /// Pages an escalation policy: a PagerDuty Events API v2 `trigger` (`pagerduty.rs`).
+    #[serde(rename = "pagerduty")]
+    PagerDuty,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -69,6 +73,12 @@ pub struct ActionSpec {
     pub env: Vec<String>,
     #[serde(default, rename = "param")]
     pub params: Vec<ParamSpec>,
+    /// `pagerduty` only: one `${NAME}`, and the `payload.summary` template. Left out of
+    /// the fingerprint when absent, so other actions keep theirs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub routing_key: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub summary: Option<String>,
 }
 
 /// What an action will do, exactly: shown for confirmation, stored in the log, and
@@ -415,6 +425,7 @@ impl ActionSpec {
                     body,
                 })
             }
+            ActionKind::PagerDuty => pagerduty::render(self, context, secrets),
             ActionKind::Exec => {
                 let argv = self
                     .argv
@@ -443,6 +454,7 @@ impl ActionSpec {
         if self.timeout_seconds == 0 {
             return invalid("timeout_seconds must be greater than 0".into());
         }
+        pagerduty::check(self)?;
         let (http, exec) = (
             self.url.is_some() || self.method.is_some(),
             self.argv.is_some(),
@@ -523,8 +535,8 @@ impl ActionSpec {
         if let Some(body) = &self.body {
             scan(body, false)?;
         }
-        for arg in self.argv.iter().flatten() {
-            scan(arg, false)?;
+        for text in self.argv.iter().flatten().chain(&self.summary) {
+            scan(text, false)?;
         }
         if let Some(cwd) = &self.cwd
             && parse(cwd).iter().any(|p| !matches!(p, Piece::Text(_)))

@@ -15,7 +15,7 @@ fn example() -> Vec<ActionSpec> {
 #[test]
 fn every_shipped_example_action_is_valid() {
     let actions = example();
-    assert_eq!(actions.len(), 16);
+    assert_eq!(actions.len(), 17);
     for action in &actions {
         action.check().unwrap_or_else(|e| panic!("{e}"));
     }

@@ -131,7 +131,7 @@ fn suggested_actions_come_first_then_the_rest_then_runs() {
             .iter()
             .filter(|i| matches!(i, Item::Action { .. }))
             .count();
-        assert_eq!(actions, 16);
+        assert_eq!(actions, 17);
         let text = screen(&mut ActionsPane::default(), ctx, 100, 40);
         assert!(
             text.contains("Suggested by the applied playbooks"),

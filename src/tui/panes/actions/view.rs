@@ -182,6 +182,7 @@ fn action_details(spec: &ActionSpec, ctx: &ViewCtx) -> Vec<Line<'static>> {
     let kind = match spec.kind {
         ActionKind::Http => "http",
         ActionKind::Exec => "exec",
+        ActionKind::PagerDuty => "pagerduty",
     };
     let mut head = vec![
         Span::styled(
@@ -211,6 +212,12 @@ fn action_details(spec: &ActionSpec, ctx: &ViewCtx) -> Vec<Line<'static>> {
             spec.url.as_deref().unwrap_or_default()
         ),
         ActionKind::Exec => format!("Runs: {:?}", spec.argv.clone().unwrap_or_default()),
+        ActionKind::PagerDuty => format!(
+            "Pages: PagerDuty Events API v2 at {}",
+            spec.url
+                .as_deref()
+                .unwrap_or(crate::incident::action::pagerduty::EVENTS_URL)
+        ),
     };
     let mut lines = vec![
         Line::from(head),
