@@ -346,6 +346,7 @@ impl HubConfig {
         runbooks.channels = self.channels.iter().map(|c| c.name.clone()).collect();
         Ok(Effects {
             channels: self.channels.clone(),
+            slack: self.slack.clone(),
         })
     }
 }

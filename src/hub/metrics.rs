@@ -79,6 +79,8 @@ pub struct Metrics {
     pub alerts_received: AtomicU64,
     /// Alert intake (hub::intake): deliveries accepted and refused, by source.
     pub intake: IntakeCounters,
+    /// The chat bridge (hub::chat): messages posted and failures, by chat.
+    pub chat: ChatCounters,
     /// Append + fsync of one batch.
     pub fsync: Histogram,
     /// From an event's commit to its frame being written to one subscriber.
@@ -138,6 +140,52 @@ impl IntakeCounters {
                 let _ = writeln!(
                     out,
                     "warroom_intake_refused_total{{source=\"{source}\",reason=\"{reason}\"}} {count}"
+                );
+            }
+        }
+    }
+}
+
+/// Messages a chat bridge posted, and its failures by error. Errors are labels from a
+/// fixed list in `hub::chat::slack` (`other` for the rest), so the series are bounded.
+#[derive(Debug, Default)]
+pub struct ChatCounters {
+    posted: Mutex<BTreeMap<&'static str, u64>>,
+    failed: Mutex<BTreeMap<(&'static str, &'static str), u64>>,
+}
+
+impl ChatCounters {
+    pub fn posted(&self, chat: &'static str) {
+        if let Ok(mut map) = self.posted.lock() {
+            *map.entry(chat).or_insert(0) += 1;
+        }
+    }
+
+    pub fn failed(&self, chat: &'static str, error: &'static str) {
+        if let Ok(mut map) = self.failed.lock() {
+            *map.entry((chat, error)).or_insert(0) += 1;
+        }
+    }
+
+    fn render(&self, out: &mut String) {
+        let _ = writeln!(
+            out,
+            "# HELP warroom_chat_posts_total Messages the chat bridge posted, by chat.\n# TYPE warroom_chat_posts_total counter"
+        );
+        if let Ok(map) = self.posted.lock() {
+            for (chat, count) in map.iter() {
+                let _ = writeln!(out, "warroom_chat_posts_total{{chat=\"{chat}\"}} {count}");
+            }
+        }
+        let _ = writeln!(
+            out,
+            "# HELP warroom_chat_failures_total Chat posts that failed, by chat and error (retried ones too).\n# TYPE warroom_chat_failures_total counter"
+        );
+        if let Ok(map) = self.failed.lock() {
+            for ((chat, error), count) in map.iter() {
+                let _ = writeln!(
+                    out,
+                    "warroom_chat_failures_total{{chat=\"{chat}\",error=\"{error}\"}} {count}"
                 );
             }
         }
@@ -246,6 +294,7 @@ impl Metrics {
             self.alerts_received.load(Ordering::Relaxed),
         );
         self.intake.render(&mut out);
+        self.chat.render(&mut out);
         gauge(
             &mut out,
             "warroom_sockets",

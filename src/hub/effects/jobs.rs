@@ -27,6 +27,8 @@ pub const STOPPED_BEFORE_DELIVERY: &str = "the hub stopped before delivering; re
 pub enum Job {
     Run(RunJob),
     Deliver(DeliveryJob),
+    /// Entries for the incident's chat thread (`hub::chat`).
+    Mirror(crate::hub::chat::MirrorJob),
 }
 
 /// One action run, exactly as requested (and approved).
@@ -127,10 +129,14 @@ fn delivery_job(incident: &Incident, published: u64, channel: &str, trigger: u64
 }
 
 /// The jobs `events` (just committed to `incident`) call for: a run that needs no
-/// approval, an approved run, and each channel of a publish or a retry.
-pub fn jobs_for<'a>(incident: &Incident, events: impl IntoIterator<Item = &'a Event>) -> Vec<Job> {
+/// approval, an approved run, each channel of a publish or a retry, and last the
+/// entries for the incident's chat thread.
+pub fn jobs_for<'a>(
+    incident: &Incident,
+    events: impl IntoIterator<Item = &'a Event> + Clone,
+) -> Vec<Job> {
     let mut jobs = Vec::new();
-    for event in events {
+    for event in events.clone() {
         match &event.kind {
             // Judged by the event itself, not the state after the batch: a two-person
             // request approved in the same batch must yield one job, not two.
@@ -151,6 +157,7 @@ pub fn jobs_for<'a>(incident: &Incident, events: impl IntoIterator<Item = &'a Ev
             _ => {}
         }
     }
+    jobs.extend(crate::hub::chat::mirror_job(incident, events).map(Job::Mirror));
     jobs
 }
 
@@ -274,7 +281,10 @@ argv = ["/usr/bin/printf", "{severity}"]"#,
                 _ => Vec::new(),
             })
             .collect();
-        let jobs = jobs_for(&incident, &events);
+        let jobs: Vec<Job> = jobs_for(&incident, &events)
+            .into_iter()
+            .filter(|job| matches!(job, Job::Run(_)))
+            .collect();
         assert_eq!(jobs.len(), 1, "request + approval in one batch: one run");
         let Some(Job::Run(job)) = jobs.first() else {
             panic!("a run job")

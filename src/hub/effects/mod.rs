@@ -17,10 +17,12 @@ mod pagerduty;
 mod redact;
 mod run;
 
+pub(crate) use excerpt::chain as error_chain;
 pub use jobs::{DeliveryJob, Job, RunJob, Update, jobs_for, recover};
 
 use super::actor::CommandReply;
-use super::config::ChannelConfig;
+use super::chat::Bridge;
+use super::config::{ChannelConfig, SlackConfig};
 use super::registry::Registry;
 use crate::engine::Submission;
 use crate::incident::decide_effects::RUNNER;
@@ -31,10 +33,12 @@ use std::time::Duration;
 use tokio::sync::{mpsc, watch};
 use tokio::task::{JoinHandle, JoinSet};
 
-/// What the runner needs beyond the runbooks: the hub's delivery channels.
+/// What the runner needs beyond the runbooks: the hub's delivery channels, and the
+/// Slack bridge's `[slack]` (mirroring is on when it names a bot token and a channel).
 #[derive(Debug, Clone, Default)]
 pub struct Effects {
     pub channels: Vec<ChannelConfig>,
+    pub slack: Option<SlackConfig>,
 }
 
 /// Unbounded because an actor thread must never block or drop a job: jobs are few (one
@@ -115,6 +119,8 @@ impl Runner {
         match job {
             Job::Run(job) => run::run(&self, job).await,
             Job::Deliver(job) => deliver::deliver(&self, job).await,
+            // Routed to the bridge by `spawn`, in order; never run as a task.
+            Job::Mirror(_) => {}
         }
         drop(in_flight);
     }
@@ -198,11 +204,22 @@ pub fn spawn(
     mut stop: watch::Receiver<bool>,
 ) -> JoinHandle<()> {
     tokio::spawn(async move {
+        let bridge = effects
+            .slack
+            .as_ref()
+            .and_then(|slack| Bridge::new(slack, registry.clone()));
         let runner = Arc::new(Runner::new(registry, effects));
         let mut running = JoinSet::new();
         loop {
             tokio::select! {
                 job = jobs.recv() => match job {
+                    // Handed over here, not in a task, so an incident's entries reach
+                    // the bridge in commit order. Without a bridge they are dropped.
+                    Some(Queued { job: Job::Mirror(mirror), in_flight }) => {
+                        if let Some(bridge) = &bridge {
+                            bridge.enqueue(mirror, in_flight, &mut running);
+                        }
+                    }
                     Some(job) => {
                         running.spawn(runner.clone().handle(job));
                     }
