@@ -15,7 +15,7 @@ use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, mpsc};
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -60,9 +60,12 @@ struct FakeSlack {
     token: &'static str,
     posts: Arc<Mutex<Vec<Post>>>,
     count: Arc<watch::Sender<usize>>,
-    /// Answer the call with this number (1-based) with 429, once.
+    /// Answer the call with this number (1-based) with 429, once, when `release`
+    /// turns true (so entries pile up behind it meanwhile).
     too_many_at: u64,
-    calls: Arc<AtomicU64>,
+    release: Arc<watch::Sender<bool>>,
+    /// Calls received (answered or not).
+    calls: Arc<watch::Sender<u64>>,
     refused_once: Arc<AtomicBool>,
 }
 
@@ -71,7 +74,11 @@ async fn post_message(
     headers: HeaderMap,
     body: Bytes,
 ) -> impl IntoResponse {
-    let call = fake.calls.fetch_add(1, Ordering::SeqCst) + 1;
+    let mut call = 0;
+    fake.calls.send_modify(|n| {
+        *n += 1;
+        call = *n;
+    });
     let body: Value = serde_json::from_slice(&body).unwrap_or_default();
     let authorized = headers
         .get("authorization")
@@ -90,6 +97,8 @@ async fn post_message(
         })
         .collect();
     let answer = if call == fake.too_many_at && !fake.refused_once.swap(true, Ordering::SeqCst) {
+        let mut released = fake.release.subscribe();
+        let _ = released.wait_for(|r| *r).await;
         Answer::TooMany
     } else if !authorized {
         Answer::Refused("invalid_auth".into())
@@ -133,7 +142,8 @@ impl FakeSlack {
             posts: Arc::default(),
             count: Arc::new(watch::channel(0).0),
             too_many_at,
-            calls: Arc::default(),
+            release: Arc::new(watch::channel(false).0),
+            calls: Arc::new(watch::channel(0).0),
             refused_once: Arc::default(),
         };
         let app = axum::Router::new()
@@ -154,6 +164,14 @@ impl FakeSlack {
             .into_iter()
             .filter(|p| matches!(p.answer, Answer::Posted(_)))
             .collect()
+    }
+
+    /// Waits until `n` calls have been received (answered or not).
+    async fn until_received(&self, n: u64) {
+        let mut calls = self.calls.subscribe();
+        within("calls at the fake", calls.wait_for(|c| *c >= n))
+            .await
+            .expect("the fake is alive");
     }
 
     /// Waits until an accepted message contains `needle`.
@@ -363,8 +381,16 @@ async fn every_entry_reaches_one_thread_once_in_order_across_a_restart() {
         json!({"type": "declare", "title": "Checkout <!channel> errors & 5xx", "severity": "SEV2"});
     let (id, _) = hub.send(&alice, None, declare).await;
     fake.until_posted("Declared SEV2").await;
-    let commands = [
+    // The severity change is the third call: held, then answered 429. Everything
+    // after it piles up meanwhile and must go out as one message, in order.
+    hub.send(
+        &alice,
+        Some(&id),
         json!({"type": "set_severity", "severity": "SEV1"}),
+    )
+    .await;
+    fake.until_received(3).await;
+    let commands = [
         json!({"type": "add_note", "kind": "note", "text": "a plain note is not mirrored"}),
         json!({"type": "set_status", "status": "identified"}),
         decision("Roll back release 412"),
@@ -375,6 +401,20 @@ async fn every_entry_reaches_one_thread_once_in_order_across_a_restart() {
     for command in commands {
         hub.send(&alice, Some(&id), command).await;
     }
+    let finished = async {
+        loop {
+            let events = hub.events(&olga, &id).await;
+            if events
+                .iter()
+                .any(|e| matches!(e.kind, EventKind::ActionFinished { .. }))
+            {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+    };
+    within("the action's outcome", finished).await;
+    fake.release.send_replace(true);
     fake.until_posted("Contain checkout: succeeded").await;
 
     let expected = [
@@ -387,6 +427,11 @@ async fn every_entry_reaches_one_thread_once_in_order_across_a_restart() {
         "Contain checkout: succeeded",
     ];
     let accepted = fake.accepted();
+    assert_eq!(
+        accepted.len(),
+        4,
+        "root, declare, the retried severity, one batch: {accepted:#?}"
+    );
     let root = &accepted[0];
     assert_eq!(root.thread_ts, None, "the first message starts the thread");
     assert!(root.text.contains(&id), "{}", root.text);

@@ -236,7 +236,7 @@ impl Inner {
         };
         let (mut failures, mut rate_limited) = (0, 0);
         loop {
-            let failure = match slack::post(client, &self.api, channel, thread, text).await {
+            let pause = match slack::post(client, &self.api, channel, thread, text).await {
                 Posted::Ok(ts) => {
                     self.metrics.chat.posted(SLACK);
                     return Ok(ts);
@@ -260,8 +260,8 @@ impl Inner {
                     back_off(failures)
                 }
             };
-            tracing::debug!(wait = ?failure, "the slack bridge sends a message again");
-            tokio::time::sleep(failure).await;
+            tracing::debug!(wait = ?pause, "the slack bridge sends a message again");
+            tokio::time::sleep(pause).await;
             self.limiter.until_ready().await;
         }
     }
