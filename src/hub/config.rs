@@ -346,7 +346,9 @@ impl HubConfig {
         runbooks.channels = self.channels.iter().map(|c| c.name.clone()).collect();
         Ok(Effects {
             channels: self.channels.clone(),
-            slack: self.slack.clone(),
+            // Only `warroom serve` mirrors into Slack (it sets this): a short-lived
+            // local hub would leave holes in the thread.
+            slack: None,
         })
     }
 }

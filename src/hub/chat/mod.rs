@@ -1,6 +1,7 @@
 //! The chat bridge, outbound: each incident mirrored into its own Slack thread. An
-//! incident actor hands the runner a [`MirrorJob`] after each commit that holds
-//! mirrored events ([`mirror_job`]; which ones: `incident::chat::mirrored`), and one
+//! incident actor (or the registry, for a declare) hands the runner a [`MirrorJob`]
+//! after each commit that holds mirrored events ([`mirror_job`]; which ones:
+//! `incident::chat::mirrored`), and one
 //! when it opens an incident whose thread is behind its log ([`catch_up`]). The
 //! runner passes them to the [`Bridge`] (`bridge`), which posts them in order, one
 //! incident at a time, through the hub-wide rate limit (`message` words them, `slack`

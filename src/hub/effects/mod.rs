@@ -34,7 +34,8 @@ use tokio::sync::{mpsc, watch};
 use tokio::task::{JoinHandle, JoinSet};
 
 /// What the runner needs beyond the runbooks: the hub's delivery channels, and the
-/// Slack bridge's `[slack]` (mirroring is on when it names a bot token and a channel).
+/// Slack bridge's `[slack]` (mirroring is on when it names a bot token and a channel;
+/// only `warroom serve` sets it).
 #[derive(Debug, Clone, Default)]
 pub struct Effects {
     pub channels: Vec<ChannelConfig>,
