@@ -126,3 +126,70 @@ pub fn catch_up(incident: &Incident) -> Option<MirrorJob> {
     };
     mirror_job(incident, &events)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::{DataDir, Submission};
+    use crate::incident::decide_effects::RUNNER;
+    use crate::incident::{Actor, Role};
+    use serde_json::json;
+
+    fn by(name: &str, command: serde_json::Value) -> Submission {
+        let roles = if name == RUNNER {
+            [Role::Responder]
+        } else {
+            [Role::Commander]
+        };
+        Submission {
+            actor: Actor::new(name, roles),
+            command: serde_json::from_value(command).unwrap(),
+            command_id: None,
+        }
+    }
+
+    fn texts(job: &MirrorJob) -> Vec<&str> {
+        job.entries.iter().map(|e| e.text.as_str()).collect()
+    }
+
+    #[test]
+    fn a_catch_up_brings_exactly_what_the_thread_is_missing() {
+        let dir = tempfile::tempdir().unwrap();
+        let runbooks = crate::catalog::embedded().unwrap();
+        let declare = json!({"type": "declare", "title": "T", "severity": "SEV3"});
+        let mut incident = DataDir::new(dir.path())
+            .declare(by("alice", declare), Utc::now(), &runbooks)
+            .unwrap();
+        assert!(catch_up(&incident).is_none(), "never mirrored: no catch-up");
+        let execute = |incident: &mut Incident, submissions: Vec<Submission>| {
+            incident
+                .execute(&submissions, Utc::now(), &runbooks)
+                .unwrap();
+        };
+        let thread =
+            json!({"type": "record_chat_thread", "chat": "slack", "channel": "C1", "ts": "1.1"});
+        execute(&mut incident, vec![by(RUNNER, thread)]);
+        let decided = json!({"type": "add_note", "kind": "decision", "text": "Roll back"});
+        let noted = json!({"type": "add_note", "kind": "note", "text": "not mirrored"});
+        execute(
+            &mut incident,
+            vec![by("alice", decided), by("alice", noted)],
+        );
+        let job = catch_up(&incident).expect("behind the log");
+        assert_eq!(job.thread, Some(("C1".into(), "1.1".into())));
+        let declared = job.entries.first().map(|e| e.seq);
+        assert_eq!(declared, Some(1), "from the start: nothing was marked");
+        assert!(texts(&job).contains(&"Roll back"));
+        assert!(!texts(&job).contains(&"not mirrored"));
+
+        let last = job.entries.last().unwrap().seq;
+        let marker = json!({"type": "record_chat_mirrored", "chat": "slack", "through": last});
+        execute(&mut incident, vec![by(RUNNER, marker)]);
+        assert!(catch_up(&incident).is_none(), "up to date");
+        let status = json!({"type": "set_status", "status": "identified"});
+        execute(&mut incident, vec![by("alice", status)]);
+        let job = catch_up(&incident).expect("one new entry");
+        assert_eq!(texts(&job), ["Status Investigating → Identified"]);
+        assert_eq!(job.through, last);
+    }
+}
