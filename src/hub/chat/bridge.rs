@@ -274,9 +274,10 @@ impl Inner {
             error: detail,
         };
         self.record(incident, command, None).await;
-        // After the record, so whoever sees the count also finds the timeline line.
-        self.metrics.chat.failed(SLACK, label);
         self.stop_working(incident);
+        // Last, so whoever sees the count also finds the timeline line, and an entry
+        // committed after it starts a new worker.
+        self.metrics.chat.failed(SLACK, label);
     }
 }
 
