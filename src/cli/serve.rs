@@ -84,10 +84,12 @@ pub fn serve(
             "the runbook catalog has errors (run `warroom check`):\n{e}"
         ))
     })?;
-    // The containment actions and delivery channels this hub runs (docs/ACTIONS.md).
-    let effects = config
+    // The containment actions and delivery channels this hub runs (docs/ACTIONS.md),
+    // and the Slack bridge: only the team's hub mirrors incidents into threads.
+    let mut effects = config
         .apply_to(&mut runbooks)
         .map_err(|e| CliError::Failed(e.to_string()))?;
+    effects.slack = config.slack.clone();
     let (actions, channels) = (runbooks.actions.len(), runbooks.channels.len());
     let data = DataDir::new(
         data.or(config.data.clone())

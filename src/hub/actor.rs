@@ -156,6 +156,24 @@ pub fn spawn(
     Ok(IncidentHandle { requests, thread })
 }
 
+/// Sends `jobs` of incident `id` to the runner, each counted in flight before it is
+/// sent, so the incident is not released while the runner still has to record what
+/// became of it.
+pub fn hand_over(sender: &JobSender, entry: &Entry, id: &str, jobs: Vec<effects::Job>) {
+    for job in jobs {
+        let queued = Queued {
+            job,
+            in_flight: InFlight::new(entry.in_flight_counter()),
+        };
+        if sender.send(queued).is_err() {
+            // The runner has stopped (the hub is shutting down): the run or delivery
+            // stays pending and is settled at the next start (a chat entry is caught
+            // up when the incident is next opened).
+            tracing::warn!(incident = %id, "the runner has stopped; its work waits for the next start");
+        }
+    }
+}
+
 /// Counts live actors for `/health` and `/metrics`, however an actor ends.
 struct LiveGauge(Arc<Metrics>);
 
@@ -208,6 +226,12 @@ impl Actor {
     }
 
     fn run(mut self, mut inbox: mpsc::Receiver<Request>) {
+        // What a previous hub (or this one, before a release) left out of the chat
+        // thread goes out before anything new.
+        if let Some(job) = crate::hub::chat::catch_up(&self.incident) {
+            let jobs = vec![effects::Job::Mirror(job)];
+            hand_over(&self.context.jobs, &self.entry, &self.id, jobs);
+        }
         // Ends when every sender is gone (the hub is stopping) or on release.
         while let Some(first) = inbox.blocking_recv() {
             if matches!(first, Request::IdleCheck) {
@@ -330,19 +354,8 @@ impl Actor {
                     Outcome::Applied(events) => events.as_slice(),
                     _ => &[],
                 });
-                for job in effects::jobs_for(&self.incident, applied) {
-                    // Counted before it is sent, so the incident is not released while
-                    // the runner still has to record what became of it.
-                    let queued = Queued {
-                        job,
-                        in_flight: InFlight::new(self.entry.in_flight_counter()),
-                    };
-                    if self.context.jobs.send(queued).is_err() {
-                        // The runner has stopped (the hub is shutting down): the run or
-                        // delivery stays pending and is settled at the next start.
-                        tracing::warn!(incident = %self.id, "the runner has stopped; a run or delivery waits for the next start");
-                    }
-                }
+                let jobs = effects::jobs_for(&self.incident, applied);
+                hand_over(&self.context.jobs, &self.entry, &self.id, jobs);
                 // Before the answers, so whoever reads the summary after an ack (a
                 // `list`, the registry's announcements) sees this batch.
                 self.entry.set_summary(IncidentSummary::of(&self.incident));

@@ -365,6 +365,9 @@ impl HubConfig {
             channels: self.channels.clone(),
             trackers: self.trackers.clone(),
             public_url: self.public_url.clone(),
+            // Only `warroom serve` mirrors into Slack (it sets this): a short-lived
+            // local hub would leave holes in the thread.
+            slack: None,
         })
     }
 }

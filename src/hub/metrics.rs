@@ -82,6 +82,8 @@ pub struct Metrics {
     /// Chat slash commands (hub::chat_in): answered by source and subcommand, refused
     /// by source and reason.
     pub chat: ChatCounters,
+    /// The chat bridge (hub::chat): messages posted and failures, by chat.
+    pub bridge: BridgeCounters,
     /// Append + fsync of one batch.
     pub fsync: Histogram,
     /// From an event's commit to its frame being written to one subscriber.
@@ -197,6 +199,52 @@ impl ChatCounters {
     }
 }
 
+/// Messages a chat bridge posted, and its failures by error. Errors are labels from a
+/// fixed list in `hub::chat::slack` (`other` for the rest), so the series are bounded.
+#[derive(Debug, Default)]
+pub struct BridgeCounters {
+    posted: Mutex<BTreeMap<&'static str, u64>>,
+    failed: Mutex<BTreeMap<(&'static str, &'static str), u64>>,
+}
+
+impl BridgeCounters {
+    pub fn posted(&self, chat: &'static str) {
+        if let Ok(mut map) = self.posted.lock() {
+            *map.entry(chat).or_insert(0) += 1;
+        }
+    }
+
+    pub fn failed(&self, chat: &'static str, error: &'static str) {
+        if let Ok(mut map) = self.failed.lock() {
+            *map.entry((chat, error)).or_insert(0) += 1;
+        }
+    }
+
+    fn render(&self, out: &mut String) {
+        let _ = writeln!(
+            out,
+            "# HELP warroom_chat_posts_total Messages the chat bridge posted, by chat.\n# TYPE warroom_chat_posts_total counter"
+        );
+        if let Ok(map) = self.posted.lock() {
+            for (chat, count) in map.iter() {
+                let _ = writeln!(out, "warroom_chat_posts_total{{chat=\"{chat}\"}} {count}");
+            }
+        }
+        let _ = writeln!(
+            out,
+            "# HELP warroom_chat_failures_total Chat posts that failed, by chat and error (retried ones too).\n# TYPE warroom_chat_failures_total counter"
+        );
+        if let Ok(map) = self.failed.lock() {
+            for ((chat, error), count) in map.iter() {
+                let _ = writeln!(
+                    out,
+                    "warroom_chat_failures_total{{chat=\"{chat}\",error=\"{error}\"}} {count}"
+                );
+            }
+        }
+    }
+}
+
 impl Metrics {
     pub fn rejected(&self, reason: RejectReason) {
         if let Some(i) = REASONS.iter().position(|r| *r == reason)
@@ -300,6 +348,7 @@ impl Metrics {
         );
         self.intake.render(&mut out);
         self.chat.render(&mut out);
+        self.bridge.render(&mut out);
         gauge(
             &mut out,
             "warroom_sockets",

@@ -11,6 +11,7 @@ mod admission;
 mod alerts;
 mod announce;
 pub mod auth;
+pub mod chat;
 pub mod chat_in;
 mod command_rate;
 pub mod config;

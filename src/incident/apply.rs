@@ -362,6 +362,9 @@ impl State {
                     found.deliveries.insert(channel.clone(), pending);
                 }
             }
+            EventKind::ChatThreadStarted { .. }
+            | EventKind::ChatMirrored { .. }
+            | EventKind::ChatFailed { .. } => self.apply_chat(&event.kind),
             EventKind::AlertReceived { group_key, .. } => {
                 self.alert_groups.insert(group_key.clone());
             }

@@ -263,6 +263,23 @@ pub enum Command {
         #[serde(default)]
         channels: Vec<String>,
     },
+    // ---- The hub's chat bridge (`incident::chat`); only `system:runner` ----
+    /// The incident's thread was started (`ts`: the root message's id).
+    RecordChatThread {
+        chat: String,
+        channel: String,
+        ts: String,
+    },
+    /// Every mirrored event up to `through` has been posted into the thread.
+    RecordChatMirrored {
+        chat: String,
+        through: u64,
+    },
+    /// The bridge gave up posting for now, and why.
+    RecordChatFailure {
+        chat: String,
+        error: String,
+    },
 }
 
 fn default_note_kind() -> EntryKind {
@@ -311,6 +328,9 @@ impl Command {
             Command::RecordDelivery { .. } => "record_delivery",
             Command::RetryDelivery { .. } => "retry_delivery",
             Command::RecordAcknowledgement { .. } => "record_acknowledgement",
+            Command::RecordChatThread { .. } => "record_chat_thread",
+            Command::RecordChatMirrored { .. } => "record_chat_mirrored",
+            Command::RecordChatFailure { .. } => "record_chat_failure",
         }
     }
 }

@@ -191,6 +191,9 @@ fn decide_on_existing(
     if let Some(result) = super::decide_effects::decide(state, actor, command, runbooks) {
         return result;
     }
+    if let Some(result) = super::chat::decide(state, actor, command) {
+        return result;
+    }
     if let Some(result) = super::decide_checklist::decide(state, actor, command, now, runbooks) {
         return result;
     }
@@ -209,6 +212,10 @@ fn decide_on_existing(
         | Command::RecordDelivery { .. }
         | Command::RecordAcknowledgement { .. }
         | Command::RetryDelivery { .. } => Err(Rejection::invalid("handled elsewhere")),
+        // Handled by `chat` above; listed so a new command is a compile error.
+        Command::RecordChatThread { .. }
+        | Command::RecordChatMirrored { .. }
+        | Command::RecordChatFailure { .. } => Err(Rejection::invalid("handled elsewhere")),
         // Handled by `decide_checklist` above; listed so a new command is a compile error.
         Command::AddItem { .. }
         | Command::ApplyPlaybook { .. }

@@ -269,6 +269,23 @@ pub enum EventKind {
         channels: Vec<String>,
         text: String,
     },
+    // ---- The chat bridge's bookkeeping (`incident::chat`), by `system:runner` ----
+    /// The incident's thread in a chat (`chat`: the bridge, `slack`) was started.
+    ChatThreadStarted {
+        chat: String,
+        channel: String,
+        ts: String,
+    },
+    /// Every mirrored event up to `through` is in the thread (no timeline line).
+    ChatMirrored {
+        chat: String,
+        through: u64,
+    },
+    /// The bridge gave up posting for now (recorded once per distinct failure).
+    ChatFailed {
+        chat: String,
+        error: String,
+    },
 }
 
 impl EventKind {
@@ -312,6 +329,9 @@ impl EventKind {
             EventKind::DeliveryRecorded { .. } => "delivery_recorded",
             EventKind::DeliveryRetryRequested { .. } => "delivery_retry_requested",
             EventKind::AcknowledgementDelivered { .. } => "acknowledgement_delivered",
+            EventKind::ChatThreadStarted { .. } => "chat_thread_started",
+            EventKind::ChatMirrored { .. } => "chat_mirrored",
+            EventKind::ChatFailed { .. } => "chat_failed",
         }
     }
 }

@@ -280,6 +280,9 @@ impl State {
             EventKind::CommsPublished { title, text, .. } => {
                 comms(format!("Published “{title}”:\n{text}"))
             }
+            EventKind::ChatThreadStarted { .. }
+            | EventKind::ChatMirrored { .. }
+            | EventKind::ChatFailed { .. } => super::chat::line(&event.kind),
         }
     }
 }

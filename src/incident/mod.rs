@@ -6,6 +6,7 @@
 pub mod action;
 mod apply;
 pub mod blast;
+pub mod chat;
 pub mod clocks;
 pub mod command;
 pub mod decide;

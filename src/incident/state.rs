@@ -344,6 +344,9 @@ pub struct State {
     pub alert_groups: BTreeSet<String>,
     /// Everyone who has done something in this incident.
     pub participants: BTreeSet<String>,
+    /// Chat bridges' threads and progress, by bridge (`slack`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub chat: BTreeMap<String, super::chat::ChatBridge>,
     /// The last applied event's seq (0 before the incident exists).
     pub seq: u64,
     /// Command ids already applied, with the seq of their last event (idempotency):

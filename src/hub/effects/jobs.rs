@@ -32,6 +32,8 @@ pub enum Job {
     Deliver(DeliveryJob),
     Acknowledge(AcknowledgeJob),
     Tracker(TrackerJob),
+    /// Entries for the incident's chat thread (`hub::chat`).
+    Mirror(crate::hub::chat::MirrorJob),
 }
 
 /// One follow-up to send to one issue tracker, with the values of the body's fields as
@@ -219,11 +221,14 @@ fn acknowledge_jobs(incident: &Incident, acknowledged: u64) -> Vec<Job> {
 
 /// The jobs `events` (just committed to `incident`) call for: a run that needs no
 /// approval, an approved run, each channel of a publish or a retry, a follow-up to
-/// send to a tracker, and the acknowledge of the incident's first acknowledgement
-/// (`decide` emits it once).
-pub fn jobs_for<'a>(incident: &Incident, events: impl IntoIterator<Item = &'a Event>) -> Vec<Job> {
+/// send to a tracker, the acknowledge of the incident's first acknowledgement
+/// (`decide` emits it once), and last the entries for the incident's chat thread.
+pub fn jobs_for<'a>(
+    incident: &Incident,
+    events: impl IntoIterator<Item = &'a Event> + Clone,
+) -> Vec<Job> {
     let mut jobs = Vec::new();
-    for event in events {
+    for event in events.clone() {
         match &event.kind {
             // Judged by the event itself, not the state after the batch: a two-person
             // request approved in the same batch must yield one job, not two.
@@ -248,6 +253,7 @@ pub fn jobs_for<'a>(incident: &Incident, events: impl IntoIterator<Item = &'a Ev
             _ => {}
         }
     }
+    jobs.extend(crate::hub::chat::mirror_job(incident, events).map(Job::Mirror));
     jobs
 }
 
@@ -386,7 +392,10 @@ argv = ["/usr/bin/printf", "{severity}"]"#,
                 _ => Vec::new(),
             })
             .collect();
-        let jobs = jobs_for(&incident, &events);
+        let jobs: Vec<Job> = jobs_for(&incident, &events)
+            .into_iter()
+            .filter(|job| matches!(job, Job::Run(_)))
+            .collect();
         assert_eq!(jobs.len(), 1, "request + approval in one batch: one run");
         let Some(Job::Run(job)) = jobs.first() else {
             panic!("a run job")

@@ -19,10 +19,12 @@ mod redact;
 mod run;
 mod tracker;
 
+pub(crate) use excerpt::chain as error_chain;
 pub use jobs::{AcknowledgeJob, DeliveryJob, Job, RunJob, TrackerJob, Update, jobs_for, recover};
 
 use super::actor::CommandReply;
-use super::config::{ChannelConfig, TrackerConfig};
+use super::chat::Bridge;
+use super::config::{ChannelConfig, SlackConfig, TrackerConfig};
 use super::registry::Registry;
 use crate::engine::Submission;
 use crate::incident::decide_effects::RUNNER;
@@ -34,13 +36,15 @@ use tokio::sync::{mpsc, watch};
 use tokio::task::{JoinHandle, JoinSet};
 
 /// What the runner needs beyond the runbooks: the hub's delivery channels and issue
-/// trackers.
+/// trackers, its `public_url`, and the Slack bridge's `[slack]` (mirroring is on when
+/// it names a bot token and a channel; only `warroom serve` sets it).
 #[derive(Debug, Clone, Default)]
 pub struct Effects {
     pub channels: Vec<ChannelConfig>,
     pub trackers: Vec<TrackerConfig>,
     /// The hub config's `public_url`: pagerduty triggers link to the incident there.
     pub public_url: Option<String>,
+    pub slack: Option<SlackConfig>,
 }
 
 /// Unbounded because an actor thread must never block or drop a job: jobs are few (one
@@ -123,6 +127,8 @@ impl Runner {
             Job::Deliver(job) => deliver::deliver(&self, job).await,
             Job::Tracker(job) => tracker::send(&self, job).await,
             Job::Acknowledge(job) => deliver::acknowledge(&self, job).await,
+            // Routed to the bridge by `spawn`, in order; never run as a task.
+            Job::Mirror(_) => {}
         }
         drop(in_flight);
     }
@@ -210,11 +216,22 @@ pub fn spawn(
     mut stop: watch::Receiver<bool>,
 ) -> JoinHandle<()> {
     tokio::spawn(async move {
+        let bridge = effects
+            .slack
+            .as_ref()
+            .and_then(|slack| Bridge::new(slack, registry.clone()));
         let runner = Arc::new(Runner::new(registry, effects));
         let mut running = JoinSet::new();
         loop {
             tokio::select! {
                 job = jobs.recv() => match job {
+                    // Handed over here, not in a task, so an incident's entries reach
+                    // the bridge in commit order. Without a bridge they are dropped.
+                    Some(Queued { job: Job::Mirror(mirror), in_flight }) => {
+                        if let Some(bridge) = &bridge {
+                            bridge.enqueue(mirror, in_flight, &mut running);
+                        }
+                    }
                     Some(job) => {
                         running.spawn(runner.clone().handle(job));
                     }

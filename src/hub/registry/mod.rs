@@ -15,6 +15,7 @@ mod tests;
 
 use super::actor::{self, CommandReply, Context, Request, Subscription};
 use super::entry::{self, Entry, Slot};
+use super::metrics::Metrics;
 use crate::engine::{DataDir, EngineError, IncidentSummary, Submission, quarantine_reason};
 use crate::incident::{Runbooks, Status};
 use crate::protocol::RejectReason;
@@ -106,6 +107,10 @@ impl Unavailable {
 }
 
 impl Registry {
+    pub fn metrics(&self) -> Arc<Metrics> {
+        self.context.metrics.clone()
+    }
+
     pub fn runbooks(&self) -> &Runbooks {
         &self.context.runbooks
     }
@@ -335,13 +340,24 @@ impl Registry {
         let this = self.clone();
         let command_id = submission.command_id.clone();
         let created = tokio::task::spawn_blocking(move || {
-            this.data
-                .declare(submission, Utc::now(), &this.context.runbooks)
+            let incident = this
+                .data
+                .declare(submission, Utc::now(), &this.context.runbooks)?;
+            // The declare's events call for work like any commit (its chat entries).
+            let seq = incident.state().seq;
+            let jobs = match incident.read_events(1, seq) {
+                Ok(events) => super::effects::jobs_for(&incident, &events),
+                Err(error) => {
+                    tracing::error!(%error, "cannot read back a new incident's events");
+                    Vec::new()
+                }
+            };
+            Ok::<_, EngineError>((incident, jobs))
         })
         .await
         .map_err(|e| RegistryError::Thread(std::io::Error::other(e.to_string())))?;
-        let incident = match created {
-            Ok(incident) => incident,
+        let (incident, jobs) = match created {
+            Ok(created) => created,
             Err(EngineError::Rejected(rejection)) => {
                 return Ok((String::new(), CommandReply::Rejected(rejection)));
             }
@@ -360,6 +376,8 @@ impl Registry {
             let handle = actor::spawn(incident, entry.clone(), self.context.clone())
                 .map_err(RegistryError::Thread)?;
             *slot = Slot::Live(handle);
+            // Before anyone can know the id, so these come before any later commit's.
+            actor::hand_over(&self.context.jobs, &entry, &id, jobs);
         }
         if let Ok(mut map) = self.entries.write() {
             map.insert(id.clone(), entry);

@@ -1,0 +1,335 @@
+//! The bridge's queues and workers. Each incident has a queue of entries not yet in its
+//! thread and at most one worker task posting them, so an incident's entries go out in
+//! seq order; a seq already queued or posted is never queued again (a catch-up can
+//! repeat what a live job brought). Every post waits for the hub-wide rate limit
+//! (`posts_per_minute`, evenly spaced); whatever piled up meanwhile goes out as one
+//! message. A 429 is waited out (`Retry-After`, bounded) and the same message sent
+//! again; other transient failures are retried with back-off a few times; then, or at
+//! once for a failure no retry fixes (`invalid_auth`, `channel_not_found`), the worker
+//! gives up for now: the failure goes on the incident's timeline (once: `decide`
+//! refuses the same failure twice in a row), the entries stay queued, and the next
+//! entry committed to the incident tries again.
+
+use super::message;
+use super::slack::{self, Posted, SlackApi};
+use super::{Headline, MirrorEntry, MirrorJob, SLACK};
+use crate::engine::Submission;
+use crate::hub::actor::CommandReply;
+use crate::hub::config::SlackConfig;
+use crate::hub::effects::InFlight;
+use crate::hub::metrics::Metrics;
+use crate::hub::registry::Registry;
+use crate::incident::decide_effects::RUNNER;
+use crate::incident::{Actor, Command, Role};
+use governor::{DefaultDirectRateLimiter, Quota};
+use std::collections::{HashMap, VecDeque};
+use std::num::NonZeroU32;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::task::JoinSet;
+
+/// Attempts of one message when it fails transiently (429s are counted apart).
+const MAX_ATTEMPTS: u32 = 4;
+/// 429s one message may get before the worker gives up for now.
+const MAX_RATE_LIMITED: u32 = 5;
+
+/// The pause before transient retry `n` (1, 2, 3): 1 s, 2 s, 4 s.
+fn back_off(n: u32) -> Duration {
+    Duration::from_secs(1 << n.saturating_sub(1).min(5))
+}
+
+/// The Slack bridge: give it jobs in the order incidents commit them.
+pub struct Bridge {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    registry: Arc<Registry>,
+    metrics: Arc<Metrics>,
+    /// `Err` when no HTTP client could be built: every post fails with this reason.
+    client: Result<reqwest::Client, String>,
+    api: SlackApi,
+    /// Where new threads start (`[slack] channel`).
+    channel: String,
+    limiter: DefaultDirectRateLimiter,
+    queues: Mutex<HashMap<String, Queue>>,
+}
+
+/// One incident's entries on their way to its thread.
+struct Queue {
+    thread: Option<(String, String)>,
+    /// The newest seq queued or posted: anything at or before it is not queued again.
+    queued: u64,
+    headline: Headline,
+    entries: VecDeque<MirrorEntry>,
+    /// Keeps the incident open while its entries are being posted.
+    holds: Vec<InFlight>,
+    /// A worker is posting this queue.
+    working: bool,
+}
+
+impl Bridge {
+    /// The bridge `[slack]` asks for, if it names a bot token and a channel.
+    pub fn new(config: &SlackConfig, registry: Arc<Registry>) -> Option<Bridge> {
+        let (Some(token), Some(channel)) = (&config.bot_token, &config.channel) else {
+            return None;
+        };
+        // No redirects: the bearer token must never follow one to another host.
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .map_err(|e| format!("the hub cannot make HTTP requests: {e}"));
+        let per_minute = NonZeroU32::new(config.posts_per_minute).unwrap_or(NonZeroU32::MIN);
+        let quota = Quota::per_minute(per_minute).allow_burst(NonZeroU32::MIN);
+        let metrics = registry.metrics();
+        Some(Bridge {
+            inner: Arc::new(Inner {
+                registry,
+                metrics,
+                client,
+                api: SlackApi {
+                    url: format!("{}/chat.postMessage", config.api_url.trim_end_matches('/')),
+                    token: token.clone(),
+                },
+                channel: channel.clone(),
+                limiter: DefaultDirectRateLimiter::direct(quota),
+                queues: Mutex::new(HashMap::new()),
+            }),
+        })
+    }
+
+    /// Queues `job`'s new entries and starts the incident's worker (in `running`, so a
+    /// stopping hub drains it) if none is posting and something new came.
+    pub fn enqueue(&self, job: MirrorJob, hold: InFlight, running: &mut JoinSet<()>) {
+        let Ok(mut queues) = self.inner.queues.lock() else {
+            return;
+        };
+        let queue = queues.entry(job.incident.clone()).or_insert_with(|| Queue {
+            thread: None,
+            queued: 0,
+            headline: job.headline.clone(),
+            entries: VecDeque::new(),
+            holds: Vec::new(),
+            working: false,
+        });
+        if queue.thread.is_none() {
+            queue.thread = job.thread;
+        }
+        queue.headline = job.headline;
+        queue.queued = queue.queued.max(job.through);
+        let mut added = false;
+        for entry in job.entries {
+            if entry.seq > queue.queued {
+                queue.queued = entry.seq;
+                queue.entries.push_back(entry);
+                added = true;
+            }
+        }
+        if !added {
+            if queue.entries.is_empty() && !queue.working {
+                queues.remove(&job.incident);
+            }
+            return;
+        }
+        queue.holds.push(hold);
+        if !queue.working {
+            queue.working = true;
+            running.spawn(work(self.inner.clone(), job.incident));
+        }
+    }
+}
+
+/// What the worker posts next: the thread (if started), the headline, and a message
+/// of the first entries with the seq of its last one.
+struct Next {
+    thread: Option<(String, String)>,
+    headline: Headline,
+    text: String,
+    last: u64,
+}
+
+impl Inner {
+    /// The next message, or `None` (and the worker stops) when the queue is empty.
+    fn next(&self, incident: &str) -> Option<Next> {
+        let mut queues = self.queues.lock().ok()?;
+        let queue = queues.get_mut(incident)?;
+        let (taken, text) = message::batch(&queue.entries);
+        let last = taken
+            .checked_sub(1)
+            .and_then(|i| queue.entries.get(i))
+            .map(|e| e.seq);
+        let Some(last) = last else {
+            // Empty: the worker stops, and the next entry starts another.
+            queues.remove(incident);
+            return None;
+        };
+        Some(Next {
+            thread: queue.thread.clone(),
+            headline: queue.headline.clone(),
+            text,
+            last,
+        })
+    }
+
+    /// Everything up to `last` is in the thread.
+    fn posted(&self, incident: &str, last: u64) {
+        if let Ok(mut queues) = self.queues.lock()
+            && let Some(queue) = queues.get_mut(incident)
+        {
+            while queue.entries.front().is_some_and(|e| e.seq <= last) {
+                queue.entries.pop_front();
+            }
+            if queue.entries.is_empty() {
+                queue.holds.clear();
+            }
+        }
+    }
+
+    fn stop_working(&self, incident: &str) {
+        if let Ok(mut queues) = self.queues.lock()
+            && let Some(queue) = queues.get_mut(incident)
+        {
+            queue.working = false;
+            queue.holds.clear();
+            if queue.entries.is_empty() {
+                queues.remove(incident);
+            }
+        }
+    }
+
+    fn set_thread(&self, incident: &str, thread: (String, String)) {
+        if let Ok(mut queues) = self.queues.lock()
+            && let Some(queue) = queues.get_mut(incident)
+        {
+            queue.thread = Some(thread);
+        }
+    }
+
+    async fn record(&self, incident: &str, command: Command, id: Option<String>) {
+        let submission = Submission {
+            actor: Actor::new(RUNNER, [Role::Responder]),
+            command,
+            command_id: id,
+        };
+        match self.registry.submit(incident, submission).await {
+            CommandReply::Applied { .. } | CommandReply::Duplicate { .. } => {}
+            // The same failure again, or a marker already passed: nothing to record.
+            CommandReply::Rejected(rejection)
+                if rejection.code == crate::incident::RejectCode::Unchanged => {}
+            other => {
+                tracing::error!(%incident, reply = ?other, "the slack bridge could not record its progress");
+            }
+        }
+    }
+
+    /// One message, retried as the module doc says: its `ts`, or why it gave up
+    /// (metrics label, detail).
+    async fn send(
+        &self,
+        channel: &str,
+        thread: Option<&str>,
+        text: &str,
+    ) -> Result<String, (&'static str, String)> {
+        let client = match &self.client {
+            Ok(client) => client,
+            Err(reason) => return Err(("no_client", reason.clone())),
+        };
+        let (mut failures, mut rate_limited) = (0, 0);
+        loop {
+            let pause = match slack::post(client, &self.api, channel, thread, text).await {
+                Posted::Ok(ts) => {
+                    self.metrics.bridge.posted(SLACK);
+                    return Ok(ts);
+                }
+                Posted::Fatal { label, detail } => return Err((label, detail)),
+                Posted::RateLimited(wait) => {
+                    rate_limited += 1;
+                    if rate_limited > MAX_RATE_LIMITED {
+                        let detail = "Slack kept answering 429 (rate limited)".to_string();
+                        return Err(("rate_limited", detail));
+                    }
+                    self.metrics.bridge.failed(SLACK, "rate_limited");
+                    wait
+                }
+                Posted::Transient { label, detail } => {
+                    failures += 1;
+                    if failures >= MAX_ATTEMPTS {
+                        return Err((label, format!("after {failures} attempts: {detail}")));
+                    }
+                    self.metrics.bridge.failed(SLACK, label);
+                    back_off(failures)
+                }
+            };
+            tracing::debug!(wait = ?pause, "the slack bridge sends a message again");
+            tokio::time::sleep(pause).await;
+            self.limiter.until_ready().await;
+        }
+    }
+
+    /// Records why the incident's worker stops for now, then counts it.
+    async fn give_up(&self, incident: &str, label: &'static str, detail: String) {
+        tracing::warn!(%incident, error = %detail, "the slack bridge gives up for now; the next entry tries again");
+        let command = Command::RecordChatFailure {
+            chat: SLACK.to_string(),
+            error: detail,
+        };
+        self.record(incident, command, None).await;
+        self.stop_working(incident);
+        // Last, so whoever sees the count also finds the timeline line, and an entry
+        // committed after it starts a new worker.
+        self.metrics.bridge.failed(SLACK, label);
+    }
+}
+
+/// Posts `incident`'s queue until it is empty or the bridge gives up for now.
+async fn work(inner: Arc<Inner>, incident: String) {
+    loop {
+        inner.limiter.until_ready().await;
+        let Some(next) = inner.next(&incident) else {
+            return;
+        };
+        let Some((channel, ts)) = next.thread else {
+            let root = message::root(&incident, &next.headline);
+            match inner.send(&inner.channel, None, &root).await {
+                Ok(ts) => {
+                    let thread = (inner.channel.clone(), ts);
+                    let command = Command::RecordChatThread {
+                        chat: SLACK.to_string(),
+                        channel: thread.0.clone(),
+                        ts: thread.1.clone(),
+                    };
+                    inner.record(&incident, command, None).await;
+                    inner.set_thread(&incident, thread);
+                    // The entries wait for the next slot of the rate limit.
+                    continue;
+                }
+                Err((label, detail)) => return inner.give_up(&incident, label, detail).await,
+            }
+        };
+        match inner.send(&channel, Some(&ts), &next.text).await {
+            Ok(_) => {
+                let command = Command::RecordChatMirrored {
+                    chat: SLACK.to_string(),
+                    through: next.last,
+                };
+                let id = format!("chat:{SLACK}:through:{}", next.last);
+                inner.record(&incident, command, Some(id)).await;
+                inner.posted(&incident, next.last);
+            }
+            Err((label, detail)) => return inner.give_up(&incident, label, detail).await,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::back_off;
+    use std::time::Duration;
+
+    #[test]
+    fn back_off_grows_and_is_bounded() {
+        assert_eq!(back_off(1), Duration::from_secs(1));
+        assert_eq!(back_off(3), Duration::from_secs(4));
+        assert_eq!(back_off(40), Duration::from_secs(32));
+    }
+}
