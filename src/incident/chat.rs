@@ -5,9 +5,9 @@
 //! decided here ([`mirrored`]), so the README's list and the bridge cannot drift apart.
 
 use super::command::{Actor, Command};
-use super::decide::Rejection;
 use super::decide_effects::RUNNER;
 use super::event::{Event, EventKind};
+use super::rejection::Rejection;
 use super::state::{EntryKind, State};
 use serde::{Deserialize, Serialize};
 

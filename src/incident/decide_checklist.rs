@@ -3,10 +3,10 @@
 //! services), and regulatory flags and the clocks they start. Split out of `decide` the
 //! way `decide_effects` is; the permission check is the same `require`.
 
+use super::authority::require;
 use super::blast::{BlastAxis, CellState};
 use super::clocks;
 use super::command::{Actor, Command};
-use super::decide::require;
 use super::event::{AD_HOC_SOURCE, EventKind, ItemSpec, PLAYBOOK_SOURCE};
 use super::limits::{NOTE_MAX_CHARS, check_name, check_text};
 use super::rejection::Rejection;

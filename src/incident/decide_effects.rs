@@ -10,10 +10,11 @@
 //! count) like publishing does.
 
 use super::action::Context;
+use super::authority::{is_observer_only, production_roles, record_roles};
 use super::command::{Actor, Command};
-use super::decide::{RejectCode, Rejection, is_observer_only, production_roles, record_roles};
 use super::event::EventKind;
 use super::limits::{NOTE_MAX_CHARS, check_name};
+use super::rejection::{RejectCode, Rejection};
 use super::role::{Permission, Role, permits};
 use super::runbook::Runbooks;
 use super::state::{RunStatus, State};

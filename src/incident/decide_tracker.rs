@@ -4,13 +4,14 @@
 //! runner's outcome (`record_followup_send`, the hub's runner only), how those events
 //! change a follow-up, and the timeline line each writes.
 
+use super::authority::require;
 use super::command::{Actor, Command};
-use super::decide::{Rejection, require};
 use super::decide_effects::RUNNER;
 use super::event::{Event, EventKind};
 use super::followup::{Followup, ISSUE_URL_MAX_CHARS, SendOutcome, TrackerLink};
 use super::limits::NOTE_MAX_CHARS;
 use super::rejection::RejectCode;
+use super::rejection::Rejection;
 use super::role::Permission;
 use super::runbook::Runbooks;
 use super::state::State;

@@ -2,7 +2,7 @@
 //! checks that enforce them. Shared by `decide` (authoritative) and clients (early
 //! feedback).
 
-use super::decide::Rejection;
+use super::rejection::Rejection;
 
 pub const TITLE_MAX_CHARS: usize = 200;
 pub const NOTE_MAX_CHARS: usize = 4_000;

@@ -5,13 +5,17 @@
 
 pub mod action;
 mod apply;
+mod authority;
 pub mod blast;
 pub mod chat;
 pub mod clocks;
 pub mod command;
 pub mod decide;
 mod decide_checklist;
+mod decide_comms;
 pub mod decide_effects;
+mod decide_steer;
+mod decide_timeline;
 mod decide_tracker;
 pub mod event;
 pub mod export;
