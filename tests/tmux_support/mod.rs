@@ -21,7 +21,7 @@ pub const START: Duration = Duration::from_secs(10);
 /// Any other step: a key's effect, a note reaching the screen, the process exiting.
 pub const STEP: Duration = Duration::from_secs(10);
 /// How often the screen is captured while waiting.
-const POLL: Duration = Duration::from_millis(50);
+pub const POLL: Duration = Duration::from_millis(50);
 
 /// Environment variables of the user's that must not reach the binary or tmux.
 const SCRUB: &[&str] = &["NO_COLOR", "TMUX", "TMUX_PANE"];
@@ -163,7 +163,7 @@ pub struct Console {
     pub window: String,
     script: PathBuf,
     pub exit: PathBuf,
-    stty: PathBuf,
+    pub stty: PathBuf,
 }
 
 impl Console {
