@@ -13,14 +13,16 @@ use std::net::SocketAddr;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
-use std::time::{Duration, Instant};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use std::time::Instant;
 use warroom::hub::auth::token_hash;
 use warroom::incident::{Command as IncidentCommand, Event, EventKind, Severity};
 use warroom::net::HubClient;
 
+mod hub_support;
+
+use hub_support::{LIMIT, metric, metrics, within};
+
 const BIN: &str = env!("CARGO_BIN_EXE_warroom");
-const LIMIT: Duration = Duration::from_secs(15);
 const SLACK_SECRET: &str = "slack-signing-secret-for-tests";
 const MM_TOKEN: &str = "mattermost-token-for-tests";
 const SLACK: &str = "/api/v1/chat/slack";
@@ -141,12 +143,7 @@ fn serve(dir: &Path, config: &str) -> Hub {
     hub
 }
 
-async fn within<T>(what: &str, future: impl Future<Output = T>) -> T {
-    let result = tokio::time::timeout(LIMIT, future).await;
-    result.unwrap_or_else(|_| panic!("timed out after {LIMIT:?}: {what}"))
-}
-
-/// One HTTP/1.1 request; the status and the body as sent.
+/// One HTTP/1.1 request with its content type; the status and the body as sent.
 async fn http(
     addr: SocketAddr,
     method: &str,
@@ -155,26 +152,9 @@ async fn http(
     content_type: &str,
     body: &[u8],
 ) -> (u16, String) {
-    let mut head = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
-    for (name, value) in headers {
-        head.push_str(&format!("{name}: {value}\r\n"));
-    }
-    head.push_str(&format!(
-        "Content-Type: {content_type}\r\nContent-Length: {}\r\n\r\n",
-        body.len()
-    ));
-    let exchange = async {
-        let mut socket = tokio::net::TcpStream::connect(addr).await?;
-        socket.write_all(head.as_bytes()).await?;
-        socket.write_all(body).await?;
-        let mut response = Vec::new();
-        socket.read_to_end(&mut response).await.map(|_| response)
-    };
-    let response = within("an HTTP response", exchange).await.expect("HTTP");
-    let response = String::from_utf8(response).expect("UTF-8");
-    let (head, body) = response.split_once("\r\n\r\n").expect("headers");
-    let status = head.split(' ').nth(1).and_then(|s| s.parse().ok());
-    (status.expect("a status"), body.to_string())
+    let mut all = headers.to_vec();
+    all.push(("Content-Type", content_type));
+    hub_support::http(addr, method, path, &all, body).await
 }
 
 /// Posts a form; the status and the body, asserting it is one line of JSON.
@@ -261,17 +241,6 @@ async fn slack(addr: SocketAddr, user: &str, text: &str, trigger: &str) -> Strin
     assert_eq!(status, 200, "{answer}");
     assert_eq!(answer["response_type"], "ephemeral", "{answer}");
     answer["text"].as_str().expect("a text").to_string()
-}
-
-async fn metrics(addr: SocketAddr) -> String {
-    let (status, text) = http(addr, "GET", "/metrics", &[], "text/plain", b"").await;
-    assert_eq!(status, 200);
-    text
-}
-
-fn metric(text: &str, name: &str) -> Option<f64> {
-    let value = |line: &str| line.strip_prefix(name)?.strip_prefix(' ')?.parse().ok();
-    text.lines().find_map(value)
 }
 
 fn assert_counts(text: &str, family: &str, source: &str, label: &str, counts: &[(&str, f64)]) {

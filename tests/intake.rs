@@ -15,7 +15,7 @@ use warroom::net::HubClient;
 
 mod hub_support;
 
-use hub_support::{Hub, http, token, within};
+use hub_support::{Hub, http, metric, metrics, token, within};
 
 const PD_SECRET: &str = "pd-signing-secret-for-tests";
 const HOOK_SECRET: &str = "sentry-client-secret-for-tests";
@@ -48,17 +48,6 @@ fn signature(secret: &str, body: &[u8]) -> String {
     mac.update(body);
     let bytes = mac.finalize().into_bytes();
     bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-async fn metrics(addr: SocketAddr) -> String {
-    let (status, text) = http(addr, "GET", "/metrics", &[], b"").await;
-    assert_eq!(status, 200);
-    text
-}
-
-fn metric(text: &str, name: &str) -> Option<f64> {
-    let value = |line: &str| line.strip_prefix(name)?.strip_prefix(' ')?.parse().ok();
-    text.lines().find_map(value)
 }
 
 /// Every event of `incident`, read by an observer.

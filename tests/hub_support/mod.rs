@@ -14,7 +14,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_warroom");
 /// How long any one step may take before the test fails (it never waits longer).
-pub const LIMIT: Duration = Duration::from_secs(10);
+pub const LIMIT: Duration = Duration::from_secs(15);
 
 /// `warroom` with no `WARROOM_*` from the user, data in DIR/data, the embedded catalog
 /// (an empty override directory) and `env` added to its environment.
@@ -190,4 +190,17 @@ pub async fn http(
     let (head, body) = response.split_once("\r\n\r\n").expect("headers");
     let status = head.split(' ').nth(1).and_then(|s| s.parse().ok());
     (status.expect("a status"), body.to_string())
+}
+
+/// The hub's `/metrics` text.
+pub async fn metrics(addr: SocketAddr) -> String {
+    let (status, text) = http(addr, "GET", "/metrics", &[], b"").await;
+    assert_eq!(status, 200);
+    text
+}
+
+/// The value of the series `name` (with its labels) in a `/metrics` text.
+pub fn metric(text: &str, name: &str) -> Option<f64> {
+    let value = |line: &str| line.strip_prefix(name)?.strip_prefix(' ')?.parse().ok();
+    text.lines().find_map(value)
 }
