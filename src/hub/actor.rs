@@ -17,9 +17,9 @@
 use super::effects::{self, InFlight, JobSender, Queued};
 use super::entry::{Entry, Slot};
 use super::metrics::Metrics;
-use super::registry::Unavailable;
+pub use super::reply::CommandReply;
 use crate::engine::{Incident, IncidentSummary, Outcome, Submission};
-use crate::incident::{Rejection, Runbooks};
+use crate::incident::Runbooks;
 use crate::store::FileView;
 use chrono::Utc;
 use std::sync::Arc;
@@ -42,20 +42,6 @@ pub struct Broadcast {
     pub frame: Arc<str>,
     pub seq: u64,
     pub committed: Instant,
-}
-
-#[derive(Debug)]
-pub enum CommandReply {
-    Applied {
-        seq: u64,
-    },
-    Duplicate {
-        seq: u64,
-    },
-    Rejected(Rejection),
-    StorageFailed(String),
-    /// Not decided: the incident cannot take commands now (or does not exist).
-    Unavailable(Unavailable),
 }
 
 pub struct Subscription {

@@ -27,6 +27,7 @@ pub mod metrics;
 mod pages;
 mod registry;
 pub mod reload;
+mod reply;
 pub mod responders;
 pub mod seen;
 mod server;

@@ -14,11 +14,11 @@ use super::message;
 use super::slack::{self, Posted, SlackApi};
 use super::{Headline, MirrorEntry, MirrorJob, SLACK};
 use crate::engine::Submission;
-use crate::hub::actor::CommandReply;
 use crate::hub::config::SlackConfig;
 use crate::hub::effects::InFlight;
+use crate::hub::effects::Outcomes;
 use crate::hub::metrics::Metrics;
-use crate::hub::registry::Registry;
+use crate::hub::reply::CommandReply;
 use crate::incident::decide_effects::RUNNER;
 use crate::incident::{Actor, Command, Role};
 use governor::{DefaultDirectRateLimiter, Quota};
@@ -44,7 +44,7 @@ pub struct Bridge {
 }
 
 struct Inner {
-    registry: Arc<Registry>,
+    registry: Arc<dyn Outcomes>,
     metrics: Arc<Metrics>,
     /// `Err` when no HTTP client could be built: every post fails with this reason.
     client: Result<reqwest::Client, String>,
@@ -70,7 +70,7 @@ struct Queue {
 
 impl Bridge {
     /// The bridge `[slack]` asks for, if it names a bot token and a channel.
-    pub fn new(config: &SlackConfig, registry: Arc<Registry>) -> Option<Bridge> {
+    pub fn new(config: &SlackConfig, registry: Arc<dyn Outcomes>) -> Option<Bridge> {
         let (Some(token), Some(channel)) = (&config.bot_token, &config.channel) else {
             return None;
         };

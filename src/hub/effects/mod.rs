@@ -22,10 +22,9 @@ mod tracker;
 pub(crate) use excerpt::chain as error_chain;
 pub use jobs::{AcknowledgeJob, DeliveryJob, Job, RunJob, TrackerJob, Update, jobs_for, recover};
 
-use super::actor::CommandReply;
 use super::chat::Bridge;
 use super::config::{ChannelConfig, SlackConfig, TrackerConfig};
-use super::registry::Registry;
+use super::reply::CommandReply;
 use crate::engine::Submission;
 use crate::incident::decide_effects::RUNNER;
 use crate::incident::{Actor, Command, Role};
@@ -84,9 +83,23 @@ pub fn channel() -> (JobSender, JobReceiver) {
 /// abandoned is settled (unknown / failed) at the next start.
 const DRAIN: Duration = Duration::from_secs(10);
 
+/// What the runner (and the chat bridge) need of the hub: to submit outcomes as
+/// commands, the runbooks the actions were checked against, and the metrics. The
+/// registry is the one implementation; the runner never names it, so the registry and
+/// its actors can depend on this module without a circle.
+pub trait Outcomes: Send + Sync + 'static {
+    fn submit<'a>(
+        &'a self,
+        incident: &'a str,
+        submission: Submission,
+    ) -> futures_util::future::BoxFuture<'a, CommandReply>;
+    fn runbooks(&self) -> &crate::incident::Runbooks;
+    fn metrics(&self) -> Arc<super::metrics::Metrics>;
+}
+
 /// Shared by every job.
 pub(crate) struct Runner {
-    registry: Arc<Registry>,
+    registry: Arc<dyn Outcomes>,
     effects: Effects,
     /// `Err` when the HTTP client could not be built (no TLS roots, …): every HTTP job
     /// then fails with this reason instead of the hub refusing to start.
@@ -94,7 +107,7 @@ pub(crate) struct Runner {
 }
 
 impl Runner {
-    fn new(registry: Arc<Registry>, effects: Effects) -> Runner {
+    fn new(registry: Arc<dyn Outcomes>, effects: Effects) -> Runner {
         // No redirects: a secret header must never follow a redirect to a host the
         // actions file did not name.
         let client = reqwest::Client::builder()
@@ -210,7 +223,7 @@ pub(crate) fn sent_as_shown(url: &str) -> Result<(), String> {
 /// Starts the runner. It stops taking jobs when `stop` turns true, waits up to
 /// [`DRAIN`] for jobs in flight, and abandons the rest.
 pub fn spawn(
-    registry: Arc<Registry>,
+    registry: Arc<dyn Outcomes>,
     effects: Effects,
     mut jobs: JobReceiver,
     mut stop: watch::Receiver<bool>,

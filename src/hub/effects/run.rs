@@ -7,7 +7,7 @@
 use super::excerpt::{EXCERPT_CHARS, clip, redact};
 use super::jobs::RunJob;
 use super::{Runner, exec, http};
-use crate::hub::actor::CommandReply;
+use crate::hub::reply::CommandReply;
 use crate::incident::Command;
 use crate::incident::action::{ActionSpec, Context, Request};
 use crate::incident::state::RunOutcome;

@@ -18,7 +18,6 @@ use super::entry::{self, Entry, Slot};
 use super::metrics::Metrics;
 use crate::engine::{DataDir, EngineError, IncidentSummary, Submission, quarantine_reason};
 use crate::incident::{Runbooks, Status};
-use crate::protocol::RejectReason;
 use chrono::Utc;
 use std::collections::HashMap;
 use std::fs::File;
@@ -66,45 +65,7 @@ pub enum RegistryError {
     Lock { path: String, cause: std::io::Error },
 }
 
-/// Why a request for an incident was not handed to it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Unavailable {
-    /// No incident has that id.
-    NoIncident,
-    /// Its log cannot be served; the reason.
-    Quarantined(String),
-    /// The hub is stopping: re-send after reconnecting.
-    ShuttingDown,
-    /// Opening it failed for a reason that may pass (out of file descriptors, the log
-    /// locked by another process): re-send later.
-    OpenFailed(String),
-}
-
-impl Unavailable {
-    pub fn message(&self, id: &str) -> String {
-        match self {
-            Unavailable::NoIncident => format!("no incident `{id}` on this hub"),
-            Unavailable::Quarantined(reason) => {
-                format!("incident `{id}` is quarantined: {reason}")
-            }
-            Unavailable::ShuttingDown => {
-                "the hub is shutting down; re-send after reconnecting".to_string()
-            }
-            Unavailable::OpenFailed(cause) => {
-                format!("incident `{id}` could not be opened ({cause}); re-send later")
-            }
-        }
-    }
-
-    /// The reject code a command gets: only a missing or quarantined incident is final.
-    pub fn reject_reason(&self) -> RejectReason {
-        match self {
-            Unavailable::NoIncident | Unavailable::Quarantined(_) => RejectReason::NoIncident,
-            Unavailable::ShuttingDown => RejectReason::ShuttingDown,
-            Unavailable::OpenFailed(_) => RejectReason::StorageFailed,
-        }
-    }
-}
+pub use super::reply::Unavailable;
 
 impl Registry {
     pub fn metrics(&self) -> Arc<Metrics> {
@@ -498,5 +459,24 @@ impl Registry {
         for handle in handles {
             handle.join();
         }
+    }
+}
+
+/// The runner's way back in: its outcomes are commands like any other.
+impl crate::hub::effects::Outcomes for Registry {
+    fn submit<'a>(
+        &'a self,
+        incident: &'a str,
+        submission: Submission,
+    ) -> futures_util::future::BoxFuture<'a, CommandReply> {
+        Box::pin(Registry::submit(self, incident, submission))
+    }
+
+    fn runbooks(&self) -> &Runbooks {
+        Registry::runbooks(self)
+    }
+
+    fn metrics(&self) -> Arc<Metrics> {
+        Registry::metrics(self)
     }
 }
