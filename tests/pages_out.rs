@@ -557,3 +557,90 @@ async fn the_routing_key_stays_out_of_the_log_the_export_and_the_hubs_own_log() 
         assert!(!exported.contains(ROUTING_KEY), "{format}: {exported}");
     }
 }
+
+/// What the runner recorded of pages: (channel, resolve, ok, detail).
+fn pages(events: &[Event]) -> Vec<(String, bool, bool, String)> {
+    events
+        .iter()
+        .filter_map(|e| match &e.kind {
+            EventKind::PageSent {
+                channel,
+                resolve,
+                ok,
+                detail,
+            } => Some((channel.clone(), *resolve, *ok, detail.clone())),
+            _ => None,
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn an_alert_declared_incident_pages_a_person_acknowledges_and_resolving_resolves() {
+    environment();
+    let receiver = Receiver::start().await;
+    let config = format!(
+        "public_url = \"https://warroom.example.com\"\n{}page_on_declare = true\n",
+        oncall(&receiver, "/enqueue")
+    );
+    let room = Room::open("", &config).await;
+
+    // An automation (an alert intake) declares: the on-call is paged at once.
+    let id = room.declare_as(BOT).await;
+    let trigger = receiver.wait_for(1).await[0].json();
+    assert_eq!(
+        trigger,
+        json!({
+            "routing_key": ROUTING_KEY,
+            "event_action": "trigger",
+            "dedup_key": id,
+            "payload": {
+                "summary": "[SEV2] Checkout errors",
+                "severity": "error",
+                "source": "warroom",
+                "custom_details": {"incident": id, "declared_by": "system:monitor"},
+            },
+            "links": [{"href": format!("https://warroom.example.com/incidents/{id}"), "text": "Open in warroom"}],
+        })
+    );
+    let paged = room
+        .until(&id, "the page recorded", |s| s.paged.contains("oncall"))
+        .await;
+    assert!(
+        paged.acknowledged_at.is_none(),
+        "an automation acknowledges nothing"
+    );
+
+    // The first person to touch it acknowledges the page, once.
+    let note = json!({"type": "add_note", "text": "On it."});
+    room.send(ALICE, &id, note.clone()).await.expect("noted");
+    let ack = receiver.wait_for(2).await[1].json();
+    assert_eq!(
+        ack,
+        json!({"routing_key": ROUTING_KEY, "event_action": "acknowledge", "dedup_key": id})
+    );
+    room.send(BOB, &id, note).await.expect("noted");
+
+    // Resolving resolves the page; nothing is left open.
+    let resolve = json!({"type": "set_status", "status": "resolved", "reason": "rolled back"});
+    room.send(ALICE, &id, resolve).await.expect("resolved");
+    let seen = receiver.wait_for(3).await;
+    assert_eq!(
+        seen[2].json(),
+        json!({"routing_key": ROUTING_KEY, "event_action": "resolve", "dedup_key": id})
+    );
+    let state = room
+        .until(&id, "the page resolved", |s| s.paged.is_empty())
+        .await;
+    assert_eq!(state.status, warroom::incident::Status::Resolved);
+    let recorded = pages(&room.events(&id).await);
+    assert_eq!(
+        recorded,
+        [
+            ("oncall".to_string(), false, true, "HTTP 202".to_string()),
+            ("oncall".to_string(), true, true, "HTTP 202".to_string()),
+        ]
+    );
+    assert_eq!(receiver.wait_for(3).await.len(), 3, "nothing more was sent");
+    assert!(!room.log_text(&id).contains(ROUTING_KEY));
+    room.stop().await;
+}

@@ -370,6 +370,19 @@ impl State {
             }
             // On the timeline only: it changes nothing the incident tracks.
             EventKind::AcknowledgementDelivered { .. } => {}
+            EventKind::PageSent {
+                channel,
+                resolve,
+                ok: true,
+                ..
+            } => {
+                if *resolve {
+                    self.paged.remove(channel);
+                } else {
+                    self.paged.insert(channel.clone());
+                }
+            }
+            EventKind::PageSent { ok: false, .. } => {}
             EventKind::CommsPublished {
                 template,
                 title,

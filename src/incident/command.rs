@@ -240,6 +240,17 @@ pub enum Command {
         published: u64,
         channel: String,
     },
+    /// The hub's runner: a `page_on_declare` channel's page for an incident an
+    /// automation declared (`resolve: false`), or its resolve once the incident was
+    /// resolved (`resolve: true`).
+    RecordPage {
+        channel: String,
+        #[serde(default)]
+        resolve: bool,
+        ok: bool,
+        #[serde(default)]
+        detail: String,
+    },
     /// The hub's runner: the `acknowledge` a channel sent (PagerDuty's alert for the
     /// incident) when a person first acknowledged the incident.
     RecordAcknowledgement {
@@ -328,6 +339,7 @@ impl Command {
             Command::RecordDelivery { .. } => "record_delivery",
             Command::RetryDelivery { .. } => "retry_delivery",
             Command::RecordAcknowledgement { .. } => "record_acknowledgement",
+            Command::RecordPage { .. } => "record_page",
             Command::RecordChatThread { .. } => "record_chat_thread",
             Command::RecordChatMirrored { .. } => "record_chat_mirrored",
             Command::RecordChatFailure { .. } => "record_chat_failure",

@@ -167,6 +167,7 @@ fn decide_on_existing(
         | Command::RecordActionResult { .. }
         | Command::RecordDelivery { .. }
         | Command::RecordAcknowledgement { .. }
+        | Command::RecordPage { .. }
         | Command::RetryDelivery { .. } => Err(Rejection::invalid("handled elsewhere")),
         // Handled by `chat` above; listed so a new command is a compile error.
         Command::RecordChatThread { .. }

@@ -102,9 +102,10 @@ pub fn decide(
             ok,
             detail,
         } => runner_only(actor).and_then(|()| {
-            // Only a channel that has carried an update of this incident has an alert
-            // to acknowledge.
-            if !state.published.iter().any(|p| p.channels.contains(channel)) {
+            // Only a channel that has carried an update of this incident, or paged for
+            // it, has an alert to acknowledge.
+            let paged = state.paged.contains(channel);
+            if !paged && !state.published.iter().any(|p| p.channels.contains(channel)) {
                 return Err(Rejection::not_found(format!(
                     "no update of this incident was sent to `{channel}`"
                 )));
@@ -114,6 +115,19 @@ pub fn decide(
                 ok: *ok,
                 detail: detail.chars().take(NOTE_MAX_CHARS).collect(),
             }])
+        }),
+        Command::RecordPage {
+            channel,
+            resolve,
+            ok,
+            detail,
+        } => runner_only(actor).map(|()| {
+            vec![EventKind::PageSent {
+                channel: channel.clone(),
+                resolve: *resolve,
+                ok: *ok,
+                detail: detail.chars().take(NOTE_MAX_CHARS).collect(),
+            }]
         }),
         Command::RetryDelivery { published, channel } => {
             if !permits(&record_roles(state, actor), Permission::PublishComms) {

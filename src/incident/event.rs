@@ -246,6 +246,16 @@ pub enum EventKind {
         published: u64,
         channel: String,
     },
+    /// A `page_on_declare` channel paged for the incident (or, `resolve`, resolved that
+    /// page once the incident was resolved), or failed to.
+    PageSent {
+        channel: String,
+        #[serde(default)]
+        resolve: bool,
+        ok: bool,
+        #[serde(default)]
+        detail: String,
+    },
     /// A channel told the incident's first acknowledgement on (PagerDuty: an
     /// `acknowledge` for its alert), or failed to.
     AcknowledgementDelivered {
@@ -329,6 +339,7 @@ impl EventKind {
             EventKind::DeliveryRecorded { .. } => "delivery_recorded",
             EventKind::DeliveryRetryRequested { .. } => "delivery_retry_requested",
             EventKind::AcknowledgementDelivered { .. } => "acknowledgement_delivered",
+            EventKind::PageSent { .. } => "page_sent",
             EventKind::ChatThreadStarted { .. } => "chat_thread_started",
             EventKind::ChatMirrored { .. } => "chat_mirrored",
             EventKind::ChatFailed { .. } => "chat_failed",

@@ -252,6 +252,17 @@ impl State {
                     format!("Delivery of “{title}” to {channel} FAILED: {detail}")
                 })
             }
+            EventKind::PageSent {
+                channel,
+                resolve,
+                ok,
+                detail,
+            } => comms(match (*resolve, *ok) {
+                (false, true) => format!("Paged on {channel} ({detail})"),
+                (false, false) => format!("Paging on {channel} FAILED: {detail}"),
+                (true, true) => format!("Resolved the page on {channel} ({detail})"),
+                (true, false) => format!("Resolving the page on {channel} FAILED: {detail}"),
+            }),
             EventKind::AcknowledgementDelivered {
                 channel,
                 ok,

@@ -344,6 +344,10 @@ pub struct State {
     pub alert_groups: BTreeSet<String>,
     /// Everyone who has done something in this incident.
     pub participants: BTreeSet<String>,
+    /// Channels whose page for this incident is open (paged on declare, not resolved
+    /// yet): the first acknowledgement and the resolve are told to them.
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    pub paged: BTreeSet<String>,
     /// Chat bridges' threads and progress, by bridge (`slack`).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub chat: BTreeMap<String, super::chat::ChatBridge>,

@@ -39,6 +39,12 @@ pub struct ChannelConfig {
     /// secret (anyone holding it can page the team), so it lives in the hub's
     /// environment, never in the config file.
     pub routing_key: Option<String>,
+    /// For pagerduty: page (a `trigger` for the incident) as soon as an automation (an
+    /// alert intake) declares an incident, so an alert reaches the on-call; the first
+    /// person to touch the incident acknowledges the page, and resolving it resolves
+    /// the page.
+    #[serde(default)]
+    pub page_on_declare: bool,
     /// For outbox; resolved against the config file's directory when loaded.
     pub dir: Option<PathBuf>,
     #[serde(default = "default_channel_timeout")]
@@ -67,6 +73,9 @@ pub(super) fn check_channel(channel: &ChannelConfig, duplicate: bool) -> Option<
     }
     if channel.kind == ChannelKind::PagerDuty {
         return check_pagerduty(channel);
+    }
+    if channel.page_on_declare {
+        return Some("only kind = \"pagerduty\" takes `page_on_declare`".into());
     }
     if channel.routing_key.is_some() {
         return Some("only kind = \"pagerduty\" takes a `routing_key`".into());
@@ -332,6 +341,10 @@ dir = "outbox"
             (
                 "kind = \"webhook\"\nurl = \"https://a/\"\nrouting_key = \"${PD}\"\n",
                 "only kind = \"pagerduty\"",
+            ),
+            (
+                "kind = \"webhook\"\nurl = \"https://a/\"\npage_on_declare = true\n",
+                "only kind = \"pagerduty\" takes `page_on_declare`",
             ),
         ];
         for (body, says) in cases {

@@ -10,7 +10,7 @@
 
 use super::excerpt::{Secrets, chain, clip, excerpt, redact, seconds};
 use super::http::exchange;
-use super::jobs::{AcknowledgeJob, DeliveryJob, Update};
+use super::jobs::{AcknowledgeJob, DeliveryJob, PageJob, Update};
 use super::pagerduty;
 use super::{Runner, url_allowed};
 use crate::hub::config::{ChannelConfig, ChannelKind};
@@ -155,6 +155,49 @@ pub(super) async fn acknowledge(runner: &Runner, job: AcknowledgeJob) {
         }
         other => {
             tracing::error!(incident = %job.incident, channel = %job.channel, ok, reply = ?other, "could not record an acknowledge");
+        }
+    }
+}
+
+/// Pages (or resolves the pages) `job` asks for, one channel at a time, each recorded
+/// on the timeline as `system:runner`.
+pub(super) async fn page_on_declare(runner: &Runner, job: PageJob) {
+    let channels: Vec<&ChannelConfig> = runner
+        .effects
+        .channels
+        .iter()
+        .filter(|c| c.kind == ChannelKind::PagerDuty)
+        .filter(|c| match &job.resolve {
+            None => c.page_on_declare,
+            Some(open) => open.contains(&c.name),
+        })
+        .collect();
+    for channel in channels {
+        let (ok, detail) = match routing_key(channel) {
+            Ok((name, key)) => {
+                let body = match job.resolve {
+                    None => pagerduty::page(&job, &key, runner.effects.public_url.as_deref()),
+                    Some(_) => pagerduty::resolve(&job.incident, &key),
+                };
+                post(runner, channel, &body, Some((name, key))).await
+            }
+            Err(reason) => (false, reason),
+        };
+        let resolve = job.resolve.is_some();
+        let command = Command::RecordPage {
+            channel: channel.name.clone(),
+            resolve,
+            ok,
+            detail,
+        };
+        let id = format!("runner:page:{}:{}", job.trigger, channel.name);
+        match runner.submit(&job.incident, command, id).await {
+            CommandReply::Applied { .. } | CommandReply::Duplicate { .. } => {
+                tracing::info!(incident = %job.incident, channel = %channel.name, ok, resolve, "page");
+            }
+            other => {
+                tracing::error!(incident = %job.incident, channel = %channel.name, ok, reply = ?other, "could not record a page");
+            }
         }
     }
 }

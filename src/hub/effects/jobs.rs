@@ -31,6 +31,7 @@ pub enum Job {
     Run(RunJob),
     Deliver(DeliveryJob),
     Acknowledge(AcknowledgeJob),
+    Page(PageJob),
     Tracker(TrackerJob),
     /// Entries for the incident's chat thread (`hub::chat`).
     Mirror(crate::hub::chat::MirrorJob),
@@ -77,6 +78,21 @@ pub struct DeliveryJob {
 /// A person's first acknowledgement of an incident, told to one channel that has
 /// carried an update of it (the runner acts on `pagerduty` channels only: they keep an
 /// alert that the on-call's escalation policy is working through).
+#[derive(Debug, Clone)]
+pub struct PageJob {
+    pub incident: String,
+    pub title: String,
+    pub severity: Option<Severity>,
+    pub declared_by: String,
+    /// The seq of the event that asked for it: it makes the runner's command id unique.
+    pub trigger: u64,
+    /// `None`: page on every `page_on_declare` channel (an automation declared).
+    /// `Some`: resolve the open pages on these channels (the incident was resolved).
+    pub resolve: Option<Vec<String>>,
+}
+
+/// One channel to acknowledge the incident on: the first acknowledgement came while it
+/// may hold an open alert (see [`jobs_for`]).
 #[derive(Debug, Clone)]
 pub struct AcknowledgeJob {
     pub incident: String,
@@ -206,6 +222,10 @@ fn acknowledge_jobs(incident: &Incident, acknowledged: u64) -> Vec<Job> {
             latest.insert(channel, update.headline.status);
         }
     }
+    // Pages sent when the incident was declared are open until it resolves.
+    for channel in &state.paged {
+        latest.insert(channel, Status::Investigating);
+    }
     latest
         .into_iter()
         .filter(|(_, status)| *status != Status::Resolved)
@@ -217,6 +237,18 @@ fn acknowledge_jobs(incident: &Incident, acknowledged: u64) -> Vec<Job> {
             })
         })
         .collect()
+}
+
+fn page_job(incident: &Incident, event: &Event, resolve: Option<Vec<String>>) -> Job {
+    let state = incident.state();
+    Job::Page(PageJob {
+        incident: state.id.clone(),
+        title: neutralise(&state.title).into_owned(),
+        severity: state.severity,
+        declared_by: state.declared_by.clone(),
+        trigger: event.seq,
+        resolve,
+    })
 }
 
 /// The jobs `events` (just committed to `incident`) call for: a run that needs no
@@ -250,6 +282,17 @@ pub fn jobs_for<'a>(
                 jobs.extend(tracker_job(incident, *number, tracker, event.seq));
             }
             EventKind::Acknowledged => jobs.extend(acknowledge_jobs(incident, event.seq)),
+            // An alert opened it: the `page_on_declare` channels page the on-call.
+            EventKind::Declared { .. } if event.actor.starts_with("system:") => {
+                jobs.push(page_job(incident, event, None));
+            }
+            EventKind::StatusChanged {
+                to: Status::Resolved,
+                ..
+            } if !incident.state().paged.is_empty() => {
+                let open = incident.state().paged.iter().cloned().collect();
+                jobs.push(page_job(incident, event, Some(open)));
+            }
             _ => {}
         }
     }

@@ -20,7 +20,9 @@ mod run;
 mod tracker;
 
 pub(crate) use excerpt::chain as error_chain;
-pub use jobs::{AcknowledgeJob, DeliveryJob, Job, RunJob, TrackerJob, Update, jobs_for, recover};
+pub use jobs::{
+    AcknowledgeJob, DeliveryJob, Job, PageJob, RunJob, TrackerJob, Update, jobs_for, recover,
+};
 
 use super::chat::Bridge;
 use super::config::{ChannelConfig, SlackConfig, TrackerConfig};
@@ -140,6 +142,7 @@ impl Runner {
             Job::Deliver(job) => deliver::deliver(&self, job).await,
             Job::Tracker(job) => tracker::send(&self, job).await,
             Job::Acknowledge(job) => deliver::acknowledge(&self, job).await,
+            Job::Page(job) => deliver::page_on_declare(&self, job).await,
             // Routed to the bridge by `spawn`, in order; never run as a task.
             Job::Mirror(_) => {}
         }

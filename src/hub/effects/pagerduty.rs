@@ -56,6 +56,50 @@ pub fn event(update: &Update, routing_key: &str, public_url: Option<&str>) -> Va
     event
 }
 
+/// The page a `page_on_declare` channel sends when an automation declares `job`'s
+/// incident: a `trigger` on the incident's alert (the same `dedup_key` its updates and
+/// acknowledgement use).
+pub fn page(job: &super::jobs::PageJob, routing_key: &str, public_url: Option<&str>) -> Value {
+    let summary = clip(
+        &format!(
+            "[{}] {}",
+            job.severity.map_or("SEV?", |s| s.code()),
+            job.title
+        ),
+        SUMMARY_CHARS,
+    );
+    let mut event = json!({
+        "routing_key": routing_key,
+        "event_action": "trigger",
+        "dedup_key": job.incident,
+        "payload": {
+            "summary": summary,
+            "severity": severity(job.severity),
+            "source": "warroom",
+            "custom_details": {
+                "incident": job.incident,
+                "declared_by": job.declared_by,
+            },
+        },
+    });
+    if let Some(base) = public_url {
+        event["links"] = json!([{
+            "href": format!("{}/incidents/{}", base.trim_end_matches('/'), job.incident),
+            "text": "Open in warroom",
+        }]);
+    }
+    event
+}
+
+/// The `resolve` for `incident`'s alert.
+pub fn resolve(incident: &str, routing_key: &str) -> Value {
+    json!({
+        "routing_key": routing_key,
+        "event_action": "resolve",
+        "dedup_key": incident,
+    })
+}
+
 /// The `acknowledge` for `incident`'s alert: PagerDuty stops escalating it.
 pub fn acknowledge(incident: &str, routing_key: &str) -> Value {
     json!({
