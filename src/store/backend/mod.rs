@@ -1,15 +1,18 @@
 //! The storage seam: the narrow interface every incident store implements
 //! ([`IncidentStore`] for the set of incidents, [`IncidentLog`] for one incident's
 //! writable log), so the engine writes through one path whatever keeps the bytes. The
-//! file store ([`FileStore`], over [`EventLog`](super::EventLog)) is the default; the
+//! file store ([`FileStore`], over [`EventLog`](super::EventLog)) is the default;
+//! [`NatsStore`] keeps incidents in a replicated NATS JetStream stream. The
 //! contract any other backend must meet is docs/STORAGE.md and the suite in
 //! `tests/storage_contract/`.
 
 mod file;
+pub mod nats;
 mod sidecar;
 mod summary_index;
 
 pub use file::FileStore;
+pub use nats::{NatsAuth, NatsConfig, NatsError, NatsStore};
 
 use std::sync::Arc;
 

@@ -1,0 +1,165 @@
+//! The storage contract (`tests/storage_contract/`) run against the NATS JetStream
+//! backend on a real `nats-server -js` (skipped, saying so, if it is not installed),
+//! plus what only that backend promises: the stream refused when its settings differ,
+//! unreachable servers named, and the same bytes and hashes as the file log.
+
+mod nats_server;
+mod storage_contract;
+
+use std::path::Path;
+use std::time::Duration;
+
+use nats_server::NatsServer;
+use storage_contract::{Ev, Harness, ev};
+use warroom::store::{
+    FileStore, IncidentLog, IncidentStore, NatsConfig, NatsError, NatsStore, StoreError,
+};
+
+struct Nats {
+    url: String,
+}
+
+/// A stream name of its own for each test location: two stores over one location (a
+/// reopen, another hub) share it, other tests do not see it.
+fn stream_for(location: &Path) -> String {
+    let name: String = location
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .collect();
+    format!("t{name}")
+}
+
+impl Nats {
+    fn config(&self, stream: &str) -> NatsConfig {
+        let mut config = NatsConfig::new(vec![self.url.clone()]);
+        config.stream = stream.to_owned();
+        config.replicas = 1;
+        config.deadline = Duration::from_secs(10);
+        config
+    }
+}
+
+impl Harness for Nats {
+    type Store = NatsStore;
+
+    fn store(&self, location: &Path) -> NatsStore {
+        NatsStore::connect(&self.config(&stream_for(location))).expect("the store connects")
+    }
+
+    /// A batch is one message, stored whole or not at all: no partial write exists.
+    fn crash_mid_append(&self, _location: &Path, _id: &str) -> bool {
+        false
+    }
+}
+
+#[test]
+fn nats_store_passes_the_storage_contract() {
+    let Some(server) = NatsServer::start() else {
+        return;
+    };
+    storage_contract::run(&Nats { url: server.url() });
+}
+
+#[test]
+fn nats_store_refuses_a_stream_with_other_settings_naming_the_difference() {
+    let Some(server) = NatsServer::start() else {
+        return;
+    };
+    let nats = Nats { url: server.url() };
+    let store = NatsStore::connect(&nats.config("mismatch")).unwrap();
+    drop(store);
+    let mut three = nats.config("mismatch");
+    three.replicas = 3;
+    let err = NatsStore::connect(&three).unwrap_err();
+    let message = err.to_string();
+    assert!(matches!(err, NatsError::StreamMismatch { .. }), "{message}");
+    assert!(
+        message.contains("replicas: the stream has 1, the configuration wants 3"),
+        "{message}"
+    );
+    // The stream was left as it was: the first configuration still connects.
+    NatsStore::connect(&nats.config("mismatch")).unwrap();
+}
+
+#[test]
+fn nats_store_names_the_servers_it_could_not_reach() {
+    // Ports nobody listens on: bound, read, released.
+    let closed: Vec<String> = (0..2)
+        .map(|_| {
+            let port = std::net::TcpListener::bind("127.0.0.1:0")
+                .unwrap()
+                .local_addr()
+                .unwrap()
+                .port();
+            format!("nats://127.0.0.1:{port}")
+        })
+        .collect();
+    let mut config = NatsConfig::new(closed.clone());
+    config.deadline = Duration::from_secs(3);
+    let err = NatsStore::connect(&config).unwrap_err();
+    let message = err.to_string();
+    assert!(matches!(err, NatsError::Unreachable { .. }), "{message}");
+    for url in &closed {
+        assert!(message.contains(url.as_str()), "{message}");
+    }
+}
+
+/// The same events stored through the JetStream store and through the file store give
+/// the same lines byte for byte, so a log read back from the stream and written out
+/// as a file verifies, with the same head.
+#[test]
+fn nats_store_keeps_the_file_logs_bytes_and_hashes() {
+    let Some(server) = NatsServer::start() else {
+        return;
+    };
+    let nats = Nats { url: server.url() };
+    let dir = tempfile::tempdir().unwrap();
+    let store = nats.store(dir.path());
+    let files = FileStore::new(dir.path().join("files"));
+    let (mut remote, _) = store.create("INC-7", &[ev(1, 0), ev(2, 0)]).unwrap();
+    let (mut local, _) = files.create("INC-7", &[ev(1, 0), ev(2, 0)]).unwrap();
+    for seq in 3..=9 {
+        let head = remote.head();
+        remote.append(&head, &[ev(seq, 1)]).unwrap();
+        let head = IncidentLog::head(&local);
+        IncidentLog::append(&mut local, &head, &[ev(seq, 1)]).unwrap();
+    }
+    assert_eq!(remote.head(), IncidentLog::head(&local), "the same chain");
+    let mut exported = String::new();
+    let mut prev = warroom::store::GENESIS_PREV.to_owned();
+    for event in remote.read_range(1, 9).unwrap() {
+        exported.push_str(&format!(
+            r#"{{"prev":"{prev}","hash":"{}","event":{}}}"#,
+            event.hash, event.json
+        ));
+        exported.push('\n');
+        prev = event.hash;
+    }
+    let file_bytes = std::fs::read_to_string(files.log_path("INC-7")).unwrap();
+    assert_eq!(exported, file_bytes, "byte for byte");
+    let path = dir.path().join("exported.jsonl");
+    std::fs::write(&path, exported).unwrap();
+    let report = warroom::store::verify(&path).unwrap();
+    assert_eq!(report.head_hash, remote.head().hash);
+    assert_eq!(report.events, 9);
+    let _: Vec<Ev> = store.open::<Ev>("INC-7").unwrap().events;
+}
+
+/// Ids that are not one subject token are refused before anything is published.
+#[test]
+fn nats_store_refuses_ids_that_are_not_one_subject_token() {
+    let Some(server) = NatsServer::start() else {
+        return;
+    };
+    let nats = Nats { url: server.url() };
+    let dir = tempfile::tempdir().unwrap();
+    let store = nats.store(dir.path());
+    for id in ["", "a.b", "a*", ">", "a b", "../x"] {
+        let err = store.create(id, &[ev(1, 0)]).unwrap_err();
+        assert!(matches!(err, StoreError::BadId { .. }), "{id:?}: {err}");
+    }
+    assert!(store.ids().unwrap().is_empty());
+}
