@@ -9,6 +9,7 @@ mod effects;
 mod intake;
 mod responders;
 mod ssh_keys;
+mod store;
 
 pub use chat::{MattermostConfig, SLACK_API_URL, SlackConfig};
 pub use connections::ConnectionsConfig;
@@ -16,6 +17,7 @@ pub use effects::{ChannelConfig, ChannelKind, load_actions};
 pub use intake::{HmacConfig, IntakeConfig, PagerDutyConfig, secret_name};
 pub use responders::{append_responder, remove_responders, rotate_responder};
 pub use ssh_keys::{add_ssh_key, parse_ssh_key};
+pub use store::{StoreConfig, StoreKind};
 
 use super::effects::Effects;
 use super::limits::{self, HubLimits, at_least_one};
@@ -85,6 +87,10 @@ pub struct HubConfig {
     pub slack: Option<SlackConfig>,
     /// Mattermost's slash commands.
     pub mattermost: Option<MattermostConfig>,
+    // ---- Where incidents are kept (config/store.rs) ----
+    /// `[store]`: the data directory's files (default) or a NATS JetStream stream.
+    #[serde(default)]
+    pub store: StoreConfig,
 }
 
 fn default_listen() -> SocketAddr {
@@ -134,6 +140,7 @@ impl Default for HubConfig {
             ssh_listen: None,
             slack: None,
             mattermost: None,
+            store: StoreConfig::default(),
         }
     }
 }
@@ -316,6 +323,7 @@ impl HubConfig {
             text,
             path,
         )?;
+        store::check(&mut config.store, text, path, &base)?;
         let mut seen: Vec<String> = Vec::new();
         for channel in &mut config.channels {
             if let Some(message) = check_channel(channel, seen.contains(&channel.name)) {

@@ -62,19 +62,24 @@ pub enum NatsAuth {
     Token(String),
 }
 
+impl std::fmt::Debug for NatsAuth {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            NatsAuth::None => f.write_str("None"),
+            NatsAuth::CredsFile(path) => write!(f, "CredsFile({})", path.display()),
+            // Never the token itself.
+            NatsAuth::Token(_) => f.write_str("Token(hidden)"),
+        }
+    }
+}
+
 impl std::fmt::Debug for NatsConfig {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        // Never the token itself.
-        let auth = match &self.auth {
-            NatsAuth::None => "none".to_owned(),
-            NatsAuth::CredsFile(path) => format!("creds {}", path.display()),
-            NatsAuth::Token(_) => "token (hidden)".to_owned(),
-        };
         f.debug_struct("NatsConfig")
             .field("servers", &self.servers)
             .field("stream", &self.stream)
             .field("replicas", &self.replicas)
-            .field("auth", &auth)
+            .field("auth", &self.auth)
             .field("deadline", &self.deadline)
             .finish()
     }
