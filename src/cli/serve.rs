@@ -93,6 +93,17 @@ pub fn serve(
         data.or(config.data.clone())
             .unwrap_or_else(DataDir::default_root),
     );
+    // `[store] kind = "nats"`: the incidents live in a JetStream stream. A hub that
+    // cannot reach it says which servers it tried and does not start.
+    let data = match config.store.nats().map_err(CliError::Failed)? {
+        Some(nats) => {
+            let store = crate::store::NatsStore::connect(&nats)
+                .map_err(|e| CliError::Failed(format!("cannot open the [store]: {e}")))?;
+            tracing::info!(stream = %store.stream(), servers = ?nats.servers, "incidents are kept in NATS JetStream");
+            data.with_nats(store)
+        }
+        None => data,
+    };
     let auth = Authenticator::new(&config.responders);
     let ssh = ssh.or(config.ssh_listen);
     let door_runbooks = ssh.map(|_| runbooks.clone());

@@ -3,7 +3,8 @@
 //! only then reports them as done. The hub's incident task and the local CLI both drive
 //! incidents through it, so both behave the same. Every write goes through the storage
 //! seam ([`IncidentLog::append`](crate::store::IncidentLog::append), expecting the head
-//! the decisions were made on); the data directory's store is the file store.
+//! the decisions were made on); the data directory's store is the file store, or the
+//! NATS JetStream store a hub's `[store]` names ([`AnyStore`]).
 
 mod data_dir;
 pub mod export;
@@ -20,7 +21,7 @@ use crate::incident::{
     Actor, Command, Event, EventKind, Rejection, Runbooks, State, decide, snapshot,
 };
 use crate::store::{
-    FileStore, FileView, IncidentLog, IncidentStore, LogRecord, LogView, MAX_RANGE, Pinned,
+    AnyLog, AnyStore, AnyView, IncidentLog, IncidentStore, LogRecord, LogView, MAX_RANGE, Pinned,
     StoreError, StoredEvent, TornTail,
 };
 use chrono::{DateTime, Utc};
@@ -99,8 +100,9 @@ pub const SNAPSHOT_MIN_EVENTS: u64 = 2048;
 /// range, never held: see [`Incident::read_events`]).
 pub struct Incident {
     state: State,
-    /// The file store's log handle, reached only through [`IncidentLog`].
-    log: <FileStore as IncidentStore>::Log,
+    /// The store's log handle (a file or a JetStream subject), reached only through
+    /// [`IncidentLog`].
+    log: AnyLog,
     torn_tail: Option<TornTail>,
     /// Events applied since the last snapshot (or since an open that found none).
     since_snapshot: u64,
@@ -113,7 +115,7 @@ impl Incident {
     /// a head the log holds is logged and ignored: it is never trusted over the log. A
     /// torn final line (a crash mid-write, never acknowledged) is cut off;
     /// [`Incident::torn_tail`] says so.
-    pub fn open(store: &FileStore, id: &str) -> Result<Incident, StoreError> {
+    pub fn open(store: &AnyStore, id: &str) -> Result<Incident, StoreError> {
         match store.read_snapshot_of(id) {
             Ok(Some(pinned)) => match snapshot::decode(&pinned.bytes) {
                 Ok(mut state) => {
@@ -164,7 +166,7 @@ impl Incident {
     /// incident `id` in `store` with its first events. If that first write fails (a full
     /// disk), the store removes what it created: a declare that failed leaves nothing.
     pub fn create(
-        store: &FileStore,
+        store: &AnyStore,
         id: &str,
         submission: &Submission,
         now: DateTime<Utc>,
@@ -220,10 +222,7 @@ impl Incident {
 
     /// Events `from..=to` as decoded from the log (at most [`MAX_RANGE`] at once).
     pub fn read_events(&self, from: u64, to: u64) -> Result<Vec<Event>, StoreError> {
-        decode_events(
-            &self.log.read_range(from, to)?,
-            &self.log.path().display().to_string(),
-        )
+        decode_events(&self.log.read_range(from, to)?, &self.log.name())
     }
 
     /// Every event, read from the log page by page: for exports, which hold the whole
@@ -241,7 +240,7 @@ impl Incident {
     }
 
     /// A read-only view of the log as acknowledged now, for reading pages elsewhere.
-    pub fn view(&self) -> FileView {
+    pub fn view(&self) -> AnyView {
         self.log.view()
     }
 

@@ -20,7 +20,7 @@ use super::metrics::Metrics;
 use super::registry::Unavailable;
 use crate::engine::{Incident, IncidentSummary, Outcome, Submission};
 use crate::incident::{Rejection, Runbooks};
-use crate::store::FileView;
+use crate::store::AnyView;
 use chrono::Utc;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -61,7 +61,7 @@ pub enum CommandReply {
 pub struct Subscription {
     /// The log as it was when the subscription was taken: the backlog
     /// (`from_seq..=to_seq`) is read from it page by page, off the actor's thread.
-    pub backlog: FileView,
+    pub backlog: AnyView,
     /// With a snapshot asked for: the `snapshot` frame of the state at `to_seq` (and
     /// the backlog is empty).
     pub snapshot: Option<String>,

@@ -6,11 +6,13 @@
 //! contract any other backend must meet is docs/STORAGE.md and the suite in
 //! `tests/storage_contract/`.
 
+mod any;
 mod file;
 pub mod nats;
 mod sidecar;
 mod summary_index;
 
+pub use any::{AnyLog, AnyStore, AnyView};
 pub use file::FileStore;
 pub use nats::{NatsAuth, NatsConfig, NatsError, NatsStore};
 

@@ -268,6 +268,16 @@ fn range(
 }
 
 impl NatsLog {
+    /// The incident's subject.
+    pub fn subject(&self) -> &str {
+        &self.subject
+    }
+
+    /// The head's chain hash.
+    pub fn head_hash(&self) -> &str {
+        &self.head.hash
+    }
+
     /// Ok if the log holds `head` (its seq, with that chain hash); else why not.
     fn check_holds(&self, head: &Head) -> Result<(), String> {
         if *head == self.head {

@@ -1,0 +1,249 @@
+//! `warroom serve` with `[store] kind = "nats"`: the real binary as a hub child process
+//! keeping its incidents in a real `nats-server -js` (skipped, saying so, if it is not
+//! installed). State survives a restart of the hub because it lives in the stream, not
+//! in the data directory; an unreachable NATS stops the hub at start, naming the
+//! servers it tried.
+
+mod nats_server;
+
+use std::io::{BufRead, BufReader, Read};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use nats_server::NatsServer;
+use warroom::incident::{Command as Cmd, EntryKind, EventKind, Severity};
+use warroom::net::HubClient;
+
+const BIN: &str = env!("CARGO_BIN_EXE_warroom");
+const LIMIT: Duration = Duration::from_secs(15);
+
+/// `warroom` with a clean environment and `$WARROOM_DATA` = DIR/data.
+fn warroom(dir: &Path) -> Command {
+    let mut command = Command::new(BIN);
+    for (key, _) in std::env::vars_os() {
+        if key.to_string_lossy().starts_with("WARROOM_") {
+            command.env_remove(key);
+        }
+    }
+    let catalog = dir.join("empty-catalog");
+    std::fs::create_dir_all(&catalog).expect("an empty catalog dir");
+    command.env("WARROOM_CATALOG", catalog);
+    command.env("NO_COLOR", "1").stdin(Stdio::null());
+    command.env("WARROOM_DATA", dir.join("data"));
+    command
+}
+
+fn config(dir: &Path) -> PathBuf {
+    dir.join("warroom.toml")
+}
+
+/// `warroom token new` into the config, then `[store]` as given: the token.
+fn configure(dir: &Path, store: &str) -> String {
+    let output = warroom(dir)
+        .args([
+            "token",
+            "new",
+            "--name",
+            "alice",
+            "--role",
+            "commander",
+            "--config",
+        ])
+        .arg(config(dir))
+        .output()
+        .expect("token new runs");
+    assert!(output.status.success(), "{output:?}");
+    let token = String::from_utf8_lossy(&output.stdout).trim().to_string();
+    let mut text = std::fs::read_to_string(config(dir)).expect("the config");
+    text.push_str(store);
+    std::fs::write(config(dir), text).expect("the config written");
+    token
+}
+
+fn lines(pipe: impl Read + Send + 'static) -> mpsc::Receiver<String> {
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(pipe).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    rx
+}
+
+/// A hub child process, killed (SIGKILL) and reaped when dropped.
+struct Hub {
+    child: Child,
+    addr: SocketAddr,
+}
+
+impl Drop for Hub {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// `warroom serve --listen 127.0.0.1:0`; the address it prints.
+fn serve(dir: &Path) -> Hub {
+    let mut child = warroom(dir)
+        .args(["serve", "--listen", "127.0.0.1:0", "--config"])
+        .arg(config(dir))
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the hub starts");
+    let stderr = lines(child.stderr.take().expect("stderr"));
+    let deadline = Instant::now() + LIMIT;
+    let mut said = Vec::new();
+    while let Ok(line) = stderr.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
+        if let Some(rest) = line.split("listening on http://").nth(1) {
+            let addr = rest.split_whitespace().next().and_then(|a| a.parse().ok());
+            std::thread::spawn(move || stderr.iter().for_each(drop));
+            return Hub {
+                child,
+                addr: addr.expect("an address after `listening on`"),
+            };
+        }
+        said.push(line);
+    }
+    let _ = child.kill();
+    panic!("the hub did not say where it listens:\n{}", said.join("\n"));
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("a runtime")
+}
+
+async fn within<T>(what: &str, future: impl Future<Output = T>) -> T {
+    let result = tokio::time::timeout(LIMIT, future).await;
+    result.unwrap_or_else(|_| panic!("timed out after {LIMIT:?}: {what}"))
+}
+
+async fn connect(addr: SocketAddr, token: &str) -> HubClient {
+    let url = format!("http://{addr}");
+    let connecting = HubClient::connect(&url, token, None, 0);
+    within("connect", connecting).await.expect("connects")
+}
+
+#[test]
+fn a_hub_on_nats_keeps_its_incidents_in_the_stream_across_a_restart() {
+    let Some(nats) = NatsServer::start() else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = format!(
+        "\n[store]\nkind = \"nats\"\nservers = [\"{}\"]\nstream = \"hubtest\"\nreplicas = 1\n",
+        nats.url()
+    );
+    let alice = configure(dir.path(), &store);
+    let rt = runtime();
+    let hub = serve(dir.path());
+    let declare = Cmd::Declare {
+        id: String::new(),
+        title: "Kept in JetStream".into(),
+        severity: Severity::Sev2,
+        playbook: None,
+        summary: None,
+    };
+    let note = Cmd::AddNote {
+        kind: EntryKind::Note,
+        text: "the stream holds this".into(),
+        typed_at: None,
+    };
+    let (incident, note_seq) = rt.block_on(async {
+        let mut client = connect(hub.addr, &alice).await;
+        let (incident, _) = within("declare", client.command(None, declare))
+            .await
+            .expect("declared");
+        let (_, seq) = within("note", client.command(Some(&incident), note))
+            .await
+            .expect("noted");
+        (incident, seq)
+    });
+    drop(hub); // SIGKILL
+    let log = dir.path().join(format!("data/incidents/{incident}.jsonl"));
+    assert!(
+        !log.exists(),
+        "nothing of the incident is in the data directory"
+    );
+
+    let hub = serve(dir.path());
+    let events = rt.block_on(async {
+        let mut client = connect(hub.addr, &alice).await;
+        within("load", client.load(&incident)).await.expect("loads")
+    });
+    let seqs: Vec<u64> = events.iter().map(|e| e.seq).collect();
+    assert_eq!(
+        seqs,
+        (1..=note_seq).collect::<Vec<_>>(),
+        "every event is back"
+    );
+    assert!(
+        events.iter().any(|e| matches!(&e.kind,
+            EventKind::NoteAdded { text, .. } if text == "the stream holds this")),
+        "the note is back"
+    );
+    assert!(matches!(events[0].kind, EventKind::Declared { .. }));
+    // And the hub goes on writing after the restart.
+    let after = rt.block_on(async {
+        let mut client = connect(hub.addr, &alice).await;
+        let more = Cmd::AddNote {
+            kind: EntryKind::Note,
+            text: "after the restart".into(),
+            typed_at: None,
+        };
+        within(
+            "a note after restart",
+            client.command(Some(&incident), more),
+        )
+        .await
+        .expect("acked")
+        .1
+    });
+    assert_eq!(after, note_seq + 1, "the chain continues");
+}
+
+#[test]
+fn a_hub_that_cannot_reach_nats_names_the_servers_and_exits_non_zero() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port();
+    let url = format!("nats://127.0.0.1:{port}");
+    configure(
+        dir.path(),
+        &format!("\n[store]\nkind = \"nats\"\nservers = [\"{url}\"]\nreplicas = 1\n"),
+    );
+    let mut child = warroom(dir.path())
+        .args(["serve", "--listen", "127.0.0.1:0", "--config"])
+        .arg(config(dir.path()))
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the hub starts");
+    let stderr = lines(child.stderr.take().expect("stderr"));
+    let deadline = Instant::now() + LIMIT;
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            break status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("the hub kept running without its store");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let said: Vec<String> = stderr.try_iter().collect();
+    let said = said.join("\n");
+    assert!(!status.success(), "{said}");
+    assert!(said.contains(&url), "names the server it tried: {said}");
+    assert!(!said.contains("listening on"), "{said}");
+}
