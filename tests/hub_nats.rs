@@ -110,6 +110,7 @@ fn serve(dir: &Path) -> Hub {
         said.push(line);
     }
     let _ = child.kill();
+    let _ = child.wait();
     panic!("the hub did not say where it listens:\n{}", said.join("\n"));
 }
 
@@ -237,6 +238,7 @@ fn a_hub_that_cannot_reach_nats_names_the_servers_and_exits_non_zero() {
         }
         if Instant::now() > deadline {
             let _ = child.kill();
+            let _ = child.wait();
             panic!("the hub kept running without its store");
         }
         std::thread::sleep(Duration::from_millis(20));
