@@ -163,3 +163,90 @@ fn nats_store_refuses_ids_that_are_not_one_subject_token() {
     }
     assert!(store.ids().unwrap().is_empty());
 }
+
+/// Two engines (two hubs) on one incident in one stream: the one whose handle is
+/// behind loses the append race, reads what the other wrote, decides its batch again
+/// and commits after it, reporting the other's events first so it can broadcast them.
+/// The log stays one chain with both notes, each once.
+#[test]
+fn an_engine_that_lost_the_race_decides_again_after_the_other_writers_events() {
+    use chrono::{TimeZone, Utc};
+    use warroom::engine::{Incident, Outcome, Submission};
+    use warroom::incident::{Actor, Command, EntryKind, Event, EventKind, Role, Severity};
+    use warroom::store::AnyStore;
+
+    let Some(server) = NatsServer::start() else {
+        return;
+    };
+    let nats = Nats { url: server.url() };
+    let dir = tempfile::tempdir().unwrap();
+    let (one, two) = (
+        AnyStore::Nats(nats.store(dir.path())),
+        AnyStore::Nats(nats.store(dir.path())),
+    );
+    let runbooks = warroom::catalog::embedded().unwrap();
+    let now = Utc.with_ymd_and_hms(2026, 11, 22, 4, 0, 0).unwrap();
+    let alice = Actor::new("alice", [Role::Commander]);
+    let declare = Submission {
+        actor: alice.clone(),
+        command: Command::Declare {
+            id: "INC-1".into(),
+            title: "shared".into(),
+            severity: Severity::Sev2,
+            playbook: None,
+            summary: None,
+        },
+        command_id: None,
+    };
+    let note = |id: &str, text: &str| Submission {
+        actor: alice.clone(),
+        command: Command::AddNote {
+            kind: EntryKind::Note,
+            text: text.into(),
+            typed_at: None,
+        },
+        command_id: Some(id.into()),
+    };
+    let mut first = Incident::create(&one, "INC-1", &declare, now, &runbooks).unwrap();
+    let mut second = Incident::open(&two, "INC-1").unwrap();
+    let declared = first.state().seq;
+    first
+        .execute(&[note("hub-1", "from hub one")], now, &runbooks)
+        .unwrap();
+    // `second` still believes the log ends at the declare.
+    assert_eq!(second.state().seq, declared);
+    let committed = second
+        .execute(&[note("hub-2", "from hub two")], now, &runbooks)
+        .expect("decided again after the conflict");
+    assert!(
+        matches!(&committed.outcomes[0], Outcome::Applied(e) if e[0].seq == declared + 2),
+        "{:?}",
+        committed.outcomes
+    );
+    let broadcast: Vec<Event> = committed
+        .event_json
+        .iter()
+        .map(|json| serde_json::from_str(json).unwrap())
+        .collect();
+    assert_eq!(
+        broadcast.iter().map(|e| e.seq).collect::<Vec<_>>(),
+        [declared + 1, declared + 2],
+        "the other hub's event first, then ours"
+    );
+    assert_eq!(second.state().seq, declared + 2);
+    // A command the other hub applied already is a duplicate here, not a second note.
+    let again = second
+        .execute(&[note("hub-1", "from hub one")], now, &runbooks)
+        .unwrap();
+    assert!(matches!(again.outcomes[0], Outcome::Duplicate { .. }));
+    drop((first, second));
+    let events = one.open::<Event>("INC-1").unwrap().events;
+    let notes: Vec<&str> = events
+        .iter()
+        .filter_map(|e| match &e.kind {
+            EventKind::NoteAdded { text, .. } => Some(text.as_str()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(notes, ["from hub one", "from hub two"]);
+}

@@ -96,6 +96,10 @@ pub const SNAPSHOT_EVERY: u64 = 8192;
 /// whole timeline is kept), so most incidents, a few hundred events long, never have one.
 pub const SNAPSHOT_MIN_EVENTS: u64 = 2048;
 
+/// How many times [`Incident::execute`] decides a batch again after another writer
+/// appended first, before it gives up and reports the conflict.
+pub const CONFLICT_RETRIES: u32 = 3;
+
 /// One open incident: its state and its log (events are read back from the log by
 /// range, never held: see [`Incident::read_events`]).
 pub struct Incident {
@@ -292,15 +296,89 @@ impl Incident {
     /// Decides every submission in order (each sees the state left by the ones before),
     /// appends all resulting events with one fsync, then reports. If the write fails,
     /// nothing of the batch happened: state is rebuilt from the events that are on disk.
+    ///
+    /// If another writer (another hub on a shared store) appended first, the append is
+    /// a conflict: the state is rebuilt from the log, which now holds the other writer's
+    /// events, and the batch is decided again against it, at most
+    /// [`CONFLICT_RETRIES`] times (command ids make that safe: a command the other
+    /// writer already applied is a duplicate). The other writer's events then come first
+    /// in [`Committed::event_json`], so whoever broadcasts it sends every new event.
     pub fn execute(
         &mut self,
         batch: &[Submission],
         now: DateTime<Utc>,
         runbooks: &Runbooks,
     ) -> Result<Committed, EngineError> {
-        // The head every decision below starts from: the append expects it, so a batch
-        // decided on a state that is no longer the log's is refused, never interleaved.
-        let decided_on = IncidentLog::head(&self.log);
+        let mut caught_up: Vec<Arc<str>> = Vec::new();
+        let mut conflicts = 0;
+        loop {
+            // The head every decision below starts from: the append expects it, so a
+            // batch decided on a state that is no longer the log's is refused, never
+            // interleaved.
+            let decided_on = IncidentLog::head(&self.log);
+            let (outcomes, new_events) = self.decide_batch(batch, now, runbooks);
+            if new_events.is_empty() {
+                return Ok(Committed {
+                    outcomes,
+                    event_json: caught_up,
+                });
+            }
+            match IncidentLog::append(&mut self.log, &decided_on, &new_events) {
+                Ok(event_json) => {
+                    self.since_snapshot += new_events.len() as u64;
+                    let status_changed = new_events
+                        .iter()
+                        .any(|e| matches!(e.kind, EventKind::StatusChanged { .. }));
+                    if status_changed || self.since_snapshot >= SNAPSHOT_EVERY {
+                        self.write_snapshot();
+                    }
+                    self.write_summary();
+                    caught_up.extend(event_json);
+                    return Ok(Committed {
+                        outcomes,
+                        event_json: caught_up,
+                    });
+                }
+                Err(error) => {
+                    // Nothing of the batch is stored: the state goes back to the log's
+                    // (which, after a conflict, includes the other writer's events).
+                    match self.rebuild_state() {
+                        Ok(state) => self.state = state,
+                        Err(rebuild) => {
+                            tracing::error!(incident = %self.state.id, error = %rebuild, "could not rebuild the state after a failed write");
+                            return Err(error.into());
+                        }
+                    }
+                    let now_at = IncidentLog::head(&self.log);
+                    let lost_a_race = matches!(error, StoreError::Conflict { .. })
+                        && now_at.seq > decided_on.seq
+                        && self.state.seq == now_at.seq;
+                    if !lost_a_race || conflicts >= CONFLICT_RETRIES {
+                        return Err(error.into());
+                    }
+                    conflicts += 1;
+                    tracing::info!(incident = %self.state.id, %error, "another writer appended first; deciding the batch again");
+                    self.since_snapshot += now_at.seq - decided_on.seq;
+                    let mut next = decided_on.seq + 1;
+                    while next <= now_at.seq {
+                        let to = now_at.seq.min(next + MAX_RANGE - 1);
+                        caught_up
+                            .extend(self.log.read_range(next, to)?.into_iter().map(|e| e.json));
+                        next = to + 1;
+                    }
+                }
+            }
+        }
+    }
+
+    /// Decides each submission against the state left by the ones before, applying the
+    /// accepted ones to the state: the outcomes and every new event, in order.
+    fn decide_batch(
+        &mut self,
+        batch: &[Submission],
+        now: DateTime<Utc>,
+        runbooks: &Runbooks,
+    ) -> (Vec<Outcome>, Vec<Event>) {
         let mut outcomes = Vec::with_capacity(batch.len());
         let mut new_events = Vec::new();
         for submission in batch {
@@ -332,38 +410,7 @@ impl Incident {
                 Err(rejection) => outcomes.push(Outcome::Rejected(rejection)),
             }
         }
-        if new_events.is_empty() {
-            return Ok(Committed {
-                outcomes,
-                event_json: Vec::new(),
-            });
-        }
-        match IncidentLog::append(&mut self.log, &decided_on, &new_events) {
-            Ok(event_json) => {
-                self.since_snapshot += new_events.len() as u64;
-                let status_changed = new_events
-                    .iter()
-                    .any(|e| matches!(e.kind, EventKind::StatusChanged { .. }));
-                if status_changed || self.since_snapshot >= SNAPSHOT_EVERY {
-                    self.write_snapshot();
-                }
-                self.write_summary();
-                Ok(Committed {
-                    outcomes,
-                    event_json,
-                })
-            }
-            Err(error) => {
-                // Nothing of the batch is on disk: the state goes back to the log's.
-                match self.rebuild_state() {
-                    Ok(state) => self.state = state,
-                    Err(rebuild) => {
-                        tracing::error!(incident = %self.state.id, error = %rebuild, "could not rebuild the state after a failed write");
-                    }
-                }
-                Err(error.into())
-            }
-        }
+        (outcomes, new_events)
     }
 
     /// The state as the log holds it: from the snapshot if it is usable, plus the events
