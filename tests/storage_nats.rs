@@ -250,3 +250,94 @@ fn an_engine_that_lost_the_race_decides_again_after_the_other_writers_events() {
         .collect();
     assert_eq!(notes, ["from hub one", "from hub two"]);
 }
+
+/// NATS gone mid-incident: a command is refused with a retryable error and nothing is
+/// decided on events that were never stored; when the server is back (same port, same
+/// store) the client reconnects by itself and the same command goes through once,
+/// after everything acknowledged before.
+#[test]
+fn writes_refused_while_nats_is_down_resume_by_themselves_when_it_is_back() {
+    use chrono::{TimeZone, Utc};
+    use std::time::Instant;
+    use warroom::engine::{EngineError, Incident, Outcome, Submission};
+    use warroom::incident::{Actor, Command, EntryKind, Event, EventKind, Role, Severity};
+    use warroom::store::AnyStore;
+
+    let Some(mut server) = NatsServer::start() else {
+        return;
+    };
+    let nats = Nats { url: server.url() };
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = nats.config(&stream_for(dir.path()));
+    config.deadline = Duration::from_secs(2);
+    let store = AnyStore::Nats(NatsStore::connect(&config).unwrap());
+    let runbooks = warroom::catalog::embedded().unwrap();
+    let now = Utc.with_ymd_and_hms(2026, 11, 22, 4, 0, 0).unwrap();
+    let alice = Actor::new("alice", [Role::Commander]);
+    let declare = Submission {
+        actor: alice.clone(),
+        command: Command::Declare {
+            id: "INC-1".into(),
+            title: "outage of the outage tool".into(),
+            severity: Severity::Sev1,
+            playbook: None,
+            summary: None,
+        },
+        command_id: None,
+    };
+    let note = |id: &str, text: &str| {
+        [Submission {
+            actor: alice.clone(),
+            command: Command::AddNote {
+                kind: EntryKind::Note,
+                text: text.into(),
+                typed_at: None,
+            },
+            command_id: Some(id.into()),
+        }]
+    };
+    let mut incident = Incident::create(&store, "INC-1", &declare, now, &runbooks).unwrap();
+    incident
+        .execute(&note("n1", "before"), now, &runbooks)
+        .unwrap();
+    let acknowledged = incident.state().seq;
+
+    server.stop();
+    let err = incident
+        .execute(&note("n2", "while down"), now, &runbooks)
+        .unwrap_err();
+    assert!(
+        matches!(&err, EngineError::Store(StoreError::Nats(e)) if e.is_retryable()),
+        "{err}"
+    );
+
+    server.restart();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let committed = loop {
+        match incident.execute(&note("n2", "while down"), now, &runbooks) {
+            Ok(committed) => break committed,
+            Err(EngineError::Store(StoreError::Nats(e)))
+                if e.is_retryable() && Instant::now() < deadline =>
+            {
+                // The client is still reconnecting: a short pause, then the same command.
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            Err(other) => panic!("writes did not resume: {other}"),
+        }
+    };
+    assert!(
+        matches!(&committed.outcomes[0], Outcome::Applied(e) if e[0].seq == acknowledged + 1),
+        "{:?}",
+        committed.outcomes
+    );
+    drop(incident);
+    let events = store.open::<Event>("INC-1").unwrap().events;
+    let notes: Vec<&str> = events
+        .iter()
+        .filter_map(|e| match &e.kind {
+            EventKind::NoteAdded { text, .. } => Some(text.as_str()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(notes, ["before", "while down"], "each once, in order");
+}

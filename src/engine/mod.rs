@@ -110,6 +110,10 @@ pub struct Incident {
     torn_tail: Option<TornTail>,
     /// Events applied since the last snapshot (or since an open that found none).
     since_snapshot: u64,
+    /// A failed write left the state ahead of the log and the log could not be read
+    /// back then (a store that is unavailable for a while): the next
+    /// [`Incident::execute`] rebuilds the state first.
+    state_ahead: bool,
 }
 
 impl Incident {
@@ -135,6 +139,7 @@ impl Incident {
                                 log: resumed.log,
                                 torn_tail: resumed.torn_tail,
                                 since_snapshot: replayed,
+                                state_ahead: false,
                             });
                         }
                         Err(error @ StoreError::NotInLog { .. }) => {
@@ -159,6 +164,7 @@ impl Incident {
             state,
             log: resumed.log,
             torn_tail: resumed.torn_tail,
+            state_ahead: false,
         };
         if incident.since_snapshot >= SNAPSHOT_EVERY {
             incident.write_snapshot();
@@ -193,6 +199,7 @@ impl Incident {
             state,
             log,
             torn_tail: None,
+            state_ahead: false,
         };
         incident.write_summary();
         Ok(incident)
@@ -202,7 +209,9 @@ impl Incident {
     /// one), if the incident is long enough to need one ([`SNAPSHOT_MIN_EVENTS`]). A failure is logged and otherwise ignored: the log has everything, and the
     /// next open replays more of it.
     pub fn write_snapshot(&mut self) {
-        if self.state.seq < SNAPSHOT_MIN_EVENTS {
+        // A state ahead of the log (a failed write not yet read back) is not the state
+        // at the log's head.
+        if self.state.seq < SNAPSHOT_MIN_EVENTS || self.state_ahead {
             return;
         }
         let bytes = match snapshot::encode(&self.state) {
@@ -254,6 +263,9 @@ impl Incident {
     /// and a summary that is missing or behind its log is rebuilt from the log by the
     /// next `list` or hub start.
     pub fn write_summary(&mut self) {
+        if self.state_ahead {
+            return; // see write_snapshot
+        }
         let stored = StoredSummary::of(self);
         let summary = &stored.summary;
         let bytes = match serde_json::to_vec(&stored) {
@@ -309,6 +321,12 @@ impl Incident {
         now: DateTime<Utc>,
         runbooks: &Runbooks,
     ) -> Result<Committed, EngineError> {
+        if self.state_ahead {
+            // The last failed write could not read the log back: do it now, or refuse
+            // (the store is still unavailable) rather than decide on events never stored.
+            self.state = self.rebuild_state()?;
+            self.state_ahead = false;
+        }
         let mut caught_up: Vec<Arc<str>> = Vec::new();
         let mut conflicts = 0;
         loop {
@@ -345,7 +363,8 @@ impl Incident {
                     match self.rebuild_state() {
                         Ok(state) => self.state = state,
                         Err(rebuild) => {
-                            tracing::error!(incident = %self.state.id, error = %rebuild, "could not rebuild the state after a failed write");
+                            tracing::error!(incident = %self.state.id, error = %rebuild, "could not rebuild the state after a failed write; trying again before the next batch");
+                            self.state_ahead = true;
                             return Err(error.into());
                         }
                     }

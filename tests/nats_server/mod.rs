@@ -15,7 +15,7 @@ pub struct NatsServer {
     child: Child,
     pub port: u16,
     /// The JetStream store directory, removed with the server.
-    _store: tempfile::TempDir,
+    store: tempfile::TempDir,
 }
 
 impl NatsServer {
@@ -38,45 +38,21 @@ impl NatsServer {
             .and_then(|l| l.local_addr())
             .expect("a free port")
             .port();
-        let mut child = Command::new("nats-server")
-            .args(["-js", "-a", "127.0.0.1", "-p", &port.to_string(), "-sd"])
-            .arg(store.path())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("nats-server starts");
-        let stderr = child.stderr.take().expect("piped stderr");
-        let (ready_tx, ready_rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            let mut said = Vec::new();
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                if line.contains("Server is ready") {
-                    let _ = ready_tx.send(Ok(()));
-                } else {
-                    said.push(line);
-                    if said.len() > 50 {
-                        said.remove(0);
-                    }
-                }
-            }
-            let _ = ready_tx.send(Err(said.join("\n")));
-        });
-        match ready_rx.recv_timeout(Duration::from_secs(20)) {
-            Ok(Ok(())) => {}
-            Ok(Err(said)) => {
-                let _ = child.kill();
-                panic!("nats-server exited before it was ready:\n{said}");
-            }
-            Err(_) => {
-                let _ = child.kill();
-                panic!("nats-server was not ready within 20 s");
-            }
-        }
-        Some(NatsServer {
-            child,
-            port,
-            _store: store,
-        })
+        let child = spawn_ready(port, store.path());
+        Some(NatsServer { child, port, store })
+    }
+
+    /// Kills the server (SIGKILL) and starts it again on the same port with the same
+    /// store directory: what it acknowledged is still there.
+    pub fn restart(&mut self) {
+        self.stop();
+        self.child = spawn_ready(self.port, self.store.path());
+    }
+
+    /// Kills the server (SIGKILL); [`NatsServer::restart`] brings it back.
+    pub fn stop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 
     pub fn url(&self) -> String {
@@ -88,5 +64,46 @@ impl Drop for NatsServer {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+}
+
+/// Starts `nats-server -js` on `port` over `store` and waits (at most 20 s) until it
+/// says it is ready.
+fn spawn_ready(port: u16, store: &std::path::Path) -> Child {
+    let mut child = Command::new("nats-server")
+        .args(["-js", "-a", "127.0.0.1", "-p", &port.to_string(), "-sd"])
+        .arg(store)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("nats-server starts");
+    let stderr = child.stderr.take().expect("piped stderr");
+    let (ready_tx, ready_rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let mut said = Vec::new();
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if line.contains("Server is ready") {
+                let _ = ready_tx.send(Ok(()));
+            } else {
+                said.push(line);
+                if said.len() > 50 {
+                    said.remove(0);
+                }
+            }
+        }
+        let _ = ready_tx.send(Err(said.join("\n")));
+    });
+    match ready_rx.recv_timeout(Duration::from_secs(20)) {
+        Ok(Ok(())) => child,
+        Ok(Err(said)) => {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("nats-server exited before it was ready:\n{said}");
+        }
+        Err(_) => {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("nats-server was not ready within 20 s");
+        }
     }
 }
