@@ -427,6 +427,11 @@ mod tests {
         assert_eq!(config.channels.len(), 3);
         assert!(config.actions.is_some());
         assert!(config.pagerduty.is_some() && config.intakes.len() == 1);
+        assert_eq!(config.store.kind, StoreKind::Nats);
+        assert_eq!(
+            config.store.nats().map(|n| n.map(|n| n.replicas)),
+            Ok(Some(3))
+        );
         assert_eq!(config.connections, ConnectionsConfig::default());
     }
 
