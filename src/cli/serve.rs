@@ -309,7 +309,14 @@ pub fn bench(what: &super::args::BenchWhat) -> Result<(), CliError> {
             commands,
             writers,
             per_writer,
+            nats,
+            nats_replicas,
         } => {
+            let nats = (!nats.is_empty()).then(|| {
+                let mut config = crate::store::NatsConfig::new(nats.clone());
+                config.replicas = *nats_replicas;
+                config
+            });
             let runtime = runtime()?;
             let reports = runtime
                 .block_on(crate::bench::hub::run(
@@ -317,6 +324,7 @@ pub fn bench(what: &super::args::BenchWhat) -> Result<(), CliError> {
                     *commands,
                     *writers,
                     *per_writer,
+                    nats.as_ref(),
                 ))
                 .map_err(CliError::Failed)?;
             print!("{}", crate::bench::hub::format(&reports));
