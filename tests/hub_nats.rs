@@ -249,3 +249,93 @@ fn a_hub_that_cannot_reach_nats_names_the_servers_and_exits_non_zero() {
     assert!(said.contains(&url), "names the server it tried: {said}");
     assert!(!said.contains("listening on"), "{said}");
 }
+
+/// Two hubs, each with its own data directory, on one stream: a console subscribed
+/// through one hub sees, live, a note written through the other, and a note written
+/// through the first after it lands after it in one chain.
+#[test]
+fn a_hub_follows_what_another_hub_commits_to_a_shared_incident() {
+    use warroom::protocol::HubFrame;
+
+    let Some(nats) = NatsServer::start() else {
+        return;
+    };
+    let store = format!(
+        "\n[store]\nkind = \"nats\"\nservers = [\"{}\"]\nstream = \"shared\"\nreplicas = 1\n",
+        nats.url()
+    );
+    let (one_dir, two_dir) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let one_token = configure(one_dir.path(), &store);
+    let two_token = configure(two_dir.path(), &store);
+    let rt = runtime();
+    let one = serve(one_dir.path());
+    let declare = Cmd::Declare {
+        id: String::new(),
+        title: "Shared by two hubs".into(),
+        severity: Severity::Sev1,
+        playbook: None,
+        summary: None,
+    };
+    let note = |text: &str| Cmd::AddNote {
+        kind: EntryKind::Note,
+        text: text.into(),
+        typed_at: None,
+    };
+    let incident = rt.block_on(async {
+        let mut client = connect(one.addr, &one_token).await;
+        within("declare", client.command(None, declare))
+            .await
+            .expect("declared")
+            .0
+    });
+    // The second hub finds the incident in the stream when it starts.
+    let two = serve(two_dir.path());
+    rt.block_on(async {
+        let mut watcher = connect(two.addr, &two_token).await;
+        let before = within("subscribe", watcher.load(&incident))
+            .await
+            .expect("subscribed through hub two");
+        let declared = before.len() as u64;
+        let mut writer = connect(one.addr, &one_token).await;
+        let (_, seq) = within(
+            "note through hub one",
+            writer.command(Some(&incident), note("from hub one")),
+        )
+        .await
+        .expect("acked");
+        assert_eq!(seq, declared + 1);
+        let seen = within("the note arriving through hub two", async {
+            loop {
+                match watcher.next().await.expect("the subscription stays up") {
+                    HubFrame::Event { event, .. } => break event,
+                    _ => continue,
+                }
+            }
+        })
+        .await;
+        assert_eq!(seen.seq, declared + 1);
+        assert!(matches!(&seen.kind, EventKind::NoteAdded { text, .. } if text == "from hub one"));
+        // Hub two writes on from there: one chain, no fork.
+        let (_, seq) = within(
+            "note through hub two",
+            watcher.command(Some(&incident), note("from hub two")),
+        )
+        .await
+        .expect("acked");
+        assert_eq!(seq, declared + 2);
+    });
+    drop((one, two));
+    let hub = serve(one_dir.path());
+    let events = rt.block_on(async {
+        let mut client = connect(hub.addr, &one_token).await;
+        within("load", client.load(&incident)).await.expect("loads")
+    });
+    let notes: Vec<&str> = events
+        .iter()
+        .filter_map(|e| match &e.kind {
+            EventKind::NoteAdded { text, .. } => Some(text.as_str()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(notes, ["from hub one", "from hub two"]);
+}

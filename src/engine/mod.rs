@@ -110,10 +110,10 @@ pub struct Incident {
     torn_tail: Option<TornTail>,
     /// Events applied since the last snapshot (or since an open that found none).
     since_snapshot: u64,
-    /// A failed write left the state ahead of the log and the log could not be read
-    /// back then (a store that is unavailable for a while): the next
-    /// [`Incident::execute`] rebuilds the state first.
-    state_ahead: bool,
+    /// The state is not the log's: a failed write left it ahead and the log could not
+    /// be read back then (a store that is unavailable for a while), or another writer's
+    /// events could not be read. The next [`Incident::execute`] rebuilds it first.
+    out_of_step: bool,
 }
 
 impl Incident {
@@ -139,7 +139,7 @@ impl Incident {
                                 log: resumed.log,
                                 torn_tail: resumed.torn_tail,
                                 since_snapshot: replayed,
-                                state_ahead: false,
+                                out_of_step: false,
                             });
                         }
                         Err(error @ StoreError::NotInLog { .. }) => {
@@ -164,7 +164,7 @@ impl Incident {
             state,
             log: resumed.log,
             torn_tail: resumed.torn_tail,
-            state_ahead: false,
+            out_of_step: false,
         };
         if incident.since_snapshot >= SNAPSHOT_EVERY {
             incident.write_snapshot();
@@ -199,7 +199,7 @@ impl Incident {
             state,
             log,
             torn_tail: None,
-            state_ahead: false,
+            out_of_step: false,
         };
         incident.write_summary();
         Ok(incident)
@@ -211,7 +211,7 @@ impl Incident {
     pub fn write_snapshot(&mut self) {
         // A state ahead of the log (a failed write not yet read back) is not the state
         // at the log's head.
-        if self.state.seq < SNAPSHOT_MIN_EVENTS || self.state_ahead {
+        if self.state.seq < SNAPSHOT_MIN_EVENTS || self.out_of_step {
             return;
         }
         let bytes = match snapshot::encode(&self.state) {
@@ -252,6 +252,46 @@ impl Incident {
         Ok(events)
     }
 
+    /// For a store shared with other hubs: calls `notify(last seq)` whenever anyone
+    /// commits to this incident, while the guard is held; `None` for the file store.
+    pub fn follow(
+        &self,
+        notify: Box<dyn Fn(u64) + Send + Sync>,
+    ) -> Result<Option<crate::store::Following>, StoreError> {
+        self.log.follow(notify)
+    }
+
+    /// Events another writer (another hub on a shared store) committed after this
+    /// incident's head: read from the log, applied, and their stored JSON returned in
+    /// seq order for broadcasting. Nothing for the file store.
+    pub fn catch_up(&mut self) -> Result<Vec<Arc<str>>, StoreError> {
+        if self.out_of_step {
+            return Ok(Vec::new()); // the next execute reads the log back first
+        }
+        let from = IncidentLog::head(&self.log).seq;
+        let to = self.log.refresh()?.seq;
+        let mut caught_up = Vec::new();
+        let mut next = from + 1;
+        while next <= to {
+            let page_end = to.min(next + MAX_RANGE - 1);
+            // The handle already ends at `to`: if the events cannot be read now, the
+            // state is rebuilt from the log before the next batch.
+            let stored = self.log.read_range(next, page_end).inspect_err(|_| {
+                self.out_of_step = true;
+            })?;
+            let events = decode_events(&stored, &self.log.name()).inspect_err(|_| {
+                self.out_of_step = true;
+            })?;
+            for event in &events {
+                self.state.apply(event);
+            }
+            caught_up.extend(stored.into_iter().map(|e| e.json));
+            next = page_end + 1;
+        }
+        self.since_snapshot += to.saturating_sub(from);
+        Ok(caught_up)
+    }
+
     /// A read-only view of the log as acknowledged now, for reading pages elsewhere.
     pub fn view(&self) -> AnyView {
         self.log.view()
@@ -263,7 +303,7 @@ impl Incident {
     /// and a summary that is missing or behind its log is rebuilt from the log by the
     /// next `list` or hub start.
     pub fn write_summary(&mut self) {
-        if self.state_ahead {
+        if self.out_of_step {
             return; // see write_snapshot
         }
         let stored = StoredSummary::of(self);
@@ -321,11 +361,11 @@ impl Incident {
         now: DateTime<Utc>,
         runbooks: &Runbooks,
     ) -> Result<Committed, EngineError> {
-        if self.state_ahead {
+        if self.out_of_step {
             // The last failed write could not read the log back: do it now, or refuse
             // (the store is still unavailable) rather than decide on events never stored.
             self.state = self.rebuild_state()?;
-            self.state_ahead = false;
+            self.out_of_step = false;
         }
         let mut caught_up: Vec<Arc<str>> = Vec::new();
         let mut conflicts = 0;
@@ -364,7 +404,7 @@ impl Incident {
                         Ok(state) => self.state = state,
                         Err(rebuild) => {
                             tracing::error!(incident = %self.state.id, error = %rebuild, "could not rebuild the state after a failed write; trying again before the next batch");
-                            self.state_ahead = true;
+                            self.out_of_step = true;
                             return Err(error.into());
                         }
                     }

@@ -90,6 +90,9 @@ pub enum Request {
     Presence { here: Vec<String> },
     /// Release the incident if it has been idle long enough (see the module doc).
     IdleCheck,
+    /// Someone (another hub on a shared store, or this one) committed up to `last`:
+    /// events beyond the incident's head are read from the log and broadcast.
+    Follow { last: u64 },
 }
 
 /// The hub's handle on a running incident actor.
@@ -149,7 +152,23 @@ pub fn spawn(
     let (requests, inbox) = mpsc::channel(REQUEST_QUEUE);
     let id = incident.state().id.clone();
     entry.set_summary(IncidentSummary::of(&incident));
-    let actor = Actor::new(incident, entry, context);
+    // On a store shared with other hubs, hear of their commits. A weak sender: the
+    // follower must not keep the actor's inbox open once the hub lets go of it.
+    let weak = requests.downgrade();
+    let notify = Box::new(move |last| {
+        if let Some(requests) = weak.upgrade() {
+            let _ = requests.try_send(Request::Follow { last });
+        }
+    });
+    let following = match incident.follow(notify) {
+        Ok(following) => following,
+        Err(error) => {
+            tracing::warn!(incident = %id, %error, "cannot follow the incident: other hubs' events arrive when it is next opened or written");
+            None
+        }
+    };
+    let mut actor = Actor::new(incident, entry, context);
+    actor._following = following;
     let thread = std::thread::Builder::new()
         .name(format!("incident-{id}"))
         .spawn(move || actor.run(inbox))?;
@@ -182,6 +201,8 @@ struct Actor {
     /// When the last request other than an idle check arrived.
     last_request: Instant,
     _gauge: LiveGauge,
+    /// While held, other hubs' commits to this incident arrive as [`Request::Follow`].
+    _following: Option<crate::store::Following>,
 }
 
 impl Actor {
@@ -196,6 +217,7 @@ impl Actor {
             _gauge: LiveGauge::new(context.metrics.clone()),
             context,
             last_request: Instant::now(),
+            _following: None,
         }
     }
 
@@ -233,7 +255,10 @@ impl Actor {
                 }
                 continue;
             }
-            self.last_request = Instant::now();
+            // Hearing of commits is not use: an incident only others write is released.
+            if !matches!(first, Request::Follow { .. }) {
+                self.last_request = Instant::now();
+            }
             let mut batch = vec![first];
             while batch.len() < MAX_BATCH {
                 match inbox.try_recv() {
@@ -249,6 +274,7 @@ impl Actor {
         let mut submissions = Vec::new();
         let mut replies = Vec::new();
         let mut subscribers = Vec::new();
+        let mut followed_to = 0;
         for request in batch {
             match request {
                 Request::Command { submission, reply } => {
@@ -262,6 +288,7 @@ impl Actor {
                 } => subscribers.push((since_seq, snapshot, reply)),
                 Request::Read(read) => read(&self.incident),
                 Request::IdleCheck => {}
+                Request::Follow { last } => followed_to = followed_to.max(last),
                 Request::Presence { here } => {
                     let frame = crate::protocol::HubFrame::Presence {
                         incident: self.id.clone(),
@@ -276,6 +303,9 @@ impl Actor {
                     }
                 }
             }
+        }
+        if followed_to > self.incident.state().seq {
+            self.catch_up();
         }
         if !submissions.is_empty() {
             self.commit(&submissions, replies);
@@ -298,6 +328,29 @@ impl Actor {
                 head: self.incident.head_hash().to_string(),
                 live: self.live.subscribe(),
             });
+        }
+    }
+
+    /// Reads, applies and broadcasts the events another hub committed after this
+    /// incident's head (their runs and deliveries are that hub's to start).
+    fn catch_up(&mut self) {
+        let first_new = self.incident.state().seq + 1;
+        match self.incident.catch_up() {
+            Ok(caught_up) if !caught_up.is_empty() => {
+                let now = Instant::now();
+                for (seq, json) in (first_new..).zip(&caught_up) {
+                    let _ = self.live.send(Broadcast {
+                        frame: event_frame(&self.id, json),
+                        seq,
+                        committed: now,
+                    });
+                }
+                self.entry.set_summary(IncidentSummary::of(&self.incident));
+            }
+            Ok(_) => {}
+            Err(error) => {
+                tracing::warn!(incident = %self.id, %error, "could not read what another hub committed; it arrives with the next write");
+            }
         }
     }
 

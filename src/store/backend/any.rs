@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use super::nats::{NatsLog, NatsStore, NatsView};
+use super::nats::{Following, NatsLog, NatsStore, NatsView};
 use super::{FileStore, IncidentLog, IncidentStore, LogView, Pinned, StoredEvent};
 use crate::store::{EventLog, FileView, Head, LogRecord, Opened, Resumed, StoreError};
 
@@ -44,6 +44,27 @@ impl AnyLog {
         match self {
             AnyLog::File(log) => log.head_hash(),
             AnyLog::Nats(log) => log.head_hash(),
+        }
+    }
+
+    /// The head the log ends at now, the handle moved to it if another writer took it
+    /// further (a shared store); the file store's handle is its only writer.
+    pub fn refresh(&mut self) -> Result<Head, StoreError> {
+        match self {
+            AnyLog::File(log) => Ok(IncidentLog::head(log)),
+            AnyLog::Nats(log) => log.refresh(),
+        }
+    }
+
+    /// For a shared store, calls `notify(last seq)` for each batch anyone commits from
+    /// now on, while the guard is held; `None` for the file store (nobody else writes).
+    pub fn follow(
+        &self,
+        notify: Box<dyn Fn(u64) + Send + Sync>,
+    ) -> Result<Option<Following>, StoreError> {
+        match self {
+            AnyLog::File(_) => Ok(None),
+            AnyLog::Nats(log) => log.follow(notify).map(Some),
         }
     }
 }

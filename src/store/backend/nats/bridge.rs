@@ -82,6 +82,17 @@ impl Bridge {
     }
 }
 
+impl Bridge {
+    /// Runs `task` in the background on the store's runtime until it ends or the
+    /// returned handle aborts it.
+    pub(super) fn spawn(
+        &self,
+        task: impl Future<Output = ()> + Send + 'static,
+    ) -> Result<tokio::task::AbortHandle, NatsError> {
+        Ok(self.handle()?.spawn(task).abort_handle())
+    }
+}
+
 impl Drop for Bridge {
     fn drop(&mut self) {
         // A runtime dropped inside another runtime panics; shutting it down in the

@@ -278,6 +278,26 @@ impl NatsLog {
         &self.head.hash
     }
 
+    /// Moves the handle to the head the subject ends at now, if another writer took it
+    /// further (never back): the caller then reads the events in between.
+    pub fn refresh(&mut self) -> Result<Head, StoreError> {
+        let (head, stream_seq) = current_head(&self.shared, &self.subject)?;
+        if head.seq > self.head.seq {
+            self.head = head;
+            self.stream_seq = stream_seq;
+        }
+        Ok(self.head.clone())
+    }
+
+    /// Calls `notify(last seq)` for each batch anyone commits to this incident from now
+    /// on, while the returned guard is held (see [`super::follow`]).
+    pub fn follow(
+        &self,
+        notify: Box<dyn Fn(u64) + Send + Sync>,
+    ) -> Result<super::Following, StoreError> {
+        super::follow::follow(&self.shared, &self.subject, notify)
+    }
+
     /// Ok if the log holds `head` (its seq, with that chain hash); else why not.
     fn check_holds(&self, head: &Head) -> Result<(), String> {
         if *head == self.head {

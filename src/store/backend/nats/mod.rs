@@ -17,11 +17,13 @@
 
 mod bridge;
 mod error;
+mod follow;
 mod log;
 mod read;
 mod setup;
 
 pub use error::NatsError;
+pub use follow::Following;
 pub use log::{NatsLog, NatsView};
 
 use std::path::PathBuf;
