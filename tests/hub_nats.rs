@@ -250,9 +250,10 @@ fn a_hub_that_cannot_reach_nats_names_the_servers_and_exits_non_zero() {
     assert!(!said.contains("listening on"), "{said}");
 }
 
-/// Two hubs, each with its own data directory, on one stream: a console subscribed
-/// through one hub sees, live, a note written through the other, and a note written
-/// through the first after it lands after it in one chain.
+/// Two hubs, each with its own data directory, on one stream: an incident declared
+/// through one is found by the other when a client names it; a console subscribed
+/// through the second sees, live, a note written through the first, and a note written
+/// through the second lands after it in one chain.
 #[test]
 fn a_hub_follows_what_another_hub_commits_to_a_shared_incident() {
     use warroom::protocol::HubFrame;
@@ -269,6 +270,8 @@ fn a_hub_follows_what_another_hub_commits_to_a_shared_incident() {
     let two_token = configure(two_dir.path(), &store);
     let rt = runtime();
     let one = serve(one_dir.path());
+    // Both hubs run before the incident exists.
+    let two = serve(two_dir.path());
     let declare = Cmd::Declare {
         id: String::new(),
         title: "Shared by two hubs".into(),
@@ -288,8 +291,7 @@ fn a_hub_follows_what_another_hub_commits_to_a_shared_incident() {
             .expect("declared")
             .0
     });
-    // The second hub finds the incident in the stream when it starts.
-    let two = serve(two_dir.path());
+    // The second hub finds the incident in the stream when a client names it.
     rt.block_on(async {
         let mut watcher = connect(two.addr, &two_token).await;
         let before = within("subscribe", watcher.load(&incident))

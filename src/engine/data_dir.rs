@@ -243,6 +243,12 @@ impl DataDir {
         FileStore::new(self.incidents_dir()).log_path(id)
     }
 
+    /// True if the incidents are in a store other hubs may write too (NATS JetStream):
+    /// an incident this hub has not heard of may still exist there.
+    pub fn is_shared(&self) -> bool {
+        self.nats.is_some()
+    }
+
     /// What incident `id`'s log is called in messages: its file, or its subject.
     fn location(&self, id: &str) -> String {
         match &self.nats {

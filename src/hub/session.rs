@@ -229,6 +229,9 @@ async fn session(
     if !conn.send_frame(&welcome).await {
         return Ending::Handshake;
     }
+    if let Some(id) = incident.as_deref() {
+        hub.registry.discover(id).await;
+    }
     if let Some(id) = incident.as_deref()
         && let Err(why) = hub.registry.check(id)
     {
