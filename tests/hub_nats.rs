@@ -341,3 +341,59 @@ fn a_hub_follows_what_another_hub_commits_to_a_shared_incident() {
         .collect();
     assert_eq!(notes, ["from hub one", "from hub two"]);
 }
+
+/// `warroom bench hub --nats URL` runs the hub bench with its incidents in a fresh
+/// stream of that server and says how fast; an unreachable server stops it, named.
+#[test]
+fn bench_hub_takes_the_nats_store() {
+    let Some(nats) = NatsServer::start() else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("temp dir");
+    let output = warroom(dir.path())
+        .args([
+            "bench",
+            "hub",
+            "--clients",
+            "2",
+            "--commands",
+            "5",
+            "--writers",
+            "2",
+            "--per-writer",
+            "5",
+            "--nats",
+        ])
+        .arg(nats.url())
+        .output()
+        .expect("bench runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let row = stdout
+        .lines()
+        .find(|l| l.starts_with("| 2 |"))
+        .unwrap_or_else(|| panic!("a row for 2 clients: {stdout}"));
+    assert!(row.contains("(2 writers × 5)"), "{row}");
+    // And it does use the servers named: an unreachable one stops it, named.
+    let bad = warroom(dir.path())
+        .args([
+            "bench",
+            "hub",
+            "--clients",
+            "2",
+            "--nats",
+            "nats://127.0.0.1:1",
+        ])
+        .output()
+        .expect("bench runs");
+    assert!(!bad.status.success());
+    assert!(
+        String::from_utf8_lossy(&bad.stderr).contains("nats://127.0.0.1:1"),
+        "names the server: {}",
+        String::from_utf8_lossy(&bad.stderr)
+    );
+}
