@@ -233,6 +233,10 @@ impl Actor {
         // Ends when every sender is gone (the hub is stopping) or on release.
         while let Some(first) = inbox.blocking_recv() {
             if matches!(first, Request::IdleCheck) {
+                // A safety net for the follower (a core subscription is at-most-once: a
+                // notification can be lost in a reconnect): now and then, look at where
+                // the log ends. Free on the file store, whose handle is its only writer.
+                self.catch_up();
                 if self.idle() {
                     let entry = self.entry.clone();
                     // Openers take this lock before they look at the slot, so while it
