@@ -251,7 +251,7 @@ fn a_hub_that_cannot_reach_nats_names_the_servers_and_exits_non_zero() {
 }
 
 /// Two hubs, each with its own data directory, on one stream: an incident declared
-/// through one is found by the other when a client names it; a console subscribed
+/// through one is listed by the other, and found when a client names it; a console subscribed
 /// through the second sees, live, a note written through the first, and a note written
 /// through the second lands after it in one chain.
 #[test]
@@ -291,9 +291,19 @@ fn a_hub_follows_what_another_hub_commits_to_a_shared_incident() {
             .expect("declared")
             .0
     });
-    // The second hub finds the incident in the stream when a client names it.
+    // The second hub lists the incident, and finds it in the stream when a client
+    // names it.
     rt.block_on(async {
         let mut watcher = connect(two.addr, &two_token).await;
+        let listed = within("list through hub two", watcher.list())
+            .await
+            .expect("listed");
+        assert!(
+            listed
+                .iter()
+                .any(|s| s.id == incident && s.title == "Shared by two hubs"),
+            "{listed:?}"
+        );
         let before = within("subscribe", watcher.load(&incident))
             .await
             .expect("subscribed through hub two");

@@ -451,6 +451,8 @@ async fn handle_frame(
             Handled::Malformed
         }
         ClientFrame::List => {
+            // On a shared store, incidents other hubs declared since are listed too.
+            hub.registry.discover_all().await;
             let _ = conn
                 .send_frame(&HubFrame::Incidents {
                     items: hub.registry.list(),

@@ -209,6 +209,29 @@ impl Registry {
         self.announcer.observe(&summary);
     }
 
+    /// [`Registry::discover`] for every incident in a shared store this hub has no
+    /// entry for (one look at the store's ids, then each new one opened once).
+    pub async fn discover_all(&self) {
+        if !self.data.is_shared() {
+            return;
+        }
+        let data = self.data.clone();
+        let ids = match tokio::task::spawn_blocking(move || data.ids()).await {
+            Ok(Ok(ids)) => ids,
+            Ok(Err(error)) => {
+                tracing::warn!(%error, "could not list the incidents in the shared store");
+                return;
+            }
+            Err(error) => {
+                tracing::warn!(%error, "could not list the incidents in the shared store");
+                return;
+            }
+        };
+        for id in ids {
+            self.discover(&id).await;
+        }
+    }
+
     /// The request channel of `id`'s actor, opening the incident if it is closed.
     async fn live(&self, id: &str) -> Result<tokio::sync::mpsc::Sender<Request>, Unavailable> {
         self.discover(id).await;
