@@ -341,3 +341,48 @@ fn writes_refused_while_nats_is_down_resume_by_themselves_when_it_is_back() {
         .collect();
     assert_eq!(notes, ["before", "while down"], "each once, in order");
 }
+
+/// Something else writing to an incident's subject never crashes anything: opening the
+/// incident says which message is not a warroom batch, and the other incidents serve.
+#[test]
+fn a_foreign_message_on_an_incidents_subject_is_named_not_trusted() {
+    let Some(server) = NatsServer::start() else {
+        return;
+    };
+    let nats = Nats { url: server.url() };
+    let dir = tempfile::tempdir().unwrap();
+    let store = nats.store(dir.path());
+    let stream = stream_for(dir.path());
+    store.create("INC-1", &[ev(1, 0), ev(2, 0)]).unwrap();
+    store.create("INC-2", &[ev(1, 0)]).unwrap();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let client = async_nats::connect(server.url()).await.unwrap();
+        let js = async_nats::jetstream::new(client);
+        js.publish(format!("{stream}.incident.INC-1"), "not a batch".into())
+            .await
+            .unwrap()
+            .await
+            .unwrap();
+    });
+    let err = store.open::<Ev>("INC-1").unwrap_err();
+    let message = err.to_string();
+    assert!(
+        matches!(err, StoreError::Nats(NatsError::Malformed { .. })),
+        "{message}"
+    );
+    assert!(
+        message.contains(&format!("{stream}.incident.INC-1")),
+        "{message}"
+    );
+    assert!(message.contains("not a warroom batch"), "{message}");
+    assert_eq!(
+        store.stored_head("INC-1").unwrap(),
+        None,
+        "no head to trust"
+    );
+    assert_eq!(store.open::<Ev>("INC-2").unwrap().events, vec![ev(1, 0)]);
+}

@@ -169,10 +169,20 @@ pub(super) fn read_events(
         own_prev(&first.payload).unwrap_or(GENESIS_PREV)
     }
     .to_owned();
+    // Every batch after the first must start where the one before it ended.
+    let mut expected_next = first.first;
     let mut batches = vec![first];
     loop {
         let mut last_stream_seq = 0;
         for batch in &batches {
+            if batch.first != expected_next {
+                return Err(NatsError::Malformed {
+                    subject: subject.to_owned(),
+                    stream_seq: batch.stream_seq,
+                    reason: format!("it starts at event {}, not {expected_next}", batch.first),
+                }
+                .into());
+            }
             let mut handed = |event: StoredEvent| {
                 if (from..=to).contains(&event.seq) {
                     each(event)?;
@@ -183,31 +193,20 @@ pub(super) fn read_events(
             if batch.last >= to {
                 return Ok(());
             }
+            expected_next = batch.last + 1;
             last_stream_seq = batch.stream_seq;
         }
-        let expected_next = batches.last().map_or(from, |b| b.last + 1);
         batches = shared.bridge.run(
             &op,
             read::after(stream, subject, last_stream_seq, until, CHUNK),
         )?;
-        match batches.first() {
-            Some(batch) if batch.first == expected_next => {}
-            Some(batch) => {
-                return Err(NatsError::Malformed {
-                    subject: subject.to_owned(),
-                    stream_seq: batch.stream_seq,
-                    reason: format!("it starts at event {}, not {expected_next}", batch.first),
-                }
-                .into());
+        if batches.is_empty() {
+            return Err(NatsError::Malformed {
+                subject: subject.to_owned(),
+                stream_seq: until,
+                reason: format!("the subject ends before event {to}"),
             }
-            None => {
-                return Err(NatsError::Malformed {
-                    subject: subject.to_owned(),
-                    stream_seq: until,
-                    reason: format!("the subject ends before event {to}"),
-                }
-                .into());
-            }
+            .into());
         }
     }
 }
