@@ -407,3 +407,64 @@ fn bench_hub_takes_the_nats_store() {
         String::from_utf8_lossy(&bad.stderr)
     );
 }
+
+/// A message that is not a warroom batch on one incident's subject quarantines that
+/// incident (named, with the reason) instead of stopping the hub; the others serve.
+#[test]
+fn a_foreign_message_quarantines_one_incident_and_the_hub_still_starts() {
+    let Some(nats) = NatsServer::start() else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = format!(
+        "\n[store]\nkind = \"nats\"\nservers = [\"{}\"]\nstream = \"foreign\"\nreplicas = 1\n",
+        nats.url()
+    );
+    let alice = configure(dir.path(), &store);
+    let rt = runtime();
+    let hub = serve(dir.path());
+    let declare = |title: &str| Cmd::Declare {
+        id: String::new(),
+        title: title.into(),
+        severity: Severity::Sev3,
+        playbook: None,
+        summary: None,
+    };
+    let (bad, good) = rt.block_on(async {
+        let mut client = connect(hub.addr, &alice).await;
+        let bad = within("declare", client.command(None, declare("tampered")))
+            .await
+            .expect("declared")
+            .0;
+        let good = within("declare", client.command(None, declare("intact")))
+            .await
+            .expect("declared")
+            .0;
+        (bad, good)
+    });
+    drop(hub);
+    rt.block_on(async {
+        let client = async_nats::connect(nats.url()).await.expect("connects");
+        let js = async_nats::jetstream::new(client);
+        js.publish(format!("foreign.incident.{bad}"), "planted".into())
+            .await
+            .expect("sent")
+            .await
+            .expect("stored");
+    });
+    let hub = serve(dir.path());
+    let listed = rt.block_on(async {
+        let mut client = connect(hub.addr, &alice).await;
+        within("list", client.list()).await.expect("listed")
+    });
+    let tampered = listed.iter().find(|s| s.id == bad).expect("listed");
+    let reason = tampered.quarantined.as_deref().expect("quarantined");
+    assert!(reason.contains("not a warroom batch"), "{reason}");
+    let intact = listed.iter().find(|s| s.id == good).expect("listed");
+    assert!(intact.quarantined.is_none());
+    let events = rt.block_on(async {
+        let mut client = connect(hub.addr, &alice).await;
+        within("load", client.load(&good)).await.expect("loads")
+    });
+    assert!(!events.is_empty());
+}

@@ -260,7 +260,7 @@ impl DataDir {
     /// Whether incident `id` has a log (the file exists, or the subject has messages).
     fn exists(&self, id: &str) -> Result<bool, EngineError> {
         match &self.nats {
-            Some(store) => Ok(store.stored_head(id)?.is_some()),
+            Some(store) => Ok(store.contains(id)?),
             None => Ok(self.log_path(id).exists()),
         }
     }
@@ -467,6 +467,11 @@ pub fn quarantine_reason(error: &EngineError) -> Option<String> {
     match error {
         EngineError::Store(crate::store::StoreError::Damaged { error, .. }) => Some(format!(
             "its log failed verification ({error}); it was left untouched: repair or restore it, or move it out of the data directory"
+        )),
+        EngineError::Store(crate::store::StoreError::Nats(
+            error @ crate::store::NatsError::Malformed { .. },
+        )) => Some(format!(
+            "its log failed verification ({error}); it was left untouched: remove the foreign message from the stream, or restore the incident"
         )),
         EngineError::EmptyLog { .. } => Some(
             "its log is empty (a declare that never completed: nothing was recorded); delete the file"

@@ -211,6 +211,17 @@ impl NatsStore {
         &self.shared.name
     }
 
+    /// Whether incident `id` has any message on its subject (valid or not: a subject
+    /// holding something else is an incident to quarantine, not a missing one).
+    pub fn contains(&self, id: &str) -> Result<bool, StoreError> {
+        let subject = self.shared.subject(id)?;
+        match current_head(&self.shared, &subject) {
+            Ok((head, _)) => Ok(head.seq > 0),
+            Err(StoreError::Nats(NatsError::Malformed { .. })) => Ok(true),
+            Err(e) => Err(e),
+        }
+    }
+
     fn no_such_incident(subject: &str) -> StoreError {
         StoreError::Io {
             op: "open",
