@@ -10,6 +10,7 @@ use crate::hub::{HubOptions, start};
 use crate::incident::{Command, EntryKind, Role, Severity};
 use crate::net::HubClient;
 use crate::protocol::{ClientFrame, PROTOCOL_VERSION};
+use crate::store::{NatsConfig, NatsStore};
 use axum::extract::State;
 use axum::extract::ws::{Message as AxumMessage, WebSocket, WebSocketUpgrade};
 use futures_util::{SinkExt, StreamExt};
@@ -97,9 +98,10 @@ async fn hub_latency(
     clients: usize,
     commands: usize,
     interval: Duration,
+    nats: Option<&NatsConfig>,
 ) -> Result<LatencyReport, String> {
     let dir = tempdir()?;
-    let hub = start_hub(&dir).await?;
+    let hub = start_hub(&dir, nats).await?;
     let url = format!("ws://{}/ws", hub.addr);
     let (mut writer, incident) = declare(&url).await?;
     let mut receivers = Vec::new();
@@ -141,9 +143,13 @@ async fn hub_latency(
 
 /// Sustained durable throughput: `writers` connections each pipelining `per_writer`
 /// notes (within the per-connection burst), timed until the last ack.
-async fn hub_throughput(writers: usize, per_writer: usize) -> Result<f64, String> {
+async fn hub_throughput(
+    writers: usize,
+    per_writer: usize,
+    nats: Option<&NatsConfig>,
+) -> Result<f64, String> {
     let dir = tempdir()?;
-    let hub = start_hub(&dir).await?;
+    let hub = start_hub(&dir, nats).await?;
     let url = format!("ws://{}/ws", hub.addr);
     let (_declarer, incident) = declare(&url).await?;
     let mut sockets = Vec::new();
@@ -328,12 +334,28 @@ fn tempdir() -> Result<std::path::PathBuf, String> {
     Ok(dir)
 }
 
-async fn start_hub(dir: &std::path::Path) -> Result<crate::hub::RunningHub, String> {
+/// A hub over `dir`, its incidents in a fresh stream of the NATS servers `nats` names
+/// if given (`bench<random>`, so runs never share one), else in `dir`.
+async fn start_hub(
+    dir: &std::path::Path,
+    nats: Option<&NatsConfig>,
+) -> Result<crate::hub::RunningHub, String> {
     let runbooks = crate::catalog::embedded().map_err(|e| e.to_string())?;
+    let mut data = DataDir::new(dir);
+    if let Some(nats) = nats {
+        let mut config = nats.clone();
+        let name = dir.file_name().map(|n| n.to_string_lossy().into_owned());
+        config.stream = format!(
+            "bench{}",
+            name.unwrap_or_default().replace("warroom-bench-", "")
+        );
+        let store = NatsStore::connect(&config).map_err(|e| e.to_string())?;
+        data = data.with_nats(store);
+    }
     let auth = Authenticator::default().with_token(TOKEN, "bench", [Role::Commander]);
     start(HubOptions {
         listen: "127.0.0.1:0".parse().map_err(|e| format!("{e}"))?,
-        data: DataDir::new(dir),
+        data,
         runbooks,
         auth,
         limits: crate::hub::HubLimits::default(),
@@ -342,19 +364,21 @@ async fn start_hub(dir: &std::path::Path) -> Result<crate::hub::RunningHub, Stri
     .map_err(|e| e.to_string())
 }
 
-/// Runs the whole comparison for each client count.
+/// Runs the whole comparison for each client count; the hub keeps its incidents in
+/// NATS JetStream when `nats` says where.
 pub async fn run(
     client_counts: &[usize],
     commands: usize,
     writers: usize,
     per_writer: usize,
+    nats: Option<&NatsConfig>,
 ) -> Result<Vec<BenchReport>, String> {
     let interval = Duration::from_millis(5);
     let mut reports = Vec::new();
     for &clients in client_counts {
         let bare = bare_latency(clients, commands, interval).await?;
-        let hub = hub_latency(clients, commands, interval).await?;
-        let durable_events_per_sec = hub_throughput(writers, per_writer).await?;
+        let hub = hub_latency(clients, commands, interval, nats).await?;
+        let durable_events_per_sec = hub_throughput(writers, per_writer, nats).await?;
         reports.push(BenchReport {
             hub,
             bare,

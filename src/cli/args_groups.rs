@@ -22,6 +22,13 @@ pub enum BenchWhat {
         /// Notes each throughput writer pipelines (the per-connection burst is 200).
         #[arg(long, default_value_t = 200)]
         per_writer: usize,
+        /// Keep the hub's incidents in NATS JetStream at these servers (comma-separated
+        /// nats:// URLs; a fresh stream per run) instead of files.
+        #[arg(long, value_delimiter = ',', value_name = "URL")]
+        nats: Vec<String>,
+        /// The stream's replicas with --nats (3 for a three-server cluster).
+        #[arg(long, default_value_t = 1)]
+        nats_replicas: usize,
     },
     /// A large data directory built through the engine: time and peak memory of verify,
     /// status, list and serve (as child processes of this binary).

@@ -95,6 +95,17 @@ pub fn serve(
         data.or(config.data.clone())
             .unwrap_or_else(DataDir::default_root),
     );
+    // `[store] kind = "nats"`: the incidents live in a JetStream stream. A hub that
+    // cannot reach it says which servers it tried and does not start.
+    let data = match config.store.nats().map_err(CliError::Failed)? {
+        Some(nats) => {
+            let store = crate::store::NatsStore::connect(&nats)
+                .map_err(|e| CliError::Failed(format!("cannot open the [store]: {e}")))?;
+            tracing::info!(stream = %store.stream(), servers = ?nats.servers, "incidents are kept in NATS JetStream");
+            data.with_nats(store)
+        }
+        None => data,
+    };
     let auth = Authenticator::new(&config.responders);
     let ssh = ssh.or(config.ssh_listen);
     let door_runbooks = ssh.map(|_| runbooks.clone());
@@ -300,7 +311,14 @@ pub fn bench(what: &super::args::BenchWhat) -> Result<(), CliError> {
             commands,
             writers,
             per_writer,
+            nats,
+            nats_replicas,
         } => {
+            let nats = (!nats.is_empty()).then(|| {
+                let mut config = crate::store::NatsConfig::new(nats.clone());
+                config.replicas = *nats_replicas;
+                config
+            });
             let runtime = runtime()?;
             let reports = runtime
                 .block_on(crate::bench::hub::run(
@@ -308,6 +326,7 @@ pub fn bench(what: &super::args::BenchWhat) -> Result<(), CliError> {
                     *commands,
                     *writers,
                     *per_writer,
+                    nats.as_ref(),
                 ))
                 .map_err(CliError::Failed)?;
             print!("{}", crate::bench::hub::format(&reports));

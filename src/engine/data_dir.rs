@@ -1,12 +1,13 @@
 //! A data directory on disk: `incidents/<id>.jsonl`, one hash-chained log per incident
-//! (the [`FileStore`] over `incidents/`, through which every log is created and opened);
+//! (the [`FileStore`] over `incidents/`, through which every log is created and opened;
+//! or, for a hub whose `[store]` says so, a NATS JetStream stream: [`DataDir::with_nats`]);
 //! choosing the next free incident id; and the summary of every incident, naming those
 //! whose log cannot be served (quarantined) instead of failing on them.
 
 use super::{EngineError, Incident, Submission};
 use crate::incident::scorecard::Scorecard;
 use crate::incident::{Command, Role, Runbooks, Severity, Status};
-use crate::store::{FileStore, IncidentStore, Pinned, StoreError};
+use crate::store::{AnyStore, FileStore, IncidentStore, NatsStore, Pinned, StoreError};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -17,6 +18,8 @@ use std::path::{Path, PathBuf};
 #[derive(Debug, Clone)]
 pub struct DataDir {
     root: PathBuf,
+    /// Where the incidents are when not in `incidents/`: a hub's `[store] kind = "nats"`.
+    nats: Option<NatsStore>,
 }
 
 /// One line of `warroom list`, and the summary kept beside each log (written after every
@@ -186,7 +189,20 @@ impl IncidentSummary {
 
 impl DataDir {
     pub fn new(root: impl Into<PathBuf>) -> DataDir {
-        DataDir { root: root.into() }
+        DataDir {
+            root: root.into(),
+            nats: None,
+        }
+    }
+
+    /// The same directory with its incidents kept in a NATS JetStream stream instead of
+    /// `incidents/`; the directory still holds the hub's own files (its lock, when
+    /// responders were last seen, the SSH host key).
+    pub fn with_nats(self, store: NatsStore) -> DataDir {
+        DataDir {
+            nats: Some(store),
+            ..self
+        }
     }
 
     /// `--data`, else `$WARROOM_DATA`, else `<user data dir>/warroom`.
@@ -227,12 +243,38 @@ impl DataDir {
     }
 
     /// The store holding the incident logs.
-    pub fn store(&self) -> FileStore {
-        FileStore::new(self.incidents_dir())
+    pub fn store(&self) -> AnyStore {
+        match &self.nats {
+            Some(store) => AnyStore::Nats(store.clone()),
+            None => AnyStore::File(FileStore::new(self.incidents_dir())),
+        }
     }
 
+    /// Where incident `id`'s log file is in the file store (whether or not it exists).
     pub fn log_path(&self, id: &str) -> PathBuf {
-        self.store().log_path(id)
+        FileStore::new(self.incidents_dir()).log_path(id)
+    }
+
+    /// True if the incidents are in a store other hubs may write too (NATS JetStream):
+    /// an incident this hub has not heard of may still exist there.
+    pub fn is_shared(&self) -> bool {
+        self.nats.is_some()
+    }
+
+    /// What incident `id`'s log is called in messages: its file, or its subject.
+    fn location(&self, id: &str) -> String {
+        match &self.nats {
+            Some(store) => format!("{}.incident.{id}", store.stream()),
+            None => self.log_path(id).display().to_string(),
+        }
+    }
+
+    /// Whether incident `id` has a log (the file exists, or the subject has messages).
+    fn exists(&self, id: &str) -> Result<bool, EngineError> {
+        match &self.nats {
+            Some(store) => Ok(store.contains(id)?),
+            None => Ok(self.log_path(id).exists()),
+        }
     }
 
     /// Incident ids, oldest first (ids sort by date, then number).
@@ -283,23 +325,21 @@ impl DataDir {
     }
 
     pub fn open(&self, id: &str) -> Result<Incident, EngineError> {
-        let path = self.log_path(id);
-        if !path.exists() || crate::incident::limits::check_incident_id(id).is_err() {
+        if crate::incident::limits::check_incident_id(id).is_err() || !self.exists(id)? {
             return Err(EngineError::NotFound(id.to_string()));
         }
+        let path = self.location(id);
         let incident = Incident::open(&self.store(), id)?;
         if incident.head().seq == 0 {
             // A declare that never wrote its first event (a crash between creating the
             // file and writing it): there is no incident here, only an empty file.
-            return Err(EngineError::EmptyLog {
-                path: path.display().to_string(),
-            });
+            return Err(EngineError::EmptyLog { path });
         }
         if incident.state().id != id {
             // A copied or renamed file: serving it under this name would show one
             // incident's history as another's.
             return Err(EngineError::WrongIncident {
-                path: path.display().to_string(),
+                path,
                 found: incident.state().id.clone(),
             });
         }
@@ -311,7 +351,7 @@ impl DataDir {
     /// quarantined) rather than as not found.
     pub fn open_listed(&self, id: &str) -> Result<Incident, EngineError> {
         crate::incident::limits::check_incident_id(id).map_err(|_| EngineError::BadFileName {
-            path: self.log_path(id).display().to_string(),
+            path: self.location(id),
         })?;
         self.open(id)
     }
@@ -324,11 +364,13 @@ impl DataDir {
         now: DateTime<Utc>,
         runbooks: &Runbooks,
     ) -> Result<Incident, EngineError> {
-        let dir = self.incidents_dir();
-        crate::store::private::create_dir_all(&dir).map_err(|cause| EngineError::Io {
-            path: dir.display().to_string(),
-            cause,
-        })?;
+        if self.nats.is_none() {
+            let dir = self.incidents_dir();
+            crate::store::private::create_dir_all(&dir).map_err(|cause| EngineError::Io {
+                path: dir.display().to_string(),
+                cause,
+            })?;
+        }
         if let Command::Declare { id, .. } = &mut submission.command
             && id.is_empty()
         {
@@ -339,7 +381,7 @@ impl DataDir {
             _ => String::new(),
         };
         crate::incident::limits::check_incident_id(&id).map_err(EngineError::Rejected)?;
-        if self.log_path(&id).exists() {
+        if self.exists(&id)? {
             return Err(EngineError::Rejected(crate::incident::Rejection::new(
                 crate::incident::RejectCode::AlreadyExists,
                 format!("incident {id} already exists"),
@@ -437,6 +479,11 @@ pub fn quarantine_reason(error: &EngineError) -> Option<String> {
     match error {
         EngineError::Store(crate::store::StoreError::Damaged { error, .. }) => Some(format!(
             "its log failed verification ({error}); it was left untouched: repair or restore it, or move it out of the data directory"
+        )),
+        EngineError::Store(crate::store::StoreError::Nats(
+            error @ crate::store::NatsError::Malformed { .. },
+        )) => Some(format!(
+            "its log failed verification ({error}); it was left untouched: remove the foreign message from the stream, or restore the incident"
         )),
         EngineError::EmptyLog { .. } => Some(
             "its log is empty (a declare that never completed: nothing was recorded); delete the file"

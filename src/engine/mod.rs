@@ -3,7 +3,8 @@
 //! only then reports them as done. The hub's incident task and the local CLI both drive
 //! incidents through it, so both behave the same. Every write goes through the storage
 //! seam ([`IncidentLog::append`](crate::store::IncidentLog::append), expecting the head
-//! the decisions were made on); the data directory's store is the file store.
+//! the decisions were made on); the data directory's store is the file store, or the
+//! NATS JetStream store a hub's `[store]` names ([`AnyStore`]).
 
 mod data_dir;
 pub mod export;
@@ -20,7 +21,7 @@ use crate::incident::{
     Actor, Command, Event, EventKind, Rejection, Runbooks, State, decide, snapshot,
 };
 use crate::store::{
-    FileStore, FileView, IncidentLog, IncidentStore, LogRecord, LogView, MAX_RANGE, Pinned,
+    AnyLog, AnyStore, AnyView, IncidentLog, IncidentStore, LogRecord, LogView, MAX_RANGE, Pinned,
     StoreError, StoredEvent, TornTail,
 };
 use chrono::{DateTime, Utc};
@@ -95,15 +96,24 @@ pub const SNAPSHOT_EVERY: u64 = 8192;
 /// whole timeline is kept), so most incidents, a few hundred events long, never have one.
 pub const SNAPSHOT_MIN_EVENTS: u64 = 2048;
 
+/// How many times [`Incident::execute`] decides a batch again after another writer
+/// appended first, before it gives up and reports the conflict.
+pub const CONFLICT_RETRIES: u32 = 3;
+
 /// One open incident: its state and its log (events are read back from the log by
 /// range, never held: see [`Incident::read_events`]).
 pub struct Incident {
     state: State,
-    /// The file store's log handle, reached only through [`IncidentLog`].
-    log: <FileStore as IncidentStore>::Log,
+    /// The store's log handle (a file or a JetStream subject), reached only through
+    /// [`IncidentLog`].
+    log: AnyLog,
     torn_tail: Option<TornTail>,
     /// Events applied since the last snapshot (or since an open that found none).
     since_snapshot: u64,
+    /// The state is not the log's: a failed write left it ahead and the log could not
+    /// be read back then (a store that is unavailable for a while), or another writer's
+    /// events could not be read. The next [`Incident::execute`] rebuilds it first.
+    out_of_step: bool,
 }
 
 impl Incident {
@@ -113,7 +123,7 @@ impl Incident {
     /// a head the log holds is logged and ignored: it is never trusted over the log. A
     /// torn final line (a crash mid-write, never acknowledged) is cut off;
     /// [`Incident::torn_tail`] says so.
-    pub fn open(store: &FileStore, id: &str) -> Result<Incident, StoreError> {
+    pub fn open(store: &AnyStore, id: &str) -> Result<Incident, StoreError> {
         match store.read_snapshot_of(id) {
             Ok(Some(pinned)) => match snapshot::decode(&pinned.bytes) {
                 Ok(mut state) => {
@@ -129,6 +139,7 @@ impl Incident {
                                 log: resumed.log,
                                 torn_tail: resumed.torn_tail,
                                 since_snapshot: replayed,
+                                out_of_step: false,
                             });
                         }
                         Err(error @ StoreError::NotInLog { .. }) => {
@@ -153,6 +164,7 @@ impl Incident {
             state,
             log: resumed.log,
             torn_tail: resumed.torn_tail,
+            out_of_step: false,
         };
         if incident.since_snapshot >= SNAPSHOT_EVERY {
             incident.write_snapshot();
@@ -164,7 +176,7 @@ impl Incident {
     /// incident `id` in `store` with its first events. If that first write fails (a full
     /// disk), the store removes what it created: a declare that failed leaves nothing.
     pub fn create(
-        store: &FileStore,
+        store: &AnyStore,
         id: &str,
         submission: &Submission,
         now: DateTime<Utc>,
@@ -187,6 +199,7 @@ impl Incident {
             state,
             log,
             torn_tail: None,
+            out_of_step: false,
         };
         incident.write_summary();
         Ok(incident)
@@ -196,7 +209,9 @@ impl Incident {
     /// one), if the incident is long enough to need one ([`SNAPSHOT_MIN_EVENTS`]). A failure is logged and otherwise ignored: the log has everything, and the
     /// next open replays more of it.
     pub fn write_snapshot(&mut self) {
-        if self.state.seq < SNAPSHOT_MIN_EVENTS {
+        // A state ahead of the log (a failed write not yet read back) is not the state
+        // at the log's head.
+        if self.state.seq < SNAPSHOT_MIN_EVENTS || self.out_of_step {
             return;
         }
         let bytes = match snapshot::encode(&self.state) {
@@ -220,10 +235,7 @@ impl Incident {
 
     /// Events `from..=to` as decoded from the log (at most [`MAX_RANGE`] at once).
     pub fn read_events(&self, from: u64, to: u64) -> Result<Vec<Event>, StoreError> {
-        decode_events(
-            &self.log.read_range(from, to)?,
-            &self.log.path().display().to_string(),
-        )
+        decode_events(&self.log.read_range(from, to)?, &self.log.name())
     }
 
     /// Every event, read from the log page by page: for exports, which hold the whole
@@ -240,8 +252,48 @@ impl Incident {
         Ok(events)
     }
 
+    /// For a store shared with other hubs: calls `notify(last seq)` whenever anyone
+    /// commits to this incident, while the guard is held; `None` for the file store.
+    pub fn follow(
+        &self,
+        notify: Box<dyn Fn(u64) + Send + Sync>,
+    ) -> Result<Option<crate::store::Following>, StoreError> {
+        self.log.follow(notify)
+    }
+
+    /// Events another writer (another hub on a shared store) committed after this
+    /// incident's head: read from the log, applied, and their stored JSON returned in
+    /// seq order for broadcasting. Nothing for the file store.
+    pub fn catch_up(&mut self) -> Result<Vec<Arc<str>>, StoreError> {
+        if self.out_of_step {
+            return Ok(Vec::new()); // the next execute reads the log back first
+        }
+        let from = IncidentLog::head(&self.log).seq;
+        let to = self.log.refresh()?.seq;
+        let mut caught_up = Vec::new();
+        let mut next = from + 1;
+        while next <= to {
+            let page_end = to.min(next + MAX_RANGE - 1);
+            // The handle already ends at `to`: if the events cannot be read now, the
+            // state is rebuilt from the log before the next batch.
+            let stored = self.log.read_range(next, page_end).inspect_err(|_| {
+                self.out_of_step = true;
+            })?;
+            let events = decode_events(&stored, &self.log.name()).inspect_err(|_| {
+                self.out_of_step = true;
+            })?;
+            for event in &events {
+                self.state.apply(event);
+            }
+            caught_up.extend(stored.into_iter().map(|e| e.json));
+            next = page_end + 1;
+        }
+        self.since_snapshot += to.saturating_sub(from);
+        Ok(caught_up)
+    }
+
     /// A read-only view of the log as acknowledged now, for reading pages elsewhere.
-    pub fn view(&self) -> FileView {
+    pub fn view(&self) -> AnyView {
         self.log.view()
     }
 
@@ -251,6 +303,9 @@ impl Incident {
     /// and a summary that is missing or behind its log is rebuilt from the log by the
     /// next `list` or hub start.
     pub fn write_summary(&mut self) {
+        if self.out_of_step {
+            return; // see write_snapshot
+        }
         let stored = StoredSummary::of(self);
         let summary = &stored.summary;
         let bytes = match serde_json::to_vec(&stored) {
@@ -293,15 +348,96 @@ impl Incident {
     /// Decides every submission in order (each sees the state left by the ones before),
     /// appends all resulting events with one fsync, then reports. If the write fails,
     /// nothing of the batch happened: state is rebuilt from the events that are on disk.
+    ///
+    /// If another writer (another hub on a shared store) appended first, the append is
+    /// a conflict: the state is rebuilt from the log, which now holds the other writer's
+    /// events, and the batch is decided again against it, at most
+    /// [`CONFLICT_RETRIES`] times (command ids make that safe: a command the other
+    /// writer already applied is a duplicate). The other writer's events then come first
+    /// in [`Committed::event_json`], so whoever broadcasts it sends every new event.
     pub fn execute(
         &mut self,
         batch: &[Submission],
         now: DateTime<Utc>,
         runbooks: &Runbooks,
     ) -> Result<Committed, EngineError> {
-        // The head every decision below starts from: the append expects it, so a batch
-        // decided on a state that is no longer the log's is refused, never interleaved.
-        let decided_on = IncidentLog::head(&self.log);
+        if self.out_of_step {
+            // The last failed write could not read the log back: do it now, or refuse
+            // (the store is still unavailable) rather than decide on events never stored.
+            self.state = self.rebuild_state()?;
+            self.out_of_step = false;
+        }
+        let mut caught_up: Vec<Arc<str>> = Vec::new();
+        let mut conflicts = 0;
+        loop {
+            // The head every decision below starts from: the append expects it, so a
+            // batch decided on a state that is no longer the log's is refused, never
+            // interleaved.
+            let decided_on = IncidentLog::head(&self.log);
+            let (outcomes, new_events) = self.decide_batch(batch, now, runbooks);
+            if new_events.is_empty() {
+                return Ok(Committed {
+                    outcomes,
+                    event_json: caught_up,
+                });
+            }
+            match IncidentLog::append(&mut self.log, &decided_on, &new_events) {
+                Ok(event_json) => {
+                    self.since_snapshot += new_events.len() as u64;
+                    let status_changed = new_events
+                        .iter()
+                        .any(|e| matches!(e.kind, EventKind::StatusChanged { .. }));
+                    if status_changed || self.since_snapshot >= SNAPSHOT_EVERY {
+                        self.write_snapshot();
+                    }
+                    self.write_summary();
+                    caught_up.extend(event_json);
+                    return Ok(Committed {
+                        outcomes,
+                        event_json: caught_up,
+                    });
+                }
+                Err(error) => {
+                    // Nothing of the batch is stored: the state goes back to the log's
+                    // (which, after a conflict, includes the other writer's events).
+                    match self.rebuild_state() {
+                        Ok(state) => self.state = state,
+                        Err(rebuild) => {
+                            tracing::error!(incident = %self.state.id, error = %rebuild, "could not rebuild the state after a failed write; trying again before the next batch");
+                            self.out_of_step = true;
+                            return Err(error.into());
+                        }
+                    }
+                    let now_at = IncidentLog::head(&self.log);
+                    let lost_a_race = matches!(error, StoreError::Conflict { .. })
+                        && now_at.seq > decided_on.seq
+                        && self.state.seq == now_at.seq;
+                    if !lost_a_race || conflicts >= CONFLICT_RETRIES {
+                        return Err(error.into());
+                    }
+                    conflicts += 1;
+                    tracing::info!(incident = %self.state.id, %error, "another writer appended first; deciding the batch again");
+                    self.since_snapshot += now_at.seq - decided_on.seq;
+                    let mut next = decided_on.seq + 1;
+                    while next <= now_at.seq {
+                        let to = now_at.seq.min(next + MAX_RANGE - 1);
+                        caught_up
+                            .extend(self.log.read_range(next, to)?.into_iter().map(|e| e.json));
+                        next = to + 1;
+                    }
+                }
+            }
+        }
+    }
+
+    /// Decides each submission against the state left by the ones before, applying the
+    /// accepted ones to the state: the outcomes and every new event, in order.
+    fn decide_batch(
+        &mut self,
+        batch: &[Submission],
+        now: DateTime<Utc>,
+        runbooks: &Runbooks,
+    ) -> (Vec<Outcome>, Vec<Event>) {
         let mut outcomes = Vec::with_capacity(batch.len());
         let mut new_events = Vec::new();
         for submission in batch {
@@ -333,38 +469,7 @@ impl Incident {
                 Err(rejection) => outcomes.push(Outcome::Rejected(rejection)),
             }
         }
-        if new_events.is_empty() {
-            return Ok(Committed {
-                outcomes,
-                event_json: Vec::new(),
-            });
-        }
-        match IncidentLog::append(&mut self.log, &decided_on, &new_events) {
-            Ok(event_json) => {
-                self.since_snapshot += new_events.len() as u64;
-                let status_changed = new_events
-                    .iter()
-                    .any(|e| matches!(e.kind, EventKind::StatusChanged { .. }));
-                if status_changed || self.since_snapshot >= SNAPSHOT_EVERY {
-                    self.write_snapshot();
-                }
-                self.write_summary();
-                Ok(Committed {
-                    outcomes,
-                    event_json,
-                })
-            }
-            Err(error) => {
-                // Nothing of the batch is on disk: the state goes back to the log's.
-                match self.rebuild_state() {
-                    Ok(state) => self.state = state,
-                    Err(rebuild) => {
-                        tracing::error!(incident = %self.state.id, error = %rebuild, "could not rebuild the state after a failed write");
-                    }
-                }
-                Err(error.into())
-            }
-        }
+        (outcomes, new_events)
     }
 
     /// The state as the log holds it: from the snapshot if it is usable, plus the events

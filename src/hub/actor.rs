@@ -20,7 +20,7 @@ use super::metrics::Metrics;
 pub use super::reply::CommandReply;
 use crate::engine::{Incident, IncidentSummary, Outcome, Submission};
 use crate::incident::Runbooks;
-use crate::store::FileView;
+use crate::store::AnyView;
 use chrono::Utc;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -47,7 +47,7 @@ pub struct Broadcast {
 pub struct Subscription {
     /// The log as it was when the subscription was taken: the backlog
     /// (`from_seq..=to_seq`) is read from it page by page, off the actor's thread.
-    pub backlog: FileView,
+    pub backlog: AnyView,
     /// With a snapshot asked for: the `snapshot` frame of the state at `to_seq` (and
     /// the backlog is empty).
     pub snapshot: Option<String>,
@@ -76,6 +76,9 @@ pub enum Request {
     Presence { here: Vec<String> },
     /// Release the incident if it has been idle long enough (see the module doc).
     IdleCheck,
+    /// Someone (another hub on a shared store, or this one) committed up to `last`:
+    /// events beyond the incident's head are read from the log and broadcast.
+    Follow { last: u64 },
 }
 
 /// The hub's handle on a running incident actor.
@@ -135,7 +138,23 @@ pub fn spawn(
     let (requests, inbox) = mpsc::channel(REQUEST_QUEUE);
     let id = incident.state().id.clone();
     entry.set_summary(IncidentSummary::of(&incident));
-    let actor = Actor::new(incident, entry, context);
+    // On a store shared with other hubs, hear of their commits. A weak sender: the
+    // follower must not keep the actor's inbox open once the hub lets go of it.
+    let weak = requests.downgrade();
+    let notify = Box::new(move |last| {
+        if let Some(requests) = weak.upgrade() {
+            let _ = requests.try_send(Request::Follow { last });
+        }
+    });
+    let following = match incident.follow(notify) {
+        Ok(following) => following,
+        Err(error) => {
+            tracing::warn!(incident = %id, %error, "cannot follow the incident: other hubs' events arrive when it is next opened or written");
+            None
+        }
+    };
+    let mut actor = Actor::new(incident, entry, context);
+    actor._following = following;
     let thread = std::thread::Builder::new()
         .name(format!("incident-{id}"))
         .spawn(move || actor.run(inbox))?;
@@ -186,6 +205,8 @@ struct Actor {
     /// When the last request other than an idle check arrived.
     last_request: Instant,
     _gauge: LiveGauge,
+    /// While held, other hubs' commits to this incident arrive as [`Request::Follow`].
+    _following: Option<crate::store::Following>,
 }
 
 impl Actor {
@@ -200,6 +221,7 @@ impl Actor {
             _gauge: LiveGauge::new(context.metrics.clone()),
             context,
             last_request: Instant::now(),
+            _following: None,
         }
     }
 
@@ -221,6 +243,10 @@ impl Actor {
         // Ends when every sender is gone (the hub is stopping) or on release.
         while let Some(first) = inbox.blocking_recv() {
             if matches!(first, Request::IdleCheck) {
+                // A safety net for the follower (a core subscription is at-most-once: a
+                // notification can be lost in a reconnect): now and then, look at where
+                // the log ends. Free on the file store, whose handle is its only writer.
+                self.catch_up();
                 if self.idle() {
                     let entry = self.entry.clone();
                     // Openers take this lock before they look at the slot, so while it
@@ -243,7 +269,10 @@ impl Actor {
                 }
                 continue;
             }
-            self.last_request = Instant::now();
+            // Hearing of commits is not use: an incident only others write is released.
+            if !matches!(first, Request::Follow { .. }) {
+                self.last_request = Instant::now();
+            }
             let mut batch = vec![first];
             while batch.len() < MAX_BATCH {
                 match inbox.try_recv() {
@@ -259,6 +288,7 @@ impl Actor {
         let mut submissions = Vec::new();
         let mut replies = Vec::new();
         let mut subscribers = Vec::new();
+        let mut followed_to = 0;
         for request in batch {
             match request {
                 Request::Command { submission, reply } => {
@@ -272,6 +302,7 @@ impl Actor {
                 } => subscribers.push((since_seq, snapshot, reply)),
                 Request::Read(read) => read(&self.incident),
                 Request::IdleCheck => {}
+                Request::Follow { last } => followed_to = followed_to.max(last),
                 Request::Presence { here } => {
                     let frame = crate::protocol::HubFrame::Presence {
                         incident: self.id.clone(),
@@ -286,6 +317,9 @@ impl Actor {
                     }
                 }
             }
+        }
+        if followed_to > self.incident.state().seq {
+            self.catch_up();
         }
         if !submissions.is_empty() {
             self.commit(&submissions, replies);
@@ -308,6 +342,29 @@ impl Actor {
                 head: self.incident.head_hash().to_string(),
                 live: self.live.subscribe(),
             });
+        }
+    }
+
+    /// Reads, applies and broadcasts the events another hub committed after this
+    /// incident's head (their runs and deliveries are that hub's to start).
+    fn catch_up(&mut self) {
+        let first_new = self.incident.state().seq + 1;
+        match self.incident.catch_up() {
+            Ok(caught_up) if !caught_up.is_empty() => {
+                let now = Instant::now();
+                for (seq, json) in (first_new..).zip(&caught_up) {
+                    let _ = self.live.send(Broadcast {
+                        frame: event_frame(&self.id, json),
+                        seq,
+                        committed: now,
+                    });
+                }
+                self.entry.set_summary(IncidentSummary::of(&self.incident));
+            }
+            Ok(_) => {}
+            Err(error) => {
+                tracing::warn!(incident = %self.id, %error, "could not read what another hub committed; it arrives with the next write");
+            }
         }
     }
 

@@ -10,6 +10,7 @@ mod effects;
 mod intake;
 mod responders;
 mod ssh_keys;
+mod store;
 mod tracker;
 
 pub use chat::{MattermostConfig, SLACK_API_URL, SlackConfig};
@@ -18,6 +19,7 @@ pub use effects::{ChannelConfig, ChannelKind, load_actions};
 pub use intake::{HmacConfig, IntakeConfig, PagerDutyConfig, secret_name};
 pub use responders::{append_responder, remove_responders, rotate_responder};
 pub use ssh_keys::{add_ssh_key, parse_ssh_key};
+pub use store::{StoreConfig, StoreKind};
 pub use tracker::{DEFAULT_BODY as DEFAULT_TRACKER_BODY, FIELDS as TRACKER_FIELDS, TrackerConfig};
 
 use super::effects::Effects;
@@ -95,6 +97,10 @@ pub struct HubConfig {
     /// The URL people reach this hub at (`https://warroom.example.com`), for links to
     /// an incident in what the hub sends out; without it nothing carries a link.
     pub public_url: Option<String>,
+    // ---- Where incidents are kept (config/store.rs) ----
+    /// `[store]`: the data directory's files (default) or a NATS JetStream stream.
+    #[serde(default)]
+    pub store: StoreConfig,
 }
 
 fn default_listen() -> SocketAddr {
@@ -146,6 +152,7 @@ impl Default for HubConfig {
             slack: None,
             mattermost: None,
             public_url: None,
+            store: StoreConfig::default(),
         }
     }
 }
@@ -331,6 +338,7 @@ impl HubConfig {
         )?;
         tracker::check(&config.trackers, text, path)?;
         effects::check_public_url(&mut config.public_url, text, path)?;
+        store::check(&mut config.store, text, path, &base)?;
         let mut seen: Vec<String> = Vec::new();
         for channel in &mut config.channels {
             if let Some(message) = check_channel(channel, seen.contains(&channel.name)) {
@@ -446,6 +454,11 @@ mod tests {
         assert_eq!(config.trackers.len(), 1);
         assert!(config.actions.is_some());
         assert!(config.pagerduty.is_some() && config.intakes.len() == 1);
+        assert_eq!(config.store.kind, StoreKind::Nats);
+        assert_eq!(
+            config.store.nats().map(|n| n.map(|n| n.replicas)),
+            Ok(Some(3))
+        );
         assert_eq!(config.connections, ConnectionsConfig::default());
     }
 

@@ -199,6 +199,9 @@ async fn session(
     if !conn.send_frame(&welcome).await {
         return Ending::Handshake;
     }
+    if let Some(id) = incident.as_deref() {
+        hub.registry.discover(id).await;
+    }
     if let Some(id) = incident.as_deref()
         && let Err(why) = hub.registry.check(id)
     {
@@ -422,6 +425,8 @@ async fn handle_frame(
             Handled::Malformed
         }
         ClientFrame::List => {
+            // On a shared store, incidents other hubs declared since are listed too.
+            hub.registry.discover_all().await;
             let _ = conn
                 .send_frame(&HubFrame::Incidents {
                     items: hub.registry.list(),

@@ -291,4 +291,8 @@ pub enum StoreError {
         /// The log file.
         path: PathBuf,
     },
+    /// The NATS JetStream store failed (unreachable, unavailable, refused): see
+    /// [`NatsError`](super::backend::NatsError).
+    #[error(transparent)]
+    Nats(#[from] super::backend::NatsError),
 }

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use super::LogRecord;
-use super::chain::{self, GENESIS_PREV};
+use super::chain::GENESIS_PREV;
 use super::commit::{CommitError, commit};
 use super::error::{Damage, LineError, StoreError};
 use super::offsets::Offsets;
@@ -183,43 +183,13 @@ impl EventLog {
                 path: self.path.clone(),
             });
         }
-        for (expected, event) in (self.events + 1..).zip(events) {
-            if event.seq() != expected {
-                return Err(StoreError::SeqMismatch {
-                    expected,
-                    found: event.seq(),
-                });
-            }
-        }
-        let mut buf = Vec::new();
-        let mut jsons = Vec::with_capacity(events.len());
-        let mut head = self.head.clone();
-        let mut indexed = Vec::new();
-        for (seq, event) in (self.events + 1..).zip(events) {
-            let json = serde_json::to_string(event)
-                .map_err(|cause| StoreError::Serialize { seq, cause })?;
-            let hash = chain::chain_hash(&head, json.as_bytes());
-            let start = buf.len();
-            if seq % super::offsets::STRIDE == 1 {
-                indexed.push((seq, self.good_len + start as u64));
-            }
-            chain::encode_line(&mut buf, &head, &hash, &json);
-            let unreadable = |damage| StoreError::Unreadable { seq, damage };
-            // Check the line as the reader will split it: up to its first '\n'. A '\n'
-            // inside the JSON (possible only through a raw value in E) ends it early.
-            let end = buf[start..]
-                .iter()
-                .position(|&b| b == b'\n')
-                .map_or(buf.len(), |i| start + i);
-            let line_no = usize::try_from(seq).unwrap_or(usize::MAX);
-            chain::check_line(&buf[start..end], &head, line_no, seq).map_err(unreadable)?;
-            if end + 1 != buf.len() {
-                return Err(unreadable(Damage::NotCanonical));
-            }
-            decode::<E>(&json, seq).map_err(unreadable)?;
-            head = hash;
-            jsons.push(Arc::from(json));
-        }
+        let batch = super::batch::encode_batch(self.events, &self.head, events)?;
+        let indexed: Vec<(u64, u64)> = (self.events + 1..)
+            .zip(&batch.starts)
+            .filter(|(seq, _)| seq % super::offsets::STRIDE == 1)
+            .map(|(seq, start)| (seq, self.good_len + *start as u64))
+            .collect();
+        let (buf, jsons, head) = (batch.bytes, batch.jsons, batch.head);
         if buf.is_empty() {
             return Ok(jsons);
         }

@@ -32,6 +32,7 @@
 //! may keep the batch's complete lines: they are valid, chained events and are replayed.
 
 pub mod backend;
+mod batch;
 mod chain;
 mod commit;
 mod error;
@@ -42,7 +43,10 @@ mod resume;
 mod scan;
 mod verify;
 
-pub use backend::{FileStore, IncidentLog, IncidentStore, LogView, MAX_RANGE, Pinned, StoredEvent};
+pub use backend::{
+    AnyLog, AnyStore, AnyView, FileStore, Following, IncidentLog, IncidentStore, LogView,
+    MAX_RANGE, NatsAuth, NatsConfig, NatsError, NatsStore, Pinned, StoredEvent,
+};
 pub use chain::GENESIS_PREV;
 pub use error::{Damage, LineError, StoreError, VerifyError};
 pub use event_log::{EventLog, Opened};

@@ -1,15 +1,20 @@
 //! The storage seam: the narrow interface every incident store implements
 //! ([`IncidentStore`] for the set of incidents, [`IncidentLog`] for one incident's
 //! writable log), so the engine writes through one path whatever keeps the bytes. The
-//! file store ([`FileStore`], over [`EventLog`](super::EventLog)) is the default; the
+//! file store ([`FileStore`], over [`EventLog`](super::EventLog)) is the default;
+//! [`NatsStore`] keeps incidents in a replicated NATS JetStream stream. The
 //! contract any other backend must meet is docs/STORAGE.md and the suite in
 //! `tests/storage_contract/`.
 
+mod any;
 mod file;
+pub mod nats;
 mod sidecar;
 mod summary_index;
 
+pub use any::{AnyLog, AnyStore, AnyView};
 pub use file::FileStore;
+pub use nats::{Following, NatsAuth, NatsConfig, NatsError, NatsStore};
 
 use std::sync::Arc;
 

@@ -42,12 +42,7 @@ pub(super) fn write(path: &Path, pinned: &Pinned, sync: Sync) -> Result<(), Stor
     let mut tmp_name = path.as_os_str().to_owned();
     tmp_name.push(".tmp");
     let tmp = PathBuf::from(tmp_name);
-    let header = format!(
-        "{MAGIC} {} {} {}\n",
-        pinned.head.seq,
-        pinned.head.hash,
-        checksum(&pinned.bytes)
-    );
+    let encoded = encode(pinned);
     let written = (|| -> io::Result<()> {
         let mut file = crate::store::private::file_options()
             .write(true)
@@ -55,8 +50,7 @@ pub(super) fn write(path: &Path, pinned: &Pinned, sync: Sync) -> Result<(), Stor
             .truncate(true)
             .open(&tmp)?;
         crate::store::private::restrict(&file)?;
-        file.write_all(header.as_bytes())?;
-        file.write_all(&pinned.bytes)?;
+        file.write_all(&encoded)?;
         if sync == Sync::Durable {
             file.sync_all()?;
         }
@@ -81,6 +75,27 @@ pub(super) fn read(path: &Path, what: &'static str) -> Result<Option<Pinned>, St
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
         Err(cause) => return Err(io_error("read", path)(cause)),
     };
+    decode(&bytes, what, path).map(Some)
+}
+
+/// The bytes of a side file (or of a key-value entry) for `pinned`: the header line,
+/// then the bytes.
+pub(super) fn encode(pinned: &Pinned) -> Vec<u8> {
+    let header = format!(
+        "{MAGIC} {} {} {}\n",
+        pinned.head.seq,
+        pinned.head.hash,
+        checksum(&pinned.bytes)
+    );
+    let mut out = Vec::with_capacity(header.len() + pinned.bytes.len());
+    out.extend_from_slice(header.as_bytes());
+    out.extend_from_slice(&pinned.bytes);
+    out
+}
+
+/// Reads what [`encode`] wrote; [`StoreError::BadSidecar`] (naming `path`) if it is
+/// damaged or of another version.
+pub(super) fn decode(bytes: &[u8], what: &'static str, path: &Path) -> Result<Pinned, StoreError> {
     let bad = |reason: &str| StoreError::BadSidecar {
         what,
         path: path.to_owned(),
@@ -107,8 +122,8 @@ pub(super) fn read(path: &Path, what: &'static str) -> Result<Option<Pinned>, St
     if checksum(body) != sum {
         return Err(bad("its contents do not match their checksum"));
     }
-    Ok(Some(Pinned {
+    Ok(Pinned {
         head,
         bytes: body.to_vec(),
-    }))
+    })
 }

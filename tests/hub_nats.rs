@@ -1,0 +1,470 @@
+//! `warroom serve` with `[store] kind = "nats"`: the real binary as a hub child process
+//! keeping its incidents in a real `nats-server -js` (skipped, saying so, if it is not
+//! installed). State survives a restart of the hub because it lives in the stream, not
+//! in the data directory; an unreachable NATS stops the hub at start, naming the
+//! servers it tried.
+
+mod nats_server;
+
+use std::io::{BufRead, BufReader, Read};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use nats_server::NatsServer;
+use warroom::incident::{Command as Cmd, EntryKind, EventKind, Severity};
+use warroom::net::HubClient;
+
+const BIN: &str = env!("CARGO_BIN_EXE_warroom");
+const LIMIT: Duration = Duration::from_secs(15);
+
+/// `warroom` with a clean environment and `$WARROOM_DATA` = DIR/data.
+fn warroom(dir: &Path) -> Command {
+    let mut command = Command::new(BIN);
+    for (key, _) in std::env::vars_os() {
+        if key.to_string_lossy().starts_with("WARROOM_") {
+            command.env_remove(key);
+        }
+    }
+    let catalog = dir.join("empty-catalog");
+    std::fs::create_dir_all(&catalog).expect("an empty catalog dir");
+    command.env("WARROOM_CATALOG", catalog);
+    command.env("NO_COLOR", "1").stdin(Stdio::null());
+    command.env("WARROOM_DATA", dir.join("data"));
+    command
+}
+
+fn config(dir: &Path) -> PathBuf {
+    dir.join("warroom.toml")
+}
+
+/// `warroom token new` into the config, then `[store]` as given: the token.
+fn configure(dir: &Path, store: &str) -> String {
+    let output = warroom(dir)
+        .args([
+            "token",
+            "new",
+            "--name",
+            "alice",
+            "--role",
+            "commander",
+            "--config",
+        ])
+        .arg(config(dir))
+        .output()
+        .expect("token new runs");
+    assert!(output.status.success(), "{output:?}");
+    let token = String::from_utf8_lossy(&output.stdout).trim().to_string();
+    let mut text = std::fs::read_to_string(config(dir)).expect("the config");
+    text.push_str(store);
+    std::fs::write(config(dir), text).expect("the config written");
+    token
+}
+
+fn lines(pipe: impl Read + Send + 'static) -> mpsc::Receiver<String> {
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(pipe).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    rx
+}
+
+/// A hub child process, killed (SIGKILL) and reaped when dropped.
+struct Hub {
+    child: Child,
+    addr: SocketAddr,
+}
+
+impl Drop for Hub {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// `warroom serve --listen 127.0.0.1:0`; the address it prints.
+fn serve(dir: &Path) -> Hub {
+    let mut child = warroom(dir)
+        .args(["serve", "--listen", "127.0.0.1:0", "--config"])
+        .arg(config(dir))
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the hub starts");
+    let stderr = lines(child.stderr.take().expect("stderr"));
+    let deadline = Instant::now() + LIMIT;
+    let mut said = Vec::new();
+    while let Ok(line) = stderr.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
+        if let Some(rest) = line.split("listening on http://").nth(1) {
+            let addr = rest.split_whitespace().next().and_then(|a| a.parse().ok());
+            std::thread::spawn(move || stderr.iter().for_each(drop));
+            return Hub {
+                child,
+                addr: addr.expect("an address after `listening on`"),
+            };
+        }
+        said.push(line);
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    panic!("the hub did not say where it listens:\n{}", said.join("\n"));
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("a runtime")
+}
+
+async fn within<T>(what: &str, future: impl Future<Output = T>) -> T {
+    let result = tokio::time::timeout(LIMIT, future).await;
+    result.unwrap_or_else(|_| panic!("timed out after {LIMIT:?}: {what}"))
+}
+
+async fn connect(addr: SocketAddr, token: &str) -> HubClient {
+    let url = format!("http://{addr}");
+    let connecting = HubClient::connect(&url, token, None, 0);
+    within("connect", connecting).await.expect("connects")
+}
+
+#[test]
+fn a_hub_on_nats_keeps_its_incidents_in_the_stream_across_a_restart() {
+    let Some(nats) = NatsServer::start() else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = format!(
+        "\n[store]\nkind = \"nats\"\nservers = [\"{}\"]\nstream = \"hubtest\"\nreplicas = 1\n",
+        nats.url()
+    );
+    let alice = configure(dir.path(), &store);
+    let rt = runtime();
+    let hub = serve(dir.path());
+    let declare = Cmd::Declare {
+        id: String::new(),
+        title: "Kept in JetStream".into(),
+        severity: Severity::Sev2,
+        playbook: None,
+        summary: None,
+    };
+    let note = Cmd::AddNote {
+        kind: EntryKind::Note,
+        text: "the stream holds this".into(),
+        typed_at: None,
+    };
+    let (incident, note_seq) = rt.block_on(async {
+        let mut client = connect(hub.addr, &alice).await;
+        let (incident, _) = within("declare", client.command(None, declare))
+            .await
+            .expect("declared");
+        let (_, seq) = within("note", client.command(Some(&incident), note))
+            .await
+            .expect("noted");
+        (incident, seq)
+    });
+    drop(hub); // SIGKILL
+    let log = dir.path().join(format!("data/incidents/{incident}.jsonl"));
+    assert!(
+        !log.exists(),
+        "nothing of the incident is in the data directory"
+    );
+
+    let hub = serve(dir.path());
+    let events = rt.block_on(async {
+        let mut client = connect(hub.addr, &alice).await;
+        within("load", client.load(&incident)).await.expect("loads")
+    });
+    let seqs: Vec<u64> = events.iter().map(|e| e.seq).collect();
+    assert_eq!(
+        seqs,
+        (1..=note_seq).collect::<Vec<_>>(),
+        "every event is back"
+    );
+    assert!(
+        events.iter().any(|e| matches!(&e.kind,
+            EventKind::NoteAdded { text, .. } if text == "the stream holds this")),
+        "the note is back"
+    );
+    assert!(matches!(events[0].kind, EventKind::Declared { .. }));
+    // And the hub goes on writing after the restart.
+    let after = rt.block_on(async {
+        let mut client = connect(hub.addr, &alice).await;
+        let more = Cmd::AddNote {
+            kind: EntryKind::Note,
+            text: "after the restart".into(),
+            typed_at: None,
+        };
+        within(
+            "a note after restart",
+            client.command(Some(&incident), more),
+        )
+        .await
+        .expect("acked")
+        .1
+    });
+    assert_eq!(after, note_seq + 1, "the chain continues");
+}
+
+#[test]
+fn a_hub_that_cannot_reach_nats_names_the_servers_and_exits_non_zero() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port();
+    let url = format!("nats://127.0.0.1:{port}");
+    configure(
+        dir.path(),
+        &format!("\n[store]\nkind = \"nats\"\nservers = [\"{url}\"]\nreplicas = 1\n"),
+    );
+    let mut child = warroom(dir.path())
+        .args(["serve", "--listen", "127.0.0.1:0", "--config"])
+        .arg(config(dir.path()))
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the hub starts");
+    let stderr = lines(child.stderr.take().expect("stderr"));
+    let deadline = Instant::now() + LIMIT;
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            break status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("the hub kept running without its store");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let said: Vec<String> = stderr.try_iter().collect();
+    let said = said.join("\n");
+    assert!(!status.success(), "{said}");
+    assert!(said.contains(&url), "names the server it tried: {said}");
+    assert!(!said.contains("listening on"), "{said}");
+}
+
+/// Two hubs, each with its own data directory, on one stream: an incident declared
+/// through one is listed by the other, and found when a client names it; a console subscribed
+/// through the second sees, live, a note written through the first, and a note written
+/// through the second lands after it in one chain.
+#[test]
+fn a_hub_follows_what_another_hub_commits_to_a_shared_incident() {
+    use warroom::protocol::HubFrame;
+
+    let Some(nats) = NatsServer::start() else {
+        return;
+    };
+    let store = format!(
+        "\n[store]\nkind = \"nats\"\nservers = [\"{}\"]\nstream = \"shared\"\nreplicas = 1\n",
+        nats.url()
+    );
+    let (one_dir, two_dir) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let one_token = configure(one_dir.path(), &store);
+    let two_token = configure(two_dir.path(), &store);
+    let rt = runtime();
+    let one = serve(one_dir.path());
+    // Both hubs run before the incident exists.
+    let two = serve(two_dir.path());
+    let declare = Cmd::Declare {
+        id: String::new(),
+        title: "Shared by two hubs".into(),
+        severity: Severity::Sev1,
+        playbook: None,
+        summary: None,
+    };
+    let note = |text: &str| Cmd::AddNote {
+        kind: EntryKind::Note,
+        text: text.into(),
+        typed_at: None,
+    };
+    let incident = rt.block_on(async {
+        let mut client = connect(one.addr, &one_token).await;
+        within("declare", client.command(None, declare))
+            .await
+            .expect("declared")
+            .0
+    });
+    // The second hub lists the incident, and finds it in the stream when a client
+    // names it.
+    rt.block_on(async {
+        let mut watcher = connect(two.addr, &two_token).await;
+        let listed = within("list through hub two", watcher.list())
+            .await
+            .expect("listed");
+        assert!(
+            listed
+                .iter()
+                .any(|s| s.id == incident && s.title == "Shared by two hubs"),
+            "{listed:?}"
+        );
+        let before = within("subscribe", watcher.load(&incident))
+            .await
+            .expect("subscribed through hub two");
+        let declared = before.len() as u64;
+        let mut writer = connect(one.addr, &one_token).await;
+        let (_, seq) = within(
+            "note through hub one",
+            writer.command(Some(&incident), note("from hub one")),
+        )
+        .await
+        .expect("acked");
+        assert_eq!(seq, declared + 1);
+        let seen = within("the note arriving through hub two", async {
+            loop {
+                match watcher.next().await.expect("the subscription stays up") {
+                    HubFrame::Event { event, .. } => break event,
+                    _ => continue,
+                }
+            }
+        })
+        .await;
+        assert_eq!(seen.seq, declared + 1);
+        assert!(matches!(&seen.kind, EventKind::NoteAdded { text, .. } if text == "from hub one"));
+        // Hub two writes on from there: one chain, no fork.
+        let (_, seq) = within(
+            "note through hub two",
+            watcher.command(Some(&incident), note("from hub two")),
+        )
+        .await
+        .expect("acked");
+        assert_eq!(seq, declared + 2);
+    });
+    drop((one, two));
+    let hub = serve(one_dir.path());
+    let events = rt.block_on(async {
+        let mut client = connect(hub.addr, &one_token).await;
+        within("load", client.load(&incident)).await.expect("loads")
+    });
+    let notes: Vec<&str> = events
+        .iter()
+        .filter_map(|e| match &e.kind {
+            EventKind::NoteAdded { text, .. } => Some(text.as_str()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(notes, ["from hub one", "from hub two"]);
+}
+
+/// `warroom bench hub --nats URL` runs the hub bench with its incidents in a fresh
+/// stream of that server and says how fast; an unreachable server stops it, named.
+#[test]
+fn bench_hub_takes_the_nats_store() {
+    let Some(nats) = NatsServer::start() else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("temp dir");
+    let output = warroom(dir.path())
+        .args([
+            "bench",
+            "hub",
+            "--clients",
+            "2",
+            "--commands",
+            "5",
+            "--writers",
+            "2",
+            "--per-writer",
+            "5",
+            "--nats",
+        ])
+        .arg(nats.url())
+        .output()
+        .expect("bench runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let row = stdout
+        .lines()
+        .find(|l| l.starts_with("| 2 |"))
+        .unwrap_or_else(|| panic!("a row for 2 clients: {stdout}"));
+    assert!(row.contains("(2 writers × 5)"), "{row}");
+    // And it does use the servers named: an unreachable one stops it, named.
+    let bad = warroom(dir.path())
+        .args([
+            "bench",
+            "hub",
+            "--clients",
+            "2",
+            "--nats",
+            "nats://127.0.0.1:1",
+        ])
+        .output()
+        .expect("bench runs");
+    assert!(!bad.status.success());
+    assert!(
+        String::from_utf8_lossy(&bad.stderr).contains("nats://127.0.0.1:1"),
+        "names the server: {}",
+        String::from_utf8_lossy(&bad.stderr)
+    );
+}
+
+/// A message that is not a warroom batch on one incident's subject quarantines that
+/// incident (named, with the reason) instead of stopping the hub; the others serve.
+#[test]
+fn a_foreign_message_quarantines_one_incident_and_the_hub_still_starts() {
+    let Some(nats) = NatsServer::start() else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = format!(
+        "\n[store]\nkind = \"nats\"\nservers = [\"{}\"]\nstream = \"foreign\"\nreplicas = 1\n",
+        nats.url()
+    );
+    let alice = configure(dir.path(), &store);
+    let rt = runtime();
+    let hub = serve(dir.path());
+    let declare = |title: &str| Cmd::Declare {
+        id: String::new(),
+        title: title.into(),
+        severity: Severity::Sev3,
+        playbook: None,
+        summary: None,
+    };
+    let (bad, good) = rt.block_on(async {
+        let mut client = connect(hub.addr, &alice).await;
+        let bad = within("declare", client.command(None, declare("tampered")))
+            .await
+            .expect("declared")
+            .0;
+        let good = within("declare", client.command(None, declare("intact")))
+            .await
+            .expect("declared")
+            .0;
+        (bad, good)
+    });
+    drop(hub);
+    rt.block_on(async {
+        let client = async_nats::connect(nats.url()).await.expect("connects");
+        let js = async_nats::jetstream::new(client);
+        js.publish(format!("foreign.incident.{bad}"), "planted".into())
+            .await
+            .expect("sent")
+            .await
+            .expect("stored");
+    });
+    let hub = serve(dir.path());
+    let listed = rt.block_on(async {
+        let mut client = connect(hub.addr, &alice).await;
+        within("list", client.list()).await.expect("listed")
+    });
+    let tampered = listed.iter().find(|s| s.id == bad).expect("listed");
+    let reason = tampered.quarantined.as_deref().expect("quarantined");
+    assert!(reason.contains("not a warroom batch"), "{reason}");
+    let intact = listed.iter().find(|s| s.id == good).expect("listed");
+    assert!(intact.quarantined.is_none());
+    let events = rt.block_on(async {
+        let mut client = connect(hub.addr, &alice).await;
+        within("load", client.load(&good)).await.expect("loads")
+    });
+    assert!(!events.is_empty());
+}

@@ -1,0 +1,388 @@
+//! The storage contract (`tests/storage_contract/`) run against the NATS JetStream
+//! backend on a real `nats-server -js` (skipped, saying so, if it is not installed),
+//! plus what only that backend promises: the stream refused when its settings differ,
+//! unreachable servers named, and the same bytes and hashes as the file log.
+
+mod nats_server;
+mod storage_contract;
+
+use std::path::Path;
+use std::time::Duration;
+
+use nats_server::NatsServer;
+use storage_contract::{Ev, Harness, ev};
+use warroom::store::{
+    FileStore, IncidentLog, IncidentStore, NatsConfig, NatsError, NatsStore, StoreError,
+};
+
+struct Nats {
+    url: String,
+}
+
+/// A stream name of its own for each test location: two stores over one location (a
+/// reopen, another hub) share it, other tests do not see it.
+fn stream_for(location: &Path) -> String {
+    let name: String = location
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .collect();
+    format!("t{name}")
+}
+
+impl Nats {
+    fn config(&self, stream: &str) -> NatsConfig {
+        let mut config = NatsConfig::new(vec![self.url.clone()]);
+        config.stream = stream.to_owned();
+        config.replicas = 1;
+        config.deadline = Duration::from_secs(10);
+        config
+    }
+}
+
+impl Harness for Nats {
+    type Store = NatsStore;
+
+    fn store(&self, location: &Path) -> NatsStore {
+        NatsStore::connect(&self.config(&stream_for(location))).expect("the store connects")
+    }
+
+    /// A batch is one message, stored whole or not at all: no partial write exists.
+    fn crash_mid_append(&self, _location: &Path, _id: &str) -> bool {
+        false
+    }
+}
+
+#[test]
+fn nats_store_passes_the_storage_contract() {
+    let Some(server) = NatsServer::start() else {
+        return;
+    };
+    storage_contract::run(&Nats { url: server.url() });
+}
+
+#[test]
+fn nats_store_refuses_a_stream_with_other_settings_naming_the_difference() {
+    let Some(server) = NatsServer::start() else {
+        return;
+    };
+    let nats = Nats { url: server.url() };
+    let store = NatsStore::connect(&nats.config("mismatch")).unwrap();
+    drop(store);
+    let mut three = nats.config("mismatch");
+    three.replicas = 3;
+    let err = NatsStore::connect(&three).unwrap_err();
+    let message = err.to_string();
+    assert!(matches!(err, NatsError::StreamMismatch { .. }), "{message}");
+    assert!(
+        message.contains("replicas: the stream has 1, the configuration wants 3"),
+        "{message}"
+    );
+    // The stream was left as it was: the first configuration still connects.
+    NatsStore::connect(&nats.config("mismatch")).unwrap();
+}
+
+#[test]
+fn nats_store_names_the_servers_it_could_not_reach() {
+    // Ports nobody listens on: bound, read, released.
+    let closed: Vec<String> = (0..2)
+        .map(|_| {
+            let port = std::net::TcpListener::bind("127.0.0.1:0")
+                .unwrap()
+                .local_addr()
+                .unwrap()
+                .port();
+            format!("nats://127.0.0.1:{port}")
+        })
+        .collect();
+    let mut config = NatsConfig::new(closed.clone());
+    config.deadline = Duration::from_secs(3);
+    let err = NatsStore::connect(&config).unwrap_err();
+    let message = err.to_string();
+    assert!(matches!(err, NatsError::Unreachable { .. }), "{message}");
+    for url in &closed {
+        assert!(message.contains(url.as_str()), "{message}");
+    }
+}
+
+/// The same events stored through the JetStream store and through the file store give
+/// the same lines byte for byte, so a log read back from the stream and written out
+/// as a file verifies, with the same head.
+#[test]
+fn nats_store_keeps_the_file_logs_bytes_and_hashes() {
+    let Some(server) = NatsServer::start() else {
+        return;
+    };
+    let nats = Nats { url: server.url() };
+    let dir = tempfile::tempdir().unwrap();
+    let store = nats.store(dir.path());
+    let files = FileStore::new(dir.path().join("files"));
+    let (mut remote, _) = store.create("INC-7", &[ev(1, 0), ev(2, 0)]).unwrap();
+    let (mut local, _) = files.create("INC-7", &[ev(1, 0), ev(2, 0)]).unwrap();
+    for seq in 3..=9 {
+        let head = remote.head();
+        remote.append(&head, &[ev(seq, 1)]).unwrap();
+        let head = IncidentLog::head(&local);
+        IncidentLog::append(&mut local, &head, &[ev(seq, 1)]).unwrap();
+    }
+    assert_eq!(remote.head(), IncidentLog::head(&local), "the same chain");
+    let mut exported = String::new();
+    let mut prev = warroom::store::GENESIS_PREV.to_owned();
+    for event in remote.read_range(1, 9).unwrap() {
+        exported.push_str(&format!(
+            r#"{{"prev":"{prev}","hash":"{}","event":{}}}"#,
+            event.hash, event.json
+        ));
+        exported.push('\n');
+        prev = event.hash;
+    }
+    let file_bytes = std::fs::read_to_string(files.log_path("INC-7")).unwrap();
+    assert_eq!(exported, file_bytes, "byte for byte");
+    let path = dir.path().join("exported.jsonl");
+    std::fs::write(&path, exported).unwrap();
+    let report = warroom::store::verify(&path).unwrap();
+    assert_eq!(report.head_hash, remote.head().hash);
+    assert_eq!(report.events, 9);
+    let _: Vec<Ev> = store.open::<Ev>("INC-7").unwrap().events;
+}
+
+/// Ids that are not one subject token are refused before anything is published.
+#[test]
+fn nats_store_refuses_ids_that_are_not_one_subject_token() {
+    let Some(server) = NatsServer::start() else {
+        return;
+    };
+    let nats = Nats { url: server.url() };
+    let dir = tempfile::tempdir().unwrap();
+    let store = nats.store(dir.path());
+    for id in ["", "a.b", "a*", ">", "a b", "../x"] {
+        let err = store.create(id, &[ev(1, 0)]).unwrap_err();
+        assert!(matches!(err, StoreError::BadId { .. }), "{id:?}: {err}");
+    }
+    assert!(store.ids().unwrap().is_empty());
+}
+
+/// Two engines (two hubs) on one incident in one stream: the one whose handle is
+/// behind loses the append race, reads what the other wrote, decides its batch again
+/// and commits after it, reporting the other's events first so it can broadcast them.
+/// The log stays one chain with both notes, each once.
+#[test]
+fn an_engine_that_lost_the_race_decides_again_after_the_other_writers_events() {
+    use chrono::{TimeZone, Utc};
+    use warroom::engine::{Incident, Outcome, Submission};
+    use warroom::incident::{Actor, Command, EntryKind, Event, EventKind, Role, Severity};
+    use warroom::store::AnyStore;
+
+    let Some(server) = NatsServer::start() else {
+        return;
+    };
+    let nats = Nats { url: server.url() };
+    let dir = tempfile::tempdir().unwrap();
+    let (one, two) = (
+        AnyStore::Nats(nats.store(dir.path())),
+        AnyStore::Nats(nats.store(dir.path())),
+    );
+    let runbooks = warroom::catalog::embedded().unwrap();
+    let now = Utc.with_ymd_and_hms(2026, 11, 22, 4, 0, 0).unwrap();
+    let alice = Actor::new("alice", [Role::Commander]);
+    let declare = Submission {
+        actor: alice.clone(),
+        command: Command::Declare {
+            id: "INC-1".into(),
+            title: "shared".into(),
+            severity: Severity::Sev2,
+            playbook: None,
+            summary: None,
+        },
+        command_id: None,
+    };
+    let note = |id: &str, text: &str| Submission {
+        actor: alice.clone(),
+        command: Command::AddNote {
+            kind: EntryKind::Note,
+            text: text.into(),
+            typed_at: None,
+        },
+        command_id: Some(id.into()),
+    };
+    let mut first = Incident::create(&one, "INC-1", &declare, now, &runbooks).unwrap();
+    let mut second = Incident::open(&two, "INC-1").unwrap();
+    let declared = first.state().seq;
+    first
+        .execute(&[note("hub-1", "from hub one")], now, &runbooks)
+        .unwrap();
+    // `second` still believes the log ends at the declare.
+    assert_eq!(second.state().seq, declared);
+    let committed = second
+        .execute(&[note("hub-2", "from hub two")], now, &runbooks)
+        .expect("decided again after the conflict");
+    assert!(
+        matches!(&committed.outcomes[0], Outcome::Applied(e) if e[0].seq == declared + 2),
+        "{:?}",
+        committed.outcomes
+    );
+    let broadcast: Vec<Event> = committed
+        .event_json
+        .iter()
+        .map(|json| serde_json::from_str(json).unwrap())
+        .collect();
+    assert_eq!(
+        broadcast.iter().map(|e| e.seq).collect::<Vec<_>>(),
+        [declared + 1, declared + 2],
+        "the other hub's event first, then ours"
+    );
+    assert_eq!(second.state().seq, declared + 2);
+    // A command the other hub applied already is a duplicate here, not a second note.
+    let again = second
+        .execute(&[note("hub-1", "from hub one")], now, &runbooks)
+        .unwrap();
+    assert!(matches!(again.outcomes[0], Outcome::Duplicate { .. }));
+    drop((first, second));
+    let events = one.open::<Event>("INC-1").unwrap().events;
+    let notes: Vec<&str> = events
+        .iter()
+        .filter_map(|e| match &e.kind {
+            EventKind::NoteAdded { text, .. } => Some(text.as_str()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(notes, ["from hub one", "from hub two"]);
+}
+
+/// NATS gone mid-incident: a command is refused with a retryable error and nothing is
+/// decided on events that were never stored; when the server is back (same port, same
+/// store) the client reconnects by itself and the same command goes through once,
+/// after everything acknowledged before.
+#[test]
+fn writes_refused_while_nats_is_down_resume_by_themselves_when_it_is_back() {
+    use chrono::{TimeZone, Utc};
+    use std::time::Instant;
+    use warroom::engine::{EngineError, Incident, Outcome, Submission};
+    use warroom::incident::{Actor, Command, EntryKind, Event, EventKind, Role, Severity};
+    use warroom::store::AnyStore;
+
+    let Some(mut server) = NatsServer::start() else {
+        return;
+    };
+    let nats = Nats { url: server.url() };
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = nats.config(&stream_for(dir.path()));
+    config.deadline = Duration::from_secs(2);
+    let store = AnyStore::Nats(NatsStore::connect(&config).unwrap());
+    let runbooks = warroom::catalog::embedded().unwrap();
+    let now = Utc.with_ymd_and_hms(2026, 11, 22, 4, 0, 0).unwrap();
+    let alice = Actor::new("alice", [Role::Commander]);
+    let declare = Submission {
+        actor: alice.clone(),
+        command: Command::Declare {
+            id: "INC-1".into(),
+            title: "outage of the outage tool".into(),
+            severity: Severity::Sev1,
+            playbook: None,
+            summary: None,
+        },
+        command_id: None,
+    };
+    let note = |id: &str, text: &str| {
+        [Submission {
+            actor: alice.clone(),
+            command: Command::AddNote {
+                kind: EntryKind::Note,
+                text: text.into(),
+                typed_at: None,
+            },
+            command_id: Some(id.into()),
+        }]
+    };
+    let mut incident = Incident::create(&store, "INC-1", &declare, now, &runbooks).unwrap();
+    incident
+        .execute(&note("n1", "before"), now, &runbooks)
+        .unwrap();
+    let acknowledged = incident.state().seq;
+
+    server.stop();
+    let err = incident
+        .execute(&note("n2", "while down"), now, &runbooks)
+        .unwrap_err();
+    assert!(
+        matches!(&err, EngineError::Store(StoreError::Nats(e)) if e.is_retryable()),
+        "{err}"
+    );
+
+    server.restart();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let committed = loop {
+        match incident.execute(&note("n2", "while down"), now, &runbooks) {
+            Ok(committed) => break committed,
+            Err(EngineError::Store(StoreError::Nats(e)))
+                if e.is_retryable() && Instant::now() < deadline =>
+            {
+                // The client is still reconnecting: a short pause, then the same command.
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            Err(other) => panic!("writes did not resume: {other}"),
+        }
+    };
+    assert!(
+        matches!(&committed.outcomes[0], Outcome::Applied(e) if e[0].seq == acknowledged + 1),
+        "{:?}",
+        committed.outcomes
+    );
+    drop(incident);
+    let events = store.open::<Event>("INC-1").unwrap().events;
+    let notes: Vec<&str> = events
+        .iter()
+        .filter_map(|e| match &e.kind {
+            EventKind::NoteAdded { text, .. } => Some(text.as_str()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(notes, ["before", "while down"], "each once, in order");
+}
+
+/// Something else writing to an incident's subject never crashes anything: opening the
+/// incident says which message is not a warroom batch, and the other incidents serve.
+#[test]
+fn a_foreign_message_on_an_incidents_subject_is_named_not_trusted() {
+    let Some(server) = NatsServer::start() else {
+        return;
+    };
+    let nats = Nats { url: server.url() };
+    let dir = tempfile::tempdir().unwrap();
+    let store = nats.store(dir.path());
+    let stream = stream_for(dir.path());
+    store.create("INC-1", &[ev(1, 0), ev(2, 0)]).unwrap();
+    store.create("INC-2", &[ev(1, 0)]).unwrap();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let client = async_nats::connect(server.url()).await.unwrap();
+        let js = async_nats::jetstream::new(client);
+        js.publish(format!("{stream}.incident.INC-1"), "not a batch".into())
+            .await
+            .unwrap()
+            .await
+            .unwrap();
+    });
+    let err = store.open::<Ev>("INC-1").unwrap_err();
+    let message = err.to_string();
+    assert!(
+        matches!(err, StoreError::Nats(NatsError::Malformed { .. })),
+        "{message}"
+    );
+    assert!(
+        message.contains(&format!("{stream}.incident.INC-1")),
+        "{message}"
+    );
+    assert!(message.contains("not a warroom batch"), "{message}");
+    assert_eq!(
+        store.stored_head("INC-1").unwrap(),
+        None,
+        "no head to trust"
+    );
+    assert_eq!(store.open::<Ev>("INC-2").unwrap().events, vec![ev(1, 0)]);
+}
