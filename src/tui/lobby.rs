@@ -47,6 +47,9 @@ pub struct Lobby<'a> {
     message: Option<String>,
     demo_available: bool,
     header: String,
+    /// The last 90 days' headline figures, judged once when the lobby opens (its list
+    /// does not change while it is shown; judging thousands of incidents per frame would).
+    figures: Option<Vec<String>>,
 }
 
 impl<'a> Lobby<'a> {
@@ -70,6 +73,7 @@ impl<'a> Lobby<'a> {
         } else {
             Step::List
         };
+        let figures = super::lobby_figures::headline(&items, runbooks, chrono::Utc::now());
         Lobby {
             runbooks,
             theme,
@@ -79,6 +83,7 @@ impl<'a> Lobby<'a> {
             message: None,
             demo_available,
             header,
+            figures,
         }
     }
 
@@ -291,10 +296,8 @@ impl<'a> Lobby<'a> {
                     "Incidents",
                     theme.style(Meaning::Title).add_modifier(Modifier::BOLD),
                 )));
-                if let Some(figures) =
-                    super::lobby_figures::headline(&self.items, self.runbooks, chrono::Utc::now())
-                {
-                    for line in super::lobby_figures::pack(&figures, width) {
+                if let Some(figures) = &self.figures {
+                    for line in super::lobby_figures::pack(figures, width) {
                         lines.push(Line::from(Span::styled(
                             ellipsize(&line, width),
                             theme.style(Meaning::Muted),
