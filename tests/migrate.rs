@@ -68,6 +68,25 @@ fn incident(data: &DataDir, id: &str, title: &str, notes: u64, identify: bool) {
     }
 }
 
+/// Adds `notes` notes to incident `id` in `data`.
+fn more_notes(data: &DataDir, id: &str, notes: u64) {
+    let runbooks = warroom::catalog::embedded().expect("the embedded catalog");
+    let now = Utc.with_ymd_and_hms(2026, 11, 30, 5, 0, 0).unwrap();
+    let mut incident = data.open(id).expect("opens");
+    let batch: Vec<Submission> = (0..notes)
+        .map(|i| Submission {
+            actor: alice(),
+            command: Command::AddNote {
+                kind: EntryKind::Note,
+                text: format!("later note {i}"),
+                typed_at: None,
+            },
+            command_id: Some(format!("later{i}")),
+        })
+        .collect();
+    incident.execute(&batch, now, &runbooks).expect("noted");
+}
+
 /// `warroom migrate --from FROM --to TO --stream migtest --replicas 1`: exit code, stdout
 /// and stderr.
 fn migrate(from: &str, to: &str) -> (Option<i32>, String, String) {
@@ -181,6 +200,48 @@ fn migrate_copies_incidents_into_nats_and_back_verbatim_and_refuses_another_hist
     assert!(out.contains("INC-SHORT: already there"), "{out}");
     assert!(out.contains("0 copied, 2 already there, 0 failed"), "{out}");
 
+    // The incident goes on here; copying again extends the stream's copy from its end
+    // (an incremental backup), and the long one stays as it was.
+    let before = head_line(&verified(src.path(), "INC-SHORT"));
+    let before_seq = before["head ".len()..]
+        .split(':')
+        .next()
+        .unwrap()
+        .to_string();
+    let stale = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(stale.path().join("incidents")).unwrap();
+    std::fs::copy(
+        src.path().join("incidents/INC-SHORT.jsonl"),
+        stale.path().join("incidents/INC-SHORT.jsonl"),
+    )
+    .unwrap();
+    more_notes(&source, "INC-SHORT", 2);
+    let (code, out, err) = migrate(path(src.path()), &url);
+    assert_eq!(code, Some(0), "{out}{err}");
+    assert!(
+        out.contains(&format!(
+            "INC-SHORT: extended the copy there from seq {before_seq}"
+        )),
+        "{out}"
+    );
+    assert!(out.contains("INC-LONG: already there"), "{out}");
+    let (code, out, err) = migrate(&url, path(dst.path()));
+    assert_eq!(code, Some(0), "{out}{err}");
+    assert!(out.contains("INC-SHORT: extended the copy there"), "{out}");
+    // An older copy of it, copied in again: the stream is further on, and kept.
+    let (code, out, err) = migrate(path(stale.path()), &url);
+    assert_eq!(code, Some(0), "{out}{err}");
+    assert!(
+        out.contains("INC-SHORT: already there and further on")
+            && out.contains(&format!("the source ends at {}", &before["head ".len()..])),
+        "{out}"
+    );
+    assert_eq!(
+        head_line(&verified(src.path(), "INC-SHORT")),
+        head_line(&verified(dst.path(), "INC-SHORT")),
+        "the backup caught up"
+    );
+
     // Another incident under a taken id: refused, both heads named, the stream's kept.
     let elsewhere = DataDir::new(other.path());
     incident(&elsewhere, "INC-SHORT", "a different short one", 3, false);
@@ -210,7 +271,7 @@ fn migrate_copies_incidents_into_nats_and_back_verbatim_and_refuses_another_hist
 }
 
 #[test]
-fn migrate_needs_exactly_one_nats_end_and_a_data_directory_that_is_one() {
+fn migrate_needs_one_nats_end_a_data_directory_and_a_reachable_server() {
     let dir = tempfile::tempdir().unwrap();
     let (code, _, err) = migrate(path(dir.path()), path(dir.path()));
     assert_eq!(code, Some(2), "{err}");
@@ -218,4 +279,18 @@ fn migrate_needs_exactly_one_nats_end_and_a_data_directory_that_is_one() {
     let (code, _, err) = migrate("nats://127.0.0.1:1,/tmp", path(dir.path()));
     assert_eq!(code, Some(2), "{err}");
     assert!(err.contains("is not a NATS server URL"), "{err}");
+    // Not a data directory: said before any server is tried.
+    let empty = dir.path().join("nothing-here");
+    let (code, _, err) = migrate(path(&empty), "nats://127.0.0.1:1");
+    assert_eq!(code, Some(1), "{err}");
+    assert!(err.contains("holds no incidents/ directory"), "{err}");
+    // NATS unreachable: the servers tried are named.
+    let data = dir.path().join("data");
+    std::fs::create_dir_all(data.join("incidents")).unwrap();
+    let (code, _, err) = migrate(path(&data), "nats://127.0.0.1:1");
+    assert_eq!(code, Some(1), "{err}");
+    assert!(
+        err.contains("cannot open the NATS stream") && err.contains("127.0.0.1:1"),
+        "{err}"
+    );
 }

@@ -549,5 +549,9 @@ pub enum CliCommand {
         /// A NATS creds file (user JWT and nkey seed).
         #[arg(long, value_name = "FILE")]
         creds: Option<PathBuf>,
+        /// The name of an environment variable holding a NATS token (as the hubs'
+        /// `[store] token = "${NAME}"`).
+        #[arg(long, value_name = "NAME", conflicts_with = "creds")]
+        token_env: Option<String>,
     },
 }

@@ -28,6 +28,8 @@ pub(super) struct MigrateArgs<'a> {
     pub stream: &'a str,
     pub replicas: usize,
     pub creds: Option<&'a Path>,
+    /// The name of an environment variable holding a NATS token.
+    pub token_env: Option<&'a str>,
 }
 
 /// Most events in one append: a batch is one JetStream message, which must stay under
@@ -84,6 +86,12 @@ enum Moved {
     AlreadyThere {
         head: Head,
     },
+    /// The destination holds the source's whole history and more (an older backup
+    /// copied back): nothing to do.
+    Ahead {
+        head: Head,
+        source: Head,
+    },
 }
 
 /// Runs the copy; exits non-zero if any incident failed.
@@ -138,13 +146,19 @@ pub(super) fn run(
             }) => {
                 copied += 1;
                 format!(
-                    "{id}: finished an earlier copy after seq {from}, head {head}{}",
+                    "{id}: extended the copy there from seq {from}, head {head}{}",
                     snapshot_note(snapshot)
                 )
             }
             Ok(Moved::AlreadyThere { head }) => {
                 there += 1;
                 format!("{id}: already there, head {head}")
+            }
+            Ok(Moved::Ahead { head, source }) => {
+                there += 1;
+                format!(
+                    "{id}: already there and further on, head {head} (the source ends at {source}); left as it is"
+                )
             }
             Err(why) => {
                 failed += 1;
@@ -197,6 +211,11 @@ fn open_end(end: &End, args: &MigrateArgs<'_>, destination: bool) -> Result<Data
             config.replicas = args.replicas;
             if let Some(creds) = args.creds {
                 config.auth = NatsAuth::CredsFile(creds.to_owned());
+            } else if let Some(name) = args.token_env {
+                // Named, never given: a token on the command line would be in `ps`.
+                let token = std::env::var(name)
+                    .map_err(|_| usage(format!("--token-env names ${name}, which is not set")))?;
+                config.auth = NatsAuth::Token(token);
             }
             let store = NatsStore::connect(&config)
                 .map_err(|e| CliError::Failed(format!("cannot open the NATS stream: {e}")))?;
@@ -241,6 +260,17 @@ fn migrate_one(source: &DataDir, destination: &DataDir, id: &str) -> Result<Move
                 .open_replaying::<RawEvent>(id, None, &mut |_| {})
                 .map_err(|e| format!("the destination's partial copy failed verification: {e}"))?;
             (Some(resumed.log), head.seq)
+        }
+        Some(head)
+            if head.seq > src_head.seq
+                && to_store
+                    .open_replaying::<RawEvent>(id, Some(&src_head), &mut |_| {})
+                    .is_ok() =>
+        {
+            return Ok(Moved::Ahead {
+                head,
+                source: src_head,
+            });
         }
         Some(head) => {
             return Err(format!(

@@ -34,6 +34,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, CliError> {
             stream,
             replicas,
             creds,
+            token_env,
         } => migrate::run(
             &migrate::MigrateArgs {
                 from,
@@ -41,6 +42,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, CliError> {
                 stream,
                 replicas: *replicas,
                 creds: creds.as_deref(),
+                token_env: token_env.as_deref(),
             },
             out,
         ),
