@@ -1278,6 +1278,7 @@ fn every_command_help_offers_the_console_look_only_on_consoles_and_hubs_where_us
         "roles",
         "verify",
         "check",
+        "migrate",
         "serve",
         "token",
         "responder",

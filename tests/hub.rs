@@ -887,7 +887,7 @@ async fn health_and_metrics_report_what_happened() {
     let health = within("the declaring client's close", settled).await;
     let version = env!("CARGO_PKG_VERSION");
     let expected = json!({"ok": true, "version": version, "incidents": 1, "live_incidents": 1,
-        "quarantined": [], "connections": 1});
+        "quarantined": [], "connections": 1, "store": {"kind": "file"}});
     assert_eq!(health, expected);
 
     let refused = within("observer note", olga.command(Some(&incident), note("no"))).await;
@@ -902,6 +902,11 @@ async fn health_and_metrics_report_what_happened() {
     assert_eq!(appended, Some((declared + 1) as f64), "{text}");
     let fsyncs = metric(&text, r#"warroom_fsync_seconds_bucket{le="+Inf"}"#);
     assert!(fsyncs >= Some(1.0), "{text}");
+    // Every append went to the store: the declare's and the note's at least.
+    let appends = metric(&text, "warroom_store_append_seconds_count");
+    assert!(appends >= Some(2.0), "{text}");
+    // One hub on its own files never loses a race.
+    assert_eq!(metric(&text, "warroom_store_conflicts_total"), Some(0.0));
     for (reason, count) in [("forbidden", 1.0), ("no_incident", 1.0), ("malformed", 0.0)] {
         let name = format!("warroom_commands_rejected_total{{reason=\"{reason}\"}}");
         assert_eq!(metric(&text, &name), Some(count), "{name}");

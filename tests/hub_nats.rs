@@ -211,6 +211,87 @@ fn a_hub_on_nats_keeps_its_incidents_in_the_stream_across_a_restart() {
     assert_eq!(after, note_seq + 1, "the chain continues");
 }
 
+/// `GET path` on the hub over plain HTTP/1.1: the body, after a 200.
+fn http_get(addr: SocketAddr, path: &str) -> String {
+    use std::io::Write;
+    let mut stream = std::net::TcpStream::connect(addr).expect("the hub accepts");
+    stream
+        .set_read_timeout(Some(LIMIT))
+        .expect("a read timeout");
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )
+    .expect("the request is sent");
+    let mut response = String::new();
+    stream
+        .read_to_string(&mut response)
+        .expect("the response is read");
+    let (head, body) = response.split_once("\r\n\r\n").expect("a head and a body");
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    body.to_string()
+}
+
+/// The value of the Prometheus series `name` in `text`.
+fn metric(text: &str, name: &str) -> Option<f64> {
+    text.lines()
+        .find_map(|line| line.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
+}
+
+#[test]
+fn health_names_the_nats_store_and_metrics_time_its_appends() {
+    let Some(nats) = NatsServer::start() else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = format!(
+        "\n[store]\nkind = \"nats\"\nservers = [\"{}\"]\nstream = \"healthtest\"\nreplicas = 1\n",
+        nats.url()
+    );
+    let alice = configure(dir.path(), &store);
+    let rt = runtime();
+    let hub = serve(dir.path());
+    rt.block_on(async {
+        let mut client = connect(hub.addr, &alice).await;
+        let declare = Cmd::Declare {
+            id: String::new(),
+            title: "Timed appends".into(),
+            severity: Severity::Sev3,
+            playbook: None,
+            summary: None,
+        };
+        within("declare", client.command(None, declare))
+            .await
+            .expect("declared");
+    });
+    let health: serde_json::Value =
+        serde_json::from_str(&http_get(hub.addr, "/health")).expect("JSON");
+    assert_eq!(
+        health["store"],
+        serde_json::json!({"kind": "nats", "servers": [nats.url()], "stream": "healthtest", "connected": true}),
+        "{health}"
+    );
+    let text = http_get(hub.addr, "/metrics");
+    assert!(
+        metric(&text, "warroom_store_append_seconds_count") >= Some(1.0),
+        "the declare's publish was timed:\n{text}"
+    );
+    assert_eq!(metric(&text, "warroom_store_conflicts_total"), Some(0.0));
+
+    // The NATS server goes away: the hub still answers /health, and says so.
+    drop(nats);
+    let deadline = Instant::now() + LIMIT;
+    loop {
+        let health: serde_json::Value =
+            serde_json::from_str(&http_get(hub.addr, "/health")).expect("JSON");
+        if health["store"]["connected"] == false {
+            break;
+        }
+        assert!(Instant::now() < deadline, "still connected: {health}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
 #[test]
 fn a_hub_that_cannot_reach_nats_names_the_servers_and_exits_non_zero() {
     let dir = tempfile::tempdir().expect("temp dir");

@@ -210,14 +210,20 @@ fn an_engine_that_lost_the_race_decides_again_after_the_other_writers_events() {
     let mut first = Incident::create(&one, "INC-1", &declare, now, &runbooks).unwrap();
     let mut second = Incident::open(&two, "INC-1").unwrap();
     let declared = first.state().seq;
-    first
+    let won = first
         .execute(&[note("hub-1", "from hub one")], now, &runbooks)
         .unwrap();
+    assert_eq!(won.conflicts, 0, "the first writer raced nobody");
+    assert!(!won.append_time.is_zero(), "its append was timed");
     // `second` still believes the log ends at the declare.
     assert_eq!(second.state().seq, declared);
     let committed = second
         .execute(&[note("hub-2", "from hub two")], now, &runbooks)
         .expect("decided again after the conflict");
+    assert_eq!(
+        committed.conflicts, 1,
+        "the lost race is counted for /metrics"
+    );
     assert!(
         matches!(&committed.outcomes[0], Outcome::Applied(e) if e[0].seq == declared + 2),
         "{:?}",

@@ -531,4 +531,27 @@ pub enum CliCommand {
     },
     /// Validate a catalog directory (defaults to your override directory).
     Check { dir: Option<PathBuf> },
+    /// Copy every incident between a data directory and a NATS JetStream stream (either
+    /// way), each chain verified on both sides; re-running skips what is already there.
+    Migrate {
+        /// Where the incidents are: a data directory, or nats://HOST:PORT[,…].
+        #[arg(long, value_name = "DIR|URLS")]
+        from: String,
+        /// Where they go: a data directory, or nats://HOST:PORT[,…].
+        #[arg(long, value_name = "DIR|URLS")]
+        to: String,
+        /// The JetStream stream (as the hubs' `[store] stream`).
+        #[arg(long, default_value = "warroom")]
+        stream: String,
+        /// How many NATS servers keep each message (1 for a single server).
+        #[arg(long, default_value_t = 3)]
+        replicas: usize,
+        /// A NATS creds file (user JWT and nkey seed).
+        #[arg(long, value_name = "FILE")]
+        creds: Option<PathBuf>,
+        /// The name of an environment variable holding a NATS token (as the hubs'
+        /// `[store] token = "${NAME}"`).
+        #[arg(long, value_name = "NAME", conflicts_with = "creds")]
+        token_env: Option<String>,
+    },
 }

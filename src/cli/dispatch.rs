@@ -450,6 +450,7 @@ pub fn dispatch(
         | CliCommand::Templates { .. }
         | CliCommand::Roles
         | CliCommand::Verify { .. }
+        | CliCommand::Migrate { .. }
         | CliCommand::Check { .. }
         | CliCommand::Serve { .. }
         | CliCommand::Token { .. }

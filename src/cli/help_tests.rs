@@ -77,8 +77,8 @@ fn expected(path: &str) -> &'static [&'static str] {
         "token new" => &["role"],
         // Where the hub keeps when each responder was last seen.
         "token list" => &["data"],
-        "roles" | "verify" | "check" | "token" | "token revoke" | "token rotate" | "tls"
-        | "responder" | "responder add-key" | "tls self-signed" | "bench" | "bench hub"
+        "roles" | "verify" | "migrate" | "check" | "token" | "token revoke" | "token rotate"
+        | "tls" | "responder" | "responder add-key" | "tls self-signed" | "bench" | "bench hub"
         | "bench console" | "bench store" | "bench peak" | "bench join-probe" | "followup"
         | "help" => &[],
         other => panic!("`warroom {other}` is new: say which shared options it takes here"),

@@ -13,6 +13,7 @@ mod help_tests;
 pub mod list_filter;
 mod local_runner;
 mod maintenance;
+mod migrate;
 pub mod options;
 pub mod output;
 mod postmortem;

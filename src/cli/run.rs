@@ -6,7 +6,7 @@ use super::args::{Cli, CliCommand};
 use super::backend::{CliError, LocalBackend, usage};
 use super::options::Route;
 use super::remote::RemoteBackend;
-use super::{console, dispatch, maintenance, serve, token};
+use super::{console, dispatch, maintenance, migrate, serve, token};
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
@@ -28,6 +28,24 @@ pub fn run(cli: Cli) -> Result<ExitCode, CliError> {
     match command {
         CliCommand::Verify { file, head } => maintenance::verify(file, head.as_deref(), out),
         CliCommand::Check { dir } => maintenance::check(dir.as_ref(), out),
+        CliCommand::Migrate {
+            from,
+            to,
+            stream,
+            replicas,
+            creds,
+            token_env,
+        } => migrate::run(
+            &migrate::MigrateArgs {
+                from,
+                to,
+                stream,
+                replicas: *replicas,
+                creds: creds.as_deref(),
+                token_env: token_env.as_deref(),
+            },
+            out,
+        ),
         CliCommand::Roles => maintenance::print_roles(out).and(done),
         CliCommand::Playbooks { catalog } => dispatch::playbooks(&catalog.load()?, out).and(done),
         CliCommand::Templates { catalog } => dispatch::templates(&catalog.load()?, out).and(done),
@@ -156,6 +174,7 @@ pub(crate) fn route(command: &CliCommand) -> Option<Route<'_>> {
         | C::Tls { .. }
         | C::Bench { .. }
         | C::Verify { .. }
+        | C::Migrate { .. }
         | C::Check { .. } => None,
     }
 }

@@ -261,6 +261,20 @@ impl DataDir {
         self.nats.is_some()
     }
 
+    /// The store's kind and state as `/health` reports it: `{"kind": "file"}`, or
+    /// `{"kind": "nats", "servers": […], "stream": …, "connected": bool}`.
+    pub fn store_health(&self) -> serde_json::Value {
+        match &self.nats {
+            None => serde_json::json!({ "kind": "file" }),
+            Some(store) => serde_json::json!({
+                "kind": "nats",
+                "servers": store.servers().iter().map(|url| without_userinfo(url)).collect::<Vec<_>>(),
+                "stream": store.stream(),
+                "connected": store.connected(),
+            }),
+        }
+    }
+
     /// What incident `id`'s log is called in messages: its file, or its subject.
     fn location(&self, id: &str) -> String {
         match &self.nats {
@@ -457,6 +471,19 @@ fn current_stored(id: &str, pinned: &Pinned) -> Option<StoredSummary> {
         .then_some(stored)
 }
 
+/// `url` without a `user:password@` part: `/health` is open to anyone who can reach
+/// the hub, and a server URL may carry credentials.
+fn without_userinfo(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let authority_end = rest.find('/').unwrap_or(rest.len());
+    match rest[..authority_end].rfind('@') {
+        Some(at) => format!("{scheme}://{}", &rest[at + 1..]),
+        None => url.to_owned(),
+    }
+}
+
 /// Numbers at or below this count as auto-assigned when choosing the next id: far more
 /// incidents than a day can have, far below where arithmetic could overflow.
 pub const AUTO_NUMBER_CEILING: u64 = 999_999_999;
@@ -507,5 +534,26 @@ fn sort_key(id: &str) -> (String, u64, String) {
             (head.to_string(), n.parse().unwrap_or(0), String::new())
         }
         _ => (id.to_string(), 0, id.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::without_userinfo;
+
+    #[test]
+    fn health_never_shows_credentials_in_a_server_url() {
+        assert_eq!(
+            without_userinfo("nats://alice:s3cret@10.0.0.1:4222"),
+            "nats://10.0.0.1:4222"
+        );
+        assert_eq!(
+            without_userinfo("tls://token@nats.example:4222"),
+            "tls://nats.example:4222"
+        );
+        assert_eq!(
+            without_userinfo("nats://127.0.0.1:4222"),
+            "nats://127.0.0.1:4222"
+        );
     }
 }

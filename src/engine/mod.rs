@@ -26,6 +26,7 @@ use crate::store::{
 };
 use chrono::{DateTime, Utc};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 impl LogRecord for Event {
     fn seq(&self) -> u64 {
@@ -83,6 +84,12 @@ pub enum Outcome {
 pub struct Committed {
     pub outcomes: Vec<Outcome>,
     pub event_json: Vec<Arc<str>>,
+    /// How many appends of this batch lost the race to another writer (a shared store)
+    /// and were decided again: the hub counts them (`warroom_store_conflicts_total`).
+    pub conflicts: u32,
+    /// Time spent in the store's appends for this batch, the ones that lost a race
+    /// included; zero when nothing was written.
+    pub append_time: Duration,
 }
 
 /// Write a snapshot after this many events since the last one (and at every status
@@ -114,6 +121,9 @@ pub struct Incident {
     /// be read back then (a store that is unavailable for a while), or another writer's
     /// events could not be read. The next [`Incident::execute`] rebuilds it first.
     out_of_step: bool,
+    /// How long the store took to create the log with its first events, for an
+    /// incident this handle declared (the hub's `warroom_store_append_seconds`).
+    created_in: Option<Duration>,
 }
 
 impl Incident {
@@ -140,6 +150,7 @@ impl Incident {
                                 torn_tail: resumed.torn_tail,
                                 since_snapshot: replayed,
                                 out_of_step: false,
+                                created_in: None,
                             });
                         }
                         Err(error @ StoreError::NotInLog { .. }) => {
@@ -165,6 +176,7 @@ impl Incident {
             log: resumed.log,
             torn_tail: resumed.torn_tail,
             out_of_step: false,
+            created_in: None,
         };
         if incident.since_snapshot >= SNAPSHOT_EVERY {
             incident.write_snapshot();
@@ -192,7 +204,9 @@ impl Incident {
             submission.command_id.as_deref(),
         )
         .map_err(EngineError::Rejected)?;
+        let creating = Instant::now();
         let (log, _json) = store.create(id, &events)?;
+        let created_in = Some(creating.elapsed());
         let state = State::replay(&events);
         let mut incident = Incident {
             since_snapshot: state.seq,
@@ -200,9 +214,16 @@ impl Incident {
             log,
             torn_tail: None,
             out_of_step: false,
+            created_in,
         };
         incident.write_summary();
         Ok(incident)
+    }
+
+    /// For an incident this handle declared: how long the store took to create its log
+    /// with the first events. `None` for one opened from the store.
+    pub fn created_in(&self) -> Option<Duration> {
+        self.created_in
     }
 
     /// Writes a snapshot of the state at the log's head (durably, replacing the last
@@ -369,6 +390,7 @@ impl Incident {
         }
         let mut caught_up: Vec<Arc<str>> = Vec::new();
         let mut conflicts = 0;
+        let mut append_time = Duration::ZERO;
         loop {
             // The head every decision below starts from: the append expects it, so a
             // batch decided on a state that is no longer the log's is refused, never
@@ -379,9 +401,14 @@ impl Incident {
                 return Ok(Committed {
                     outcomes,
                     event_json: caught_up,
+                    conflicts,
+                    append_time,
                 });
             }
-            match IncidentLog::append(&mut self.log, &decided_on, &new_events) {
+            let appending = Instant::now();
+            let appended = IncidentLog::append(&mut self.log, &decided_on, &new_events);
+            append_time += appending.elapsed();
+            match appended {
                 Ok(event_json) => {
                     self.since_snapshot += new_events.len() as u64;
                     let status_changed = new_events
@@ -395,6 +422,8 @@ impl Incident {
                     return Ok(Committed {
                         outcomes,
                         event_json: caught_up,
+                        conflicts,
+                        append_time,
                     });
                 }
                 Err(error) => {

@@ -377,9 +377,16 @@ impl Actor {
         {
             Ok(committed) => {
                 let committed_at = Instant::now();
+                let metrics = &self.context.metrics;
                 if !committed.event_json.is_empty() {
-                    self.context.metrics.fsync.observe(committed_at - started);
+                    metrics.fsync.observe(committed_at - started);
                 }
+                if !committed.append_time.is_zero() {
+                    metrics.store_append.observe(committed.append_time);
+                }
+                metrics
+                    .store_conflicts
+                    .fetch_add(u64::from(committed.conflicts), Ordering::Relaxed);
                 self.context
                     .metrics
                     .events_appended

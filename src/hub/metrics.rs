@@ -88,6 +88,12 @@ pub struct Metrics {
     pub fsync: Histogram,
     /// From an event's commit to its frame being written to one subscriber.
     pub fanout: Histogram,
+    /// The store's appends of one batch (a file's write and fsync, or a JetStream
+    /// publish acknowledged by a quorum), without deciding, snapshots or summaries.
+    pub store_append: Histogram,
+    /// Appends that lost the race to another hub on a shared store and were decided
+    /// again (the engine's `Committed::conflicts`).
+    pub store_conflicts: AtomicU64,
     // ---- Connection admission (hub::admission, hub::server) ----
     /// Open client sockets of every kind (HTTP and WebSocket, authenticated or not).
     pub sockets: AtomicI64,
@@ -383,6 +389,17 @@ impl Metrics {
             "warroom_fanout_seconds",
             "Time from an event's commit to its frame being written to a subscriber.",
         );
+        self.store_append.render(
+            &mut out,
+            "warroom_store_append_seconds",
+            "Time the store took to append one batch durably (fsync, or a quorum's ack), races lost included.",
+        );
+        counter(
+            &mut out,
+            "warroom_store_conflicts_total",
+            "Appends that lost the race to another hub on a shared store and were decided again.",
+            self.store_conflicts.load(Ordering::Relaxed),
+        );
         out
     }
 }
@@ -402,6 +419,12 @@ mod tests {
         assert!(text.contains("warroom_fsync_seconds_bucket{le=\"0.00025\"} 0"));
         assert!(text.contains("warroom_incidents 2"));
         assert!(text.contains("warroom_incidents_quarantined 1"));
+        m.store_append.observe(Duration::from_millis(3));
+        m.store_conflicts.fetch_add(2, Ordering::Relaxed);
+        let text = m.render(0, 0);
+        assert!(text.contains("warroom_store_append_seconds_bucket{le=\"0.005\"} 1"));
+        assert!(text.contains("warroom_store_append_seconds_count 1"));
+        assert!(text.contains("warroom_store_conflicts_total 2"));
         m.chat.refused("slack", "bad_signature");
         m.chat.refused("slack", "bad_signature");
         m.chat.answered("mattermost", "note");

@@ -334,6 +334,7 @@ async fn health(State(hub): State<Arc<HubState>>) -> impl IntoResponse {
         "live_incidents": hub.metrics.live_incidents.load(std::sync::atomic::Ordering::Relaxed),
         "quarantined": quarantined,
         "connections": hub.metrics.connections.load(std::sync::atomic::Ordering::Relaxed),
+        "store": hub.registry.store_health(),
     });
     axum::Json(body)
 }

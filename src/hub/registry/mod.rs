@@ -72,6 +72,11 @@ impl Registry {
         self.context.metrics.clone()
     }
 
+    /// The store's kind and state, for `/health` ([`DataDir::store_health`]).
+    pub fn store_health(&self) -> serde_json::Value {
+        self.data.store_health()
+    }
+
     pub fn runbooks(&self) -> &Runbooks {
         &self.context.runbooks
     }
@@ -392,6 +397,9 @@ impl Registry {
         let metrics = &self.context.metrics;
         metrics.events_appended.fetch_add(seq, Ordering::Relaxed);
         metrics.commands_accepted.fetch_add(1, Ordering::Relaxed);
+        if let Some(took) = incident.created_in() {
+            metrics.store_append.observe(took);
+        }
         let summary = IncidentSummary::of(&incident);
         let entry = Arc::new(Entry::new(summary.clone(), Slot::Closed));
         {

@@ -118,6 +118,8 @@ pub(super) struct Shared {
     snapshots: async_nats::jetstream::kv::Store,
     summaries: async_nats::jetstream::kv::Store,
     name: String,
+    /// The servers it was given, for telling operators (`/health`).
+    servers: Vec<String>,
     /// Last, so the client and its handles go before the runtime they live on.
     bridge: Bridge,
 }
@@ -201,6 +203,7 @@ impl NatsStore {
                 snapshots: connected.snapshots,
                 summaries: connected.summaries,
                 name: config.stream.clone(),
+                servers: config.servers.clone(),
                 bridge,
             }),
         })
@@ -209,6 +212,17 @@ impl NatsStore {
     /// The stream's name.
     pub fn stream(&self) -> &str {
         &self.shared.name
+    }
+
+    /// The servers the store was configured with (it reconnects to any of them).
+    pub fn servers(&self) -> &[String] {
+        &self.shared.servers
+    }
+
+    /// Whether the client is connected to a server now (it reconnects by itself; while
+    /// it is not, every request fails as unavailable).
+    pub fn connected(&self) -> bool {
+        self.shared.client.connection_state() == async_nats::connection::State::Connected
     }
 
     /// Whether incident `id` has any message on its subject (valid or not: a subject
