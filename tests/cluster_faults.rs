@@ -276,7 +276,10 @@ async fn until(clients: &[Client], changed: &Notify, what: &str, mut done: impl 
                 )
             })
             .collect();
-        panic!("timed out after {LIMIT:?} waiting for {what}:\n{}", said.join("\n"));
+        panic!(
+            "timed out after {LIMIT:?} waiting for {what}:\n{}",
+            said.join("\n")
+        );
     }
 }
 
@@ -382,9 +385,12 @@ fn the_war_room_survives_a_hub_and_a_nats_node_killed_mid_incident() {
             .enumerate()
             .map(|(n, hubs)| client(n, hubs, &incident, changed.clone()))
             .collect();
-        until(&clients, &changed, "every client writing through its first hub", || {
-            acked_beyond(&clients, &[0, 0, 0], 10)
-        })
+        until(
+            &clients,
+            &changed,
+            "every client writing through its first hub",
+            || acked_beyond(&clients, &[0, 0, 0], 10),
+        )
         .await;
         for (n, client) in clients.iter().enumerate() {
             let want = if n == 1 { &two_url } else { &one_url };
@@ -405,7 +411,9 @@ fn the_war_room_survives_a_hub_and_a_nats_node_killed_mid_incident() {
         until(&clients, &changed, "clients 0 and 2 on hub two", || {
             [0, 2].iter().all(|&n| {
                 let seen = clients[n].seen();
-                seen.hubs.iter().any(|(h, at)| *h == two_url && *at > hub_killed)
+                seen.hubs
+                    .iter()
+                    .any(|(h, at)| *h == two_url && *at > hub_killed)
             })
         })
         .await;
@@ -444,9 +452,12 @@ fn the_war_room_survives_a_hub_and_a_nats_node_killed_mid_incident() {
         cluster.kill(&leader);
         let node_killed = Instant::now();
         let before = acked_counts(&clients);
-        until(&clients, &changed, "writing on after the NATS node is gone", || {
-            acked_beyond(&clients, &before, 10)
-        })
+        until(
+            &clients,
+            &changed,
+            "writing on after the NATS node is gone",
+            || acked_beyond(&clients, &before, 10),
+        )
         .await;
         println!(
             "writes resumed {:?} after the SIGKILL of stream leader {leader}",
@@ -464,19 +475,27 @@ fn the_war_room_survives_a_hub_and_a_nats_node_killed_mid_incident() {
             })
         })
         .await;
-        until(&clients, &changed, "the action's request acknowledged", || {
-            clients[0].seen().acked.contains_key(&request_id)
-        })
+        until(
+            &clients,
+            &changed,
+            "the action's request acknowledged",
+            || clients[0].seen().acked.contains_key(&request_id),
+        )
         .await;
         let run = clients[0].seen().acked[&request_id];
-        until(&clients, &changed, "the action's outcome on every client", || {
-            clients.iter().all(|c| {
-                let state = State::replay(&c.seen().events);
-                state
-                    .run(run)
-                    .is_some_and(|r| matches!(r.status, RunStatus::Finished(_)))
-            })
-        })
+        until(
+            &clients,
+            &changed,
+            "the action's outcome on every client",
+            || {
+                clients.iter().all(|c| {
+                    let state = State::replay(&c.seen().events);
+                    state
+                        .run(run)
+                        .is_some_and(|r| matches!(r.status, RunStatus::Finished(_)))
+                })
+            },
+        )
         .await;
         // Every client reaches the same head, then their events are compared.
         let head = clients
@@ -484,11 +503,16 @@ fn the_war_room_survives_a_hub_and_a_nats_node_killed_mid_incident() {
             .map(|c| c.seen().acked.values().copied().max().unwrap_or(0))
             .max()
             .unwrap_or(0);
-        until(&clients, &changed, "every client at the last acknowledged seq", || {
-            clients
-                .iter()
-                .all(|c| c.seen().events.last().is_some_and(|e| e.seq >= head))
-        })
+        until(
+            &clients,
+            &changed,
+            "every client at the last acknowledged seq",
+            || {
+                clients
+                    .iter()
+                    .all(|c| c.seen().events.last().is_some_and(|e| e.seq >= head))
+            },
+        )
         .await;
         let rejected: Vec<String> = clients
             .iter()
@@ -582,4 +606,49 @@ fn the_war_room_survives_a_hub_and_a_nats_node_killed_mid_incident() {
     // The action ran exactly once, across both hubs and the kill.
     let ran = std::fs::read_to_string(&marks).unwrap_or_default();
     assert_eq!(ran.lines().count(), 1, "the action's runs: {ran:?}");
+}
+
+/// `warroom bench hub --hubs 2` deals the latency run's subscribers out across two hubs
+/// on one stream: every subscriber gets every note, through either hub (samples =
+/// clients × commands); without `--nats` it is refused, saying why.
+#[test]
+fn bench_hub_spreads_subscribers_over_two_hubs_on_one_stream() {
+    let Some(nats) = nats_server::NatsServer::start() else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("temp dir");
+    let output = warroom(dir.path())
+        .args(["bench", "hub", "--clients", "4", "--commands", "5"])
+        .args([
+            "--writers",
+            "2",
+            "--per-writer",
+            "5",
+            "--hubs",
+            "2",
+            "--nats",
+        ])
+        .arg(nats.url())
+        .output()
+        .expect("bench runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let row = stdout
+        .lines()
+        .find(|l| l.starts_with("| 4 |"))
+        .unwrap_or_else(|| panic!("a row for 4 clients: {stdout}"));
+    let samples = row.split('|').map(str::trim).nth(8);
+    assert_eq!(samples, Some("20"), "4 subscribers × 5 notes: {row}");
+
+    let files = warroom(dir.path())
+        .args(["bench", "hub", "--clients", "2", "--hubs", "2"])
+        .output()
+        .expect("bench runs");
+    assert!(!files.status.success());
+    let said = String::from_utf8_lossy(&files.stderr);
+    assert!(said.contains("more than one hub needs --nats"), "{said}");
 }

@@ -100,7 +100,10 @@ impl NatsCluster {
                     Ok(Said::Ready) => ready = true,
                     Ok(Said::Leader) => leader = true,
                     Ok(Said::Exited(said)) => {
-                        panic!("nats-server {} exited before it was ready:\n{said}", node.name)
+                        panic!(
+                            "nats-server {} exited before it was ready:\n{said}",
+                            node.name
+                        )
                     }
                     Err(_) => panic!(
                         "nats-server {} was not ready with a metadata leader within {READY_WITHIN:?}",
