@@ -93,20 +93,34 @@ where
 }
 
 /// One latency run against the hub: `clients` subscribers, one writer pacing
-/// `commands` notes `interval` apart.
+/// `commands` notes `interval` apart. With NATS and `hubs` above 1, that many hubs share
+/// one stream: the writer is on the first, the subscribers are dealt out across all of
+/// them in turn, so most events reach most subscribers through a hub that did not
+/// commit them (it follows the stream).
 async fn hub_latency(
     clients: usize,
     commands: usize,
     interval: Duration,
     nats: Option<&NatsConfig>,
+    hubs: usize,
 ) -> Result<LatencyReport, String> {
     let dir = tempdir()?;
-    let hub = start_hub(&dir, nats).await?;
-    let url = format!("ws://{}/ws", hub.addr);
-    let (mut writer, incident) = declare(&url).await?;
+    let nats = nats.map(|n| fresh_stream(&dir, n));
+    let mut running = vec![start_hub(&dir, nats.as_ref()).await?];
+    let mut dirs = vec![dir];
+    for _ in 1..hubs.max(1) {
+        let dir = tempdir()?;
+        running.push(start_hub(&dir, nats.as_ref()).await?);
+        dirs.push(dir);
+    }
+    let urls: Vec<String> = running
+        .iter()
+        .map(|hub| format!("ws://{}/ws", hub.addr))
+        .collect();
+    let (mut writer, incident) = declare(&urls[0]).await?;
     let mut receivers = Vec::new();
-    for _ in 0..clients {
-        let socket = raw_client(&url, Some(&incident)).await?;
+    for c in 0..clients {
+        let socket = raw_client(&urls[c % urls.len()], Some(&incident)).await?;
         // Wait for welcome, subscribed and synced before the clock starts.
         let (sink, mut stream) = socket.split();
         for _ in 0..3 {
@@ -137,7 +151,9 @@ async fn hub_latency(
         arrivals.push(receiver.await.map_err(|e| e.to_string())?);
     }
     writer.close().await;
-    hub.shutdown().await.map_err(|e| e.to_string())?;
+    for hub in running {
+        hub.shutdown().await.map_err(|e| e.to_string())?;
+    }
     Ok(report(clients, &sent, arrivals))
 }
 
@@ -149,7 +165,8 @@ async fn hub_throughput(
     nats: Option<&NatsConfig>,
 ) -> Result<f64, String> {
     let dir = tempdir()?;
-    let hub = start_hub(&dir, nats).await?;
+    let nats = nats.map(|n| fresh_stream(&dir, n));
+    let hub = start_hub(&dir, nats.as_ref()).await?;
     let url = format!("ws://{}/ws", hub.addr);
     let (_declarer, incident) = declare(&url).await?;
     let mut sockets = Vec::new();
@@ -334,8 +351,19 @@ fn tempdir() -> Result<std::path::PathBuf, String> {
     Ok(dir)
 }
 
-/// A hub over `dir`, its incidents in a fresh stream of the NATS servers `nats` names
-/// if given (`bench<random>`, so runs never share one), else in `dir`.
+/// `nats` with a stream of the run's own (`bench<random>`, from `dir`'s name), so runs
+/// never share one.
+fn fresh_stream(dir: &std::path::Path, nats: &NatsConfig) -> NatsConfig {
+    let mut config = nats.clone();
+    let name = dir.file_name().map(|n| n.to_string_lossy().into_owned());
+    config.stream = format!(
+        "bench{}",
+        name.unwrap_or_default().replace("warroom-bench-", "")
+    );
+    config
+}
+
+/// A hub over `dir`, its incidents in the stream `nats` names if given, else in `dir`.
 async fn start_hub(
     dir: &std::path::Path,
     nats: Option<&NatsConfig>,
@@ -343,13 +371,7 @@ async fn start_hub(
     let runbooks = crate::catalog::embedded().map_err(|e| e.to_string())?;
     let mut data = DataDir::new(dir);
     if let Some(nats) = nats {
-        let mut config = nats.clone();
-        let name = dir.file_name().map(|n| n.to_string_lossy().into_owned());
-        config.stream = format!(
-            "bench{}",
-            name.unwrap_or_default().replace("warroom-bench-", "")
-        );
-        let store = NatsStore::connect(&config).map_err(|e| e.to_string())?;
+        let store = NatsStore::connect(nats).map_err(|e| e.to_string())?;
         data = data.with_nats(store);
     }
     let auth = Authenticator::default().with_token(TOKEN, "bench", [Role::Commander]);
@@ -365,19 +387,24 @@ async fn start_hub(
 }
 
 /// Runs the whole comparison for each client count; the hub keeps its incidents in
-/// NATS JetStream when `nats` says where.
+/// NATS JetStream when `nats` says where, and the latency run spreads its subscribers
+/// over `hubs` hubs on that stream (the throughput run uses one hub).
 pub async fn run(
     client_counts: &[usize],
     commands: usize,
     writers: usize,
     per_writer: usize,
     nats: Option<&NatsConfig>,
+    hubs: usize,
 ) -> Result<Vec<BenchReport>, String> {
+    if hubs > 1 && nats.is_none() {
+        return Err("more than one hub needs --nats: a file store has one writer".into());
+    }
     let interval = Duration::from_millis(5);
     let mut reports = Vec::new();
     for &clients in client_counts {
         let bare = bare_latency(clients, commands, interval).await?;
-        let hub = hub_latency(clients, commands, interval, nats).await?;
+        let hub = hub_latency(clients, commands, interval, nats, hubs).await?;
         let durable_events_per_sec = hub_throughput(writers, per_writer, nats).await?;
         reports.push(BenchReport {
             hub,

@@ -29,6 +29,10 @@ pub enum BenchWhat {
         /// The stream's replicas with --nats (3 for a three-server cluster).
         #[arg(long, default_value_t = 1)]
         nats_replicas: usize,
+        /// With --nats: hubs sharing the stream in the latency run, subscribers dealt
+        /// out across them, the writer on the first.
+        #[arg(long, default_value_t = 1)]
+        hubs: usize,
     },
     /// A large data directory built through the engine: time and peak memory of verify,
     /// status, list and serve (as child processes of this binary).

@@ -313,6 +313,7 @@ pub fn bench(what: &super::args::BenchWhat) -> Result<(), CliError> {
             per_writer,
             nats,
             nats_replicas,
+            hubs,
         } => {
             let nats = (!nats.is_empty()).then(|| {
                 let mut config = crate::store::NatsConfig::new(nats.clone());
@@ -327,6 +328,7 @@ pub fn bench(what: &super::args::BenchWhat) -> Result<(), CliError> {
                     *writers,
                     *per_writer,
                     nats.as_ref(),
+                    *hubs,
                 ))
                 .map_err(CliError::Failed)?;
             print!("{}", crate::bench::hub::format(&reports));

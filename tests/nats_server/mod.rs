@@ -1,9 +1,12 @@
 //! A real `nats-server -js` for tests: on a free loopback port with its own store
 //! directory, ready when it says so (a bounded wait), killed when dropped. Tests that
 //! need one call [`NatsServer::start`] and skip, saying so, when `nats-server` is not
-//! installed (`.ci/run` installs it).
+//! installed (`.ci/run` installs it). [`cluster::NatsCluster`] starts three of them as a
+//! JetStream cluster.
 
 #![allow(dead_code)]
+
+pub mod cluster;
 
 use std::io::{BufRead, BufReader};
 use std::net::TcpListener;

@@ -88,10 +88,21 @@ pub(super) fn publish(
                 stream_seq: ack.sequence,
                 duplicate: ack.duplicate,
             }),
-            Err(e) if e.kind() == PublishErrorKind::WrongLastSequence => Ok(Published::WrongLast),
+            Err(e) if is_wrong_last(&e) => Ok(Published::WrongLast),
             Err(e) => Err(publish_failed(&op, e, max)),
         }
     })
+}
+
+/// JetStream's "the subject does not end where you expected": 10071 names where it does
+/// end; servers since 2.9.21 answer 10164 (no number) when another publish with the
+/// same expectation is still in flight, which is the same lost race.
+fn is_wrong_last(error: &async_nats::jetstream::context::PublishError) -> bool {
+    use async_nats::jetstream::ErrorCode;
+    error.kind() == PublishErrorKind::WrongLastSequence
+        || std::error::Error::source(error)
+            .and_then(|s| s.downcast_ref::<async_nats::jetstream::Error>())
+            .is_some_and(|e| e.error_code() == ErrorCode::STREAM_WRONG_LAST_SEQUENCE_CONSTANT)
 }
 
 fn publish_failed(
