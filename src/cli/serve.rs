@@ -102,6 +102,9 @@ pub fn serve(
             let store = crate::store::NatsStore::connect(&nats)
                 .map_err(|e| CliError::Failed(format!("cannot open the [store]: {e}")))?;
             tracing::info!(stream = %store.stream(), servers = ?nats.servers, "incidents are kept in NATS JetStream");
+            if let Some(warning) = store.racy_server() {
+                tracing::warn!("{warning}");
+            }
             data.with_nats(store)
         }
         None => data,

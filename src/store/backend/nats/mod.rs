@@ -214,6 +214,19 @@ impl NatsStore {
         &self.shared.name
     }
 
+    /// The version of the server the client is connected to, as it says (`2.9.10`).
+    pub fn server_version(&self) -> String {
+        self.shared.client.server_info().version
+    }
+
+    /// Why several hubs must not write this stream, if the server is one that can
+    /// accept two racing writes to one subject (nats-server before 2.9.21 checks the
+    /// expected last sequence before replication, nats-server issue #4320: two hubs
+    /// writing one incident at once can then fork its log).
+    pub fn racy_server(&self) -> Option<String> {
+        racy_version(&self.server_version())
+    }
+
     /// The servers the store was configured with (it reconnects to any of them).
     pub fn servers(&self) -> &[String] {
         &self.shared.servers
@@ -452,5 +465,38 @@ impl IncidentStore for NatsStore {
             Err(StoreError::Nats(NatsError::Malformed { .. })) => Ok(None),
             Err(e) => Err(e),
         }
+    }
+}
+
+/// The warning for a nats-server `version` before 2.9.21 (see [`NatsStore::racy_server`]).
+fn racy_version(version: &str) -> Option<String> {
+    let numbers: Vec<u32> = version
+        .split(['.', '-'])
+        .take(3)
+        .map(|n| n.parse().unwrap_or(0))
+        .collect();
+    let older = match numbers.as_slice() {
+        [major, minor, patch] => (*major, *minor, *patch) < (2, 9, 21),
+        _ => false,
+    };
+    older.then(|| {
+        format!(
+            "nats-server {version} can accept two racing writes to one incident from different hubs (nats-server issue #4320, fixed in 2.9.21): run one hub on this stream, or upgrade the servers"
+        )
+    })
+}
+
+#[cfg(test)]
+mod version_tests {
+    use super::racy_version;
+
+    #[test]
+    fn servers_before_2_9_21_are_named_racy() {
+        assert!(racy_version("2.9.10").is_some_and(|w| w.contains("nats-server 2.9.10")));
+        assert!(racy_version("2.8.4").is_some());
+        assert_eq!(racy_version("2.9.21"), None);
+        assert_eq!(racy_version("2.15.1"), None);
+        assert_eq!(racy_version("2.10.0-beta.1"), None);
+        assert_eq!(racy_version("garbage"), None);
     }
 }
