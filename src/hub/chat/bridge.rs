@@ -62,8 +62,9 @@ struct Queue {
     queued: u64,
     headline: Headline,
     entries: VecDeque<MirrorEntry>,
-    /// Keeps the incident open while its entries are being posted.
-    holds: Vec<InFlight>,
+    /// Keeps the incident open while its entries are being posted: one is enough, so a
+    /// busy incident whose thread is stuck does not pile up one per commit.
+    hold: Option<InFlight>,
     /// A worker is posting this queue.
     working: bool,
 }
@@ -109,7 +110,7 @@ impl Bridge {
             queued: 0,
             headline: job.headline.clone(),
             entries: VecDeque::new(),
-            holds: Vec::new(),
+            hold: None,
             working: false,
         });
         if queue.thread.is_none() {
@@ -131,7 +132,9 @@ impl Bridge {
             }
             return;
         }
-        queue.holds.push(hold);
+        // A second hold is dropped at once (its count given back): the first keeps the
+        // incident open until the queue drains.
+        queue.hold.get_or_insert(hold);
         if !queue.working {
             queue.working = true;
             running.spawn(work(self.inner.clone(), job.incident));
@@ -180,7 +183,7 @@ impl Inner {
                 queue.entries.pop_front();
             }
             if queue.entries.is_empty() {
-                queue.holds.clear();
+                queue.hold = None;
             }
         }
     }
@@ -190,7 +193,7 @@ impl Inner {
             && let Some(queue) = queues.get_mut(incident)
         {
             queue.working = false;
-            queue.holds.clear();
+            queue.hold = None;
             if queue.entries.is_empty() {
                 queues.remove(incident);
             }
