@@ -27,7 +27,7 @@ use warroom::incident::state::{RunOutcome, RunStatus};
 use warroom::incident::{Command as Cmd, EntryKind, Event, EventKind, Severity, State};
 use warroom::net::HubClient;
 use warroom::net::sync::{self, SyncEvent, SyncOptions};
-use warroom::store::{IncidentLog, IncidentStore, NatsConfig, NatsStore};
+use warroom::store::{IncidentLog, IncidentStore, NatsConfig, NatsError, NatsStore};
 
 const BIN: &str = env!("CARGO_BIN_EXE_warroom");
 const TOKEN: &str = "tok-alice-cluster-faults";
@@ -302,7 +302,16 @@ fn export(servers: Vec<String>, incident: &str, to: &Path) -> u64 {
     config.stream = STREAM.to_owned();
     config.replicas = 3;
     config.deadline = Duration::from_secs(10);
-    let store = NatsStore::connect(&config).expect("the store connects");
+    // Right after a node's SIGKILL some of the stream's and buckets' leaders may still
+    // be being elected: a connect that gets no answer meanwhile is tried again.
+    let mut tries = 0;
+    let store = loop {
+        match NatsStore::connect(&config) {
+            Ok(store) => break store,
+            Err(NatsError::Unavailable { .. }) if tries < 3 => tries += 1,
+            Err(error) => panic!("the store connects: {error}"),
+        }
+    };
     let opened = store.open::<Event>(incident).expect("the incident opens");
     let head = IncidentLog::head(&opened.log);
     let mut text = String::new();

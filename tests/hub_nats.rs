@@ -408,6 +408,10 @@ fn a_hub_follows_what_another_hub_commits_to_a_shared_incident() {
         .await;
         assert_eq!(seen.seq, declared + 1);
         assert!(matches!(&seen.kind, EventKind::NoteAdded { text, .. } if text == "from hub one"));
+        // It came as hub one announced it, not by reading the stream.
+        let metrics = http_get(two.addr, "/metrics");
+        let announced = metric(&metrics, "warroom_store_followed_total{how=\"announced\"}");
+        assert_eq!(announced, Some(1.0), "{metrics}");
         // Hub two writes on from there: one chain, no fork.
         let (_, seq) = within(
             "note through hub two",

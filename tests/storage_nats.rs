@@ -396,3 +396,99 @@ fn a_foreign_message_on_an_incidents_subject_is_named_not_trusted() {
     );
     assert_eq!(store.open::<Ev>("INC-2").unwrap().events, vec![ev(1, 0)]);
 }
+
+/// A writer announces each batch it has stored; a follower on another connection (another
+/// hub) takes an announced batch as it is when it continues its head, its lines checked
+/// against its own chain, and nothing else: a batch after one it missed, one it already
+/// has, or one whose lines do not chain onto its head (here a forged one) leave its
+/// handle where it was, and it reads the stream instead.
+#[test]
+fn a_follower_takes_an_announced_batch_only_when_it_continues_its_head() {
+    use std::sync::{Mutex, mpsc};
+    use warroom::store::Committed;
+
+    let Some(server) = NatsServer::start() else {
+        return;
+    };
+    let nats = Nats { url: server.url() };
+    let dir = tempfile::tempdir().unwrap();
+    let (one, two) = (nats.store(dir.path()), nats.store(dir.path()));
+    let (mut writer, _) = one.create("INC-1", &[ev(1, 1)]).unwrap();
+    let mut follower = two.open::<Ev>("INC-1").unwrap().log;
+    let (tx, heard) = mpsc::channel::<Committed>();
+    let tx = Mutex::new(tx);
+    let _following = follower
+        .follow(Box::new(move |committed| {
+            let _ = tx.lock().unwrap().send(committed);
+        }))
+        .unwrap();
+    let next = |heard: &mpsc::Receiver<Committed>| {
+        heard
+            .recv_timeout(Duration::from_secs(10))
+            .expect("an announcement")
+    };
+
+    // The next batch: taken without a read, the handle at the writer's head.
+    let head = writer.head();
+    writer.append(&head, &[ev(2, 1), ev(3, 1)]).unwrap();
+    let batch = next(&heard);
+    assert_eq!((batch.first(), batch.last()), (2, 3));
+    let events = follower.accept(&batch).expect("it continues the head");
+    assert_eq!(events.iter().map(|e| e.seq).collect::<Vec<_>>(), [2, 3]);
+    assert_eq!(follower.head(), writer.head());
+    assert!(
+        events[1].json.contains("event 3"),
+        "the stored JSON: {}",
+        events[1].json
+    );
+    // Heard again (or its own): already there, nothing changes.
+    assert!(follower.accept(&batch).is_none());
+    assert_eq!(follower.head(), writer.head());
+
+    // One batch missed: the one after it is a gap, and the stream is read instead.
+    let head = writer.head();
+    writer.append(&head, &[ev(4, 1)]).unwrap();
+    let _missed = next(&heard);
+    let head = writer.head();
+    writer.append(&head, &[ev(5, 1)]).unwrap();
+    let after_gap = next(&heard);
+    assert!(follower.accept(&after_gap).is_none(), "a gap is not taken");
+    assert_eq!(follower.head().seq, 3);
+    assert_eq!(follower.refresh().unwrap(), writer.head());
+
+    // A forged announcement of event 6 whose line does not chain onto the head.
+    let client = std::thread::spawn({
+        let url = server.url();
+        let subject = format!("{}.committed.INC-1", stream_for(dir.path()));
+        move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            rt.block_on(async {
+                let client = async_nats::connect(url).await.unwrap();
+                let mut headers = async_nats::HeaderMap::new();
+                headers.insert("Warroom-Seq", "6-6");
+                headers.insert("Warroom-Stream-Seq", "1000");
+                let line = format!(
+                    "{{\"prev\":\"{}\",\"hash\":\"{}\",\"event\":{{\"seq\":6}}}}\n",
+                    "0".repeat(64),
+                    "1".repeat(64)
+                );
+                client
+                    .publish_with_headers(subject, headers, line.into())
+                    .await
+                    .unwrap();
+                client.flush().await.unwrap();
+            });
+        }
+    });
+    client.join().unwrap();
+    let forged = next(&heard);
+    assert_eq!(forged.first(), 6);
+    assert!(
+        follower.accept(&forged).is_none(),
+        "a forged batch is not taken"
+    );
+    assert_eq!(follower.head(), writer.head(), "the handle did not move");
+}

@@ -8,6 +8,7 @@
 
 mod data_dir;
 pub mod export;
+mod follow;
 mod snapshot_check;
 
 pub use data_dir::{
@@ -271,46 +272,6 @@ impl Incident {
             next = to + 1;
         }
         Ok(events)
-    }
-
-    /// For a store shared with other hubs: calls `notify(last seq)` whenever anyone
-    /// commits to this incident, while the guard is held; `None` for the file store.
-    pub fn follow(
-        &self,
-        notify: Box<dyn Fn(u64) + Send + Sync>,
-    ) -> Result<Option<crate::store::Following>, StoreError> {
-        self.log.follow(notify)
-    }
-
-    /// Events another writer (another hub on a shared store) committed after this
-    /// incident's head: read from the log, applied, and their stored JSON returned in
-    /// seq order for broadcasting. Nothing for the file store.
-    pub fn catch_up(&mut self) -> Result<Vec<Arc<str>>, StoreError> {
-        if self.out_of_step {
-            return Ok(Vec::new()); // the next execute reads the log back first
-        }
-        let from = IncidentLog::head(&self.log).seq;
-        let to = self.log.refresh()?.seq;
-        let mut caught_up = Vec::new();
-        let mut next = from + 1;
-        while next <= to {
-            let page_end = to.min(next + MAX_RANGE - 1);
-            // The handle already ends at `to`: if the events cannot be read now, the
-            // state is rebuilt from the log before the next batch.
-            let stored = self.log.read_range(next, page_end).inspect_err(|_| {
-                self.out_of_step = true;
-            })?;
-            let events = decode_events(&stored, &self.log.name()).inspect_err(|_| {
-                self.out_of_step = true;
-            })?;
-            for event in &events {
-                self.state.apply(event);
-            }
-            caught_up.extend(stored.into_iter().map(|e| e.json));
-            next = page_end + 1;
-        }
-        self.since_snapshot += to.saturating_sub(from);
-        Ok(caught_up)
     }
 
     /// A read-only view of the log as acknowledged now, for reading pages elsewhere.

@@ -76,9 +76,10 @@ pub enum Request {
     Presence { here: Vec<String> },
     /// Release the incident if it has been idle long enough (see the module doc).
     IdleCheck,
-    /// Someone (another hub on a shared store, or this one) committed up to `last`:
-    /// events beyond the incident's head are read from the log and broadcast.
-    Follow { last: u64 },
+    /// Someone (another hub on a shared store, or this one) committed this batch: taken
+    /// as it is if it continues the incident's head, else the log is read up to where it
+    /// ends; either way what is new is broadcast.
+    Follow(crate::store::Committed),
 }
 
 /// The hub's handle on a running incident actor.
@@ -141,9 +142,10 @@ pub fn spawn(
     // On a store shared with other hubs, hear of their commits. A weak sender: the
     // follower must not keep the actor's inbox open once the hub lets go of it.
     let weak = requests.downgrade();
-    let notify = Box::new(move |last| {
+    let notify = Box::new(move |committed| {
         if let Some(requests) = weak.upgrade() {
-            let _ = requests.try_send(Request::Follow { last });
+            // A full inbox drops it: the next batch then shows a gap and the log is read.
+            let _ = requests.try_send(Request::Follow(committed));
         }
     });
     let following = match incident.follow(notify) {
@@ -207,6 +209,9 @@ struct Actor {
     _gauge: LiveGauge,
     /// While held, other hubs' commits to this incident arrive as [`Request::Follow`].
     _following: Option<crate::store::Following>,
+    /// The last seq sent to subscribers: events go out in seq order with no gap
+    /// ([`Actor::send_events`]).
+    sent_to: u64,
 }
 
 impl Actor {
@@ -215,13 +220,14 @@ impl Actor {
         let (live, _) = broadcast::channel(SUBSCRIBER_QUEUE);
         Actor {
             id,
-            incident,
             live,
             entry,
             _gauge: LiveGauge::new(context.metrics.clone()),
             context,
             last_request: Instant::now(),
             _following: None,
+            sent_to: incident.state().seq,
+            incident,
         }
     }
 
@@ -270,7 +276,7 @@ impl Actor {
                 continue;
             }
             // Hearing of commits is not use: an incident only others write is released.
-            if !matches!(first, Request::Follow { .. }) {
+            if !matches!(first, Request::Follow(_)) {
                 self.last_request = Instant::now();
             }
             let mut batch = vec![first];
@@ -288,7 +294,7 @@ impl Actor {
         let mut submissions = Vec::new();
         let mut replies = Vec::new();
         let mut subscribers = Vec::new();
-        let mut followed_to = 0;
+        let mut followed = Vec::new();
         for request in batch {
             match request {
                 Request::Command { submission, reply } => {
@@ -302,7 +308,7 @@ impl Actor {
                 } => subscribers.push((since_seq, snapshot, reply)),
                 Request::Read(read) => read(&self.incident),
                 Request::IdleCheck => {}
-                Request::Follow { last } => followed_to = followed_to.max(last),
+                Request::Follow(committed) => followed.push(committed),
                 Request::Presence { here } => {
                     let frame = crate::protocol::HubFrame::Presence {
                         incident: self.id.clone(),
@@ -318,15 +324,26 @@ impl Actor {
                 }
             }
         }
-        if followed_to > self.incident.state().seq {
-            self.catch_up();
-        }
+        self.follow(followed);
         if !submissions.is_empty() {
             self.commit(&submissions, replies);
         }
+        if !subscribers.is_empty() {
+            self.send_missing();
+        }
         for (since_seq, snapshot, reply) in subscribers {
-            let to_seq = self.incident.state().seq;
-            let snapshot = (snapshot && since_seq == 0)
+            // Up to what was sent: whatever comes after reaches them live, in order.
+            let to_seq = self.sent_to;
+            let head = match self.incident.hash_at(to_seq) {
+                Ok(head) => head,
+                Err(error) => {
+                    // Dropping the reply answers the subscriber "unavailable".
+                    tracing::warn!(incident = %self.id, %error, "could not read the head to subscribe from");
+                    continue;
+                }
+            };
+            let whole = self.incident.in_step() && self.incident.state().seq == to_seq;
+            let snapshot = (snapshot && since_seq == 0 && whole)
                 .then(|| snapshot_frame(&self.id, self.incident.state()))
                 .flatten();
             let from_seq = if snapshot.is_some() {
@@ -339,26 +356,55 @@ impl Actor {
                 snapshot,
                 from_seq,
                 to_seq,
-                head: self.incident.head_hash().to_string(),
+                head,
                 live: self.live.subscribe(),
             });
         }
     }
 
+    /// Applies and broadcasts the batches other hubs committed (their runs and
+    /// deliveries are those hubs' to start): each that continues the head as it is, in
+    /// order; if any is left beyond the head (a batch was missed, or did not chain), the
+    /// log is read up to where it ends.
+    fn follow(&mut self, mut followed: Vec<crate::store::Committed>) {
+        if followed.is_empty() {
+            return;
+        }
+        followed.sort_by_key(|c| c.first());
+        let mut behind = false;
+        for committed in &followed {
+            let seq = self.incident.state().seq;
+            if committed.last() <= seq {
+                continue; // this hub's own, or already read
+            }
+            match self.incident.follow_batch(committed) {
+                Some(jsons) => {
+                    self.context
+                        .metrics
+                        .followed_batches
+                        .fetch_add(1, Ordering::Relaxed);
+                    self.send_events(seq + 1, &jsons, Instant::now());
+                    self.entry.set_summary(IncidentSummary::of(&self.incident));
+                }
+                None => behind = true,
+            }
+        }
+        if behind {
+            self.catch_up();
+        }
+    }
+
     /// Reads, applies and broadcasts the events another hub committed after this
-    /// incident's head (their runs and deliveries are that hub's to start).
+    /// incident's head.
     fn catch_up(&mut self) {
         let first_new = self.incident.state().seq + 1;
         match self.incident.catch_up() {
             Ok(caught_up) if !caught_up.is_empty() => {
-                let now = Instant::now();
-                for (seq, json) in (first_new..).zip(&caught_up) {
-                    let _ = self.live.send(Broadcast {
-                        frame: event_frame(&self.id, json),
-                        seq,
-                        committed: now,
-                    });
-                }
+                self.context
+                    .metrics
+                    .followed_reads
+                    .fetch_add(1, Ordering::Relaxed);
+                self.send_events(first_new, &caught_up, Instant::now());
                 self.entry.set_summary(IncidentSummary::of(&self.incident));
             }
             Ok(_) => {}
@@ -368,9 +414,52 @@ impl Actor {
         }
     }
 
+    /// Sends events `first..` (their stored JSON, in seq order) to this hub's
+    /// subscribers, so that what they receive has no gap and no repeat: what was sent
+    /// already is skipped, and events the state took in without handing them out (a
+    /// rebuild after a failed write or read, another hub's events among them) are read
+    /// from the log and sent first. If they cannot be read now, nothing is sent: the
+    /// next call tries again, and subscribers wait rather than see a hole.
+    fn send_events(&mut self, first: u64, jsons: &[Arc<str>], committed: Instant) {
+        let skip = usize::try_from((self.sent_to + 1).saturating_sub(first)).unwrap_or(usize::MAX);
+        let (first, jsons) = (
+            first.max(self.sent_to + 1),
+            jsons.get(skip..).unwrap_or(&[]),
+        );
+        let gap = if first > self.sent_to + 1 {
+            match self.incident.stored_json(self.sent_to + 1, first - 1) {
+                Ok(gap) => gap,
+                Err(error) => {
+                    tracing::warn!(incident = %self.id, %error, "could not read events to send them in order; subscribers get them with the next batch");
+                    return;
+                }
+            }
+        } else {
+            Vec::new()
+        };
+        let from = self.sent_to + 1;
+        for (seq, json) in (from..).zip(gap.iter().chain(jsons)) {
+            // No subscribers is fine: later ones read the backlog from the log.
+            let _ = self.live.send(Broadcast {
+                frame: event_frame(&self.id, json),
+                seq,
+                committed,
+            });
+            self.sent_to = seq;
+        }
+    }
+
+    /// After a failed write: sends what the state took in from the log meanwhile
+    /// (another hub's events read while deciding again), if the state is the log's.
+    fn send_missing(&mut self) {
+        let seq = self.incident.state().seq;
+        if self.incident.in_step() && seq > self.sent_to {
+            self.send_events(seq + 1, &[], Instant::now());
+        }
+    }
+
     fn commit(&mut self, submissions: &[Submission], replies: Vec<oneshot::Sender<CommandReply>>) {
         let started = Instant::now();
-        let first_new = self.incident.state().seq + 1;
         match self
             .incident
             .execute(submissions, Utc::now(), &self.context.runbooks)
@@ -391,15 +480,11 @@ impl Actor {
                     .metrics
                     .events_appended
                     .fetch_add(committed.event_json.len() as u64, Ordering::Relaxed);
-                for (seq, json) in (first_new..).zip(&committed.event_json) {
-                    let frame = event_frame(&self.id, json);
-                    // No subscribers is fine: later ones read the backlog from the log.
-                    let _ = self.live.send(Broadcast {
-                        frame,
-                        seq,
-                        committed: committed_at,
-                    });
-                }
+                // They end at the state's seq (another writer's events first, if the
+                // batch was decided again).
+                let first = (self.incident.state().seq + 1)
+                    .saturating_sub(committed.event_json.len() as u64);
+                self.send_events(first, &committed.event_json, committed_at);
                 let applied = committed.outcomes.iter().flat_map(|outcome| match outcome {
                     Outcome::Applied(events) => events.as_slice(),
                     _ => &[],
@@ -433,6 +518,7 @@ impl Actor {
                 for reply in replies {
                     let _ = reply.send(CommandReply::StorageFailed(error.to_string()));
                 }
+                self.send_missing();
             }
         }
     }

@@ -94,6 +94,11 @@ pub struct Metrics {
     /// Appends that lost the race to another hub on a shared store and were decided
     /// again (the engine's `Committed::conflicts`).
     pub store_conflicts: AtomicU64,
+    /// Batches another hub committed, taken as it announced them (no read).
+    pub followed_batches: AtomicU64,
+    /// Times an incident read the shared log to catch up with other hubs (a missed
+    /// or out-of-order announcement, or the periodic look at where the log ends).
+    pub followed_reads: AtomicU64,
     // ---- Connection admission (hub::admission, hub::server) ----
     /// Open client sockets of every kind (HTTP and WebSocket, authenticated or not).
     pub sockets: AtomicI64,
@@ -400,6 +405,12 @@ impl Metrics {
             "Appends that lost the race to another hub on a shared store and were decided again.",
             self.store_conflicts.load(Ordering::Relaxed),
         );
+        let _ = writeln!(
+            out,
+            "# HELP warroom_store_followed_total Other hubs' commits this hub took: announced batches applied as they came, or reads of the shared log to catch up.\n# TYPE warroom_store_followed_total counter\nwarroom_store_followed_total{{how=\"announced\"}} {}\nwarroom_store_followed_total{{how=\"read\"}} {}",
+            self.followed_batches.load(Ordering::Relaxed),
+            self.followed_reads.load(Ordering::Relaxed),
+        );
         out
     }
 }
@@ -425,6 +436,10 @@ mod tests {
         assert!(text.contains("warroom_store_append_seconds_bucket{le=\"0.005\"} 1"));
         assert!(text.contains("warroom_store_append_seconds_count 1"));
         assert!(text.contains("warroom_store_conflicts_total 2"));
+        m.followed_batches.fetch_add(3, Ordering::Relaxed);
+        let text = m.render(0, 0);
+        assert!(text.contains("warroom_store_followed_total{how=\"announced\"} 3"));
+        assert!(text.contains("warroom_store_followed_total{how=\"read\"} 0"));
         m.chat.refused("slack", "bad_signature");
         m.chat.refused("slack", "bad_signature");
         m.chat.answered("mattermost", "note");

@@ -44,8 +44,8 @@ mod scan;
 mod verify;
 
 pub use backend::{
-    AnyLog, AnyStore, AnyView, FileStore, Following, IncidentLog, IncidentStore, LogView,
-    MAX_RANGE, NatsAuth, NatsConfig, NatsError, NatsStore, Pinned, StoredEvent,
+    AnyLog, AnyStore, AnyView, Committed, FileStore, Following, IncidentLog, IncidentStore,
+    LogView, MAX_RANGE, NatsAuth, NatsConfig, NatsError, NatsStore, Pinned, StoredEvent,
 };
 pub use chain::GENESIS_PREV;
 pub use error::{Damage, LineError, StoreError, VerifyError};

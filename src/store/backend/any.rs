@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use super::nats::{Following, NatsLog, NatsStore, NatsView};
+use super::nats::{Committed, Following, NatsLog, NatsStore, NatsView};
 use super::{FileStore, IncidentLog, IncidentStore, LogView, Pinned, StoredEvent};
 use crate::store::{EventLog, FileView, Head, LogRecord, Opened, Resumed, StoreError};
 
@@ -56,15 +56,25 @@ impl AnyLog {
         }
     }
 
-    /// For a shared store, calls `notify(last seq)` for each batch anyone commits from
-    /// now on, while the guard is held; `None` for the file store (nobody else writes).
+    /// For a shared store, calls `notify` with each batch anyone commits from now on,
+    /// while the guard is held; `None` for the file store (nobody else writes).
     pub fn follow(
         &self,
-        notify: Box<dyn Fn(u64) + Send + Sync>,
+        notify: Box<dyn Fn(Committed) + Send + Sync>,
     ) -> Result<Option<Following>, StoreError> {
         match self {
             AnyLog::File(_) => Ok(None),
             AnyLog::Nats(log) => log.follow(notify).map(Some),
+        }
+    }
+
+    /// Takes an announced batch that continues the head as it is (see
+    /// [`NatsLog::accept`]): its checked events, the handle moved past them; `None` if
+    /// it does not continue the head (read the log instead) or on the file store.
+    pub fn accept(&mut self, committed: &Committed) -> Option<Vec<StoredEvent>> {
+        match self {
+            AnyLog::File(_) => None,
+            AnyLog::Nats(log) => log.accept(committed),
         }
     }
 }

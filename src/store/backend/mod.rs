@@ -14,7 +14,7 @@ mod summary_index;
 
 pub use any::{AnyLog, AnyStore, AnyView};
 pub use file::FileStore;
-pub use nats::{Following, NatsAuth, NatsConfig, NatsError, NatsStore};
+pub use nats::{Committed, Following, NatsAuth, NatsConfig, NatsError, NatsStore};
 
 use std::sync::Arc;
 

@@ -1,13 +1,14 @@
 //! The bridge from the engine's blocking calls to the async NATS client: a small tokio
 //! runtime owned by the store (one worker thread, which also drives the client's
-//! connection), and [`Bridge::run`], which runs one request on it with a deadline.
+//! connection), and [`Bridge::run`], which runs one request on it with a deadline, or
+//! [`Bridge::run_retrying`], which tries it again while the cluster cannot answer.
 //!
 //! The hub's incident actors are std threads, but the CLI and the hub's start-up may
 //! call the store from inside another runtime, where blocking on a runtime panics; there
 //! the request runs on a short-lived scoped thread instead.
 
 use std::future::Future;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use tokio::runtime::{Builder, Handle, Runtime};
 
@@ -82,7 +83,55 @@ impl Bridge {
     }
 }
 
+/// The longest one try of a retried request waits for its answer. JetStream answers in
+/// milliseconds; a request that reached a stream leader as it died is never answered,
+/// and a new leader is elected within a few seconds.
+pub(super) const TRY_WAIT: Duration = Duration::from_secs(2);
+
+/// The pause before a request the cluster could not answer is made again.
+const RETRY_PAUSE: Duration = Duration::from_millis(250);
+
 impl Bridge {
+    /// Like [`Bridge::run`], for a request that may be made again (a read, or a
+    /// publish with its message id and expected sequence): each try waits at most
+    /// [`TRY_WAIT`], and one that fails as unavailable while the client is connected
+    /// (a stream leader being elected) is made again, until the deadline. So a write
+    /// resumes within about [`TRY_WAIT`] of the new leader, not at the deadline; with
+    /// the client disconnected the caller hears at once (a retryable refusal).
+    pub(super) fn run_retrying<T: Send, Fut>(
+        &self,
+        op: &str,
+        client: &async_nats::Client,
+        attempt: impl Fn() -> Fut + Send + Sync,
+    ) -> Result<T, NatsError>
+    where
+        Fut: Future<Output = Result<T, NatsError>> + Send,
+    {
+        let tries_until = Instant::now() + self.deadline.saturating_sub(TRY_WAIT);
+        self.run(op, async {
+            loop {
+                let failure = match tokio::time::timeout(TRY_WAIT, attempt()).await {
+                    Ok(Ok(value)) => return Ok(value),
+                    Ok(Err(failure)) => failure,
+                    Err(_) => NatsError::Unavailable {
+                        op: op.to_owned(),
+                        reason: format!("no answer within {} s", TRY_WAIT.as_secs_f32()),
+                    },
+                };
+                let connected =
+                    client.connection_state() == async_nats::connection::State::Connected;
+                if !matches!(failure, NatsError::Unavailable { .. })
+                    || !connected
+                    || Instant::now() + RETRY_PAUSE >= tries_until
+                {
+                    return Err(failure);
+                }
+                tracing::debug!(%op, error = %failure, "trying again");
+                tokio::time::sleep(RETRY_PAUSE).await;
+            }
+        })
+    }
+
     /// Runs `task` in the background on the store's runtime until it ends or the
     /// returned handle aborts it.
     pub(super) fn spawn(

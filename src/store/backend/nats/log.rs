@@ -12,6 +12,7 @@ use async_nats::jetstream::context::PublishErrorKind;
 use async_nats::jetstream::message::PublishMessage;
 
 use super::error::NatsError;
+use super::follow::Committed;
 use super::read::{self, SEQ_HEADER};
 use super::setup::{refused, unavailable};
 use super::{Shared, sidecar_path};
@@ -70,24 +71,34 @@ pub(super) fn publish(
     // The message id names exactly these bytes at this place in this history (the last
     // hash chains everything before it): JetStream drops a resend as a duplicate, and a
     // different batch for the same seqs is never mistaken for this one.
+    let payload = bytes::Bytes::from(bytes);
     let message = PublishMessage::build()
-        .payload(bytes.into())
+        .payload(payload.clone())
         .header(SEQ_HEADER, format!("{first}-{last}"))
         .message_id(format!("{id}:{first}:{last_hash}"))
         .expected_last_subject_sequence(expected_last);
     let op = format!("append to {subject}");
     let js = &shared.js;
-    shared.bridge.run(&op, async {
-        let ack = js
-            .send_publish(subject.to_owned(), message)
-            .await
-            .map_err(|e| publish_failed(&op, e, max))?
-            .await;
-        match ack {
-            Ok(ack) => Ok(Published::Stored {
-                stream_seq: ack.sequence,
-                duplicate: ack.duplicate,
-            }),
+    // Made again, the same message, while the cluster cannot answer (its stream leader
+    // just died): a publish the old leader stored is then answered as a duplicate (the
+    // same message id) or as a lost race (the expected last sequence), never stored
+    // twice.
+    shared.bridge.run_retrying(&op, &shared.client, || async {
+        let ack = async {
+            js.send_publish(subject.to_owned(), message.clone())
+                .await?
+                .await
+        };
+        match ack.await {
+            Ok(ack) => {
+                // Stored by a quorum: followers may now take it as it is.
+                let announced = (first, last, ack.sequence);
+                super::follow::announce(shared, subject, announced, payload.clone()).await;
+                Ok(Published::Stored {
+                    stream_seq: ack.sequence,
+                    duplicate: ack.duplicate,
+                })
+            }
             Err(e) if is_wrong_last(&e) => Ok(Published::WrongLast),
             Err(e) => Err(publish_failed(&op, e, max)),
         }
@@ -133,9 +144,10 @@ fn publish_failed(
 /// The head the subject ends at now and the stream sequence of its last message.
 pub(super) fn current_head(shared: &Shared, subject: &str) -> Result<(Head, u64), StoreError> {
     let stream = &shared.stream;
-    let last = shared.bridge.run(
+    let last = shared.bridge.run_retrying(
         &format!("read the end of {subject}"),
-        read::last(stream, subject),
+        &shared.client,
+        || read::last(stream, subject),
     )?;
     match last {
         None => Ok((genesis(), 0)),
@@ -165,7 +177,9 @@ pub(super) fn read_events(
     let op = format!("read {subject}");
     let first = shared
         .bridge
-        .run(&op, read::holding(stream, subject, from, until))?
+        .run_retrying(&op, &shared.client, || {
+            read::holding(stream, subject, from, until)
+        })?
         .ok_or_else(|| NatsError::Malformed {
             subject: subject.to_owned(),
             stream_seq: until,
@@ -207,10 +221,9 @@ pub(super) fn read_events(
             expected_next = batch.last + 1;
             last_stream_seq = batch.stream_seq;
         }
-        batches = shared.bridge.run(
-            &op,
-            read::after(stream, subject, last_stream_seq, until, CHUNK),
-        )?;
+        batches = shared.bridge.run_retrying(&op, &shared.client, || {
+            read::after(stream, subject, last_stream_seq, until, CHUNK)
+        })?;
         if batches.is_empty() {
             return Err(NatsError::Malformed {
                 subject: subject.to_owned(),
@@ -299,13 +312,45 @@ impl NatsLog {
         Ok(self.head.clone())
     }
 
-    /// Calls `notify(last seq)` for each batch anyone commits to this incident from now
-    /// on, while the returned guard is held (see [`super::follow`]).
+    /// Calls `notify` with each batch anyone commits to this incident from now on,
+    /// while the returned guard is held (see [`super::follow`]).
     pub fn follow(
         &self,
-        notify: Box<dyn Fn(u64) + Send + Sync>,
+        notify: Box<dyn Fn(Committed) + Send + Sync>,
     ) -> Result<super::Following, StoreError> {
         super::follow::follow(&self.shared, &self.subject, notify)
+    }
+
+    /// Takes a batch another writer announced if it is the next one: it starts right
+    /// after the head and its lines chain onto the head's hash. Then the handle ends
+    /// where the batch does and its events are returned, checked, for applying; `None`
+    /// (nothing changed) if it is not the next batch or does not chain, and the caller
+    /// reads the log instead ([`NatsLog::refresh`]).
+    pub fn accept(&mut self, committed: &Committed) -> Option<Vec<StoredEvent>> {
+        let batch = &committed.batch;
+        if batch.first != self.head.seq + 1 || batch.stream_seq <= self.stream_seq {
+            return None;
+        }
+        // Not sized from the header: it is only a claim until the lines are checked.
+        let mut events = Vec::new();
+        let checked = batch.check_lines(&self.subject, &self.head.hash, &mut |event| {
+            events.push(event);
+            Ok(())
+        });
+        match checked {
+            Ok(hash) => {
+                self.head = Head {
+                    seq: batch.last,
+                    hash,
+                };
+                self.stream_seq = batch.stream_seq;
+                Some(events)
+            }
+            Err(error) => {
+                tracing::debug!(subject = %self.subject, %error, "an announced batch does not chain onto this hub's head; reading the stream instead");
+                None
+            }
+        }
     }
 
     /// Ok if the log holds `head` (its seq, with that chain hash); else why not.

@@ -23,7 +23,7 @@ mod read;
 mod setup;
 
 pub use error::NatsError;
-pub use follow::Following;
+pub use follow::{Committed, Following};
 pub use log::{NatsLog, NatsView};
 
 use std::path::PathBuf;
