@@ -367,10 +367,23 @@ fn a_hub_follows_what_another_hub_commits_to_a_shared_incident() {
     };
     let incident = rt.block_on(async {
         let mut client = connect(one.addr, &one_token).await;
-        within("declare", client.command(None, declare))
-            .await
-            .expect("declared")
-            .0
+        let (incident, seq) = within(
+            "declare",
+            client.command_with_id("declare-once", None, declare.clone()),
+        )
+        .await
+        .expect("declared");
+        // The same declare re-sent through the other hub (a client that lost hub one
+        // before its answer): the incident hub one made, not a second one.
+        let mut resender = connect(two.addr, &two_token).await;
+        let again = within(
+            "the same declare through hub two",
+            resender.command_with_id("declare-once", None, declare),
+        )
+        .await
+        .expect("answered as a re-send");
+        assert_eq!(again, (incident.clone(), seq));
+        incident
     });
     // The second hub lists the incident, and finds it in the stream when a client
     // names it.
@@ -385,6 +398,7 @@ fn a_hub_follows_what_another_hub_commits_to_a_shared_incident() {
                 .any(|s| s.id == incident && s.title == "Shared by two hubs"),
             "{listed:?}"
         );
+        assert_eq!(listed.len(), 1, "one incident, declared once: {listed:?}");
         let before = within("subscribe", watcher.load(&incident))
             .await
             .expect("subscribed through hub two");

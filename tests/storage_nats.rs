@@ -492,3 +492,54 @@ fn a_follower_takes_an_announced_batch_only_when_it_continues_its_head() {
     );
     assert_eq!(follower.head(), writer.head(), "the handle did not move");
 }
+
+/// Several hubs on one stream declaring at the same moment, each letting the id be
+/// numbered: every declare succeeds, each with its own `INC-<day>-N`. (Each counts the
+/// same ids; whoever loses the create takes the next number.)
+#[test]
+fn hubs_declaring_at_once_on_one_stream_each_get_their_own_number() {
+    use chrono::Utc;
+    use std::sync::{Arc, Barrier};
+    use warroom::engine::{DataDir, Submission};
+    use warroom::incident::{Actor, Command, Role, Severity};
+
+    let Some(server) = NatsServer::start() else {
+        return;
+    };
+    let nats = Nats { url: server.url() };
+    let dir = tempfile::tempdir().unwrap();
+    const HUBS: usize = 6;
+    let barrier = Arc::new(Barrier::new(HUBS));
+    let declarers: Vec<_> = (0..HUBS)
+        .map(|n| {
+            let store = nats.store(dir.path());
+            let root = dir.path().join(format!("hub{n}"));
+            let barrier = barrier.clone();
+            std::thread::spawn(move || {
+                let data = DataDir::new(root).with_nats(store);
+                let runbooks = warroom::catalog::embedded().unwrap();
+                let declare = Submission {
+                    actor: Actor::new(format!("ic{n}"), [Role::Commander]),
+                    command: Command::Declare {
+                        id: String::new(),
+                        title: format!("declared through hub {n}"),
+                        severity: Severity::Sev2,
+                        playbook: None,
+                        summary: None,
+                    },
+                    command_id: None,
+                };
+                barrier.wait();
+                data.declare(declare, Utc::now(), &runbooks)
+                    .map(|incident| incident.state().id.clone())
+            })
+        })
+        .collect();
+    let mut ids: Vec<String> = declarers
+        .into_iter()
+        .map(|d| d.join().unwrap().expect("every declare succeeds"))
+        .collect();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), HUBS, "each its own id: {ids:?}");
+}

@@ -385,23 +385,38 @@ impl DataDir {
                 cause,
             })?;
         }
-        if let Command::Declare { id, .. } = &mut submission.command
-            && id.is_empty()
-        {
-            *id = self.next_id(now)?;
+        let numbered = matches!(&submission.command, Command::Declare { id, .. } if id.is_empty());
+        let mut tries = 0;
+        loop {
+            if numbered && let Command::Declare { id, .. } = &mut submission.command {
+                *id = self.next_id(now)?;
+            }
+            let id = match &submission.command {
+                Command::Declare { id, .. } => id.clone(),
+                _ => String::new(),
+            };
+            crate::incident::limits::check_incident_id(&id).map_err(EngineError::Rejected)?;
+            // Another hub on a shared store may take the number counted here a moment
+            // before (both counted the same ids): a numbered declare then takes the
+            // next one. Bounded, since each lost race means someone else declared.
+            let retry = numbered && tries < DECLARE_RACES;
+            if self.exists(&id)? {
+                if retry {
+                    tries += 1;
+                    continue;
+                }
+                return Err(EngineError::Rejected(crate::incident::Rejection::new(
+                    crate::incident::RejectCode::AlreadyExists,
+                    format!("incident {id} already exists"),
+                )));
+            }
+            match Incident::create(&self.store(), &id, &submission, now, runbooks) {
+                Err(EngineError::Store(StoreError::AlreadyExists { .. })) if retry => {
+                    tries += 1;
+                }
+                created => return created,
+            }
         }
-        let id = match &submission.command {
-            Command::Declare { id, .. } => id.clone(),
-            _ => String::new(),
-        };
-        crate::incident::limits::check_incident_id(&id).map_err(EngineError::Rejected)?;
-        if self.exists(&id)? {
-            return Err(EngineError::Rejected(crate::incident::Rejection::new(
-                crate::incident::RejectCode::AlreadyExists,
-                format!("incident {id} already exists"),
-            )));
-        }
-        Incident::create(&self.store(), &id, &submission, now, runbooks)
     }
 
     /// The kept summaries that are current (written at the head the log ends at now, not
@@ -487,6 +502,10 @@ fn without_userinfo(url: &str) -> String {
 /// Numbers at or below this count as auto-assigned when choosing the next id: far more
 /// incidents than a day can have, far below where arithmetic could overflow.
 pub const AUTO_NUMBER_CEILING: u64 = 999_999_999;
+
+/// How many times an auto-numbered declare takes the next number after another hub
+/// took the one it counted (a shared store), before it reports the clash.
+const DECLARE_RACES: u32 = 8;
 
 /// `N` of an id's `INC-YYYYMMDD-N` tail, if it looks auto-assigned: plain digits, no
 /// leading zero, at most [`AUTO_NUMBER_CEILING`].

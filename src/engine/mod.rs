@@ -33,6 +33,10 @@ impl LogRecord for Event {
     fn seq(&self) -> u64 {
         self.seq
     }
+
+    fn command_id(&self) -> Option<&str> {
+        self.command_id.as_deref()
+    }
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -151,6 +151,16 @@ pub enum StoreError {
         /// The log file.
         path: PathBuf,
     },
+    /// The declare (its command id) is stored already, as incident `id` whose first
+    /// batch ends at `last`: another writer sharing the store took it first (a client
+    /// that re-sent it to another hub after losing the first one).
+    #[error("this declare was stored already, as incident {id}")]
+    DeclaredAs {
+        /// The incident it made.
+        id: String,
+        /// The seq of that incident's last declare event.
+        last: u64,
+    },
     /// Another handle (usually another warroom process) holds the log open.
     #[error("{} is already open in another warroom process", path.display())]
     Locked {

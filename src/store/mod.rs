@@ -62,4 +62,11 @@ pub use verify::{Head, HeadReport, VerifyReport, replay_prefix, verify, verify_h
 pub trait LogRecord: serde::Serialize + serde::de::DeserializeOwned {
     /// The event's position in its incident log: 1 for the first event, then +1.
     fn seq(&self) -> u64;
+
+    /// The id of the command that made the event, if it carried one. A store shared by
+    /// several writers recognises by its first event's the same declare sent to two of
+    /// them ([`StoreError::DeclaredAs`]).
+    fn command_id(&self) -> Option<&str> {
+        None
+    }
 }

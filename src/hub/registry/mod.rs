@@ -390,6 +390,16 @@ impl Registry {
             Err(EngineError::Rejected(rejection)) => {
                 return Ok((String::new(), CommandReply::Rejected(rejection)));
             }
+            // The same declare reached another hub first (its client failed over before
+            // the answer): answered as any re-sent command is, with what it made.
+            Err(EngineError::Store(crate::store::StoreError::DeclaredAs { id, last })) => {
+                if let (Some(command_id), Ok(mut map)) =
+                    (command_id, self.declared_by_command.lock())
+                {
+                    map.insert(command_id, (id.clone(), last));
+                }
+                return Ok((id, CommandReply::Duplicate { seq: last }));
+            }
             Err(other) => return Err(other.into()),
         };
         let id = incident.state().id.clone();

@@ -51,14 +51,20 @@ pub(super) enum Published {
     WrongLast,
 }
 
-/// Publishes `bytes` (the lines of events `first..=last`, ending in `last_hash`) to
-/// `subject` iff the subject's last message is at stream sequence `expected_last`.
+/// The message id of a batch: it names exactly these bytes at this place in this
+/// history (the last hash chains everything before it), so JetStream drops a resend as
+/// a duplicate and never mistakes a different batch for the same seqs for this one.
+pub(super) fn batch_message_id(id: &str, first: u64, last_hash: &str) -> String {
+    format!("{id}:{first}:{last_hash}")
+}
+
+/// Publishes `bytes` (the lines of events `first..=last`) to `subject` as `message_id`
+/// iff the subject's last message is at stream sequence `expected_last`.
 pub(super) fn publish(
     shared: &Shared,
-    id: &str,
     subject: &str,
     expected_last: u64,
-    (first, last, last_hash): (u64, u64, &str),
+    (first, last, message_id): (u64, u64, String),
     bytes: Vec<u8>,
 ) -> Result<Published, NatsError> {
     let max = shared.client.server_info().max_payload;
@@ -68,14 +74,11 @@ pub(super) fn publish(
             max,
         });
     }
-    // The message id names exactly these bytes at this place in this history (the last
-    // hash chains everything before it): JetStream drops a resend as a duplicate, and a
-    // different batch for the same seqs is never mistaken for this one.
     let payload = bytes::Bytes::from(bytes);
     let message = PublishMessage::build()
         .payload(payload.clone())
         .header(SEQ_HEADER, format!("{first}-{last}"))
-        .message_id(format!("{id}:{first}:{last_hash}"))
+        .message_id(message_id)
         .expected_last_subject_sequence(expected_last);
     let op = format!("append to {subject}");
     let js = &shared.js;
@@ -91,9 +94,12 @@ pub(super) fn publish(
         };
         match ack.await {
             Ok(ack) => {
-                // Stored by a quorum: followers may now take it as it is.
-                let announced = (first, last, ack.sequence);
-                super::follow::announce(shared, subject, announced, payload.clone()).await;
+                // Stored by a quorum: followers may now take it as it is. (Not a
+                // duplicate: what is stored under its id may be on another subject.)
+                if !ack.duplicate {
+                    let announced = (first, last, ack.sequence);
+                    super::follow::announce(shared, subject, announced, payload.clone()).await;
+                }
                 Ok(Published::Stored {
                     stream_seq: ack.sequence,
                     duplicate: ack.duplicate,
@@ -427,12 +433,12 @@ impl IncidentLog for NatsLog {
             return Ok(batch.jsons);
         }
         let (first, last) = (self.head.seq + 1, self.head.seq + events.len() as u64);
+        let message_id = batch_message_id(&self.id, first, &batch.head);
         let published = publish(
             &self.shared,
-            &self.id,
             &self.subject,
             self.stream_seq,
-            (first, last, &batch.head),
+            (first, last, message_id),
             batch.bytes,
         )?;
         match published {
