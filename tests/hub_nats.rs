@@ -567,3 +567,86 @@ fn a_foreign_message_quarantines_one_incident_and_the_hub_still_starts() {
     });
     assert!(!events.is_empty());
 }
+
+/// The next `incident_changed` frame on a watching connection.
+async fn news(
+    lobby: &mut HubClient,
+) -> (
+    warroom::engine::IncidentSummary,
+    Option<warroom::protocol::PreviousSummary>,
+) {
+    loop {
+        if let warroom::protocol::HubFrame::IncidentChanged { item, previous } =
+            lobby.next().await.expect("the lobby stays up")
+        {
+            return (item, previous);
+        }
+    }
+}
+
+/// A console watching the lobby through one hub hears of an incident declared through
+/// another, and of its severity changing there, without anyone naming it on this hub;
+/// this hub's `list` shows the new severity too.
+#[test]
+fn the_lobby_on_one_hub_hears_what_is_declared_and_changed_through_another() {
+    let Some(nats) = NatsServer::start() else {
+        return;
+    };
+    let store = format!(
+        "\n[store]\nkind = \"nats\"\nservers = [\"{}\"]\nstream = \"lobby\"\nreplicas = 1\n",
+        nats.url()
+    );
+    let (one_dir, two_dir) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let one_token = configure(one_dir.path(), &store);
+    let two_token = configure(two_dir.path(), &store);
+    let rt = runtime();
+    let (one, two) = (serve(one_dir.path()), serve(two_dir.path()));
+    rt.block_on(async {
+        let url = format!("http://{}", two.addr);
+        let mut lobby = within(
+            "watch the lobby through hub two",
+            HubClient::connect_watching(&url, &two_token, None, 0, true, false),
+        )
+        .await
+        .expect("connects");
+        let mut writer = connect(one.addr, &one_token).await;
+        let declare = Cmd::Declare {
+            id: String::new(),
+            title: "Declared through hub one".into(),
+            severity: Severity::Sev2,
+            playbook: None,
+            summary: None,
+        };
+        let (incident, _) = within("declare through hub one", writer.command(None, declare))
+            .await
+            .expect("declared");
+        let (item, previous) = within("news of the declare on hub two", news(&mut lobby)).await;
+        assert_eq!(item.id, incident);
+        assert_eq!(item.title, "Declared through hub one");
+        assert!(previous.is_none(), "a declare: {previous:?}");
+
+        let raise = Cmd::SetSeverity {
+            severity: Severity::Sev1,
+            reason: Some("two regions now".into()),
+        };
+        within(
+            "raise the severity through hub one",
+            writer.command(Some(&incident), raise),
+        )
+        .await
+        .expect("raised");
+        let (item, previous) = within("news of the change on hub two", news(&mut lobby)).await;
+        assert_eq!(
+            (item.id.as_str(), item.severity),
+            (incident.as_str(), Some(Severity::Sev1))
+        );
+        assert_eq!(previous.map(|p| p.severity), Some(Some(Severity::Sev2)));
+
+        let mut reader = connect(two.addr, &two_token).await;
+        let listed = within("list through hub two", reader.list())
+            .await
+            .expect("listed");
+        let found = listed.iter().find(|s| s.id == incident).expect("listed");
+        assert_eq!(found.severity, Some(Severity::Sev1));
+    });
+}

@@ -478,7 +478,7 @@ impl DataDir {
 /// (read from the log's last line only); `None` if it must be rebuilt from the log.
 /// The summary `pinned` holds, if it decodes and is the current summary of incident
 /// `id` (the store vouched that its head is the log's: [`IncidentStore::current_summaries`]).
-fn current_stored(id: &str, pinned: &Pinned) -> Option<StoredSummary> {
+pub(super) fn current_stored(id: &str, pinned: &Pinned) -> Option<StoredSummary> {
     crate::incident::limits::check_incident_id(id).ok()?;
     let stored: StoredSummary = serde_json::from_slice(&pinned.bytes).ok()?;
     let summary = &stored.summary;

@@ -10,6 +10,7 @@
 //! (same command id) returns the incident it already created.
 
 mod load;
+mod shared;
 #[cfg(test)]
 mod tests;
 
@@ -139,68 +140,6 @@ impl Registry {
             return Err(Unavailable::ShuttingDown);
         }
         Ok(())
-    }
-
-    /// On a store shared with other hubs, an incident this hub has no entry for may
-    /// have been declared by another one since this hub started: if the store has it,
-    /// it gets an entry (closed, opened on demand) and is announced. Nothing to do on a
-    /// file store, or for an id this hub knows.
-    pub async fn discover(&self, id: &str) {
-        if !self.data.is_shared() || self.entry(id).is_some() {
-            return;
-        }
-        // One discovery (or declare) at a time, so an incident gets one entry.
-        let _serialized = self.declare_lock.lock().await;
-        if self.entry(id).is_some() {
-            return;
-        }
-        let data = self.data.clone();
-        let owned = id.to_string();
-        let opened = tokio::task::spawn_blocking(move || {
-            entry::open(&data, &owned).map(|incident| IncidentSummary::of(&incident))
-        })
-        .await;
-        let summary = match opened {
-            Ok(Ok(summary)) => summary,
-            Ok(Err(EngineError::NotFound(_))) => return,
-            Ok(Err(error)) => {
-                tracing::warn!(incident = %id, %error, "could not open an incident another hub may have declared");
-                return;
-            }
-            Err(error) => {
-                tracing::warn!(incident = %id, %error, "could not look for an incident another hub may have declared");
-                return;
-            }
-        };
-        tracing::info!(incident = %id, "found an incident another hub declared");
-        let entry = Arc::new(Entry::new(summary.clone(), Slot::Closed));
-        if let Ok(mut map) = self.entries.write() {
-            map.entry(id.to_string()).or_insert(entry);
-        }
-        self.announcer.observe(&summary);
-    }
-
-    /// [`Registry::discover`] for every incident in a shared store this hub has no
-    /// entry for (one look at the store's ids, then each new one opened once).
-    pub async fn discover_all(&self) {
-        if !self.data.is_shared() {
-            return;
-        }
-        let data = self.data.clone();
-        let ids = match tokio::task::spawn_blocking(move || data.ids()).await {
-            Ok(Ok(ids)) => ids,
-            Ok(Err(error)) => {
-                tracing::warn!(%error, "could not list the incidents in the shared store");
-                return;
-            }
-            Err(error) => {
-                tracing::warn!(%error, "could not list the incidents in the shared store");
-                return;
-            }
-        };
-        for id in ids {
-            self.discover(&id).await;
-        }
     }
 
     /// The request channel of `id`'s actor, opening the incident if it is closed.

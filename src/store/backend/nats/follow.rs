@@ -33,6 +33,12 @@ pub struct Following {
     task: tokio::task::AbortHandle,
 }
 
+impl Following {
+    pub(super) fn new(task: tokio::task::AbortHandle) -> Following {
+        Following { task }
+    }
+}
+
 impl Drop for Following {
     fn drop(&mut self) {
         self.task.abort();
@@ -133,7 +139,7 @@ pub(super) fn follow(
             }
         }
     })?;
-    Ok(Following { task })
+    Ok(Following::new(task))
 }
 
 #[cfg(test)]

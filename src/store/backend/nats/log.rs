@@ -45,8 +45,14 @@ pub struct NatsView {
 
 /// What publishing one batch came to.
 pub(super) enum Published {
-    /// Stored (or found stored already, byte for byte) at this stream sequence.
-    Stored { stream_seq: u64, duplicate: bool },
+    /// Stored at this stream sequence; or, `duplicate`, a message with its id was
+    /// stored there before. `retried`: this publish was sent more than once (an earlier
+    /// try may be that message).
+    Stored {
+        stream_seq: u64,
+        duplicate: bool,
+        retried: bool,
+    },
     /// The subject did not end where the publish expected.
     WrongLast,
 }
@@ -86,7 +92,9 @@ pub(super) fn publish(
     // just died): a publish the old leader stored is then answered as a duplicate (the
     // same message id) or as a lost race (the expected last sequence), never stored
     // twice.
+    let tries = std::sync::atomic::AtomicU32::new(0);
     shared.bridge.run_retrying(&op, &shared.client, || async {
+        let retried = tries.fetch_add(1, std::sync::atomic::Ordering::Relaxed) > 0;
         let ack = async {
             js.send_publish(subject.to_owned(), message.clone())
                 .await?
@@ -103,6 +111,7 @@ pub(super) fn publish(
                 Ok(Published::Stored {
                     stream_seq: ack.sequence,
                     duplicate: ack.duplicate,
+                    retried,
                 })
             }
             Err(e) if is_wrong_last(&e) => Ok(Published::WrongLast),

@@ -21,6 +21,7 @@ mod follow;
 mod log;
 mod read;
 mod setup;
+mod watch;
 
 pub use error::NatsError;
 pub use follow::{Committed, Following};
@@ -352,17 +353,22 @@ impl IncidentStore for NatsStore {
             Published::Stored {
                 duplicate: false,
                 stream_seq,
+                ..
             } => stream_seq,
             Published::Stored {
                 duplicate: true,
                 stream_seq,
+                retried,
             } => {
-                // Stored before under this id: this very batch (a try whose ack was
-                // lost), or the same declare made elsewhere.
+                // Stored before under this id: this very batch (an earlier try of this
+                // call, whose ack was lost), the same batch created before (the id is
+                // taken), or the same declare made elsewhere.
                 let stored = stored_at(&self.shared, stream_seq)?;
                 let prefix = format!("{}.incident.", self.shared.name);
                 match stored.subject.as_str().strip_prefix(&prefix) {
-                    Some(stored_id) if stored_id == id && stored.payload == payload => stream_seq,
+                    Some(stored_id) if stored_id == id && stored.payload == payload && retried => {
+                        stream_seq
+                    }
                     Some(other) if other != id => {
                         return Err(StoreError::DeclaredAs {
                             id: other.to_owned(),

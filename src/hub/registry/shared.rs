@@ -1,0 +1,150 @@
+//! What a hub learns from the other hubs on a store they share: incidents they declared
+//! (found when a client names one, [`Registry::discover`], or lists,
+//! [`Registry::discover_all`]), and the summaries they write after every commit
+//! ([`Registry::follow_summaries`]), so that this hub's list and its watching
+//! connections hear of declares and of title, severity and status changes made
+//! through any hub, whether or not this hub has the incident open.
+
+use std::sync::Arc;
+
+use tokio::sync::{mpsc, watch};
+
+use super::Registry;
+use crate::engine::{EngineError, IncidentSummary, StoredSummary};
+use crate::hub::entry::{self, Entry, Slot};
+
+/// Summaries heard and not yet taken in before more are dropped (they are news only:
+/// `list` reads every incident).
+const SUMMARY_QUEUE: usize = 1024;
+
+impl Registry {
+    /// On a store shared with other hubs, an incident this hub has no entry for may
+    /// have been declared by another one since this hub started: if the store has it,
+    /// it gets an entry (closed, opened on demand) and is announced. Nothing to do on a
+    /// file store, or for an id this hub knows.
+    pub async fn discover(&self, id: &str) {
+        if !self.data.is_shared() || self.entry(id).is_some() {
+            return;
+        }
+        // One discovery (or declare) at a time, so an incident gets one entry.
+        let _serialized = self.declare_lock.lock().await;
+        if self.entry(id).is_some() {
+            return;
+        }
+        let data = self.data.clone();
+        let owned = id.to_string();
+        let opened = tokio::task::spawn_blocking(move || {
+            entry::open(&data, &owned).map(|incident| IncidentSummary::of(&incident))
+        })
+        .await;
+        let summary = match opened {
+            Ok(Ok(summary)) => summary,
+            Ok(Err(EngineError::NotFound(_))) => return,
+            Ok(Err(error)) => {
+                tracing::warn!(incident = %id, %error, "could not open an incident another hub may have declared");
+                return;
+            }
+            Err(error) => {
+                tracing::warn!(incident = %id, %error, "could not look for an incident another hub may have declared");
+                return;
+            }
+        };
+        tracing::info!(incident = %id, "found an incident another hub declared");
+        let entry = Arc::new(Entry::new(summary.clone(), Slot::Closed));
+        if let Ok(mut map) = self.entries.write() {
+            map.entry(id.to_string()).or_insert(entry);
+        }
+        self.announcer.observe(&summary);
+    }
+
+    /// [`Registry::discover`] for every incident in a shared store this hub has no
+    /// entry for (one look at the store's ids, then each new one opened once).
+    pub async fn discover_all(&self) {
+        if !self.data.is_shared() {
+            return;
+        }
+        let data = self.data.clone();
+        let ids = match tokio::task::spawn_blocking(move || data.ids()).await {
+            Ok(Ok(ids)) => ids,
+            Ok(Err(error)) => {
+                tracing::warn!(%error, "could not list the incidents in the shared store");
+                return;
+            }
+            Err(error) => {
+                tracing::warn!(%error, "could not list the incidents in the shared store");
+                return;
+            }
+        };
+        for id in ids {
+            self.discover(&id).await;
+        }
+    }
+
+    /// Takes in, until `stop`, every summary any hub writes to the shared store (see
+    /// the module doc). Returns at once on a file store.
+    pub async fn follow_summaries(self: Arc<Self>, mut stop: watch::Receiver<bool>) {
+        if !self.data.is_shared() {
+            return;
+        }
+        let (heard, mut summaries) = mpsc::channel(SUMMARY_QUEUE);
+        let data = self.data.clone();
+        let watched = tokio::task::spawn_blocking(move || {
+            data.watch_summaries(Box::new(move |summary| {
+                let _ = heard.try_send(summary);
+            }))
+        })
+        .await;
+        let _following = match watched {
+            Ok(Ok(following)) => following,
+            Ok(Err(error)) => {
+                tracing::warn!(%error, "cannot watch the shared store's summaries: incidents other hubs declare are found when someone names or lists them");
+                return;
+            }
+            Err(_) => return,
+        };
+        loop {
+            let next = tokio::select! {
+                summary = summaries.recv() => summary,
+                _ = stop.wait_for(|stopping| *stopping) => None,
+            };
+            let Some(summary) = next else { return };
+            self.heard(summary).await;
+        }
+    }
+
+    /// One summary some hub wrote: a new incident gets an entry (closed, opened on
+    /// demand); a known one's summary moves on if this one is newer and no actor here
+    /// keeps it; either way watchers hear what changed. An older summary (two hubs'
+    /// writes landing out of order) changes nothing.
+    async fn heard(&self, stored: StoredSummary) {
+        let summary = stored.summary;
+        if let Some((command_id, seq)) = stored.load.and_then(|load| load.declared_by)
+            && let Ok(mut map) = self.declared_by_command.lock()
+        {
+            map.entry(command_id).or_insert((summary.id.clone(), seq));
+        }
+        let Some(known) = self.entry(&summary.id) else {
+            // One discovery (or declare) at a time, so an incident gets one entry.
+            let _serialized = self.declare_lock.lock().await;
+            if self.entry(&summary.id).is_none() {
+                tracing::info!(incident = %summary.id, "heard of an incident another hub declared");
+                let entry = Arc::new(Entry::new(summary.clone(), Slot::Closed));
+                if let Ok(mut map) = self.entries.write() {
+                    map.entry(summary.id.clone()).or_insert(entry);
+                }
+                self.announcer.observe(&summary);
+            }
+            return;
+        };
+        let current = known.summary();
+        if summary.events < current.events || current.quarantined.is_some() {
+            return;
+        }
+        // A live actor here keeps its own summary as it follows the log.
+        let live = matches!(known.slot.try_lock().as_deref(), Ok(Slot::Live(_)) | Err(_));
+        if !live {
+            known.set_summary(summary.clone());
+        }
+        self.announcer.observe(&summary);
+    }
+}
