@@ -17,7 +17,7 @@ pub fn embedded(
 ) -> Result<ExitCode, CliError> {
     let runbooks = options.catalog.load()?;
     crate::tui::start::embedded(crate::tui::start::EmbeddedOptions {
-        data: options.data.dir(),
+        data: options.data.local_dir()?,
         runbooks,
         config,
         look: options.look.look(),
@@ -54,7 +54,7 @@ pub fn join(
 /// `warroom` alone, not in a terminal: the incidents here and the next commands to try.
 pub fn overview(options: &ConsoleOptions, out: &mut dyn Write) -> Result<ExitCode, CliError> {
     let runbooks = options.catalog.load()?;
-    let data = options.data.dir();
+    let data = options.data.local_dir()?;
     let root = data.root().display().to_string();
     let mut backend = LocalBackend::new(data, reader(), runbooks);
     let summaries = backend.list()?;

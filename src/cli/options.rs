@@ -29,6 +29,16 @@ impl DataOptions {
     pub fn dir(&self) -> DataDir {
         DataDir::new(self.data.clone().unwrap_or_else(DataDir::default_root))
     }
+
+    /// [`DataOptions::dir`] for a command that reads or writes its files: refused,
+    /// saying where they are, if its hub keeps the incidents in a NATS stream.
+    pub fn local_dir(&self) -> Result<DataDir, CliError> {
+        let data = self.dir();
+        match data.kept_elsewhere() {
+            Some(why) => Err(CliError::Failed(why)),
+            None => Ok(data),
+        }
+    }
 }
 
 /// Which runbooks: the built-in catalog, overridden or extended by a directory.

@@ -115,7 +115,7 @@ fn incident_command(
         let mut backend = RemoteBackend::new(hub, token, runbooks)?;
         return dispatch::dispatch(command, &mut backend, out);
     }
-    let data = route.data.dir();
+    let data = route.data.local_dir()?;
     if super::local_runner::needs_runner(command) {
         return super::local_runner::run(command, data, route.actor()?, runbooks, out);
     }

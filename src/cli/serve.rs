@@ -109,6 +109,10 @@ pub fn serve(
         }
         None => data,
     };
+    // So that a local command pointed at this directory says where the incidents are.
+    if let Err(error) = data.note_store() {
+        tracing::warn!(%error, "could not note the store in the data directory");
+    }
     let auth = Authenticator::new(&config.responders);
     let ssh = ssh.or(config.ssh_listen);
     let door_runbooks = ssh.map(|_| runbooks.clone());

@@ -10,6 +10,7 @@ mod data_dir;
 pub mod export;
 mod follow;
 mod snapshot_check;
+mod store_marker;
 mod summary_watch;
 
 pub use data_dir::{

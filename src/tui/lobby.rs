@@ -10,6 +10,7 @@ use super::theme::{Meaning, Theme};
 use crate::engine::IncidentSummary;
 use crate::incident::{Command, Runbooks, Severity, Status};
 use crate::net::HubClient;
+use crate::protocol::HubFrame;
 use ratatui::crossterm::event::{KeyCode, KeyModifiers};
 use ratatui::layout::{Constraint, Layout};
 use ratatui::style::Modifier;
@@ -47,9 +48,19 @@ pub struct Lobby<'a> {
     message: Option<String>,
     demo_available: bool,
     header: String,
-    /// The last 90 days' headline figures, judged once when the lobby opens (its list
-    /// does not change while it is shown; judging thousands of incidents per frame would).
+    /// The last 90 days' headline figures, judged when the lobby opens and again when
+    /// the hub's news changes the list (never per frame: judging thousands of incidents
+    /// per frame would show).
     figures: Option<Vec<String>>,
+}
+
+/// Open incidents first, newest first within each group.
+fn sort_items(items: &mut [IncidentSummary]) {
+    items.sort_by(|a, b| {
+        (a.status == Status::Resolved)
+            .cmp(&(b.status == Status::Resolved))
+            .then(b.declared_at.cmp(&a.declared_at))
+    });
 }
 
 impl<'a> Lobby<'a> {
@@ -62,12 +73,7 @@ impl<'a> Lobby<'a> {
     ) -> Lobby<'a> {
         // A quarantined incident cannot be opened (`warroom list` names it and why).
         items.retain(|item| item.quarantined.is_none());
-        // Open incidents first, newest first within each group.
-        items.sort_by(|a, b| {
-            (a.status == Status::Resolved)
-                .cmp(&(b.status == Status::Resolved))
-                .then(b.declared_at.cmp(&a.declared_at))
-        });
+        sort_items(&mut items);
         let step = if items.is_empty() {
             Step::Title(String::new())
         } else {
@@ -85,6 +91,22 @@ impl<'a> Lobby<'a> {
             header,
             figures,
         }
+    }
+
+    /// One incident as the hub's news has it now: added, changed in place, or gone
+    /// (quarantined); the selection stays on the incident it was on.
+    fn news(&mut self, item: IncidentSummary) {
+        let selected = self.items.get(self.selected).map(|i| i.id.clone());
+        self.items.retain(|known| known.id != item.id);
+        if item.quarantined.is_none() {
+            self.items.push(item);
+        }
+        sort_items(&mut self.items);
+        self.selected = selected
+            .and_then(|id| self.items.iter().position(|i| i.id == id))
+            .unwrap_or(0);
+        self.figures =
+            super::lobby_figures::headline(&self.items, self.runbooks, chrono::Utc::now());
     }
 
     fn playbook_choices(&self) -> Vec<(Option<String>, String)> {
@@ -107,12 +129,27 @@ impl<'a> Lobby<'a> {
         input: &mut mpsc::UnboundedReceiver<Msg>,
         client: &mut HubClient,
     ) -> Result<Choice, String> {
+        let mut listening = true;
         loop {
             guard
                 .terminal
                 .draw(|frame| self.render(frame))
                 .map_err(|e| e.to_string())?;
-            let key = match input.recv().await {
+            // The hub's news (the client asked for it) keeps the list current while it
+            // is shown: incidents declared or changed by anyone, through any hub.
+            let next = tokio::select! {
+                msg = input.recv() => msg,
+                frame = client.next(), if listening => {
+                    match frame {
+                        Ok(HubFrame::IncidentChanged { item, .. }) => self.news(item),
+                        Ok(_) => {}
+                        // The list stays as it was; opening an incident reconnects.
+                        Err(_) => listening = false,
+                    }
+                    continue;
+                }
+            };
+            let key = match next {
                 Some(Msg::Key(key)) => key,
                 // A pasted title lands as text, on one line.
                 Some(Msg::Paste(text)) => {

@@ -373,7 +373,8 @@ impl Visit<'_> {
                 Some(choice) => choice,
                 None => {
                     let theme = look.theme()?;
-                    let mut client = HubClient::connect(url, token, None, 0)
+                    // Watching: the lobby's list follows the hub's news while shown.
+                    let mut client = HubClient::connect_watching(url, token, None, 0, true, false)
                         .await
                         .map_err(|e| e.to_string())?;
                     let items = client.list().await.map_err(|e| e.to_string())?;
