@@ -650,3 +650,101 @@ fn the_lobby_on_one_hub_hears_what_is_declared_and_changed_through_another() {
         assert_eq!(found.severity, Some(Severity::Sev1));
     });
 }
+
+/// One HTTP/1.1 request to `addr` with a bearer token; the status and the body.
+fn http_send(addr: SocketAddr, path: &str, token: &str, body: &str) -> (u16, String) {
+    use std::io::Write;
+    let mut stream = std::net::TcpStream::connect(addr).expect("the hub accepts");
+    stream
+        .set_read_timeout(Some(LIMIT))
+        .expect("a read timeout");
+    write!(
+        stream,
+        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .expect("the request is sent");
+    let mut response = String::new();
+    stream
+        .read_to_string(&mut response)
+        .expect("the response is read");
+    let (head, body) = response.split_once("\r\n\r\n").expect("a head and a body");
+    let status = head.split(' ').nth(1).and_then(|s| s.parse().ok());
+    (status.expect("a status"), body.to_string())
+}
+
+/// Alertmanager behind a load balancer: the alert that declared an incident through one
+/// hub, and the group's later notifications arriving at the other, all land on that one
+/// incident (the other hub learns the group from the summary), and the first delivery
+/// retried through the other hub declares nothing new.
+#[test]
+fn an_alert_groups_notifications_through_either_hub_reach_one_incident() {
+    let Some(nats) = NatsServer::start() else {
+        return;
+    };
+    let store = format!(
+        "\n[store]\nkind = \"nats\"\nservers = [\"{}\"]\nstream = \"alerts\"\nreplicas = 1\n",
+        nats.url()
+    );
+    let (one_dir, two_dir) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let one_token = configure(one_dir.path(), &store);
+    let two_token = configure(two_dir.path(), &store);
+    let (one, two) = (serve(one_dir.path()), serve(two_dir.path()));
+    let path = "/api/v1/alerts/alertmanager";
+    let alert = |summary: &str| {
+        format!(
+            r#"{{"version":"4","groupKey":"{{}}:{{alertname=\"AgentCostRunaway\"}}","status":"firing","receiver":"warroom","commonLabels":{{"alertname":"AgentCostRunaway","severity":"critical"}},"alerts":[{{"status":"firing","labels":{{"alertname":"AgentCostRunaway"}},"annotations":{{"summary":"{summary}"}}}}]}}"#
+        )
+    };
+    let answer = |body: &str| -> serde_json::Value { serde_json::from_str(body).expect("JSON") };
+
+    let first = alert("spend 40x baseline");
+    let (status, body) = http_send(one.addr, path, &one_token, &first);
+    assert_eq!(status, 200, "{body}");
+    let declared = answer(&body);
+    let incident = declared["incident"].as_str().expect("an id").to_owned();
+
+    // Hub two hears of it (its list shows it) without anyone naming it there.
+    let deadline = Instant::now() + LIMIT;
+    let rt = runtime();
+    loop {
+        let listed = rt.block_on(async {
+            let mut client = connect(two.addr, &two_token).await;
+            within("list through hub two", client.list())
+                .await
+                .expect("listed")
+        });
+        if listed.iter().any(|s| s.id == incident) {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "hub two never heard of {incident}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+
+    let later = alert("spend 55x baseline");
+    let (status, body) = http_send(two.addr, path, &two_token, &later);
+    assert_eq!(status, 200, "{body}");
+    let appended = answer(&body);
+    assert_eq!(appended["incident"], incident.as_str(), "{body}");
+    assert_eq!(appended["action"], "appended", "{body}");
+
+    let (status, body) = http_send(two.addr, path, &two_token, &first);
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(answer(&body)["incident"], incident.as_str(), "{body}");
+
+    let listed = rt.block_on(async {
+        let mut client = connect(one.addr, &one_token).await;
+        within("list through hub one", client.list())
+            .await
+            .expect("listed")
+    });
+    assert_eq!(
+        listed.len(),
+        1,
+        "one incident for one alert group: {listed:?}"
+    );
+}

@@ -3,7 +3,8 @@
 //! [`Registry::discover_all`]), and the summaries they write after every commit
 //! ([`Registry::follow_summaries`]), so that this hub's list and its watching
 //! connections hear of declares and of title, severity and status changes made
-//! through any hub, whether or not this hub has the incident open.
+//! through any hub, whether or not this hub has the incident open, and alerts of an
+//! incident's groups reaching this hub append to it.
 
 use std::sync::Arc;
 
@@ -118,7 +119,8 @@ impl Registry {
     /// writes landing out of order) changes nothing.
     async fn heard(&self, stored: StoredSummary) {
         let summary = stored.summary;
-        if let Some((command_id, seq)) = stored.load.and_then(|load| load.declared_by)
+        let load = stored.load.unwrap_or_default();
+        if let Some((command_id, seq)) = load.declared_by
             && let Ok(mut map) = self.declared_by_command.lock()
         {
             map.entry(command_id).or_insert((summary.id.clone(), seq));
@@ -134,6 +136,7 @@ impl Registry {
                 }
                 self.announcer.observe(&summary);
             }
+            self.link_groups(&summary.id, load.alert_groups);
             return;
         };
         let current = known.summary();
@@ -146,5 +149,16 @@ impl Registry {
             known.set_summary(summary.clone());
         }
         self.announcer.observe(&summary);
+        self.link_groups(&summary.id, load.alert_groups);
+    }
+
+    /// Alerts of `groups` reaching this hub append to incident `id`, as on the hub that
+    /// linked them (unless a group already leads to another open incident here).
+    fn link_groups(&self, id: &str, groups: Vec<String>) {
+        for group in groups {
+            if self.incident_for_alert_group(&group).is_none() {
+                self.link_alert_group(&group, id);
+            }
+        }
     }
 }
