@@ -543,3 +543,47 @@ fn hubs_declaring_at_once_on_one_stream_each_get_their_own_number() {
     ids.dedup();
     assert_eq!(ids.len(), HUBS, "each its own id: {ids:?}");
 }
+
+/// `tls://` servers: the store connects over TLS, checking the server's certificate
+/// against the configured CA, and refuses (naming the servers) without that CA, and a
+/// `nats://` URL to a TLS-only server is not a silent way round it.
+#[test]
+fn tls_servers_are_checked_against_the_configured_ca() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut params = rcgen::CertificateParams::new(vec!["127.0.0.1".to_string()]).unwrap();
+    params.not_before = rcgen::date_time_ymd(2020, 1, 1);
+    params.not_after = rcgen::date_time_ymd(2090, 1, 1);
+    let key = rcgen::KeyPair::generate().unwrap();
+    let cert = params.self_signed(&key).unwrap();
+    let (cert_path, key_path) = (dir.path().join("nats.pem"), dir.path().join("nats-key.pem"));
+    std::fs::write(&cert_path, cert.pem()).unwrap();
+    std::fs::write(&key_path, key.serialize_pem()).unwrap();
+    let Some(server) = NatsServer::start_tls(&cert_path, &key_path) else {
+        return;
+    };
+    let config = |url: String, ca: Option<&Path>| {
+        let mut config = NatsConfig::new(vec![url]);
+        config.stream = "tls".into();
+        config.replicas = 1;
+        config.deadline = Duration::from_secs(5);
+        config.ca = ca.map(Path::to_path_buf);
+        config
+    };
+
+    let store = NatsStore::connect(&config(server.tls_url(), Some(&cert_path)))
+        .expect("connects over TLS with the CA");
+    let (_log, _) = store.create("INC-1", &[ev(1, 0)]).unwrap();
+    assert_eq!(store.ids().unwrap(), ["INC-1"]);
+
+    let err = NatsStore::connect(&config(server.tls_url(), None)).unwrap_err();
+    assert!(matches!(err, NatsError::Unreachable { .. }), "{err}");
+    assert!(err.to_string().contains(&server.tls_url()), "{err}");
+
+    // The server asks for TLS whatever the URL says: still checked.
+    let err = NatsStore::connect(&config(server.url(), None)).unwrap_err();
+    assert!(matches!(err, NatsError::Unreachable { .. }), "{err}");
+
+    let missing = dir.path().join("no-such-ca.pem");
+    let err = NatsStore::connect(&config(server.tls_url(), Some(&missing))).unwrap_err();
+    assert!(err.to_string().contains("no-such-ca.pem"), "{err}");
+}

@@ -553,5 +553,9 @@ pub enum CliCommand {
         /// `[store] token = "${NAME}"`).
         #[arg(long, value_name = "NAME", conflicts_with = "creds")]
         token_env: Option<String>,
+        /// For tls:// servers signed by a private CA: that CA (PEM), as the hubs'
+        /// `[store] ca`.
+        #[arg(long, value_name = "FILE")]
+        nats_ca: Option<PathBuf>,
     },
 }

@@ -30,6 +30,8 @@ pub(super) struct MigrateArgs<'a> {
     pub creds: Option<&'a Path>,
     /// The name of an environment variable holding a NATS token.
     pub token_env: Option<&'a str>,
+    /// The CA of tls:// servers.
+    pub nats_ca: Option<&'a Path>,
 }
 
 /// Most events in one append: a batch is one JetStream message, which must stay under
@@ -209,6 +211,7 @@ fn open_end(end: &End, args: &MigrateArgs<'_>, destination: bool) -> Result<Data
             let mut config = NatsConfig::new(servers.clone());
             config.stream = args.stream.to_owned();
             config.replicas = args.replicas;
+            config.ca = args.nats_ca.map(Path::to_path_buf);
             if let Some(creds) = args.creds {
                 config.auth = NatsAuth::CredsFile(creds.to_owned());
             } else if let Some(name) = args.token_env {

@@ -35,6 +35,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, CliError> {
             replicas,
             creds,
             token_env,
+            nats_ca,
         } => migrate::run(
             &migrate::MigrateArgs {
                 from,
@@ -43,6 +44,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, CliError> {
                 replicas: *replicas,
                 creds: creds.as_deref(),
                 token_env: token_env.as_deref(),
+                nats_ca: nats_ca.as_deref(),
             },
             out,
         ),

@@ -19,11 +19,23 @@ pub struct NatsServer {
     pub port: u16,
     /// The JetStream store directory, removed with the server.
     store: tempfile::TempDir,
+    /// More arguments it was started with (TLS).
+    extra: Vec<String>,
 }
 
 impl NatsServer {
     /// Starts a server, or `None` (after printing why) if `nats-server` is not on PATH.
     pub fn start() -> Option<NatsServer> {
+        NatsServer::start_with(&[])
+    }
+
+    /// [`NatsServer::start`] speaking TLS only, with this certificate and key (PEM).
+    pub fn start_tls(cert: &std::path::Path, key: &std::path::Path) -> Option<NatsServer> {
+        let (cert, key) = (cert.display().to_string(), key.display().to_string());
+        NatsServer::start_with(&["--tls", "--tlscert", &cert, "--tlskey", &key])
+    }
+
+    fn start_with(extra: &[&str]) -> Option<NatsServer> {
         if Command::new("nats-server")
             .arg("--version")
             .stdout(Stdio::null())
@@ -41,15 +53,21 @@ impl NatsServer {
             .and_then(|l| l.local_addr())
             .expect("a free port")
             .port();
-        let child = spawn_ready(port, store.path());
-        Some(NatsServer { child, port, store })
+        let extra: Vec<String> = extra.iter().map(|a| a.to_string()).collect();
+        let child = spawn_ready(port, store.path(), &extra);
+        Some(NatsServer {
+            child,
+            port,
+            store,
+            extra,
+        })
     }
 
     /// Kills the server (SIGKILL) and starts it again on the same port with the same
     /// store directory: what it acknowledged is still there.
     pub fn restart(&mut self) {
         self.stop();
-        self.child = spawn_ready(self.port, self.store.path());
+        self.child = spawn_ready(self.port, self.store.path(), &self.extra);
     }
 
     /// Kills the server (SIGKILL); [`NatsServer::restart`] brings it back.
@@ -60,6 +78,11 @@ impl NatsServer {
 
     pub fn url(&self) -> String {
         format!("nats://127.0.0.1:{}", self.port)
+    }
+
+    /// The URL that asks for TLS.
+    pub fn tls_url(&self) -> String {
+        format!("tls://127.0.0.1:{}", self.port)
     }
 }
 
@@ -72,10 +95,11 @@ impl Drop for NatsServer {
 
 /// Starts `nats-server -js` on `port` over `store` and waits (at most 20 s) until it
 /// says it is ready.
-fn spawn_ready(port: u16, store: &std::path::Path) -> Child {
+fn spawn_ready(port: u16, store: &std::path::Path, extra: &[String]) -> Child {
     let mut child = Command::new("nats-server")
         .args(["-js", "-a", "127.0.0.1", "-p", &port.to_string(), "-sd"])
         .arg(store)
+        .args(extra)
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()

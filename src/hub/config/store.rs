@@ -35,6 +35,10 @@ pub struct StoreConfig {
     pub creds: Option<PathBuf>,
     /// NATS: `${NAME}` of a token in the hub's environment.
     pub token: Option<String>,
+    /// NATS: the CA (PEM) the servers' certificates are checked against, for
+    /// `tls://` servers signed by a private CA; relative to the config file. Without it
+    /// the system's roots.
+    pub ca: Option<PathBuf>,
 }
 
 /// What keeps the incidents.
@@ -75,6 +79,7 @@ impl StoreConfig {
             }
             (None, None) => NatsAuth::None,
         };
+        config.ca = self.ca.clone();
         config.deadline = Duration::from_secs(10);
         Ok(Some(config))
     }
@@ -107,6 +112,7 @@ pub(super) fn check(
             ("replicas", store.replicas.is_some()),
             ("creds", store.creds.is_some()),
             ("token", store.token.is_some()),
+            ("ca", store.ca.is_some()),
         ];
         if let Some((key, _)) = nats_only.iter().find(|(_, set)| *set) {
             return Err(at(
@@ -168,8 +174,17 @@ pub(super) fn check(
     {
         return Err(at("token", format!("[store] token {why}")));
     }
+    if store.ca.is_some() && !store.servers.iter().any(|s| s.starts_with("tls://")) {
+        return Err(at(
+            "ca",
+            "[store] `ca` checks the servers' certificates: give tls:// servers (nats:// ones are plain text)".to_string(),
+        ));
+    }
     if let Some(creds) = &store.creds {
         store.creds = Some(base.join(creds));
+    }
+    if let Some(ca) = &store.ca {
+        store.ca = Some(base.join(ca));
     }
     Ok(())
 }
@@ -201,6 +216,15 @@ mod tests {
         assert_eq!(
             nats.auth,
             NatsAuth::CredsFile(PathBuf::from("/etc/warroom/hub.creds")),
+            "relative to the config file"
+        );
+        assert_eq!(nats.ca, None, "the system's roots");
+        let with_ca =
+            parse("[store]\nkind = \"nats\"\nservers = [\"tls://b:4222\"]\nca = \"nats-ca.pem\"\n")
+                .unwrap();
+        assert_eq!(
+            with_ca.store.nats().unwrap().unwrap().ca,
+            Some(PathBuf::from("/etc/warroom/nats-ca.pem")),
             "relative to the config file"
         );
 
@@ -266,6 +290,11 @@ mod tests {
                 "not both",
             ),
             ("[store]\nkind = \"postgres\"\n", 2, "unknown variant"),
+            (
+                "[store]\nkind = \"nats\"\nservers = [\"nats://a:4222\"]\nca = \"ca.pem\"\n",
+                4,
+                "give tls:// servers",
+            ),
         ] {
             let err = parse(text).unwrap_err().to_string();
             let prefix = format!("/etc/warroom/warroom.toml:{line}:");

@@ -56,6 +56,9 @@ pub struct NatsConfig {
     pub auth: NatsAuth,
     /// The longest one request may take before the store says it is unavailable.
     pub deadline: Duration,
+    /// For `tls://` servers: the CA (PEM) their certificates are checked against,
+    /// instead of the system's roots.
+    pub ca: Option<PathBuf>,
 }
 
 /// How the client authenticates.
@@ -87,6 +90,7 @@ impl std::fmt::Debug for NatsConfig {
             .field("replicas", &self.replicas)
             .field("auth", &self.auth)
             .field("deadline", &self.deadline)
+            .field("ca", &self.ca)
             .finish()
     }
 }
@@ -100,6 +104,7 @@ impl NatsConfig {
             replicas: 3,
             auth: NatsAuth::None,
             deadline: Duration::from_secs(10),
+            ca: None,
         }
     }
 }

@@ -130,6 +130,21 @@ pub(super) async fn connect(config: &NatsConfig) -> Result<Connected, NatsError>
                     ))
                 })?,
         };
+    // `tls://` servers: TLS is required (never a silent fall back to plain text), and
+    // checked against the configured CA or else the system's roots.
+    let mut options = options;
+    if config.servers.iter().any(|s| s.starts_with("tls://")) {
+        options = options.require_tls(true);
+    }
+    if let Some(ca) = &config.ca {
+        if !ca.is_file() {
+            return Err(NatsError::Config(format!(
+                "cannot read the NATS CA file {}: no such file",
+                ca.display()
+            )));
+        }
+        options = options.add_root_certificates(ca.clone());
+    }
     let client = options
         .name("warroom")
         .connection_timeout(config.deadline)
