@@ -2,7 +2,8 @@
 //! with its own client port, cluster port (all found free), store directory and
 //! `--server_name`, routes to all three, one `--cluster_name`. Ready when every server
 //! says it is ready and has heard of a JetStream metadata leader (bounded waits).
-//! [`NatsCluster::kill`] SIGKILLs one node on demand; all are killed when dropped.
+//! [`NatsCluster::kill`] SIGKILLs one node on demand and [`NatsCluster::restart`] starts it
+//! again; all are killed when dropped.
 
 use std::io::{BufRead, BufReader};
 use std::net::TcpListener;
@@ -22,7 +23,21 @@ pub struct NatsCluster {
 struct Node {
     name: String,
     port: u16,
+    /// What it was started with, for starting it again.
+    args: Vec<String>,
     child: Option<Child>,
+}
+
+/// Starts one node with `args`; its stderr is read by [`listen`].
+fn spawn(args: &[String]) -> (Child, mpsc::Receiver<Said>) {
+    let mut child = Command::new("nats-server")
+        .args(args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("nats-server starts");
+    let said = listen(child.stderr.take().expect("piped stderr"));
+    (child, said)
 }
 
 /// What a node's stderr reader reports.
@@ -70,20 +85,32 @@ impl NatsCluster {
         for (i, (&port, &cluster_port)) in client_ports.iter().zip(cluster_ports).enumerate() {
             let name = format!("n{i}");
             let store = stores.path().join(&name);
-            let mut child = Command::new("nats-server")
-                .args(["-js", "-a", "127.0.0.1", "-p", &port.to_string()])
-                .args(["--server_name", &name, "--cluster_name", "wr"])
-                .args(["--cluster", &format!("nats://127.0.0.1:{cluster_port}")])
-                .args(["--routes", &routes, "-sd"])
-                .arg(&store)
-                .stdout(Stdio::null())
-                .stderr(Stdio::piped())
-                .spawn()
-                .expect("nats-server starts");
-            heard.push(listen(child.stderr.take().expect("piped stderr")));
+            let args: Vec<String> = [
+                "-js",
+                "-a",
+                "127.0.0.1",
+                "-p",
+                &port.to_string(),
+                "--server_name",
+                &name,
+                "--cluster_name",
+                "wr",
+                "--cluster",
+                &format!("nats://127.0.0.1:{cluster_port}"),
+                "--routes",
+                &routes,
+                "-sd",
+                &store.display().to_string(),
+            ]
+            .iter()
+            .map(|a| a.to_string())
+            .collect();
+            let (child, said) = spawn(&args);
+            heard.push(said);
             nodes.push(Node {
                 name,
                 port,
+                args,
                 child: Some(child),
             });
         }
@@ -132,6 +159,28 @@ impl NatsCluster {
     /// The node names (`--server_name`), in node order.
     pub fn names(&self) -> Vec<String> {
         self.nodes.iter().map(|n| n.name.clone()).collect()
+    }
+
+    /// Starts the node named `name` again (killed before) on its port and store, and
+    /// waits until it says it is ready.
+    pub fn restart(&mut self, name: &str) {
+        let node = self
+            .nodes
+            .iter_mut()
+            .find(|n| n.name == name)
+            .unwrap_or_else(|| panic!("no node named {name}"));
+        assert!(node.child.is_none(), "{name} is running");
+        let (child, said) = spawn(&node.args);
+        node.child = Some(child);
+        let deadline = Instant::now() + READY_WITHIN;
+        loop {
+            match said.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
+                Ok(Said::Ready) => return,
+                Ok(Said::Leader) => {}
+                Ok(Said::Exited(said)) => panic!("nats-server {name} exited on restart:\n{said}"),
+                Err(_) => panic!("nats-server {name} was not ready within {READY_WITHIN:?}"),
+            }
+        }
     }
 
     /// SIGKILLs the node named `name` (and reaps it); it stays down.

@@ -145,8 +145,12 @@ fn publish_failed(
             let code = std::error::Error::source(&error)
                 .and_then(|s| s.downcast_ref::<async_nats::jetstream::Error>())
                 .map(|e| e.error_code());
+            // 10158, "duplicate message id is in process": an earlier try of this very
+            // publish is still waiting for a quorum; whether it lands is not known yet.
+            let in_process =
+                code == Some(async_nats::jetstream::ErrorCode::STREAM_DUPLICATE_MESSAGE_CONFLICT);
             match code {
-                Some(code) if !read::is_cluster_trouble(code) => refused(op, &error),
+                Some(code) if !read::is_cluster_trouble(code) && !in_process => refused(op, &error),
                 _ => unavailable(op, &error),
             }
         }
