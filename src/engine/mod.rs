@@ -11,13 +11,12 @@ pub mod export;
 mod follow;
 mod snapshot_check;
 mod store_marker;
+mod summary;
 mod summary_watch;
 
-pub use data_dir::{
-    AUTO_NUMBER_CEILING, DataDir, IncidentSummary, LoadFacts, StoredSummary, SummaryCounts,
-    quarantine_reason,
-};
+pub use data_dir::{AUTO_NUMBER_CEILING, DataDir, quarantine_reason};
 pub use snapshot_check::{SnapshotCheck, check_snapshot};
+pub use summary::{IncidentSummary, LoadFacts, StoredSummary, SummaryCounts};
 
 use crate::incident::export::LogHead;
 use crate::incident::{

@@ -16,6 +16,7 @@
 //! runtime the store owns ([`bridge`]), every request bounded by a deadline.
 
 mod bridge;
+mod create;
 mod error;
 mod follow;
 mod log;
@@ -34,13 +35,9 @@ use std::time::Duration;
 use futures_util::StreamExt;
 
 use self::bridge::Bridge;
-use self::log::{
-    Published, batch_message_id, current_head, decode_event, genesis, publish, read_events,
-};
+use self::log::{current_head, decode_event, genesis, read_events};
 use self::setup::{subjects_of, unavailable};
 use super::{IncidentStore, Pinned, sidecar};
-use crate::store::batch::encode_batch;
-use crate::store::chain::chain_hash;
 use crate::store::error::StoreError;
 use crate::store::{Head, LogRecord, Opened, Resumed};
 
@@ -180,35 +177,6 @@ impl Shared {
     }
 }
 
-/// The message at `stream_seq`: its subject, payload and (if it is a batch) last event.
-struct StoredMessage {
-    subject: async_nats::Subject,
-    payload: bytes::Bytes,
-    last: u64,
-}
-
-fn stored_at(shared: &Shared, stream_seq: u64) -> Result<StoredMessage, StoreError> {
-    let stream = &shared.stream;
-    let op = format!("read message {stream_seq} of the stream");
-    let message = shared.bridge.run_retrying(&op, &shared.client, || async {
-        stream
-            .get_raw_message(stream_seq)
-            .await
-            .map_err(|e| unavailable(&op, e))
-    })?;
-    let last = message
-        .headers
-        .get(read::SEQ_HEADER)
-        .and_then(|v| v.as_str().split_once('-'))
-        .and_then(|(_, last)| last.parse().ok())
-        .unwrap_or(0);
-    Ok(StoredMessage {
-        subject: message.subject,
-        payload: message.payload,
-        last,
-    })
-}
-
 /// The incidents in one JetStream stream (see the module doc). Cheap to clone: clones
 /// share one connection.
 #[derive(Debug, Clone)]
@@ -330,73 +298,7 @@ impl IncidentStore for NatsStore {
         id: &str,
         first: &[E],
     ) -> Result<(NatsLog, Vec<Arc<str>>), StoreError> {
-        let subject = self.shared.subject(id)?;
-        let genesis = genesis();
-        let batch = encode_batch(0, &genesis.hash, first)?;
-        let last = first.len() as u64;
-        let already = || StoreError::AlreadyExists {
-            path: subject.clone().into(),
-        };
-        // A declare that carries a command id is stored under an id made of it alone:
-        // the same declare re-sent to another hub (a client that lost the first before
-        // its answer) is then a duplicate in the stream's window whatever number that
-        // hub gave it, and is answered with the incident the first one made.
-        let message_id = match first.first().and_then(LogRecord::command_id) {
-            Some(command) => format!("declare:{}", chain_hash("declare", command.as_bytes())),
-            None => batch_message_id(id, 1, &batch.head),
-        };
-        let payload = batch.bytes.clone();
-        let published = publish(
-            &self.shared,
-            &subject,
-            0,
-            (1, last, message_id),
-            batch.bytes,
-        )?;
-        let stream_seq = match published {
-            Published::WrongLast => return Err(already()),
-            Published::Stored {
-                duplicate: false,
-                stream_seq,
-                ..
-            } => stream_seq,
-            Published::Stored {
-                duplicate: true,
-                stream_seq,
-                retried,
-            } => {
-                // Stored before under this id: this very batch (an earlier try of this
-                // call, whose ack was lost), the same batch created before (the id is
-                // taken), or the same declare made elsewhere.
-                let stored = stored_at(&self.shared, stream_seq)?;
-                let prefix = format!("{}.incident.", self.shared.name);
-                match stored.subject.as_str().strip_prefix(&prefix) {
-                    Some(stored_id) if stored_id == id && stored.payload == payload && retried => {
-                        stream_seq
-                    }
-                    Some(other) if other != id => {
-                        return Err(StoreError::DeclaredAs {
-                            id: other.to_owned(),
-                            last: stored.last,
-                        });
-                    }
-                    _ => return Err(already()),
-                }
-            }
-        };
-        Ok((
-            NatsLog {
-                shared: self.shared.clone(),
-                id: id.to_owned(),
-                subject,
-                head: Head {
-                    seq: last,
-                    hash: batch.head,
-                },
-                stream_seq,
-            },
-            batch.jsons,
-        ))
+        create::create(&self.shared, id, first)
     }
 
     fn open<E: LogRecord>(&self, id: &str) -> Result<Opened<E, NatsLog>, StoreError> {
