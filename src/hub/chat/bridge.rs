@@ -32,6 +32,10 @@ use tokio::task::JoinSet;
 const MAX_ATTEMPTS: u32 = 4;
 /// 429s one message may get before the worker gives up for now.
 const MAX_RATE_LIMITED: u32 = 5;
+/// Entries one incident may have waiting for its thread. While Slack refuses for long,
+/// the oldest beyond this are let go (the thread then says how many it is missing: the
+/// timeline has every one), so a long outage cannot grow the hub's memory.
+const MAX_QUEUED: usize = 1_000;
 
 /// The pause before transient retry `n` (1, 2, 3): 1 s, 2 s, 4 s.
 fn back_off(n: u32) -> Duration {
@@ -62,11 +66,56 @@ struct Queue {
     queued: u64,
     headline: Headline,
     entries: VecDeque<MirrorEntry>,
+    /// Entries let go (over [`MAX_QUEUED`]) that the thread has not been told of yet.
+    skipped: u64,
     /// Keeps the incident open while its entries are being posted: one is enough, so a
     /// busy incident whose thread is stuck does not pile up one per commit.
     hold: Option<InFlight>,
     /// A worker is posting this queue.
     working: bool,
+}
+
+impl Queue {
+    /// Queues the entries not queued or posted before; whether any was. Beyond
+    /// [`MAX_QUEUED`] the oldest are let go and counted.
+    fn push(&mut self, entries: Vec<MirrorEntry>) -> bool {
+        let mut added = false;
+        for entry in entries {
+            if entry.seq > self.queued {
+                self.queued = entry.seq;
+                self.entries.push_back(entry);
+                added = true;
+            }
+        }
+        while self.entries.len() > MAX_QUEUED && self.entries.pop_front().is_some() {
+            self.skipped += 1;
+        }
+        added
+    }
+
+    /// The next message: its text (first saying how many entries were let go, if
+    /// any), the seq of its last entry, and how many let-go entries it owns up to.
+    fn message(&self) -> Option<(String, u64, u64)> {
+        let (taken, text) = message::batch(&self.entries);
+        let last = self.entries.get(taken.checked_sub(1)?)?.seq;
+        let text = match self.skipped {
+            0 => text,
+            n => format!(
+                "… {n} earlier {} not posted here while Slack refused (the incident's timeline has {})\n{text}",
+                if n == 1 { "entry was" } else { "entries were" },
+                if n == 1 { "it" } else { "every one" }
+            ),
+        };
+        Some((text, last, self.skipped))
+    }
+
+    /// The message ending at `last`, owning up to `skipped`, is in the thread.
+    fn posted(&mut self, last: u64, skipped: u64) {
+        self.skipped = self.skipped.saturating_sub(skipped);
+        while self.entries.front().is_some_and(|e| e.seq <= last) {
+            self.entries.pop_front();
+        }
+    }
 }
 
 impl Bridge {
@@ -110,6 +159,7 @@ impl Bridge {
             queued: 0,
             headline: job.headline.clone(),
             entries: VecDeque::new(),
+            skipped: 0,
             hold: None,
             working: false,
         });
@@ -118,15 +168,7 @@ impl Bridge {
         }
         queue.headline = job.headline;
         queue.queued = queue.queued.max(job.through);
-        let mut added = false;
-        for entry in job.entries {
-            if entry.seq > queue.queued {
-                queue.queued = entry.seq;
-                queue.entries.push_back(entry);
-                added = true;
-            }
-        }
-        if !added {
+        if !queue.push(job.entries) {
             if queue.entries.is_empty() && !queue.working {
                 queues.remove(&job.incident);
             }
@@ -149,6 +191,8 @@ struct Next {
     headline: Headline,
     text: String,
     last: u64,
+    /// How many let-go entries its text owns up to.
+    skipped: u64,
 }
 
 impl Inner {
@@ -156,12 +200,7 @@ impl Inner {
     fn next(&self, incident: &str) -> Option<Next> {
         let mut queues = self.queues.lock().ok()?;
         let queue = queues.get_mut(incident)?;
-        let (taken, text) = message::batch(&queue.entries);
-        let last = taken
-            .checked_sub(1)
-            .and_then(|i| queue.entries.get(i))
-            .map(|e| e.seq);
-        let Some(last) = last else {
+        let Some((text, last, skipped)) = queue.message() else {
             // Empty: the worker stops, and the next entry starts another.
             queues.remove(incident);
             return None;
@@ -171,17 +210,16 @@ impl Inner {
             headline: queue.headline.clone(),
             text,
             last,
+            skipped,
         })
     }
 
     /// Everything up to `last` is in the thread.
-    fn posted(&self, incident: &str, last: u64) {
+    fn posted(&self, incident: &str, last: u64, skipped: u64) {
         if let Ok(mut queues) = self.queues.lock()
             && let Some(queue) = queues.get_mut(incident)
         {
-            while queue.entries.front().is_some_and(|e| e.seq <= last) {
-                queue.entries.pop_front();
-            }
+            queue.posted(last, skipped);
             if queue.entries.is_empty() {
                 queue.hold = None;
             }
@@ -317,7 +355,7 @@ async fn work(inner: Arc<Inner>, incident: String) {
                 };
                 let id = format!("chat:{SLACK}:through:{}", next.last);
                 inner.record(&incident, command, Some(id)).await;
-                inner.posted(&incident, next.last);
+                inner.posted(&incident, next.last, next.skipped);
             }
             Err((label, detail)) => return inner.give_up(&incident, label, detail).await,
         }
@@ -326,8 +364,52 @@ async fn work(inner: Arc<Inner>, incident: String) {
 
 #[cfg(test)]
 mod tests {
-    use super::back_off;
-    use std::time::Duration;
+    use super::*;
+
+    fn entry(seq: u64) -> MirrorEntry {
+        MirrorEntry {
+            seq,
+            at: chrono::DateTime::UNIX_EPOCH,
+            actor: "alice".into(),
+            text: format!("note {seq}"),
+        }
+    }
+
+    #[test]
+    fn a_queue_lets_go_of_its_oldest_beyond_the_cap_and_the_thread_is_told() {
+        let mut queue = Queue {
+            thread: None,
+            queued: 0,
+            headline: Headline {
+                title: "t".into(),
+                severity: None,
+                status: crate::incident::Status::Investigating,
+            },
+            entries: VecDeque::new(),
+            skipped: 0,
+            hold: None,
+            working: false,
+        };
+        let total = MAX_QUEUED as u64 + 250;
+        assert!(queue.push((1..=total).map(entry).collect()));
+        assert_eq!(queue.entries.len(), MAX_QUEUED, "bounded");
+        assert_eq!(queue.skipped, 250);
+        assert!(!queue.push(vec![entry(3)]), "seen already");
+        let (text, last, skipped) = queue.message().expect("a message");
+        assert!(
+            text.starts_with("… 250 earlier entries were not posted here while Slack refused"),
+            "{text}"
+        );
+        assert!(
+            text.contains("note 251"),
+            "the oldest kept comes next: {text}"
+        );
+        assert_eq!(skipped, 250);
+        queue.posted(last, skipped);
+        assert_eq!(queue.skipped, 0, "told once");
+        let (text, ..) = queue.message().expect("more");
+        assert!(!text.starts_with('…'), "{text}");
+    }
 
     #[test]
     fn back_off_grows_and_is_bounded() {
