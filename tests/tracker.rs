@@ -148,7 +148,7 @@ impl GitHub {
 
 fn add_followup() -> serde_json::Value {
     let due = (Utc::now() + chrono::Duration::days(14)).date_naive();
-    json!({"type": "add_followup", "text": "Add a canary for \"checkout\" deploys\\now",
+    json!({"type": "add_followup", "text": "Add a canary for \"checkout\" deploys\\now ![x](https://evil.example/p.png)",
         "owner": "bob", "due": due, "priority": "P1"})
 }
 
@@ -196,10 +196,13 @@ async fn a_followup_becomes_a_github_issue_and_its_url_is_recorded() {
         "GitHub needs a User-Agent: {agent:?}"
     );
     let due = state.followups[0].due;
-    let text = "Add a canary for \"checkout\" deploys\\now";
+    let text = "Add a canary for \"checkout\" deploys\\now ![x](https://evil.example/p.png)";
+    // The issue's body is Markdown: what was typed renders as typed, no image fetched.
+    let inert =
+        "Add a canary for \"checkout\" deploys\\\\now \\!\\[x\\](https://evil.example/p.png)";
     let expected = json!({
         "title": text,
-        "body": format!("{text}\n\nOwner: bob, due {due} (P1). Follow-up #1 of {id}: Checkout errors (SEV2)"),
+        "body": format!("{inert}\n\nOwner: bob, due {due} (P1). Follow-up #1 of {id}: Checkout errors (SEV2)"),
         "labels": ["incident-follow-up"],
     });
     assert_eq!(request.json(), expected);
@@ -641,7 +644,7 @@ fn the_palette_offers_each_open_unlinked_followup_to_each_tracker() {
         }
         _ => panic!("no palette"),
     };
-    let text = "Add a canary for \"checkout\" deploys\\now";
+    let text = "Add a canary for \"checkout\" deploys\\now ![x](https://evil.example/p.png)";
     assert_eq!(
         labels,
         [

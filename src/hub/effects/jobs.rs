@@ -183,16 +183,22 @@ fn tracker_job(incident: &Incident, number: u32, tracker: &str, requested: u64) 
     let state = incident.state();
     let followup = state.followups.iter().find(|f| f.number == number)?;
     // What people typed leaves the hub inert (like a delivery); the log keeps it verbatim.
+    // Issue bodies are Markdown on the usual trackers: typed text there is made inert
+    // as Markdown too (no image that calls home, no link, no HTML), with a `_plain`
+    // twin for trackers whose bodies are not Markdown. Titles are plain text everywhere.
     let inert = |text: &str| neutralise(text).into_owned();
+    let markdown = |text: &str| crate::incident::markdown::text(&neutralise(text)).into_owned();
     let fields = [
         ("title", inert(&issue_title(&followup.text))),
-        ("text", inert(&followup.text)),
-        ("owner", inert(&followup.owner)),
+        ("text", markdown(&followup.text)),
+        ("text_plain", inert(&followup.text)),
+        ("owner", markdown(&followup.owner)),
         ("due", followup.due.to_string()),
         ("priority", followup.priority.to_string()),
         ("number", followup.number.to_string()),
         ("incident", state.id.clone()),
-        ("incident_title", inert(&state.title)),
+        ("incident_title", markdown(&state.title)),
+        ("incident_title_plain", inert(&state.title)),
         (
             "severity",
             state.severity.map_or("SEV?", |s| s.code()).to_string(),
