@@ -1005,22 +1005,25 @@ fn the_publish_dialog_scrolls_and_keeps_its_answer_keys_at_80x24() {
     }
     tmux.expect(w, "the fields filled", STEP, |s| !s.contains("⟨eta⟩"));
     tmux.keys(w, &["P"]);
-    let first = tmux.expect(w, "the publish dialog", STEP, |s| {
-        s.contains("Publish Internal: status update") && s.contains("lines 1–")
-    });
     let keys = |s: &str| {
         s.lines()
             .any(|l| l.contains("y: yes, do it") && l.contains("n / Esc: no"))
     };
-    assert!(keys(&first), "the answer keys:\n{}", framed(&first));
+    // Waited for whole: a capture can land while the dialog is still being drawn.
+    let first = tmux.expect(w, "the publish dialog with its answer keys", STEP, |s| {
+        s.contains("Publish Internal: status update") && s.contains("lines 1–") && keys(s)
+    });
     assert!(
         !first.contains("Commander: alice"),
         "the end of the text needs scrolling:\n{}",
         framed(&first)
     );
     tmux.keys(w, &["PageDown", "PageDown", "PageDown"]);
-    let last = tmux.expect(w, "the end of the update", STEP, |s| {
-        s.contains("Commander: alice") && !s.contains("lines 1–")
+    let last = tmux.expect(w, "the end of the update, whole", STEP, |s| {
+        s.contains("Commander: alice")
+            && !s.contains("lines 1–")
+            && keys(s)
+            && s.contains(" overdue")
     });
     assert!(
         keys(&last),

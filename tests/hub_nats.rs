@@ -4,62 +4,32 @@
 //! in the data directory; an unreachable NATS stops the hub at start, naming the
 //! servers it tried.
 
+mod hub_support;
 mod nats_server;
 
 use std::io::{BufRead, BufReader, Read};
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::path::Path;
+use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
+use hub_support::{Hub, LIMIT, config_path, metric, within};
 use nats_server::NatsServer;
 use warroom::incident::{Command as Cmd, EntryKind, EventKind, Severity};
 use warroom::net::HubClient;
 
-const BIN: &str = env!("CARGO_BIN_EXE_warroom");
-const LIMIT: Duration = Duration::from_secs(15);
-
 /// `warroom` with a clean environment and `$WARROOM_DATA` = DIR/data.
 fn warroom(dir: &Path) -> Command {
-    let mut command = Command::new(BIN);
-    for (key, _) in std::env::vars_os() {
-        if key.to_string_lossy().starts_with("WARROOM_") {
-            command.env_remove(key);
-        }
-    }
-    let catalog = dir.join("empty-catalog");
-    std::fs::create_dir_all(&catalog).expect("an empty catalog dir");
-    command.env("WARROOM_CATALOG", catalog);
-    command.env("NO_COLOR", "1").stdin(Stdio::null());
-    command.env("WARROOM_DATA", dir.join("data"));
-    command
-}
-
-fn config(dir: &Path) -> PathBuf {
-    dir.join("warroom.toml")
+    hub_support::warroom(dir, &[("NO_COLOR", "1")])
 }
 
 /// `warroom token new` into the config, then `[store]` as given: the token.
 fn configure(dir: &Path, store: &str) -> String {
-    let output = warroom(dir)
-        .args([
-            "token",
-            "new",
-            "--name",
-            "alice",
-            "--role",
-            "commander",
-            "--config",
-        ])
-        .arg(config(dir))
-        .output()
-        .expect("token new runs");
-    assert!(output.status.success(), "{output:?}");
-    let token = String::from_utf8_lossy(&output.stdout).trim().to_string();
-    let mut text = std::fs::read_to_string(config(dir)).expect("the config");
+    let token = hub_support::token(dir, "alice", "commander");
+    let mut text = std::fs::read_to_string(config_path(dir)).expect("the config");
     text.push_str(store);
-    std::fs::write(config(dir), text).expect("the config written");
+    std::fs::write(config_path(dir), text).expect("the config written");
     token
 }
 
@@ -73,45 +43,9 @@ fn lines(pipe: impl Read + Send + 'static) -> mpsc::Receiver<String> {
     rx
 }
 
-/// A hub child process, killed (SIGKILL) and reaped when dropped.
-struct Hub {
-    child: Child,
-    addr: SocketAddr,
-}
-
-impl Drop for Hub {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// `warroom serve --listen 127.0.0.1:0`; the address it prints.
+/// `warroom serve --listen 127.0.0.1:0` on the config as it is.
 fn serve(dir: &Path) -> Hub {
-    let mut child = warroom(dir)
-        .args(["serve", "--listen", "127.0.0.1:0", "--config"])
-        .arg(config(dir))
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("the hub starts");
-    let stderr = lines(child.stderr.take().expect("stderr"));
-    let deadline = Instant::now() + LIMIT;
-    let mut said = Vec::new();
-    while let Ok(line) = stderr.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
-        if let Some(rest) = line.split("listening on http://").nth(1) {
-            let addr = rest.split_whitespace().next().and_then(|a| a.parse().ok());
-            std::thread::spawn(move || stderr.iter().for_each(drop));
-            return Hub {
-                child,
-                addr: addr.expect("an address after `listening on`"),
-            };
-        }
-        said.push(line);
-    }
-    let _ = child.kill();
-    let _ = child.wait();
-    panic!("the hub did not say where it listens:\n{}", said.join("\n"));
+    hub_support::serve_at(dir, "127.0.0.1:0", &[])
 }
 
 fn runtime() -> tokio::runtime::Runtime {
@@ -120,11 +54,6 @@ fn runtime() -> tokio::runtime::Runtime {
         .enable_all()
         .build()
         .expect("a runtime")
-}
-
-async fn within<T>(what: &str, future: impl Future<Output = T>) -> T {
-    let result = tokio::time::timeout(LIMIT, future).await;
-    result.unwrap_or_else(|_| panic!("timed out after {LIMIT:?}: {what}"))
 }
 
 async fn connect(addr: SocketAddr, token: &str) -> HubClient {
@@ -232,12 +161,6 @@ fn http_get(addr: SocketAddr, path: &str) -> String {
     body.to_string()
 }
 
-/// The value of the Prometheus series `name` in `text`.
-fn metric(text: &str, name: &str) -> Option<f64> {
-    text.lines()
-        .find_map(|line| line.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
-}
-
 #[test]
 fn health_names_the_nats_store_and_metrics_time_its_appends() {
     let Some(nats) = NatsServer::start() else {
@@ -306,7 +229,7 @@ fn a_hub_that_cannot_reach_nats_names_the_servers_and_exits_non_zero() {
     );
     let mut child = warroom(dir.path())
         .args(["serve", "--listen", "127.0.0.1:0", "--config"])
-        .arg(config(dir.path()))
+        .arg(config_path(dir.path()))
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
