@@ -105,14 +105,35 @@ impl Hub {
     }
 }
 
-/// Appends `extra` to the config the tokens were written to and serves it, with `env`
-/// in the hub's environment (secrets).
-pub fn serve(dir: &Path, extra: &str, env: &[(&str, &str)]) -> Hub {
+/// Appends `extra` to the config the tokens were written to.
+pub fn append_config(dir: &Path, extra: &str) {
     let config = config_path(dir);
     let mut text = std::fs::read_to_string(&config).unwrap_or_default();
     text.push_str(extra);
     std::fs::write(&config, text).expect("config written");
+}
+
+/// Appends `extra` to the config the tokens were written to and serves it, with `env`
+/// in the hub's environment (secrets).
+pub fn serve(dir: &Path, extra: &str, env: &[(&str, &str)]) -> Hub {
+    append_config(dir, extra);
     serve_at(dir, "127.0.0.1:0", env)
+}
+
+/// A runtime for a test that drives clients from a plain `#[test]`.
+pub fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("a runtime")
+}
+
+/// A client of the hub at `addr` with `token`, connected within [`LIMIT`].
+pub async fn connect(addr: SocketAddr, token: &str) -> warroom::net::HubClient {
+    let url = format!("http://{addr}");
+    let connecting = warroom::net::HubClient::connect(&url, token, None, 0);
+    within("connect", connecting).await.expect("connects")
 }
 
 /// Serves the config as it is, listening on `listen`.
