@@ -11,21 +11,8 @@ use tmux_support::{Hub, START, STEP, Sandbox, Tmux, framed, ok, unique};
 fn the_lobby_shows_what_others_declare_and_change_while_it_is_open() {
     let sandbox = Sandbox::new("erin");
     let config = sandbox.path("warroom.toml");
-    let config_arg = config.display().to_string();
-    let token = |name: &str, role: &str| {
-        let args = [
-            "token",
-            "new",
-            "--name",
-            name,
-            "--role",
-            role,
-            "--config",
-            &config_arg,
-        ];
-        ok(&sandbox, &args).stdout.trim().to_string()
-    };
-    let (erin, carol) = (token("erin", "scribe"), token("carol", "commander"));
+    let erin = sandbox.token(&config, "erin", "scribe");
+    let carol = sandbox.token(&config, "carol", "commander");
     let hub = Hub::start(&sandbox, &config);
     let url = hub.url.as_str();
     let declare = |title: &str, severity: &str| {

@@ -11,19 +11,7 @@ use tmux_support::{Hub, START, STEP, Sandbox, Tmux, framed, header_line, ok, uni
 fn a_section_written_in_the_console_is_what_the_cli_prints() {
     let sandbox = Sandbox::new("ops");
     let config = sandbox.path("warroom.toml");
-    let config_arg = config.display().to_string();
-    let args = [
-        "token",
-        "new",
-        "--name",
-        "alice",
-        "--role",
-        "commander",
-        "--config",
-        &config_arg,
-    ];
-    let alice = ok(&sandbox, &args).stdout.trim().to_string();
-    assert!(alice.starts_with("wrt_"), "a token: {alice:?}");
+    let alice = sandbox.token(&config, "alice", "commander");
     let hub = Hub::start(&sandbox, &config);
     let url = hub.url.as_str();
     let title = unique("Checkout 502s");

@@ -364,24 +364,8 @@ fn compact_layout_at_80x24_switches_panes_by_digit() {
 fn a_note_from_the_cli_appears_in_a_joined_console_within_a_second() {
     let sandbox = Sandbox::new("ops");
     let config = sandbox.path("warroom.toml");
-    let config_arg = config.display().to_string();
-    let token = |name: &str, role: &str| {
-        let args = [
-            "token",
-            "new",
-            "--name",
-            name,
-            "--role",
-            role,
-            "--config",
-            &config_arg,
-        ];
-        let token = ok(&sandbox, &args).stdout.trim().to_string();
-        assert!(token.starts_with("wrt_"), "a token for {name}: {token:?}");
-        token
-    };
-    let alice = token("alice", "commander");
-    let bob = token("bob", "scribe");
+    let alice = sandbox.token(&config, "alice", "commander");
+    let bob = sandbox.token(&config, "bob", "scribe");
     let hub = Hub::start(&sandbox, &config);
     let url = hub.url.as_str();
 
@@ -1050,17 +1034,7 @@ fn without_user_the_console_names_you_by_your_token() {
     let sandbox = Sandbox::new("");
     let config = sandbox.path("warroom.toml");
     let config_arg = config.display().to_string();
-    let args = [
-        "token",
-        "new",
-        "--name",
-        "dana",
-        "--role",
-        "scribe",
-        "--config",
-        &config_arg,
-    ];
-    let token = ok(&sandbox, &args).stdout.trim().to_string();
+    let token = sandbox.token(&config, "dana", "scribe");
     let with_token = sandbox.console_script(
         "token",
         &["console", "--config", &config_arg, "--token", &token],

@@ -102,6 +102,17 @@ impl Sandbox {
         }
     }
 
+    /// `warroom token new --name NAME --role ROLE --config CONFIG`: the token it prints.
+    pub fn token(&self, config: &Path, name: &str, role: &str) -> String {
+        let config = config.display().to_string();
+        let args = [
+            "token", "new", "--name", name, "--role", role, "--config", &config,
+        ];
+        let token = ok(self, &args).stdout.trim().to_string();
+        assert!(token.starts_with("wrt_"), "a token for {name}: {token:?}");
+        token
+    }
+
     /// The binary with the sandbox's environment, not attached to a terminal.
     pub fn warroom(&self) -> Command {
         let mut command = Command::new(BIN);
