@@ -4,7 +4,8 @@
 //! the same command (the same command id) goes through, once, and the log read back on
 //! a fresh connection verifies with every acknowledged note exactly once.
 //!
-//! Skipped, saying so, when `nats-server` is not installed (`.ci/run` installs it).
+//! Skipped, saying so, when `nats-server` is not installed (`.ci/run` installs it), and
+//! when it is older than 2.9.21 (nats-server#4320: see the test).
 
 mod nats_server;
 
@@ -21,6 +22,19 @@ const LIMIT: Duration = Duration::from_secs(60);
 
 #[test]
 fn a_lost_quorum_refuses_writes_retryably_and_they_resume_when_it_returns() {
+    // nats-server before 2.9.21 checks the expected last sequence before replicating
+    // (nats-server#4320): the write left pending by the lost quorum and the one after
+    // it can both be stored, forking the log, which this test then reports. Measured
+    // with Debian's 2.9.10; the hub warns at start on such a server. Not warroom's to fix.
+    if let Some(version) = nats_server::cluster::server_version()
+        && version < (2, 9, 21)
+        && std::env::var_os("CLUSTER_FAULTS_ANY_SERVER").is_none()
+    {
+        eprintln!(
+            "skipped: nats-server {version:?} can fork a replicated stream's subject after a lost quorum (nats-server#4320, fixed in 2.9.21); CLUSTER_FAULTS_ANY_SERVER=1 runs it anyway"
+        );
+        return;
+    }
     let Some(mut cluster) = NatsCluster::start() else {
         return;
     };

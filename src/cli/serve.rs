@@ -102,7 +102,7 @@ pub fn serve(
             let store = crate::store::NatsStore::connect(&nats)
                 .map_err(|e| CliError::Failed(format!("cannot open the [store]: {e}")))?;
             tracing::info!(stream = %store.stream(), servers = ?nats.servers, "incidents are kept in NATS JetStream");
-            if let Some(warning) = store.racy_server() {
+            if let Some(warning) = store.racy_server(nats.replicas) {
                 tracing::warn!("{warning}");
             }
             data.with_nats(store)

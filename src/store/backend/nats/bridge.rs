@@ -89,7 +89,7 @@ impl Bridge {
 pub(super) const TRY_WAIT: Duration = Duration::from_secs(2);
 
 /// The pause before a request the cluster could not answer is made again.
-const RETRY_PAUSE: Duration = Duration::from_millis(250);
+pub(super) const RETRY_PAUSE: Duration = Duration::from_millis(250);
 
 impl Bridge {
     /// Like [`Bridge::run`], for a request that may be made again (a read, or a

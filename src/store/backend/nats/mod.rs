@@ -225,11 +225,15 @@ impl NatsStore {
         self.shared.client.server_info().version
     }
 
-    /// Why several hubs must not write this stream, if the server is one that can
-    /// accept two racing writes to one subject (nats-server before 2.9.21 checks the
-    /// expected last sequence before replication, nats-server issue #4320: two hubs
-    /// writing one incident at once can then fork its log).
-    pub fn racy_server(&self) -> Option<String> {
+    /// Why a stream kept on `replicas` servers is not safe here, if the server is one
+    /// that can accept two racing writes to one subject (nats-server before 2.9.21
+    /// checks the expected last sequence before replication, nats-server issue #4320:
+    /// two hubs writing one incident at once, or one write left pending by a lost
+    /// quorum and the next one, can then fork its log). One replica is not affected.
+    pub fn racy_server(&self, replicas: usize) -> Option<String> {
+        if replicas < 2 {
+            return None;
+        }
         racy_version(&self.server_version())
     }
 
@@ -453,7 +457,7 @@ fn racy_version(version: &str) -> Option<String> {
     };
     older.then(|| {
         format!(
-            "nats-server {version} can accept two racing writes to one incident from different hubs (nats-server issue #4320, fixed in 2.9.21): run one hub on this stream, or upgrade the servers"
+            "nats-server {version} can store two racing writes to one incident on a replicated stream (nats-server issue #4320, fixed in 2.9.21): two hubs writing at once, or a write left pending by a lost quorum and the next one, can fork an incident's log; upgrade the servers to 2.9.21 or later"
         )
     })
 }

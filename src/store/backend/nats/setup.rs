@@ -7,6 +7,7 @@ use std::time::Duration;
 use async_nats::jetstream::{self, kv, stream};
 use async_nats::{ConnectOptions, ServerAddr};
 
+use super::bridge::{RETRY_PAUSE, TRY_WAIT};
 use super::error::NatsError;
 use super::{NatsAuth, NatsConfig};
 
@@ -155,7 +156,44 @@ pub(super) async fn connect(config: &NatsConfig) -> Result<Connected, NatsError>
     let js = jetstream::ContextBuilder::new()
         .timeout(config.deadline)
         .build(client.clone());
+    // Right after a server's crash the stream's and buckets' leaders may still be being
+    // elected: their lookups are tried again (each try bounded) until the deadline. A
+    // stream with other settings, or a bad configuration, is final at once.
+    let started = std::time::Instant::now();
+    let tries_until = config.deadline.saturating_sub(TRY_WAIT);
+    loop {
+        let failure = match tokio::time::timeout(TRY_WAIT, stream_and_buckets(&js, config)).await {
+            Ok(Ok((stream, snapshots, summaries))) => {
+                return Ok(Connected {
+                    client,
+                    js,
+                    stream,
+                    snapshots,
+                    summaries,
+                });
+            }
+            Ok(Err(e @ (NatsError::StreamMismatch { .. } | NatsError::Config(_)))) => {
+                return Err(e);
+            }
+            Ok(Err(e)) => e,
+            Err(_) => unavailable(
+                "find the stream and its buckets",
+                format!("no answer within {} s", TRY_WAIT.as_secs_f32()),
+            ),
+        };
+        if started.elapsed() + RETRY_PAUSE >= tries_until {
+            return Err(failure);
+        }
+        tracing::debug!(error = %failure, "the stream is not ready; trying again");
+        tokio::time::sleep(RETRY_PAUSE).await;
+    }
+}
 
+/// Finds (or creates) the stream, checking its settings, and its two buckets.
+async fn stream_and_buckets(
+    js: &jetstream::Context,
+    config: &NatsConfig,
+) -> Result<(stream::Stream, kv::Store, kv::Store), NatsError> {
     let wanted = wanted_stream(config);
     let stream = match js.get_stream(&config.stream).await {
         Ok(mut stream) => {
@@ -185,15 +223,9 @@ pub(super) async fn connect(config: &NatsConfig) -> Result<Connected, NatsError>
             ));
         }
     };
-    let snapshots = bucket(&js, config, "snapshots").await?;
-    let summaries = bucket(&js, config, "summaries").await?;
-    Ok(Connected {
-        client,
-        js,
-        stream,
-        snapshots,
-        summaries,
-    })
+    let snapshots = bucket(js, config, "snapshots").await?;
+    let summaries = bucket(js, config, "summaries").await?;
+    Ok((stream, snapshots, summaries))
 }
 
 fn is_not_found(error: &jetstream::context::GetStreamError) -> bool {
