@@ -422,16 +422,21 @@ fn a_follower_takes_an_announced_batch_only_when_it_continues_its_head() {
             let _ = tx.lock().unwrap().send(committed);
         }))
         .unwrap();
-    let next = |heard: &mpsc::Receiver<Committed>| {
-        heard
+    // The announcement of the batch starting at `first`. Others before it are skipped:
+    // the create's may arrive after the subscription (another connection published it).
+    let next = |heard: &mpsc::Receiver<Committed>, first: u64| loop {
+        let batch = heard
             .recv_timeout(Duration::from_secs(10))
-            .expect("an announcement")
+            .expect("an announcement");
+        if batch.first() >= first {
+            break batch;
+        }
     };
 
     // The next batch: taken without a read, the handle at the writer's head.
     let head = writer.head();
     writer.append(&head, &[ev(2, 1), ev(3, 1)]).unwrap();
-    let batch = next(&heard);
+    let batch = next(&heard, 2);
     assert_eq!((batch.first(), batch.last()), (2, 3));
     let events = follower.accept(&batch).expect("it continues the head");
     assert_eq!(events.iter().map(|e| e.seq).collect::<Vec<_>>(), [2, 3]);
@@ -448,10 +453,10 @@ fn a_follower_takes_an_announced_batch_only_when_it_continues_its_head() {
     // One batch missed: the one after it is a gap, and the stream is read instead.
     let head = writer.head();
     writer.append(&head, &[ev(4, 1)]).unwrap();
-    let _missed = next(&heard);
+    let _missed = next(&heard, 4);
     let head = writer.head();
     writer.append(&head, &[ev(5, 1)]).unwrap();
-    let after_gap = next(&heard);
+    let after_gap = next(&heard, 5);
     assert!(follower.accept(&after_gap).is_none(), "a gap is not taken");
     assert_eq!(follower.head().seq, 3);
     assert_eq!(follower.refresh().unwrap(), writer.head());
@@ -484,7 +489,7 @@ fn a_follower_takes_an_announced_batch_only_when_it_continues_its_head() {
         }
     });
     client.join().unwrap();
-    let forged = next(&heard);
+    let forged = next(&heard, 6);
     assert_eq!(forged.first(), 6);
     assert!(
         follower.accept(&forged).is_none(),
