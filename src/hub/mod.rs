@@ -248,7 +248,13 @@ pub async fn start_serving(
     let public_url = effects.public_url.clone();
     let runner = effects::spawn(registry.clone(), effects, job_queue, shutdown_rx.clone());
     let sweeper = tokio::spawn(registry.clone().sweep_idle(shutdown_rx.clone()));
-    tokio::spawn(registry.clone().follow_summaries(shutdown_rx.clone()));
+    if let Some(follower) = registry
+        .clone()
+        .summaries_follower(shutdown_rx.clone())
+        .await
+    {
+        tokio::spawn(follower);
+    }
     let responders = Arc::new(Responders::new(options.auth));
     let seen = Arc::new(match last_seen {
         Some(path) => SeenBook::open(path),

@@ -1,7 +1,7 @@
 //! What a hub learns from the other hubs on a store they share: incidents they declared
 //! (found when a client names one, [`Registry::discover`], or lists,
 //! [`Registry::discover_all`]), and the summaries they write after every commit
-//! ([`Registry::follow_summaries`]), so that this hub's list and its watching
+//! ([`Registry::summaries_follower`]), so that this hub's list and its watching
 //! connections hear of declares and of title, severity and status changes made
 //! through any hub, whether or not this hub has the incident open, and alerts of an
 //! incident's groups reaching this hub append to it.
@@ -81,11 +81,18 @@ impl Registry {
         }
     }
 
-    /// Takes in, until `stop`, every summary any hub writes to the shared store (see
-    /// the module doc). Returns at once on a file store.
-    pub async fn follow_summaries(self: Arc<Self>, mut stop: watch::Receiver<bool>) {
+    /// On a shared store, starts watching the summaries every hub writes (see the
+    /// module doc) and returns what takes them in until `stop`, for the caller to
+    /// spawn; `None` on a file store or if the watch cannot be made. Awaited before the
+    /// hub listens: from then on nothing another hub writes goes unheard (the watch
+    /// begins with each incident's latest summary, so none written since the start-up
+    /// read them is missed either).
+    pub async fn summaries_follower(
+        self: Arc<Self>,
+        mut stop: watch::Receiver<bool>,
+    ) -> Option<impl std::future::Future<Output = ()> + Send + 'static> {
         if !self.data.is_shared() {
-            return;
+            return None;
         }
         let (heard, mut summaries) = mpsc::channel(SUMMARY_QUEUE);
         let data = self.data.clone();
@@ -95,22 +102,25 @@ impl Registry {
             }))
         })
         .await;
-        let _following = match watched {
+        let following = match watched {
             Ok(Ok(following)) => following,
             Ok(Err(error)) => {
                 tracing::warn!(%error, "cannot watch the shared store's summaries: incidents other hubs declare are found when someone names or lists them");
-                return;
+                return None;
             }
-            Err(_) => return,
+            Err(_) => return None,
         };
-        loop {
-            let next = tokio::select! {
-                summary = summaries.recv() => summary,
-                _ = stop.wait_for(|stopping| *stopping) => None,
-            };
-            let Some(summary) = next else { return };
-            self.heard(summary).await;
-        }
+        Some(async move {
+            let _following = following;
+            loop {
+                let next = tokio::select! {
+                    summary = summaries.recv() => summary,
+                    _ = stop.wait_for(|stopping| *stopping) => None,
+                };
+                let Some(summary) = next else { return };
+                self.heard(summary).await;
+            }
+        })
     }
 
     /// One summary some hub wrote: a new incident gets an entry (closed, opened on

@@ -3,9 +3,10 @@
 //! declare, and of their new titles, severities and statuses, without opening them.
 //!
 //! A key-value watch is an ordered JetStream consumer the client re-creates by itself
-//! when it falls behind; if the watch ends all the same (the bucket's stream lost its
-//! leader for long), it is made again after a pause, from new values on. A summary
-//! missed meanwhile is only news: `list` still reads every incident.
+//! when it falls behind; it starts with each key's latest value, then every new one.
+//! If the watch ends all the same (the bucket's stream lost its leader for long), it is
+//! made again after a pause, again from each key's latest value, so nothing written
+//! meanwhile is missed for good (taking a summary in twice changes nothing).
 
 use std::time::Duration;
 
@@ -18,13 +19,16 @@ use crate::store::backend::sidecar;
 use crate::store::error::StoreError;
 use crate::store::{NatsStore, Pinned};
 
+/// Every key of the bucket.
+const ALL_KEYS: &str = ">";
+
 /// The pause before a watch that ended is made again.
 const REWATCH_AFTER: Duration = Duration::from_secs(1);
 
 impl NatsStore {
-    /// Calls `notify(id, summary)` with each summary written to the bucket from now on
-    /// (by any hub, this one included), while the returned guard is held. Fails only if
-    /// the first watch cannot be made.
+    /// Calls `notify(id, summary)` with each incident's latest summary, then with each
+    /// summary written to the bucket from now on (by any hub, this one included), while
+    /// the returned guard is held. Fails only if the first watch cannot be made.
     pub fn watch_summaries(
         &self,
         notify: Box<dyn Fn(String, Pinned) + Send + Sync>,
@@ -34,7 +38,7 @@ impl NatsStore {
         let first = shared.bridge.run(op, async {
             shared
                 .summaries
-                .watch_all()
+                .watch_with_history(ALL_KEYS)
                 .await
                 .map_err(|e| super::setup::unavailable(op, e))
         })?;
@@ -47,7 +51,7 @@ impl NatsStore {
                         deliver(&shared, entries, &*notify).await;
                     }
                     tokio::time::sleep(REWATCH_AFTER).await;
-                    match shared.summaries.watch_all().await {
+                    match shared.summaries.watch_with_history(ALL_KEYS).await {
                         Ok(entries) => watch = Some(entries),
                         Err(error) => {
                             tracing::debug!(%error, "cannot watch the summaries now; trying again");
