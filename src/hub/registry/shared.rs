@@ -11,7 +11,7 @@ use std::sync::Arc;
 use tokio::sync::{mpsc, watch};
 
 use super::Registry;
-use crate::engine::{EngineError, IncidentSummary, StoredSummary};
+use crate::engine::{EngineError, IncidentSummary, LoadFacts, StoredSummary};
 use crate::hub::entry::{self, Entry, Slot};
 
 /// Summaries heard and not yet taken in before more are dropped (they are news only:
@@ -35,11 +35,12 @@ impl Registry {
         let data = self.data.clone();
         let owned = id.to_string();
         let opened = tokio::task::spawn_blocking(move || {
-            entry::open(&data, &owned).map(|incident| IncidentSummary::of(&incident))
+            entry::open(&data, &owned)
+                .map(|incident| (IncidentSummary::of(&incident), LoadFacts::of(&incident)))
         })
         .await;
-        let summary = match opened {
-            Ok(Ok(summary)) => summary,
+        let (summary, load) = match opened {
+            Ok(Ok(found)) => found,
             Ok(Err(EngineError::NotFound(_))) => return,
             Ok(Err(error)) => {
                 tracing::warn!(incident = %id, %error, "could not open an incident another hub may have declared");
@@ -56,6 +57,7 @@ impl Registry {
             map.entry(id.to_string()).or_insert(entry);
         }
         self.announcer.observe(&summary);
+        self.learn(&summary.id, load);
     }
 
     /// [`Registry::discover`] for every incident in a shared store this hub has no
@@ -130,11 +132,6 @@ impl Registry {
     async fn heard(&self, stored: StoredSummary) {
         let summary = stored.summary;
         let load = stored.load.unwrap_or_default();
-        if let Some((command_id, seq)) = load.declared_by
-            && let Ok(mut map) = self.declared_by_command.lock()
-        {
-            map.entry(command_id).or_insert((summary.id.clone(), seq));
-        }
         let Some(known) = self.entry(&summary.id) else {
             // One discovery (or declare) at a time, so an incident gets one entry.
             let _serialized = self.declare_lock.lock().await;
@@ -146,7 +143,7 @@ impl Registry {
                 }
                 self.announcer.observe(&summary);
             }
-            self.link_groups(&summary.id, load.alert_groups);
+            self.learn(&summary.id, load);
             return;
         };
         let current = known.summary();
@@ -159,13 +156,20 @@ impl Registry {
             known.set_summary(summary.clone());
         }
         self.announcer.observe(&summary);
-        self.link_groups(&summary.id, load.alert_groups);
+        self.learn(&summary.id, load);
     }
 
-    /// Alerts of `groups` reaching this hub append to incident `id`, as on the hub that
-    /// linked them (unless a group already leads to another open incident here).
-    fn link_groups(&self, id: &str, groups: Vec<String>) {
-        for group in groups {
+    /// What incident `id`'s start-up facts tell this hub: its declare's command id (a
+    /// re-sent declare is answered with it) and its alert groups (their alerts reaching
+    /// this hub append to it, as on the hub that linked them, unless a group already
+    /// leads to another open incident here).
+    fn learn(&self, id: &str, load: LoadFacts) {
+        if let Some((command_id, seq)) = load.declared_by
+            && let Ok(mut map) = self.declared_by_command.lock()
+        {
+            map.entry(command_id).or_insert((id.to_owned(), seq));
+        }
+        for group in load.alert_groups {
             if self.incident_for_alert_group(&group).is_none() {
                 self.link_alert_group(&group, id);
             }
