@@ -164,11 +164,7 @@ impl NatsCluster {
     /// Starts the node named `name` again (killed before) on its port and store, and
     /// waits until it says it is ready.
     pub fn restart(&mut self, name: &str) {
-        let node = self
-            .nodes
-            .iter_mut()
-            .find(|n| n.name == name)
-            .unwrap_or_else(|| panic!("no node named {name}"));
+        let node = self.node(name);
         assert!(node.child.is_none(), "{name} is running");
         let (child, said) = spawn(&node.args);
         node.child = Some(child);
@@ -183,13 +179,16 @@ impl NatsCluster {
         }
     }
 
-    /// SIGKILLs the node named `name` (and reaps it); it stays down.
-    pub fn kill(&mut self, name: &str) {
-        let node = self
-            .nodes
+    fn node(&mut self, name: &str) -> &mut Node {
+        self.nodes
             .iter_mut()
             .find(|n| n.name == name)
-            .unwrap_or_else(|| panic!("no node named {name}"));
+            .unwrap_or_else(|| panic!("no node named {name}"))
+    }
+
+    /// SIGKILLs the node named `name` (and reaps it); it stays down.
+    pub fn kill(&mut self, name: &str) {
+        let node = self.node(name);
         if let Some(mut child) = node.child.take() {
             let _ = child.kill();
             let _ = child.wait();
