@@ -15,7 +15,7 @@ use super::theme::{Meaning, Theme};
 use crate::incident::Command;
 use crate::incident::followup::{Origin, Priority};
 use crate::incident::limits::{NOTE_MAX_CHARS, check_name, check_text};
-use crate::incident::role::{Permission, permits};
+use crate::incident::role::Permission;
 use chrono::{Duration, NaiveDate};
 use ratatui::buffer::Buffer;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
@@ -256,11 +256,8 @@ impl App {
     /// those panes has focus (and the post-mortem view is not over it), else on its own.
     pub(super) fn open_followup_form(&mut self) -> Vec<Effect> {
         let roles = self.roles();
-        if !roles.is_empty() && !permits(&roles, Permission::Write) {
-            self.toast = Some(format!(
-                "your roles may not {}",
-                Permission::Write.describe()
-            ));
+        if let Some(why) = crate::tui::panes::refused(&roles, Permission::Write) {
+            self.toast = Some(why);
             return Vec::new();
         }
         let today = self.now.date_naive();

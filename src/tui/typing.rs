@@ -10,7 +10,7 @@ use super::layout::PaneKind;
 use super::modal::Modal;
 use super::panes::Reaction;
 use crate::incident::EntryKind;
-use crate::incident::role::{Permission, permits};
+use crate::incident::role::Permission;
 use ratatui::crossterm::event::KeyEvent;
 use ratatui::layout::Rect;
 
@@ -32,11 +32,8 @@ impl App {
     /// Opens the note composer for `kind` from whichever pane has focus.
     pub(super) fn compose(&mut self, kind: EntryKind) -> Vec<Effect> {
         let roles = self.roles();
-        if !roles.is_empty() && !permits(&roles, Permission::Write) {
-            self.toast = Some(format!(
-                "your roles may not {}",
-                Permission::Write.describe()
-            ));
+        if let Some(why) = crate::tui::panes::refused(&roles, Permission::Write) {
+            self.toast = Some(why);
             return Vec::new();
         }
         if !self.panes.timeline.composing() {

@@ -68,30 +68,14 @@ pub fn render(app: &mut App, frame: &mut Frame) {
         .any(|(kind, _)| *kind == PaneKind::Timeline);
     for (kind, rect) in placed.panes {
         let ctx = ViewCtx {
-            state: &app.state,
-            runbooks: &app.runbooks,
-            theme: &app.theme,
-            now: app.now,
-            me: &app.me.name,
-            roles: &roles,
-            granted: &app.me.roles,
             number: kind.number(),
+            ..ctx
         };
         app.panes
             .get(kind)
             .render(&ctx, rect, frame.buffer_mut(), kind == app.focus);
     }
     if let Some(postmortem) = app.postmortem.as_mut() {
-        let ctx = ViewCtx {
-            state: &app.state,
-            runbooks: &app.runbooks,
-            theme: &app.theme,
-            now: app.now,
-            me: &app.me.name,
-            roles: &roles,
-            granted: &app.me.roles,
-            number: 0,
-        };
         postmortem.render(&ctx, body, frame.buffer_mut());
     }
     // The composer over the view too: the timeline is under it.

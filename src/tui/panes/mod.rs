@@ -306,8 +306,17 @@ fn cell(text: &str, width: usize) -> String {
 /// A toast instead of a prompt the hub would refuse anyway. Only when we know who we
 /// are: before the hub's welcome the roles are empty and the hub stays the judge.
 fn refuse(ctx: &ViewCtx, permission: Permission) -> Option<Reaction> {
-    (!ctx.roles.is_empty() && !permits(ctx.roles, permission))
-        .then(|| Reaction::Toast(format!("your roles may not {}", permission.describe())))
+    refused(ctx.roles, permission).map(Reaction::Toast)
+}
+
+/// Why `roles` may not do what `permission` allows (the toast that says so), if we know
+/// they may not: with no roles yet (before the hub's welcome) the hub stays the judge.
+pub(crate) fn refused(
+    roles: &std::collections::BTreeSet<crate::incident::Role>,
+    permission: Permission,
+) -> Option<String> {
+    (!roles.is_empty() && !permits(roles, permission))
+        .then(|| format!("your roles may not {}", permission.describe()))
 }
 
 #[cfg(test)]

@@ -246,11 +246,8 @@ impl App {
                 Some("select a follow-up first (they are listed under the sections)".into());
             return Vec::new();
         };
-        if !roles.is_empty() && !permits(roles, Permission::Write) {
-            self.toast = Some(format!(
-                "your roles may not {}",
-                Permission::Write.describe()
-            ));
+        if let Some(why) = crate::tui::panes::refused(roles, Permission::Write) {
+            self.toast = Some(why);
             return Vec::new();
         }
         if f.state == wanted {
