@@ -52,3 +52,16 @@ pub fn require(state: &State, actor: &Actor, permission: Permission) -> Result<(
         ),
     ))
 }
+
+/// The hub's runner acts under this name.
+pub const RUNNER: &str = "system:runner";
+
+/// Only the hub's own runner may record what its effects did: anyone else is refused
+/// with `why`.
+pub fn runner_only(actor: &Actor, why: &str) -> Result<(), Rejection> {
+    if actor.name == RUNNER {
+        Ok(())
+    } else {
+        Err(Rejection::new(RejectCode::Forbidden, why))
+    }
+}

@@ -5,7 +5,6 @@
 //! decided here ([`mirrored`]), so the README's list and the bridge cannot drift apart.
 
 use super::command::{Actor, Command};
-use super::decide_effects::RUNNER;
 use super::event::{Event, EventKind};
 use super::rejection::Rejection;
 use super::state::{EntryKind, State};
@@ -136,14 +135,7 @@ pub fn decide(
 }
 
 fn runner_only(actor: &Actor) -> Result<(), Rejection> {
-    if actor.name == RUNNER {
-        Ok(())
-    } else {
-        Err(Rejection::new(
-            super::decide::RejectCode::Forbidden,
-            "only the hub's chat bridge records its threads",
-        ))
-    }
+    super::authority::runner_only(actor, "only the hub's chat bridge records its threads")
 }
 
 impl State {
@@ -193,6 +185,7 @@ pub(super) fn line(kind: &EventKind) -> Option<(EntryKind, String)> {
 mod tests {
     use super::*;
     use crate::incident::Role;
+    use crate::incident::decide_effects::RUNNER;
 
     fn runner() -> Actor {
         Actor::new(RUNNER, [Role::Responder])

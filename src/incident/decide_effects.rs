@@ -19,8 +19,7 @@ use super::role::{Permission, Role, permits};
 use super::runbook::Runbooks;
 use super::state::{RunStatus, State};
 
-/// The hub's runner acts under this name.
-pub const RUNNER: &str = "system:runner";
+pub use super::authority::RUNNER;
 
 fn forbidden(message: impl Into<String>) -> Rejection {
     Rejection::new(RejectCode::Forbidden, message)
@@ -160,11 +159,7 @@ pub fn decide(
 }
 
 fn runner_only(actor: &Actor) -> Result<(), Rejection> {
-    if actor.name == RUNNER {
-        Ok(())
-    } else {
-        Err(forbidden("only the hub's runner records outcomes"))
-    }
+    super::authority::runner_only(actor, "only the hub's runner records outcomes")
 }
 
 /// True when the actor's credentials grant one of an action's `roles`. An observer

@@ -6,11 +6,9 @@
 
 use super::authority::require;
 use super::command::{Actor, Command};
-use super::decide_effects::RUNNER;
 use super::event::{Event, EventKind};
 use super::followup::{Followup, ISSUE_URL_MAX_CHARS, SendOutcome, TrackerLink};
 use super::limits::NOTE_MAX_CHARS;
-use super::rejection::RejectCode;
 use super::rejection::Rejection;
 use super::role::Permission;
 use super::runbook::Runbooks;
@@ -114,12 +112,7 @@ fn record(
     status: Option<i64>,
     detail: &str,
 ) -> Result<Vec<EventKind>, Rejection> {
-    if actor.name != RUNNER {
-        return Err(Rejection::new(
-            RejectCode::Forbidden,
-            "only the hub's runner records outcomes",
-        ));
-    }
+    super::authority::runner_only(actor, "only the hub's runner records outcomes")?;
     let found = followup(state, number)?;
     let tracker = match &found.issue {
         Some(TrackerLink::Sending {
@@ -237,6 +230,8 @@ pub(super) fn line(event: &EventKind) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::incident::decide_effects::RUNNER;
+    use crate::incident::rejection::RejectCode;
     use crate::incident::role::Role;
     use chrono::{NaiveDate, Utc};
 
