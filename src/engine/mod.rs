@@ -413,13 +413,7 @@ impl Incident {
                     conflicts += 1;
                     tracing::info!(incident = %self.state.id, %error, "another writer appended first; deciding the batch again");
                     self.since_snapshot += now_at.seq - decided_on.seq;
-                    let mut next = decided_on.seq + 1;
-                    while next <= now_at.seq {
-                        let to = now_at.seq.min(next + MAX_RANGE - 1);
-                        caught_up
-                            .extend(self.log.read_range(next, to)?.into_iter().map(|e| e.json));
-                        next = to + 1;
-                    }
+                    caught_up.extend(self.stored_json(decided_on.seq + 1, now_at.seq)?);
                 }
             }
         }
