@@ -7,14 +7,15 @@
 //! Skipped, saying so, when `nats-server` is not installed (`.ci/run` installs it), and
 //! when it is older than 2.9.21 (nats-server#4320: see the test).
 
+mod engine_support;
 mod nats_server;
 
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
 use nats_server::cluster::NatsCluster;
-use warroom::engine::{EngineError, Incident, Outcome, Submission};
-use warroom::incident::{Actor, Command, EntryKind, EventKind, Role, Severity};
+use warroom::engine::{EngineError, Incident, Outcome};
+use warroom::incident::{Actor, Role, Severity};
 use warroom::store::{AnyStore, NatsConfig, NatsStore, StoreError};
 
 /// The longest the cluster may take to take writes again once its servers are back.
@@ -45,26 +46,8 @@ fn a_lost_quorum_refuses_writes_retryably_and_they_resume_when_it_returns() {
     let store = AnyStore::Nats(NatsStore::connect(&config).expect("the store connects"));
     let runbooks = warroom::catalog::embedded().unwrap();
     let alice = Actor::new("alice", [Role::Commander]);
-    let declare = Submission {
-        actor: alice.clone(),
-        command: Command::Declare {
-            id: "INC-1".into(),
-            title: "quorum".into(),
-            severity: Severity::Sev1,
-            playbook: None,
-            summary: None,
-        },
-        command_id: None,
-    };
-    let note = |id: &str| Submission {
-        actor: alice.clone(),
-        command: Command::AddNote {
-            kind: EntryKind::Note,
-            text: id.into(),
-            typed_at: None,
-        },
-        command_id: Some(id.into()),
-    };
+    let declare = engine_support::declaring(&alice, "INC-1", "quorum", Severity::Sev1);
+    let note = |id: &str| engine_support::noting(&alice, id, id);
     let mut incident =
         Incident::create(&store, "INC-1", &declare, Utc::now(), &runbooks).expect("declared");
     incident
@@ -132,13 +115,6 @@ fn a_lost_quorum_refuses_writes_retryably_and_they_resume_when_it_returns() {
     let opened =
         warroom::store::IncidentStore::open::<warroom::incident::Event>(&reopened, "INC-1")
             .expect("the log opens and verifies");
-    let notes: Vec<&str> = opened
-        .events
-        .iter()
-        .filter_map(|e| match &e.kind {
-            EventKind::NoteAdded { text, .. } => Some(text.as_str()),
-            _ => None,
-        })
-        .collect();
+    let notes = engine_support::notes(&opened.events);
     assert_eq!(notes, ["before", "during"]);
 }

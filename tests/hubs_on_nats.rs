@@ -5,6 +5,7 @@
 //! declared and changed through another; an alert group's notifications reach one
 //! incident whichever hub they arrive at.
 
+mod engine_support;
 mod hub_support;
 mod nats_server;
 
@@ -143,13 +144,7 @@ fn a_hub_follows_what_another_hub_commits_to_a_shared_incident() {
         let mut client = connect(hub.addr, &one_token).await;
         within("load", client.load(&incident)).await.expect("loads")
     });
-    let notes: Vec<&str> = events
-        .iter()
-        .filter_map(|e| match &e.kind {
-            EventKind::NoteAdded { text, .. } => Some(text.as_str()),
-            _ => None,
-        })
-        .collect();
+    let notes = engine_support::notes(&events);
     assert_eq!(notes, ["from hub one", "from hub two"]);
 }
 

@@ -3,6 +3,7 @@
 //! plus what only that backend promises: the stream refused when its settings differ,
 //! unreachable servers named, and the same bytes and hashes as the file log.
 
+mod engine_support;
 mod nats_server;
 mod storage_contract;
 
@@ -171,8 +172,8 @@ fn nats_store_refuses_ids_that_are_not_one_subject_token() {
 #[test]
 fn an_engine_that_lost_the_race_decides_again_after_the_other_writers_events() {
     use chrono::{TimeZone, Utc};
-    use warroom::engine::{Incident, Outcome, Submission};
-    use warroom::incident::{Actor, Command, EntryKind, Event, EventKind, Role, Severity};
+    use warroom::engine::{Incident, Outcome};
+    use warroom::incident::{Actor, Event, Role, Severity};
     use warroom::store::AnyStore;
 
     let Some(server) = NatsServer::start() else {
@@ -187,26 +188,8 @@ fn an_engine_that_lost_the_race_decides_again_after_the_other_writers_events() {
     let runbooks = warroom::catalog::embedded().unwrap();
     let now = Utc.with_ymd_and_hms(2026, 11, 22, 4, 0, 0).unwrap();
     let alice = Actor::new("alice", [Role::Commander]);
-    let declare = Submission {
-        actor: alice.clone(),
-        command: Command::Declare {
-            id: "INC-1".into(),
-            title: "shared".into(),
-            severity: Severity::Sev2,
-            playbook: None,
-            summary: None,
-        },
-        command_id: None,
-    };
-    let note = |id: &str, text: &str| Submission {
-        actor: alice.clone(),
-        command: Command::AddNote {
-            kind: EntryKind::Note,
-            text: text.into(),
-            typed_at: None,
-        },
-        command_id: Some(id.into()),
-    };
+    let declare = engine_support::declaring(&alice, "INC-1", "shared", Severity::Sev2);
+    let note = |id: &str, text: &str| engine_support::noting(&alice, id, text);
     let mut first = Incident::create(&one, "INC-1", &declare, now, &runbooks).unwrap();
     let mut second = Incident::open(&two, "INC-1").unwrap();
     let declared = first.state().seq;
@@ -247,13 +230,7 @@ fn an_engine_that_lost_the_race_decides_again_after_the_other_writers_events() {
     assert!(matches!(again.outcomes[0], Outcome::Duplicate { .. }));
     drop((first, second));
     let events = one.open::<Event>("INC-1").unwrap().events;
-    let notes: Vec<&str> = events
-        .iter()
-        .filter_map(|e| match &e.kind {
-            EventKind::NoteAdded { text, .. } => Some(text.as_str()),
-            _ => None,
-        })
-        .collect();
+    let notes = engine_support::notes(&events);
     assert_eq!(notes, ["from hub one", "from hub two"]);
 }
 
@@ -265,8 +242,8 @@ fn an_engine_that_lost_the_race_decides_again_after_the_other_writers_events() {
 fn writes_refused_while_nats_is_down_resume_by_themselves_when_it_is_back() {
     use chrono::{TimeZone, Utc};
     use std::time::Instant;
-    use warroom::engine::{EngineError, Incident, Outcome, Submission};
-    use warroom::incident::{Actor, Command, EntryKind, Event, EventKind, Role, Severity};
+    use warroom::engine::{EngineError, Incident, Outcome};
+    use warroom::incident::{Actor, Event, Role, Severity};
     use warroom::store::AnyStore;
 
     let Some(mut server) = NatsServer::start() else {
@@ -280,28 +257,9 @@ fn writes_refused_while_nats_is_down_resume_by_themselves_when_it_is_back() {
     let runbooks = warroom::catalog::embedded().unwrap();
     let now = Utc.with_ymd_and_hms(2026, 11, 22, 4, 0, 0).unwrap();
     let alice = Actor::new("alice", [Role::Commander]);
-    let declare = Submission {
-        actor: alice.clone(),
-        command: Command::Declare {
-            id: "INC-1".into(),
-            title: "outage of the outage tool".into(),
-            severity: Severity::Sev1,
-            playbook: None,
-            summary: None,
-        },
-        command_id: None,
-    };
-    let note = |id: &str, text: &str| {
-        [Submission {
-            actor: alice.clone(),
-            command: Command::AddNote {
-                kind: EntryKind::Note,
-                text: text.into(),
-                typed_at: None,
-            },
-            command_id: Some(id.into()),
-        }]
-    };
+    let declare =
+        engine_support::declaring(&alice, "INC-1", "outage of the outage tool", Severity::Sev1);
+    let note = |id: &str, text: &str| [engine_support::noting(&alice, id, text)];
     let mut incident = Incident::create(&store, "INC-1", &declare, now, &runbooks).unwrap();
     incident
         .execute(&note("n1", "before"), now, &runbooks)
@@ -342,13 +300,7 @@ fn writes_refused_while_nats_is_down_resume_by_themselves_when_it_is_back() {
     );
     drop(incident);
     let events = store.open::<Event>("INC-1").unwrap().events;
-    let notes: Vec<&str> = events
-        .iter()
-        .filter_map(|e| match &e.kind {
-            EventKind::NoteAdded { text, .. } => Some(text.as_str()),
-            _ => None,
-        })
-        .collect();
+    let notes = engine_support::notes(&events);
     assert_eq!(notes, ["before", "while down"], "each once, in order");
 }
 
@@ -505,8 +457,8 @@ fn a_follower_takes_an_announced_batch_only_when_it_continues_its_head() {
 fn hubs_declaring_at_once_on_one_stream_each_get_their_own_number() {
     use chrono::Utc;
     use std::sync::{Arc, Barrier};
-    use warroom::engine::{DataDir, Submission};
-    use warroom::incident::{Actor, Command, Role, Severity};
+    use warroom::engine::DataDir;
+    use warroom::incident::{Actor, Role, Severity};
 
     let Some(server) = NatsServer::start() else {
         return;
@@ -523,17 +475,9 @@ fn hubs_declaring_at_once_on_one_stream_each_get_their_own_number() {
             std::thread::spawn(move || {
                 let data = DataDir::new(root).with_nats(store);
                 let runbooks = warroom::catalog::embedded().unwrap();
-                let declare = Submission {
-                    actor: Actor::new(format!("ic{n}"), [Role::Commander]),
-                    command: Command::Declare {
-                        id: String::new(),
-                        title: format!("declared through hub {n}"),
-                        severity: Severity::Sev2,
-                        playbook: None,
-                        summary: None,
-                    },
-                    command_id: None,
-                };
+                let ic = Actor::new(format!("ic{n}"), [Role::Commander]);
+                let title = format!("declared through hub {n}");
+                let declare = engine_support::declaring(&ic, "", &title, Severity::Sev2);
                 barrier.wait();
                 data.declare(declare, Utc::now(), &runbooks)
                     .map(|incident| incident.state().id.clone())
