@@ -239,6 +239,65 @@ fn a_hub_that_cannot_reach_nats_names_the_servers_and_exits_non_zero() {
     assert!(!said.contains("listening on"), "{said}");
 }
 
+/// `warroom bench hub ARGS`, which must succeed: its table's row starting `row`.
+fn bench_row(dir: &Path, args: &[&str], row: &str) -> String {
+    let output = warroom(dir)
+        .args(["bench", "hub"])
+        .args(args)
+        .output()
+        .expect("bench runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    stdout
+        .lines()
+        .find(|l| l.starts_with(row))
+        .unwrap_or_else(|| panic!("a row `{row}`: {stdout}"))
+        .to_owned()
+}
+
+/// `warroom bench hub --hubs 2` deals the latency run's subscribers out across two hubs
+/// on one stream: every subscriber gets every note, through either hub (samples =
+/// clients × commands); without `--nats` it is refused, saying why.
+#[test]
+fn bench_hub_spreads_subscribers_over_two_hubs_on_one_stream() {
+    let Some(nats) = NatsServer::start() else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("temp dir");
+    let row = bench_row(
+        dir.path(),
+        &[
+            "--clients",
+            "4",
+            "--commands",
+            "5",
+            "--writers",
+            "2",
+            "--per-writer",
+            "5",
+            "--hubs",
+            "2",
+            "--nats",
+            &nats.url(),
+        ],
+        "| 4 |",
+    );
+    let samples = row.split('|').map(str::trim).nth(8);
+    assert_eq!(samples, Some("20"), "4 subscribers × 5 notes: {row}");
+
+    let files = warroom(dir.path())
+        .args(["bench", "hub", "--clients", "2", "--hubs", "2"])
+        .output()
+        .expect("bench runs");
+    assert!(!files.status.success());
+    let said = String::from_utf8_lossy(&files.stderr);
+    assert!(said.contains("more than one hub needs --nats"), "{said}");
+}
+
 /// `warroom bench hub --nats URL` runs the hub bench with its incidents in a fresh
 /// stream of that server and says how fast; an unreachable server stops it, named.
 #[test]
@@ -247,10 +306,9 @@ fn bench_hub_takes_the_nats_store() {
         return;
     };
     let dir = tempfile::tempdir().expect("temp dir");
-    let output = warroom(dir.path())
-        .args([
-            "bench",
-            "hub",
+    let row = bench_row(
+        dir.path(),
+        &[
             "--clients",
             "2",
             "--commands",
@@ -260,20 +318,10 @@ fn bench_hub_takes_the_nats_store() {
             "--per-writer",
             "5",
             "--nats",
-        ])
-        .arg(nats.url())
-        .output()
-        .expect("bench runs");
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        output.status.success(),
-        "{stdout}{}",
-        String::from_utf8_lossy(&output.stderr)
+            &nats.url(),
+        ],
+        "| 2 |",
     );
-    let row = stdout
-        .lines()
-        .find(|l| l.starts_with("| 2 |"))
-        .unwrap_or_else(|| panic!("a row for 2 clients: {stdout}"));
     assert!(row.contains("(2 writers × 5)"), "{row}");
     // And it does use the servers named: an unreachable one stops it, named.
     let bad = warroom(dir.path())
