@@ -15,20 +15,7 @@ fn the_lobby_shows_what_others_declare_and_change_while_it_is_open() {
     let carol = sandbox.token(&config, "carol", "commander");
     let hub = Hub::start(&sandbox, &config);
     let url = hub.url.as_str();
-    let declare = |title: &str, severity: &str| {
-        let args = [
-            "declare",
-            "--title",
-            title,
-            "--severity",
-            severity,
-            "--hub",
-            url,
-            "--token",
-            &carol,
-        ];
-        ok(&sandbox, &args).stdout.trim().to_string()
-    };
+    let declare = |title: &str, severity: &str| hub.declare(&sandbox, &carol, title, severity);
     let first = unique("Agent replies leak tenant data");
     let first_id = declare(&first, "SEV3");
 

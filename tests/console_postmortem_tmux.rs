@@ -15,21 +15,7 @@ fn a_section_written_in_the_console_is_what_the_cli_prints() {
     let hub = Hub::start(&sandbox, &config);
     let url = hub.url.as_str();
     let title = unique("Checkout 502s");
-    let declared = ok(
-        &sandbox,
-        &[
-            "declare",
-            "--title",
-            &title,
-            "--severity",
-            "SEV2",
-            "--hub",
-            url,
-            "--token",
-            &alice,
-        ],
-    );
-    let id = declared.stdout.trim().to_string();
+    let id = hub.declare(&sandbox, &alice, &title, "SEV2");
 
     let console = sandbox.console_script(
         "alice",

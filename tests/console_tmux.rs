@@ -370,22 +370,7 @@ fn a_note_from_the_cli_appears_in_a_joined_console_within_a_second() {
     let url = hub.url.as_str();
 
     let title = unique("Checkout 500s");
-    let declared = ok(
-        &sandbox,
-        &[
-            "declare",
-            "--title",
-            &title,
-            "--severity",
-            "SEV2",
-            "--hub",
-            url,
-            "--token",
-            &alice,
-        ],
-    );
-    let id = declared.stdout.trim().to_string();
-    assert!(id.starts_with("INC-"), "declare prints the id: {id:?}");
+    let id = hub.declare(&sandbox, &alice, &title, "SEV2");
 
     let alice_console = sandbox.console_script(
         "alice",

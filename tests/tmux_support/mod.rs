@@ -492,6 +492,25 @@ pub struct Hub {
 }
 
 impl Hub {
+    /// `warroom declare --title TITLE --severity SEVERITY` through this hub with
+    /// `token`: the id it prints.
+    pub fn declare(&self, sandbox: &Sandbox, token: &str, title: &str, severity: &str) -> String {
+        let args = [
+            "declare",
+            "--title",
+            title,
+            "--severity",
+            severity,
+            "--hub",
+            &self.url,
+            "--token",
+            token,
+        ];
+        let id = ok(sandbox, &args).stdout.trim().to_string();
+        assert!(id.starts_with("INC-"), "declare prints the id: {id:?}");
+        id
+    }
+
     pub fn start(sandbox: &Sandbox, config: &Path) -> Hub {
         let config = config.display().to_string();
         let data = sandbox.data().display().to_string();
