@@ -389,6 +389,18 @@ mod tests {
     use crate::incident::action::ActionSpec;
     use serde_json::json;
 
+    /// The events of every applied outcome of `committed`, in order.
+    fn applied(committed: crate::engine::Committed) -> Vec<Event> {
+        committed
+            .outcomes
+            .into_iter()
+            .flat_map(|o| match o {
+                Outcome::Applied(events) => events,
+                _ => Vec::new(),
+            })
+            .collect()
+    }
+
     fn submit(command: serde_json::Value) -> Submission {
         Submission {
             actor: Actor::new("alice", [Role::Commander]),
@@ -433,14 +445,7 @@ argv = ["/usr/bin/printf", "{severity}"]"#,
             submit(json!({"type": "set_severity", "severity": "SEV1"})),
         ];
         let committed = incident.execute(&batch, Utc::now(), &runbooks).unwrap();
-        let events: Vec<Event> = committed
-            .outcomes
-            .into_iter()
-            .flat_map(|o| match o {
-                Outcome::Applied(events) => events,
-                _ => Vec::new(),
-            })
-            .collect();
+        let events = applied(committed);
         let jobs: Vec<Job> = jobs_for(&incident, &events)
             .into_iter()
             .filter(|job| matches!(job, Job::Run(_)))
@@ -487,14 +492,7 @@ argv = ["/usr/bin/printf", "{severity}"]"#,
             submit(publish("later")),
         ];
         let committed = incident.execute(&person, Utc::now(), &runbooks).unwrap();
-        let events: Vec<Event> = committed
-            .outcomes
-            .into_iter()
-            .flat_map(|o| match o {
-                Outcome::Applied(events) => events,
-                _ => Vec::new(),
-            })
-            .collect();
+        let events = applied(committed);
         let acknowledged: Vec<String> = jobs_for(&incident, &events)
             .into_iter()
             .filter_map(|job| match job {
@@ -505,14 +503,7 @@ argv = ["/usr/bin/printf", "{severity}"]"#,
         assert_eq!(acknowledged, ["open"]);
         let again = [submit(json!({"type": "add_note", "text": "n"}))];
         let committed = incident.execute(&again, Utc::now(), &runbooks).unwrap();
-        let events: Vec<Event> = committed
-            .outcomes
-            .into_iter()
-            .flat_map(|o| match o {
-                Outcome::Applied(events) => events,
-                _ => Vec::new(),
-            })
-            .collect();
+        let events = applied(committed);
         assert!(jobs_for(&incident, &events).is_empty(), "once");
     }
 
