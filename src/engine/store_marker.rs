@@ -28,7 +28,7 @@ impl DataDir {
             fields.remove("connected"); // a moment's state, not where the incidents are
         }
         crate::store::private::create_dir_all(self.root())?;
-        std::fs::write(&path, format!("{health:#}\n"))
+        crate::store::private::write(&path, format!("{health:#}\n").as_bytes())
     }
 
     /// Why a local command must not read this directory's files (its hub keeps the
