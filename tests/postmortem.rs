@@ -25,33 +25,29 @@ fn ok(data: &Path, args: &[&str]) -> String {
     out
 }
 
+/// Marks the impact's start (08:00) and detection (08:04), then resolves ("rolled back").
+fn detected_and_resolved(data: &Path, id: &str) {
+    let times = [
+        "times",
+        id,
+        "--impact-start",
+        "2020-01-01T08:00:00Z",
+        "--detected",
+        "2020-01-01T08:04:00Z",
+    ];
+    ok(data, &times);
+    ok(
+        data,
+        &["status", id, "--set", "resolved", "--reason", "rolled back"],
+    );
+}
+
 #[test]
 fn sections_are_written_shown_exported_and_refused_clearly() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path();
     let id = declare(data, "Checkout 502s");
-    ok(
-        data,
-        &[
-            "times",
-            &id,
-            "--impact-start",
-            "2020-01-01T08:00:00Z",
-            "--detected",
-            "2020-01-01T08:04:00Z",
-        ],
-    );
-    ok(
-        data,
-        &[
-            "status",
-            &id,
-            "--set",
-            "resolved",
-            "--reason",
-            "rolled back",
-        ],
-    );
+    detected_and_resolved(data, &id);
     let causes = data.join("causes.md");
     std::fs::write(
         &causes,
@@ -400,4 +396,39 @@ fn exports_have_one_timeline_parts_and_a_strict_mode() {
         cli_support::warroom_in(data, None, &["export", &id, "--part", "appendix"]);
     assert_eq!(code, Some(2), "{err}");
     assert!(err.contains("ticket, postmortem, timeline or all"), "{err}");
+}
+
+/// `warroom postmortem ID` says which unwritten sections have a draft ready: what the
+/// incident already knows (marked times, resolution) that the console's editor starts
+/// from; a section with nothing known to draft from says only that it is unwritten.
+#[test]
+fn unwritten_sections_with_a_draft_ready_are_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path();
+    let id = declare(data, "Checkout 502s");
+    let out = read(data, &["postmortem", &id]);
+    assert!(
+        !out.contains("a draft is ready"),
+        "nothing known yet:\n{out}"
+    );
+    assert!(!out.contains("Drafts ready"), "{out}");
+
+    detected_and_resolved(data, &id);
+    let out = ok(data, &["postmortem", &id]);
+    assert!(
+        out.contains("## Detection (detection) — not written yet; a draft is ready"),
+        "{out}"
+    );
+    assert!(
+        out.contains("## Summary (summary) — not written yet; a draft is ready"),
+        "{out}"
+    );
+    assert!(
+        out.contains("## Attachments (attachments) — not written yet\n"),
+        "{out}"
+    );
+    assert!(
+        out.contains("Drafts ready from what the incident knows: summary, impact, detection"),
+        "{out}"
+    );
 }
