@@ -6,32 +6,24 @@
 //! mirrored entry arrived once, in order, in one thread — also across a hub restart —
 //! and that a refused token is one timeline line and a `/metrics` count.
 
+mod hub_support;
+
 use axum::body::Bytes;
 use axum::extract::State as Extract;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::IntoResponse;
+use hub_support::{Hub, metric, within};
 use serde_json::{Value, json};
-use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, mpsc};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::watch;
 use warroom::incident::{Command as Cmd, Event, EventKind, State};
-use warroom::net::HubClient;
 
-const BIN: &str = env!("CARGO_BIN_EXE_warroom");
-const LIMIT: Duration = Duration::from_secs(20);
 const BOT_TOKEN: &str = "xoxb-1111-2222-slackoutTESTtoken";
 const CHANNEL: &str = "C0WARROOM";
-
-async fn within<T>(what: &str, future: impl Future<Output = T>) -> T {
-    let result = tokio::time::timeout(LIMIT, future).await;
-    result.unwrap_or_else(|_| panic!("timed out after {LIMIT:?}: {what}"))
-}
 
 // ---- The fake Slack Web API ----
 
@@ -184,40 +176,7 @@ impl FakeSlack {
     }
 }
 
-// ---- The hub as a child process ----
-
-/// `warroom` with no `WARROOM_*` of the user, data in DIR/data, an empty catalog
-/// override and the bot token in its environment.
-fn warroom(dir: &Path, token: &str) -> Command {
-    let mut command = Command::new(BIN);
-    for (key, _) in std::env::vars_os() {
-        if key.to_string_lossy().starts_with("WARROOM_") {
-            command.env_remove(key);
-        }
-    }
-    let catalog = dir.join("empty-catalog");
-    std::fs::create_dir_all(&catalog).expect("an empty catalog dir");
-    command
-        .env("WARROOM_CATALOG", catalog)
-        .env("WARROOM_DATA", dir.join("data"))
-        .env("SLACK_BOT_TOKEN", token)
-        .stdin(Stdio::null());
-    command
-}
-
-/// `warroom token new`: the token it prints once.
-fn token(dir: &Path, name: &str, role: &str) -> String {
-    let output = warroom(dir, "")
-        .args(["token", "new", "--name", name, "--role", role, "--config"])
-        .arg(dir.join("warroom.toml"))
-        .output()
-        .expect("token new runs");
-    assert!(output.status.success(), "{output:?}");
-    String::from_utf8(output.stdout)
-        .expect("UTF-8")
-        .trim()
-        .to_string()
-}
+// ---- The hub as a child process (tests/hub_support), the bot token in its environment ----
 
 /// Wraps the responders `token new` wrote with an action and `[slack]` for `fake`.
 fn configure(dir: &Path, fake: &FakeSlack) {
@@ -227,7 +186,7 @@ fn configure(dir: &Path, fake: &FakeSlack) {
                    timeout_seconds = 5\nkind = \"exec\"\n\
                    argv = [\"/usr/bin/printf\", \"contained\"]\n";
     std::fs::write(dir.join("actions.toml"), actions).expect("actions written");
-    let config = dir.join("warroom.toml");
+    let config = hub_support::config_path(dir);
     let responders = std::fs::read_to_string(&config).expect("the config");
     let slack = format!(
         "\n[slack]\nbot_token = \"${{SLACK_BOT_TOKEN}}\"\nchannel = \"{CHANNEL}\"\n\
@@ -238,114 +197,25 @@ fn configure(dir: &Path, fake: &FakeSlack) {
     std::fs::write(&config, text).expect("config written");
 }
 
-/// The hub child process, killed when dropped; what it wrote on stderr is kept.
-struct Hub {
-    child: Child,
-    addr: SocketAddr,
-    stderr: Arc<Mutex<Vec<String>>>,
+/// The hub on DIR's config with `bot_token` as `$SLACK_BOT_TOKEN`.
+fn serve(dir: &Path, bot_token: &str) -> Hub {
+    hub_support::serve_at(dir, "127.0.0.1:0", &[("SLACK_BOT_TOKEN", bot_token)])
 }
 
-impl Drop for Hub {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+/// Sends `command` (JSON) as `token`'s holder; the incident and seq.
+async fn send(hub: &Hub, token: &str, incident: Option<&str>, command: Value) -> (String, u64) {
+    let command: Cmd = serde_json::from_value(command).expect("a valid command");
+    let mut client = hub_support::connect(hub.addr, token).await;
+    let sent = within("a command", client.command(incident, command)).await;
+    client.close().await;
+    sent.expect("applied")
 }
 
-impl Hub {
-    fn serve(dir: &Path, token: &str) -> Hub {
-        let mut child = warroom(dir, token)
-            .args(["serve", "--listen", "127.0.0.1:0", "--config"])
-            .arg(dir.join("warroom.toml"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("the hub starts");
-        let pipe = child.stderr.take().expect("stderr");
-        // Owned (killed on drop) before anything can panic.
-        let mut hub = Hub {
-            child,
-            addr: SocketAddr::from(([127, 0, 0, 1], 0)),
-            stderr: Arc::default(),
-        };
-        let (tx, rx) = mpsc::channel();
-        let kept = hub.stderr.clone();
-        std::thread::spawn(move || {
-            for line in BufReader::new(pipe).lines().map_while(Result::ok) {
-                kept.lock().expect("lock").push(line.clone());
-                let _ = tx.send(line);
-            }
-        });
-        let deadline = Instant::now() + LIMIT;
-        while let Ok(line) = rx.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
-            if let Some(rest) = line.split("listening on http://").nth(1) {
-                let addr = rest.split_whitespace().next().and_then(|a| a.parse().ok());
-                hub.addr = addr.expect("an address");
-                return hub;
-            }
-        }
-        panic!("the hub did not say where it listens");
-    }
-
-    /// SIGTERM, and waits (bounded) for a clean exit.
-    fn stop(mut self) -> Vec<String> {
-        let pid = i32::try_from(self.child.id()).expect("a pid");
-        // SAFETY: signals our own child, which is not reaped yet.
-        assert_eq!(unsafe { libc::kill(pid, libc::SIGTERM) }, 0);
-        let deadline = Instant::now() + LIMIT;
-        loop {
-            if let Some(status) = self.child.try_wait().expect("wait") {
-                assert!(status.success(), "the hub stopped with {status}");
-                break;
-            }
-            assert!(Instant::now() < deadline, "the hub did not stop");
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        self.stderr.lock().expect("lock").clone()
-    }
-
-    async fn client(&self, token: &str) -> HubClient {
-        let url = format!("http://{}", self.addr);
-        within("connect", HubClient::connect(&url, token, None, 0))
-            .await
-            .expect("connects")
-    }
-
-    /// Sends `command` (JSON) as `token`'s holder; the incident and seq.
-    async fn send(&self, token: &str, incident: Option<&str>, command: Value) -> (String, u64) {
-        let command: Cmd = serde_json::from_value(command).expect("a valid command");
-        let mut client = self.client(token).await;
-        let sent = within("a command", client.command(incident, command)).await;
-        client.close().await;
-        sent.expect("applied")
-    }
-
-    async fn events(&self, token: &str, incident: &str) -> Vec<Event> {
-        let mut client = self.client(token).await;
-        let events = within("load", client.load(incident)).await.expect("loads");
-        client.close().await;
-        events
-    }
-
-    async fn metrics(&self) -> String {
-        let exchange = async {
-            let mut socket = tokio::net::TcpStream::connect(self.addr).await?;
-            let request = format!(
-                "GET /metrics HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n",
-                self.addr
-            );
-            socket.write_all(request.as_bytes()).await?;
-            let mut response = Vec::new();
-            socket.read_to_end(&mut response).await.map(|_| response)
-        };
-        let response = within("/metrics", exchange).await.expect("HTTP");
-        String::from_utf8(response).expect("UTF-8")
-    }
-}
-
-fn metric(text: &str, name: &str) -> Option<f64> {
-    let value = |line: &str| line.strip_prefix(name)?.strip_prefix(' ')?.parse().ok();
-    text.lines().find_map(value)
+async fn load(hub: &Hub, token: &str, incident: &str) -> Vec<Event> {
+    let mut client = hub_support::connect(hub.addr, token).await;
+    let events = within("load", client.load(incident)).await.expect("loads");
+    client.close().await;
+    events
 }
 
 fn decision(text: &str) -> Value {
@@ -370,20 +240,21 @@ fn once_in_order(text: &str, needles: &[&str]) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_entry_reaches_one_thread_once_in_order_across_a_restart() {
     let dir = tempfile::tempdir().expect("a temp dir");
-    let alice = token(dir.path(), "alice", "commander");
-    let olga = token(dir.path(), "olga", "observer");
+    let alice = hub_support::token(dir.path(), "alice", "commander");
+    let olga = hub_support::token(dir.path(), "olga", "observer");
     // The third call (an entry, after the root and the first entry) gets a 429.
     let fake = FakeSlack::start(BOT_TOKEN, 3).await;
     configure(dir.path(), &fake);
-    let hub = Hub::serve(dir.path(), BOT_TOKEN);
+    let hub = serve(dir.path(), BOT_TOKEN);
 
     let declare =
         json!({"type": "declare", "title": "Checkout <!channel> errors & 5xx", "severity": "SEV2"});
-    let (id, _) = hub.send(&alice, None, declare).await;
+    let (id, _) = send(&hub, &alice, None, declare).await;
     fake.until_posted("Declared SEV2").await;
     // The severity change is the third call: held, then answered 429. Everything
     // after it piles up meanwhile and must go out as one message, in order.
-    hub.send(
+    send(
+        &hub,
         &alice,
         Some(&id),
         json!({"type": "set_severity", "severity": "SEV1"}),
@@ -399,11 +270,11 @@ async fn every_entry_reaches_one_thread_once_in_order_across_a_restart() {
         json!({"type": "request_action", "action": "contain"}),
     ];
     for command in commands {
-        hub.send(&alice, Some(&id), command).await;
+        send(&hub, &alice, Some(&id), command).await;
     }
     let finished = async {
         loop {
-            let events = hub.events(&olga, &id).await;
+            let events = load(&hub, &olga, &id).await;
             if events
                 .iter()
                 .any(|e| matches!(e.kind, EventKind::ActionFinished { .. }))
@@ -470,9 +341,14 @@ async fn every_entry_reaches_one_thread_once_in_order_across_a_restart() {
     // Restarted, the hub continues the same thread and posts nothing again.
     let before = fake.posts().len();
     let stderr = hub.stop();
-    let hub = Hub::serve(dir.path(), BOT_TOKEN);
-    hub.send(&alice, Some(&id), decision("Freeze deploys until Friday"))
-        .await;
+    let hub = serve(dir.path(), BOT_TOKEN);
+    send(
+        &hub,
+        &alice,
+        Some(&id),
+        decision("Freeze deploys until Friday"),
+    )
+    .await;
     fake.until_posted("Freeze deploys until Friday").await;
     let accepted = fake.accepted();
     let after: Vec<Post> = fake.posts()[before..].to_vec();
@@ -486,7 +362,7 @@ async fn every_entry_reaches_one_thread_once_in_order_across_a_restart() {
     once_in_order(&thread_text.join("\n"), &all);
 
     // The log holds the thread once, on the timeline; the token is nowhere.
-    let events = hub.events(&olga, &id).await;
+    let events = load(&hub, &olga, &id).await;
     let started: Vec<&Event> = events
         .iter()
         .filter(|e| matches!(e.kind, EventKind::ChatThreadStarted { .. }))
@@ -518,18 +394,20 @@ async fn every_entry_reaches_one_thread_once_in_order_across_a_restart() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_refused_token_is_one_timeline_line_and_counted_and_nothing_is_lost() {
     let dir = tempfile::tempdir().expect("a temp dir");
-    let alice = token(dir.path(), "alice", "commander");
-    let olga = token(dir.path(), "olga", "observer");
+    let alice = hub_support::token(dir.path(), "alice", "commander");
+    let olga = hub_support::token(dir.path(), "olga", "observer");
     let fake = FakeSlack::start(BOT_TOKEN, 0).await;
     configure(dir.path(), &fake);
     let wrong = "xoxb-9999-revoked-token-of-the-test";
-    let hub = Hub::serve(dir.path(), wrong);
+    let hub = serve(dir.path(), wrong);
 
     let failures = async |at_least: f64| {
         let name = "warroom_chat_failures_total{chat=\"slack\",error=\"invalid_auth\"}";
         let counted = async {
             loop {
-                if metric(&hub.metrics().await, name).is_some_and(|n| n >= at_least) {
+                if metric(&hub_support::metrics(hub.addr).await, name)
+                    .is_some_and(|n| n >= at_least)
+                {
                     return;
                 }
                 tokio::time::sleep(Duration::from_millis(25)).await;
@@ -538,13 +416,12 @@ async fn a_refused_token_is_one_timeline_line_and_counted_and_nothing_is_lost() 
         within("invalid_auth failures on /metrics", counted).await;
     };
     let declare = json!({"type": "declare", "title": "Checkout errors", "severity": "SEV2"});
-    let (id, _) = hub.send(&alice, None, declare).await;
+    let (id, _) = send(&hub, &alice, None, declare).await;
     failures(1.0).await;
     // Each new entry tries again (and fails again), after the bridge gave up.
-    hub.send(&alice, Some(&id), decision("Roll back")).await;
+    send(&hub, &alice, Some(&id), decision("Roll back")).await;
     failures(2.0).await;
-    hub.send(&alice, Some(&id), decision("Page the database team"))
-        .await;
+    send(&hub, &alice, Some(&id), decision("Page the database team")).await;
     failures(3.0).await;
     let posts = fake.posts();
     assert!(
@@ -555,7 +432,7 @@ async fn a_refused_token_is_one_timeline_line_and_counted_and_nothing_is_lost() 
     );
     assert!(posts.iter().all(|p| p.thread_ts.is_none()), "no thread");
 
-    let events = hub.events(&olga, &id).await;
+    let events = load(&hub, &olga, &id).await;
     let failed: Vec<&str> = events
         .iter()
         .filter_map(|e| match &e.kind {
@@ -580,9 +457,8 @@ async fn a_refused_token_is_one_timeline_line_and_counted_and_nothing_is_lost() 
     assert!(!stderr.contains(wrong), "{stderr}");
 
     // With the right token, the next entry starts the thread and nothing is lost.
-    let hub = Hub::serve(dir.path(), BOT_TOKEN);
-    hub.send(&alice, Some(&id), decision("Restore traffic"))
-        .await;
+    let hub = serve(dir.path(), BOT_TOKEN);
+    send(&hub, &alice, Some(&id), decision("Restore traffic")).await;
     fake.until_posted("Restore traffic").await;
     let accepted = fake.accepted();
     assert!(accepted[0].thread_ts.is_none() && accepted[0].text.contains(&id));
@@ -596,6 +472,6 @@ async fn a_refused_token_is_one_timeline_line_and_counted_and_nothing_is_lost() 
             "Restore traffic",
         ],
     );
-    let state = State::replay(&hub.events(&olga, &id).await);
+    let state = State::replay(&load(&hub, &olga, &id).await);
     assert_eq!(state.chat["slack"].failed, None, "posting again clears it");
 }

@@ -63,6 +63,8 @@ pub struct Hub {
     pub addr: SocketAddr,
     dir: PathBuf,
     env: Vec<(String, String)>,
+    /// What the hub wrote on stderr (its log), line by line.
+    said: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
 }
 
 impl Drop for Hub {
@@ -95,6 +97,26 @@ impl Hub {
             String::from_utf8_lossy(&out.stdout).into_owned(),
             String::from_utf8_lossy(&out.stderr).into_owned(),
         )
+    }
+
+    /// SIGTERM, a clean exit awaited (bounded): what the hub wrote on stderr.
+    pub fn stop(mut self) -> Vec<String> {
+        let pid = i32::try_from(self.child.id()).expect("a pid");
+        // SAFETY: signals our own child, which is not reaped yet.
+        assert_eq!(unsafe { libc::kill(pid, libc::SIGTERM) }, 0);
+        let deadline = Instant::now() + LIMIT;
+        loop {
+            if let Some(status) = self.child.try_wait().expect("wait") {
+                assert!(status.success(), "the hub stopped with {status}");
+                break;
+            }
+            assert!(Instant::now() < deadline, "the hub did not stop");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        self.said
+            .lock()
+            .map(|said| said.clone())
+            .unwrap_or_default()
     }
 
     /// [`Hub::run`] that must succeed: its stdout.
@@ -156,10 +178,15 @@ pub fn serve_at(dir: &Path, listen: &str, env: &[(&str, &str)]) -> Hub {
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect(),
+        said: Default::default(),
     };
     let (tx, rx) = mpsc::channel();
+    let kept = hub.said.clone();
     std::thread::spawn(move || {
         for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if let Ok(mut said) = kept.lock() {
+                said.push(line.clone());
+            }
             let _ = tx.send(line);
         }
     });
